@@ -1,0 +1,44 @@
+/**
+ * What bot-config needs to know about the device behind a bot, and what it
+ * tells the device side. bot-config knows nothing of adb or Kubernetes: the
+ * agent implements this interface (in memory first, then over adb).
+ */
+
+/** Swarming dimensions: key to list of values. */
+export type Dimensions = Record<string, string[]>;
+
+export interface BotDeviceView {
+  /**
+   * The dimensions the device side owns for this bot. Each key present here
+   * replaces the bot's own value wholesale; an empty list removes the key.
+   */
+  dimensions: Dimensions;
+  /** Set when the bot must not take tasks: the reason shown in Swarming. */
+  quarantined?: string;
+  /** Set when the device is recovering or under maintenance: the bot sleeps. */
+  maintenance?: string;
+  /** True when a task may start on the device right now. */
+  ready: boolean;
+}
+
+export interface TaskStart {
+  /** The task id when the bot tells it (from the runner environment), else undefined. */
+  taskId?: string;
+}
+
+export interface TaskEnd {
+  failure: boolean;
+  internalFailure: boolean;
+}
+
+export interface DeviceFacts {
+  /** The current view of the device behind `botId`. Rejects when the devices cannot be read. */
+  view(botId: string): Promise<BotDeviceView>;
+  /**
+   * Resolves true once the device behind `botId` is ready (waking it if it
+   * sleeps), false when `timeoutMs` passes first or the signal aborts.
+   */
+  whenReady(botId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  taskStarted(botId: string, task: TaskStart): Promise<void>;
+  taskEnded(botId: string, result: TaskEnd): Promise<void>;
+}
