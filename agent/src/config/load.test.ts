@@ -1,0 +1,101 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, settingsMarkdown } from './load.js';
+import { SETTINGS } from './settings.js';
+
+const ctx = { hostname: 'skia-rpi2-042.lab.example', home: '/home/op' };
+
+describe('loadConfig', () => {
+  it('runs with no settings at all: sensible embedded defaults', () => {
+    const { config, unknown } = loadConfig({}, ctx);
+    expect(config).toMatchObject({
+      nodeName: 'skia-rpi2-042',
+      botId: 'skia-rpi2-042',
+      hookPort: 11000,
+      httpPort: 8080,
+      httpHost: '0.0.0.0',
+      tokenConfig: '/etc/swarming_config/oauth2_access_token_config.json',
+      stateDir: '/home/op/.local/state/farm-agent',
+      botCrashWindow: 600_000,
+      logLevel: 'info',
+    });
+    expect(config.swarmingServer).toBeUndefined();
+    expect(unknown).toEqual([]);
+  });
+
+  it('reads the environment and strips a trailing slash from the server', () => {
+    const { config } = loadConfig(
+      { FARM_SWARMING_SERVER: 'https://swarm.example.com/', FARM_HOOK_PORT: '12000' },
+      ctx,
+    );
+    expect(config.swarmingServer).toBe('https://swarm.example.com');
+    expect(config.hookPort).toBe(12000);
+  });
+
+  it.each([
+    ['FARM_HOOK_PORT', 'abc', 'FARM_HOOK_PORT="abc": expected a TCP port'],
+    ['FARM_HTTP_PORT', '70000', 'FARM_HTTP_PORT="70000": expected a TCP port'],
+    ['FARM_SWARMING_SERVER', 'swarm.example.com', 'FARM_SWARMING_SERVER="swarm.example.com"'],
+    ['FARM_SWARMING_SERVER', 'ftp://x', 'expected an http(s) URL'],
+    ['FARM_BOT_ID', 'bad id', 'FARM_BOT_ID="bad id"'],
+    ['FARM_BOT_CRASH_WINDOW', '10', 'expected a duration'],
+    ['FARM_BOT_CRASH_LIMIT', '0', 'FARM_BOT_CRASH_LIMIT="0"'],
+    ['FARM_LOG_LEVEL', 'loud', 'expected one of trace, debug'],
+  ])('%s=%s stops start-up with a message naming the setting', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value }, ctx)).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value }, ctx)).toThrow(message);
+  });
+
+  it('reports every bad setting at once', () => {
+    const error = (() => {
+      try {
+        loadConfig({ FARM_HOOK_PORT: 'x', FARM_HTTP_PORT: 'y' }, ctx);
+      } catch (err) {
+        return err as Error;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error.message).toContain('FARM_HOOK_PORT');
+    expect(error.message).toContain('FARM_HTTP_PORT');
+  });
+
+  it('names a bad default derived from the host', () => {
+    expect(() => loadConfig({}, { hostname: 'bad host', home: '/' })).toThrow(
+      'FARM_NODE_NAME="bad host" (the default)',
+    );
+  });
+
+  it('layers the environment over a config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'farm.json');
+    writeFileSync(file, JSON.stringify({ FARM_HOOK_PORT: 12001, FARM_POOL: 'Lab' }));
+    const { config } = loadConfig({ FARM_CONFIG_FILE: file, FARM_POOL: 'Override' }, ctx);
+    expect(config.hookPort).toBe(12001);
+    expect(config.pool).toBe('Override');
+  });
+
+  it('rejects an unreadable or malformed config file naming it', () => {
+    expect(() => loadConfig({ FARM_CONFIG_FILE: '/nonexistent/farm.json' }, ctx)).toThrow(
+      'FARM_CONFIG_FILE="/nonexistent/farm.json"',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, '[1,2]');
+    expect(() => loadConfig({ FARM_CONFIG_FILE: file }, ctx)).toThrow('expected a JSON object');
+  });
+
+  it('lists unknown FARM_ variables so typos are visible', () => {
+    const { unknown } = loadConfig({ FARM_HOOK_PROT: '1', PATH: '/bin' }, ctx);
+    expect(unknown).toEqual(['FARM_HOOK_PROT']);
+  });
+});
+
+describe('settingsMarkdown', () => {
+  it('has one row per setting', () => {
+    const table = settingsMarkdown();
+    for (const spec of Object.values(SETTINGS)) expect(table).toContain(`\`${spec.env}\``);
+    expect(table.split('\n')).toHaveLength(Object.keys(SETTINGS).length + 2);
+  });
+});

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { SETTINGS, type Config, type DefaultsContext, type SettingSpec } from './settings.js';
+
+/** A configuration error; its message names every bad setting. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface LoadResult {
+  config: Config;
+  /** FARM_ variables nobody reads: usually a typo, reported as a warning. */
+  unknown: string[];
+}
+
+type Source = Record<string, string | undefined>;
+
+/**
+ * Builds the configuration from the environment, optionally layered over a
+ * JSON file named by FARM_CONFIG_FILE. Collects every problem before failing,
+ * so one start-up tells the operator everything that is wrong.
+ */
+export function loadConfig(env: Source, ctx: DefaultsContext): LoadResult {
+  const problems: string[] = [];
+  const file = readConfigFile(env.FARM_CONFIG_FILE, problems);
+  const source: Source = { ...file, ...env };
+  const config: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(SETTINGS) as [string, SettingSpec<unknown>][]) {
+    const given = source[spec.env];
+    const raw =
+      given !== undefined && given !== ''
+        ? given
+        : typeof spec.default === 'function'
+          ? spec.default(ctx)
+          : spec.default;
+    if (raw === undefined) continue;
+    try {
+      config[key] = spec.parse(raw);
+    } catch (err) {
+      const origin = given ? '' : ' (the default)';
+      problems.push(`${spec.env}=${JSON.stringify(raw)}${origin}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const known = new Set(Object.values(SETTINGS).map((s) => s.env as string));
+  const unknown = Object.keys(source).filter((k) => k.startsWith('FARM_') && !known.has(k));
+  return { config: config as Config, unknown };
+}
+
+function readConfigFile(path: string | undefined, problems: string[]): Source {
+  if (!path) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    problems.push(`FARM_CONFIG_FILE=${JSON.stringify(path)}: ${(err as Error).message}`);
+    return {};
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    problems.push(`FARM_CONFIG_FILE=${JSON.stringify(path)}: expected a JSON object`);
+    return {};
+  }
+  const out: Source = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+      out[k] = String(v);
+    } else {
+      problems.push(`FARM_CONFIG_FILE: ${k} must be a string, number or boolean`);
+    }
+  }
+  return out;
+}
+
+/** The README table of settings, generated from the same list the loader uses. */
+export function settingsMarkdown(): string {
+  const rows = Object.values(SETTINGS).map((spec: SettingSpec<unknown>) => {
+    const def =
+      spec.defaultDoc ?? (typeof spec.default === 'string' ? `\`${spec.default}\`` : '(unset)');
+    return `| \`${spec.env}\` | ${def} | ${spec.doc} |`;
+  });
+  return ['| Setting | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}

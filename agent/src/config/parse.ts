@@ -1,0 +1,84 @@
+/**
+ * Parsers for setting values. Each throws a plain message saying what was
+ * expected; the loader adds the setting's name, so start-up errors read as
+ * `FARM_HOOK_PORT="abc": expected a TCP port (1-65535)`.
+ */
+
+export function parsePort(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > 65535) throw new Error('expected a TCP port (1-65535)');
+  return n;
+}
+
+export function parsePositiveInt(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1) throw new Error('expected a whole number of at least 1');
+  return n;
+}
+
+export function parsePercent(raw: string): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) {
+    throw new Error('expected a percentage (0-100)');
+  }
+  return n;
+}
+
+export function parseCelsius(raw: string): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < -40 || n > 150) {
+    throw new Error('expected a temperature in °C (-40 to 150)');
+  }
+  return n;
+}
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** Durations as people write them in a ConfigMap: `500ms`, `10s`, `15m`, `1h`. */
+export function parseDuration(raw: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(raw.trim());
+  if (!match) throw new Error('expected a duration such as 500ms, 10s, 15m or 1h');
+  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  if (ms <= 0) throw new Error('expected a duration above zero');
+  return Math.round(ms);
+}
+
+export function parseHttpUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('expected an http(s) URL such as https://chromium-swarm.appspot.com');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error('expected an http(s) URL');
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+export function parseHost(raw: string): string {
+  if (!/^[0-9A-Za-z.:-]+$/.test(raw)) throw new Error('expected a host name or IP address');
+  return raw;
+}
+
+export function parseNonEmpty(raw: string): string {
+  if (raw.trim() === '') throw new Error('expected a non-empty value');
+  return raw.trim();
+}
+
+export function parseSwarmingId(raw: string): string {
+  // The bot id becomes the `id` dimension, so it obeys the dimension value rules.
+  if (!/^[0-9A-Za-z._-]{1,256}$/.test(raw)) {
+    throw new Error('expected letters, digits, ".", "_" or "-" (at most 256)');
+  }
+  return raw;
+}
+
+export function parseEnum<T extends string>(allowed: readonly T[]): (raw: string) => T {
+  return (raw) => {
+    if (!(allowed as readonly string[]).includes(raw)) {
+      throw new Error(`expected one of ${allowed.join(', ')}`);
+    }
+    return raw as T;
+  };
+}

@@ -1,0 +1,160 @@
+import {
+  parseDuration,
+  parseEnum,
+  parseHost,
+  parseHttpUrl,
+  parseNonEmpty,
+  parsePort,
+  parsePositiveInt,
+  parseSwarmingId,
+} from './parse.js';
+
+/** What defaults may depend on; injected so tests do not read the real host. */
+export interface DefaultsContext {
+  hostname: string;
+  home: string;
+}
+
+interface SettingSpec<T> {
+  env: `FARM_${string}`;
+  doc: string;
+  parse: (raw: string) => T;
+  /** A raw value run through `parse` like any input, so a default can never be invalid. */
+  default?: string | ((ctx: DefaultsContext) => string);
+  /** How the README shows a computed default. */
+  defaultDoc?: string;
+}
+
+function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
+  return spec;
+}
+
+/**
+ * Every setting the agent reads. The README's configuration table is
+ * generated from this list (`farm-agent config --markdown`), so the two cannot
+ * drift apart.
+ */
+export const SETTINGS = {
+  configFile: setting({
+    env: 'FARM_CONFIG_FILE',
+    doc: 'Optional JSON file of `{"FARM_…": "value"}`; environment variables override it.',
+    parse: parseNonEmpty,
+  }),
+  nodeName: setting({
+    env: 'FARM_NODE_NAME',
+    doc: 'Kubernetes node this agent runs on (Downward API `spec.nodeName`).',
+    parse: parseSwarmingId,
+    default: (ctx) => ctx.hostname.split('.')[0] ?? ctx.hostname,
+    defaultDoc: 'short host name',
+  }),
+  swarmingServer: setting({
+    env: 'FARM_SWARMING_SERVER',
+    doc: 'Swarming server URL. Unset: no bot runs; devices, hooks and cluster reporting still work.',
+    parse: parseHttpUrl,
+  }),
+  botId: setting({
+    env: 'FARM_BOT_ID',
+    doc: 'Swarming bot id of this host.',
+    parse: parseSwarmingId,
+    default: (ctx) => ctx.hostname.split('.')[0] ?? ctx.hostname,
+    defaultDoc: 'short host name',
+  }),
+  pool: setting({
+    env: 'FARM_POOL',
+    doc: 'Swarming `pool` dimension, used when the bot reports none.',
+    parse: parseSwarmingId,
+    default: 'Skia',
+  }),
+  tokenConfig: setting({
+    env: 'FARM_TOKEN_CONFIG',
+    doc: 'OAuth token config `{"url","headers"}` used to fetch the bot’s access token.',
+    parse: parseNonEmpty,
+    default: '/etc/swarming_config/oauth2_access_token_config.json',
+  }),
+  stateDir: setting({
+    env: 'FARM_STATE_DIR',
+    doc: 'Where the bot code zip, the bots’ working directories and the agent’s state live.',
+    parse: parseNonEmpty,
+    default: (ctx) => `${ctx.home}/.local/state/farm-agent`,
+    defaultDoc: '`~/.local/state/farm-agent` (image: `/var/lib/farm-agent`)',
+  }),
+  python: setting({
+    env: 'FARM_PYTHON',
+    doc: 'Python 3 interpreter that runs `swarming_bot.zip`.',
+    parse: parseNonEmpty,
+    default: 'python3',
+  }),
+  hookPort: setting({
+    env: 'FARM_HOOK_PORT',
+    doc: 'Port of the bot hook listener, bound to 127.0.0.1 only.',
+    parse: parsePort,
+    default: '11000',
+  }),
+  httpHost: setting({
+    env: 'FARM_HTTP_HOST',
+    doc: 'Address of the cluster-facing listener (`/healthz`, `/status`, `/metrics`).',
+    parse: parseHost,
+    default: '0.0.0.0',
+  }),
+  httpPort: setting({
+    env: 'FARM_HTTP_PORT',
+    doc: 'Port of the cluster-facing listener.',
+    parse: parsePort,
+    default: '8080',
+  }),
+  botCrashLimit: setting({
+    env: 'FARM_BOT_CRASH_LIMIT',
+    doc: 'Bot crashes inside `FARM_BOT_CRASH_WINDOW` that quarantine the bot until it stays up.',
+    parse: parsePositiveInt,
+    default: '5',
+  }),
+  botCrashWindow: setting({
+    env: 'FARM_BOT_CRASH_WINDOW',
+    doc: 'Window in which bot crashes are counted.',
+    parse: parseDuration,
+    default: '10m',
+  }),
+  botStableAfter: setting({
+    env: 'FARM_BOT_STABLE_AFTER',
+    doc: 'Uptime after which a bot counts as stable again (restart backoff and quarantine clear).',
+    parse: parseDuration,
+    default: '2m',
+  }),
+  botRestartMax: setting({
+    env: 'FARM_BOT_RESTART_MAX',
+    doc: 'Longest wait between bot restarts (backoff starts at 1s).',
+    parse: parseDuration,
+    default: '5m',
+  }),
+  botStopGrace: setting({
+    env: 'FARM_BOT_STOP_GRACE',
+    doc: 'Time the bot gets after SIGTERM before it is killed.',
+    parse: parseDuration,
+    default: '30s',
+  }),
+  readyTimeout: setting({
+    env: 'FARM_READY_TIMEOUT',
+    doc: 'Longest `on_before_task` waits for the phone to be ready.',
+    parse: parseDuration,
+    default: '10m',
+  }),
+  logLevel: setting({
+    env: 'FARM_LOG_LEVEL',
+    doc: 'Log level.',
+    parse: parseEnum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const),
+    default: 'info',
+  }),
+};
+
+export type SettingKey = keyof typeof SETTINGS;
+type Parsed<K extends SettingKey> = ReturnType<(typeof SETTINGS)[K]['parse']>;
+type HasDefault<K extends SettingKey> = (typeof SETTINGS)[K] extends { default: unknown }
+  ? true
+  : false;
+
+/** The validated configuration: settings with a default are always present. */
+export type Config = {
+  [K in SettingKey]: HasDefault<K> extends true ? Parsed<K> : Parsed<K> | undefined;
+};
+
+export type { SettingSpec };

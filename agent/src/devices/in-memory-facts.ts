@@ -1,0 +1,71 @@
+import type { BotDeviceView, DeviceFacts, TaskEnd, TaskStart } from '@farm-agent/bot-config';
+
+export interface BotActivity {
+  botId: string;
+  view: BotDeviceView;
+  task?: TaskStart & { startedAt: number };
+  lastTask?: TaskEnd & { endedAt: number };
+}
+
+/**
+ * Device facts held in memory: what the agent uses before (or without) a
+ * device backend, and a strict stand-in in tests. A bot it does not know is an
+ * error, never a silently empty view, so a misrouted hook call shows up as a
+ * quarantine reason instead of a healthy-looking bot.
+ */
+export class InMemoryDeviceFacts implements DeviceFacts {
+  private readonly bots = new Map<string, BotActivity>();
+  private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  set(botId: string, view: BotDeviceView): void {
+    const existing = this.bots.get(botId);
+    this.bots.set(botId, { ...existing, botId, view });
+    for (const wake of this.waiters) wake();
+  }
+
+  activity(): BotActivity[] {
+    return [...this.bots.values()];
+  }
+
+  async view(botId: string): Promise<BotDeviceView> {
+    return this.get(botId).view;
+  }
+
+  async whenReady(botId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.get(botId).view.ready) return true;
+    return new Promise((resolve) => {
+      const finish = (ready: boolean): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.waiters.delete(check);
+        resolve(ready);
+      };
+      const check = (): void => {
+        if (this.bots.get(botId)?.view.ready) finish(true);
+      };
+      const onAbort = (): void => finish(false);
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.add(check);
+    });
+  }
+
+  async taskStarted(botId: string, task: TaskStart): Promise<void> {
+    const bot = this.get(botId);
+    bot.task = { ...task, startedAt: this.now() };
+  }
+
+  async taskEnded(botId: string, result: TaskEnd): Promise<void> {
+    const bot = this.get(botId);
+    delete bot.task;
+    bot.lastTask = { ...result, endedAt: this.now() };
+  }
+
+  private get(botId: string): BotActivity {
+    const bot = this.bots.get(botId);
+    if (!bot) throw new Error(`no device is known for bot "${botId}"`);
+    return bot;
+  }
+}
