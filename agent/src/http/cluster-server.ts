@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
@@ -16,7 +16,7 @@ export interface ClusterServerOptions {
 export function createClusterServer(options: ClusterServerOptions): FastifyInstance {
   // Probes and scrapes arrive every few seconds for months: no per-request log lines.
   const app = Fastify({
-    loggerInstance: options.logger.child({ listener: 'cluster' }),
+    loggerInstance: options.logger.child({ listener: 'cluster' }) as FastifyBaseLogger,
     disableRequestLogging: true,
   });
   app.get('/healthz', async () => ({ ok: true }));
