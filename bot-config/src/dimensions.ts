@@ -1,0 +1,89 @@
+import type { Dimensions } from './device-facts.js';
+
+/** The Swarming server's rule for dimension keys. */
+const KEY_PATTERN = /^[a-zA-Z\-_.][0-9a-zA-Z\-_.]*$/;
+export const MAX_KEY_LENGTH = 64;
+export const MAX_VALUE_LENGTH = 256;
+
+export interface MergeOptions {
+  /** The id the bot was launched with: the only value `id` may have. */
+  botId: string;
+  /** The pool to report when neither the bot nor the agent names one. */
+  pool: string;
+}
+
+export interface MergedDimensions {
+  dimensions: Dimensions;
+  /** One human-readable reason per key or value removed to satisfy the server. */
+  dropped: string[];
+}
+
+/**
+ * The dimensions to hand back to the bot: its own, with every key the agent
+ * owns replaced wholesale (an empty list removes the key), then cleaned so the
+ * Swarming server accepts them whatever the inputs were. The server
+ * quarantines a bot over a single bad key or value, so anything invalid is
+ * dropped (never truncated: a shortened value would silently match different
+ * task requests) and each drop is reported for the log.
+ */
+export function mergeDimensions(
+  botOwn: Dimensions,
+  agentOwned: Dimensions,
+  opts: MergeOptions,
+): MergedDimensions {
+  const dropped: string[] = [];
+  const combined: Dimensions = { ...botOwn };
+  for (const [key, values] of Object.entries(agentOwned)) combined[key] = values;
+
+  const dimensions: Dimensions = {};
+  for (const [key, values] of Object.entries(combined)) {
+    // Enforced below from the options, whatever either side said.
+    if (key === 'id') continue;
+    const reason = invalidKeyReason(key);
+    if (reason) {
+      dropped.push(reason);
+      continue;
+    }
+    const kept = cleanValues(key, values, dropped);
+    if (kept.length > 0) dimensions[key] = kept;
+  }
+
+  const ownId = botOwn['id'];
+  if (ownId && (ownId.length !== 1 || ownId[0] !== opts.botId)) {
+    dropped.push(`id ${JSON.stringify(ownId)} replaced by ${JSON.stringify([opts.botId])}`);
+  }
+  dimensions['id'] = [opts.botId];
+  if (!dimensions['pool']) dimensions['pool'] = [opts.pool];
+  return { dimensions, dropped };
+}
+
+function invalidKeyReason(key: string): string | undefined {
+  if (key.length > MAX_KEY_LENGTH) {
+    return `key ${JSON.stringify(key.slice(0, MAX_KEY_LENGTH))}... is longer than ${MAX_KEY_LENGTH} characters`;
+  }
+  if (!KEY_PATTERN.test(key)) return `key ${JSON.stringify(key)} has characters Swarming rejects`;
+  return undefined;
+}
+
+/** The server is Python: it measures strings in code points, not UTF-16 units. */
+function codePoints(text: string): number {
+  return [...text].length;
+}
+
+/** Trimmed, non-empty, short enough, first occurrence of each, in the given order. */
+function cleanValues(key: string, values: readonly string[], dropped: string[]): string[] {
+  const kept: string[] = [];
+  for (const raw of values) {
+    const value = raw.trim();
+    if (value === '') {
+      dropped.push(`${key}: empty value`);
+    } else if (codePoints(value) > MAX_VALUE_LENGTH) {
+      dropped.push(
+        `${key}: value ${JSON.stringify(value.slice(0, 40))}... is longer than ${MAX_VALUE_LENGTH} characters`,
+      );
+    } else if (!kept.includes(value)) {
+      kept.push(value);
+    }
+  }
+  return kept;
+}
