@@ -36,18 +36,19 @@ export class CrashWindow {
 
   /**
    * Records a crash at `at` described by `cause` (e.g. `exit code 1`).
-   * Returns true only when this crash puts the bot into quarantine; further
-   * crashes while quarantined refresh the reason so it names the latest cause.
+   * Returns the reason only when this crash puts the bot into quarantine;
+   * further crashes while quarantined refresh the reason (see `quarantined`)
+   * so it names the latest cause.
    */
-  crashed(at: number, cause: string): boolean {
+  crashed(at: number, cause: string): string | undefined {
     this.crashes = this.crashes.filter((t) => at - t < this.options.windowMs);
     this.crashes.push(at);
-    if (this.crashes.length < this.options.max) return false;
+    if (this.crashes.length < this.options.max) return undefined;
     const wasQuarantined = this.reason !== undefined;
     this.reason =
       `bot crashed ${this.crashes.length} times in ${formatDuration(this.options.windowMs)}` +
       ` (last: ${cause})`;
-    return !wasQuarantined;
+    return wasQuarantined ? undefined : this.reason;
   }
 
   /**

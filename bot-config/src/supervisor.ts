@@ -1,0 +1,443 @@
+/**
+ * Runs one Swarming bot (`python3 swarming_bot.zip start_bot`) for as long as
+ * the agent lives: restarts it with capped, jittered backoff, reports crash
+ * loops as a quarantine, turns the sudo shim's kill into an immediate restart,
+ * and streams the bot's output into the structured log.
+ *
+ * Never throws out of its background loop: a broken download, a missing
+ * python or a dying child are logged, retried and counted, because the agent
+ * runs unattended for months.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { copyFile, mkdir, rename } from 'node:fs/promises';
+import { delimiter, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { Counter, Gauge } from 'prom-client';
+import type { Metric, Registry } from 'prom-client';
+import { Backoff, sleep } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
+import { CrashWindow } from './crash-window.js';
+import { LineSplitter } from './line-splitter.js';
+
+export interface BotSupervisorOptions {
+  botId: string;
+  /** The bot's base directory: it keeps its zip, state and self-updates (`swarming_bot.1.zip`) here. */
+  workDir: string;
+  /** Path of a valid bot zip; called before every start, so a fresh download can be picked up. */
+  zip: () => Promise<string>;
+  /** Default `python3`, looked up on the bot's PATH. */
+  python?: string;
+  /** Put first on the bot's PATH (holds the `sudo` shim). */
+  shimDir: string;
+  /** Extra environment, e.g. FARM_HOOK_URL, ANDROID_SERIAL. */
+  env?: Record<string, string>;
+  logger: Logger;
+  registry: Registry;
+  restartBackoff: BackoffOptions;
+  crashes: { max: number; windowMs: number };
+  /** Uptime after which backoff resets and a crash quarantine lifts. */
+  stableAfterMs: number;
+  /** Time between SIGTERM and SIGKILL on stop. */
+  stopGraceMs: number;
+  onEvent?: (event: SupervisorEvent) => void;
+  /** Longer output lines are cut (default 8192 characters). */
+  maxLineChars?: number;
+  /** Clock, injectable for tests. */
+  now?: () => number;
+}
+
+export type RestartReason = 'crash' | 'reboot_requested';
+
+export interface BotExit {
+  code: number | null;
+  signal: string | null;
+  at: number;
+  /** Set when the process could not be started at all (e.g. python missing). */
+  error?: string;
+}
+
+export type SupervisorEvent =
+  | { type: 'started'; botId: string; pid: number; at: number }
+  | { type: 'exited'; botId: string; pid?: number; exit: BotExit }
+  | {
+      type: 'restart_scheduled';
+      botId: string;
+      /** `zip_unavailable`: the bot code could not be fetched; the start is retried. */
+      reason: RestartReason | 'zip_unavailable';
+      delayMs: number;
+    }
+  | { type: 'quarantined'; botId: string; reason: string }
+  | { type: 'unquarantined'; botId: string };
+
+export interface BotStatus {
+  botId: string;
+  running: boolean;
+  pid?: number;
+  startedAt?: number;
+  /** Replacement processes started after an exit. */
+  restarts: number;
+  lastExit?: BotExit;
+  quarantined?: string;
+}
+
+/** One bot process, from spawn to exit. */
+interface Incarnation {
+  child: ChildProcess;
+  pid: number;
+  startedAt: number;
+  exited: Promise<BotExit>;
+  /** Set by expectRestart: this incarnation's exit is a requested reboot, not a crash. */
+  rebootReason?: string;
+}
+
+interface Metrics {
+  restarts: Counter<'bot' | 'reason'>;
+  up: Gauge<'bot'>;
+  quarantined: Gauge<'bot'>;
+}
+
+const ZIP_NAME = 'swarming_bot.zip';
+
+export class BotSupervisor {
+  private readonly log: Logger;
+  private readonly backoff: Backoff;
+  private readonly crashWindow: CrashWindow;
+  private readonly metrics: Metrics;
+  private readonly now: () => number;
+  private readonly stopSignal = new AbortController();
+  private loop: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private current: Incarnation | undefined;
+  private restarts = 0;
+  private lastExit: BotExit | undefined;
+
+  constructor(private readonly options: BotSupervisorOptions) {
+    this.log = options.logger.child({ bot: options.botId });
+    this.backoff = new Backoff(options.restartBackoff);
+    this.crashWindow = new CrashWindow({
+      ...options.crashes,
+      stableAfterMs: options.stableAfterMs,
+    });
+    this.metrics = supervisorMetrics(options.registry);
+    this.now = options.now ?? Date.now;
+    // Export the series from the start so dashboards see a down bot, not a missing one.
+    this.metrics.up.set({ bot: options.botId }, 0);
+    this.metrics.quarantined.set({ bot: options.botId }, 0);
+  }
+
+  /** Starts supervising in the background; returns at once. A second call does nothing. */
+  start(): void {
+    if (this.stopping) throw new Error(`bot ${this.options.botId}: supervisor already stopped`);
+    this.loop ??= this.run();
+  }
+
+  /**
+   * The sudo shim reported a reboot request: the running bot is about to be
+   * SIGKILLed by it. Its exit then restarts the bot at once and is not a crash.
+   */
+  expectRestart(reason: string): void {
+    const run = this.current;
+    if (!run) {
+      this.log.warn({ reason }, 'reboot requested while no bot process runs; ignored');
+      return;
+    }
+    run.rebootReason = reason;
+    this.log.info({ reason, pid: run.pid }, 'bot requested a reboot; restarting it when it dies');
+  }
+
+  /**
+   * SIGTERM, then SIGKILL to the bot's whole process group after stopGraceMs.
+   * Resolves once the bot is gone; never restarts it afterwards. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  status(): BotStatus {
+    const run = this.current;
+    return {
+      botId: this.options.botId,
+      running: run !== undefined,
+      pid: run?.pid,
+      startedAt: run?.startedAt,
+      restarts: this.restarts,
+      lastExit: this.lastExit,
+      quarantined: this.crashWindow.quarantined,
+    };
+  }
+
+  private async run(): Promise<void> {
+    const { signal } = this.stopSignal;
+    let pendingRestart: RestartReason | undefined;
+    while (!signal.aborted) {
+      const zipPath = await this.prepareZip(signal);
+      if (signal.aborted) break;
+      let reason: RestartReason | 'zip_unavailable';
+      let delayMs: number;
+      if (zipPath === undefined) {
+        reason = 'zip_unavailable';
+        delayMs = this.backoff.next();
+      } else {
+        if (pendingRestart) {
+          this.restarts += 1;
+          this.metrics.restarts.inc({ bot: this.options.botId, reason: pendingRestart });
+        }
+        const exit = await this.runOnce(zipPath);
+        if (signal.aborted) break;
+        reason = exit.reason;
+        delayMs = exit.reason === 'reboot_requested' ? 0 : this.backoff.next();
+        pendingRestart = exit.reason;
+      }
+      this.log.info({ reason, delayMs }, 'bot restart scheduled');
+      this.emit({ type: 'restart_scheduled', botId: this.options.botId, reason, delayMs });
+      try {
+        await sleep(delayMs, signal);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  /** Copies the bot code into workDir; undefined (logged) when it cannot be had. */
+  private async prepareZip(signal: AbortSignal): Promise<string | undefined> {
+    const target = join(this.options.workDir, ZIP_NAME);
+    try {
+      // zip() may hang on a stalled download: stop() must not wait for it.
+      const source = await untilAborted(Promise.resolve().then(this.options.zip), signal);
+      await mkdir(this.options.workDir, { recursive: true });
+      if (resolve(source) !== resolve(target)) {
+        // Via a temporary name so a crash mid-copy never leaves a truncated zip to run.
+        const partial = `${target}.partial`;
+        await copyFile(source, partial);
+        await rename(partial, target);
+      }
+      return target;
+    } catch (err) {
+      if (!signal.aborted) this.log.error({ err }, 'bot code unavailable; will retry');
+      return undefined;
+    }
+  }
+
+  /** Spawns the bot and waits for it to exit; returns why it should be restarted. */
+  private async runOnce(zipPath: string): Promise<{ reason: RestartReason }> {
+    const python = this.options.python ?? 'python3';
+    const startedAt = this.now();
+    const { child, exited } = this.spawnBot(python, zipPath);
+    const pid = child?.pid;
+    let stableTimer: NodeJS.Timeout | undefined;
+    let run: Incarnation | undefined;
+    if (child && pid !== undefined) {
+      run = { child, pid, startedAt, exited };
+      this.current = run;
+      this.metrics.up.set({ bot: this.options.botId }, 1);
+      this.log.info({ pid, python, zip: zipPath }, 'bot started');
+      this.emit({ type: 'started', botId: this.options.botId, pid, at: startedAt });
+      stableTimer = setTimeout(() => this.onStable(startedAt), this.options.stableAfterMs);
+    }
+
+    const exit = await exited;
+    clearTimeout(stableTimer);
+    this.current = undefined;
+    this.lastExit = exit;
+    this.metrics.up.set({ bot: this.options.botId }, 0);
+    if (pid !== undefined) killGroup(pid, this.log, 'leftover processes of the exited bot');
+
+    const stopped = this.stopSignal.signal.aborted;
+    const expected = stopped || run?.rebootReason !== undefined;
+    this.log[expected ? 'info' : 'warn'](
+      {
+        pid,
+        code: exit.code,
+        signal: exit.signal,
+        error: exit.error,
+        uptimeMs: exit.at - startedAt,
+      },
+      'bot exited',
+    );
+    this.emit({ type: 'exited', botId: this.options.botId, pid, exit });
+    if (run?.rebootReason !== undefined) return { reason: 'reboot_requested' };
+    const reason = stopped ? undefined : this.crashWindow.crashed(exit.at, describeExit(exit));
+    if (reason !== undefined) {
+      this.metrics.quarantined.set({ bot: this.options.botId }, 1);
+      this.log.error({ reason }, 'bot quarantined');
+      this.emit({ type: 'quarantined', botId: this.options.botId, reason });
+    }
+    return { reason: 'crash' };
+  }
+
+  private spawnBot(
+    python: string,
+    zipPath: string,
+  ): { child?: ChildProcess; exited: Promise<BotExit> } {
+    const { botId, workDir, shimDir } = this.options;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      // Without it python block-buffers a piped stdout: lines arrive late and die with a SIGKILL.
+      PYTHONUNBUFFERED: '1',
+      ...this.options.env,
+      SWARMING_BOT_ID: botId,
+      SWARMING_EXTERNAL_BOT_SETUP: '1',
+      PATH: [shimDir, this.options.env?.PATH ?? process.env.PATH ?? ''].join(delimiter),
+    };
+    let child: ChildProcess;
+    try {
+      // Own process group: stop() and exit cleanup can SIGKILL the task processes the bot left.
+      child = spawn(python, [zipPath, 'start_bot'], {
+        cwd: workDir,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+    } catch (err) {
+      const exit = { code: null, signal: null, at: this.now(), error: String(err) };
+      return { exited: Promise.resolve(exit) };
+    }
+    const exited = new Promise<BotExit>((resolveExit) => {
+      // 'exit', not 'close': a grandchild holding the pipes open must not delay the restart.
+      child.once('exit', (code, signal) => resolveExit({ code, signal, at: this.now() }));
+      child.on('error', (err) => {
+        // Without a pid the spawn itself failed and no 'exit' will follow; later errors
+        // (a failed kill) leave the process running.
+        if (child.pid === undefined) {
+          resolveExit({ code: null, signal: null, at: this.now(), error: err.message });
+        } else {
+          this.log.warn({ err }, 'bot process error');
+        }
+      });
+    });
+    this.pipeLines('stdout', child.stdout);
+    this.pipeLines('stderr', child.stderr);
+    return { child, exited };
+  }
+
+  private pipeLines(stream: 'stdout' | 'stderr', source: Readable | null): void {
+    if (!source) return;
+    const splitter = new LineSplitter(this.options.maxLineChars ?? 8192);
+    const write = (lines: ReturnType<LineSplitter['push']>): void => {
+      for (const { text, truncatedChars } of lines) {
+        if (truncatedChars > 0) this.log.info({ stream, truncatedChars }, text);
+        else if (text !== '') this.log.info({ stream }, text);
+      }
+    };
+    // The decoder keeps multi-byte characters split across chunks intact.
+    source.setEncoding('utf8');
+    source.on('data', (chunk: string) => write(splitter.push(chunk)));
+    source.on('end', () => write(splitter.end()));
+    source.on('error', (err) => this.log.debug({ err, stream }, 'bot output stream error'));
+  }
+
+  private onStable(startedAt: number): void {
+    this.backoff.reset();
+    if (this.crashWindow.stayedUp(startedAt, this.now())) {
+      this.metrics.quarantined.set({ bot: this.options.botId }, 0);
+      this.log.info('bot stayed up; quarantine lifted');
+      this.emit({ type: 'unquarantined', botId: this.options.botId });
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopSignal.abort(new Error('supervisor stopped'));
+    const run = this.current;
+    if (run) {
+      this.log.info({ pid: run.pid, graceMs: this.options.stopGraceMs }, 'stopping bot');
+      // SIGTERM to the bot alone: it is the one that knows how to end its task cleanly.
+      run.child.kill('SIGTERM');
+      if (!(await exitsWithin(run.exited, this.options.stopGraceMs))) {
+        this.log.warn({ pid: run.pid }, 'bot ignored SIGTERM; killing its process group');
+        killGroup(run.pid, this.log, 'bot process group');
+        await run.exited;
+      }
+    }
+    await this.loop;
+  }
+
+  private emit(event: SupervisorEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch (err) {
+      this.log.error({ err, event: event.type }, 'supervisor event handler threw');
+    }
+  }
+}
+
+/** `exit code 1`, `signal SIGSEGV`, or the spawn error: the tail of a quarantine reason. */
+export function describeExit(exit: BotExit): string {
+  if (exit.error !== undefined) return exit.error;
+  return exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+}
+
+/**
+ * SIGKILLs a process group. The group id is the bot's pid; Linux does not hand
+ * out a pid that is still in use as a group id, so a surviving group is ours.
+ */
+function killGroup(pid: number, log: Logger, what: string): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+    log.info({ pgid: pid }, `killed ${what}`);
+  } catch (err) {
+    // ESRCH: nothing left in the group, the usual case.
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH')
+      log.warn({ err, pgid: pid }, 'kill failed');
+  }
+}
+
+function exitsWithin(exited: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolveWithin) => {
+    const timer = setTimeout(() => resolveWithin(false), ms);
+    void exited.then(() => {
+      clearTimeout(timer);
+      resolveWithin(true);
+    });
+  });
+}
+
+/** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolveValue, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolveValue, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Metrics are shared by every supervisor on the registry: the first one creates them. */
+function supervisorMetrics(registry: Registry): Metrics {
+  const shared = <T extends Metric>(name: string, create: () => T): T =>
+    (registry.getSingleMetric(name) as T | undefined) ?? create();
+  return {
+    restarts: shared(
+      'farm_bot_restarts_total',
+      () =>
+        new Counter({
+          name: 'farm_bot_restarts_total',
+          help: 'Swarming bot processes started again after an exit, by why it exited.',
+          labelNames: ['bot', 'reason'],
+          registers: [registry],
+        }),
+    ),
+    up: shared(
+      'farm_bot_up',
+      () =>
+        new Gauge({
+          name: 'farm_bot_up',
+          help: '1 while the Swarming bot process runs.',
+          labelNames: ['bot'],
+          registers: [registry],
+        }),
+    ),
+    quarantined: shared(
+      'farm_bot_quarantined',
+      () =>
+        new Gauge({
+          name: 'farm_bot_quarantined',
+          help: '1 while the bot is quarantined for crashing too often.',
+          labelNames: ['bot'],
+          registers: [registry],
+        }),
+    ),
+  };
+}
