@@ -1,0 +1,473 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BotDeviceView, DeviceFacts, TaskEnd, TaskStart } from './device-facts.js';
+import { createHookServer, type HookServerOptions } from './hook-server.js';
+
+const BOT = 'pi-1-usb-1-1.3';
+const headers = { 'x-farm-bot-id': BOT };
+
+/** DeviceFacts that answers from fields the test sets and records what it was told. */
+class RecordingFacts implements DeviceFacts {
+  view_: BotDeviceView | Error | 'hang' = { dimensions: {}, ready: true };
+  ready = true;
+  started: { botId: string; task: TaskStart }[] = [];
+  ended: { botId: string; result: TaskEnd }[] = [];
+  waits: { botId: string; timeoutMs: number; signal?: AbortSignal }[] = [];
+  /** When set, whenReady waits for the signal instead of answering. */
+  holdWaits = false;
+  failStart = false;
+
+  async view(): Promise<BotDeviceView> {
+    if (this.view_ === 'hang') return new Promise(() => undefined);
+    if (this.view_ instanceof Error) throw this.view_;
+    return this.view_;
+  }
+  async whenReady(botId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    this.waits.push({ botId, timeoutMs, signal });
+    if (!this.holdWaits) return this.ready;
+    return new Promise((resolve) => signal?.addEventListener('abort', () => resolve(false)));
+  }
+  async taskStarted(botId: string, task: TaskStart): Promise<void> {
+    if (this.failStart) throw new Error('device layer broke');
+    this.started.push({ botId, task });
+  }
+  async taskEnded(botId: string, result: TaskEnd): Promise<void> {
+    this.ended.push({ botId, result });
+  }
+}
+
+interface Rig {
+  app: FastifyInstance;
+  facts: RecordingFacts;
+  registry: Registry;
+  reboots: { botId: string; argv: string[] }[];
+  supervisor: Map<string, string>;
+}
+
+let current: Rig | undefined;
+afterEach(async () => {
+  await current?.app.close();
+  current = undefined;
+});
+
+function rig(overrides: Partial<HookServerOptions> = {}): Rig {
+  const facts = new RecordingFacts();
+  const registry = new Registry();
+  const reboots: Rig['reboots'] = [];
+  const supervisor = new Map<string, string>();
+  const app = createHookServer({
+    facts,
+    botQuarantine: (botId) => supervisor.get(botId),
+    pool: 'android',
+    settings: { caches: { isolated: { size: 8589934592 } } },
+    readyWaitMaxMs: 1000,
+    onRebootRequested: (botId, argv) => reboots.push({ botId, argv }),
+    logger: pino({ level: 'silent' }),
+    registry,
+    ...overrides,
+  });
+  current = { app, facts, registry, reboots, supervisor };
+  return current;
+}
+
+const ownState = {
+  running_time: 42,
+  sleep_streak: 3,
+  cwd: '/b',
+  quarantined: 'old',
+  maintenance: 1,
+};
+const ownDims = { id: [BOT], os: ['Linux'], cores: ['4'] };
+
+describe('get_dimensions', () => {
+  it('replaces the keys the device owns and forces id and pool', async () => {
+    const { app, facts } = rig();
+    facts.view_ = {
+      dimensions: { os: ['Android'], device_type: ['sargo', ' sargo'] },
+      ready: true,
+    };
+    const res = await app.inject({
+      method: 'POST',
+      url: '/get_dimensions',
+      headers,
+      payload: ownDims,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toStrictEqual({
+      id: [BOT],
+      os: ['Android'],
+      cores: ['4'],
+      device_type: ['sargo'],
+      pool: ['android'],
+    });
+  });
+
+  it('answers a GET without a body as if the bot had no dimensions of its own', async () => {
+    const { app } = rig();
+    const res = await app.inject({ method: 'GET', url: '/get_dimensions', headers });
+    expect(res.json()).toStrictEqual({ id: [BOT], pool: ['android'] });
+  });
+
+  it('adds quarantined from the supervisor and the device view, next to the device own', async () => {
+    const { app, facts, supervisor } = rig();
+    supervisor.set(BOT, 'crash loop');
+    facts.view_ = {
+      dimensions: { quarantined: ['Device "sargo" has gone missing'] },
+      quarantined: 'battery unreadable',
+      ready: false,
+    };
+    const res = await app.inject({
+      method: 'POST',
+      url: '/get_dimensions',
+      headers,
+      payload: ownDims,
+    });
+    expect(res.json().quarantined).toStrictEqual([
+      'Device "sargo" has gone missing',
+      'crash loop; battery unreadable',
+    ]);
+  });
+
+  it('shortens a long quarantine reason so the dimension stays valid', async () => {
+    const { app, supervisor } = rig();
+    supervisor.set(BOT, 'r'.repeat(1000));
+    const res = await app.inject({
+      method: 'POST',
+      url: '/get_dimensions',
+      headers,
+      payload: ownDims,
+    });
+    const [value] = res.json().quarantined as string[];
+    expect([...(value ?? '')]).toHaveLength(256);
+    expect(value?.endsWith('…')).toBe(true);
+  });
+
+  it('answers the bot own dimensions plus a quarantine reason when devices cannot be read', async () => {
+    const { app, facts } = rig();
+    facts.view_ = new Error('adb server is down');
+    const res = await app.inject({
+      method: 'POST',
+      url: '/get_dimensions',
+      headers,
+      payload: ownDims,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toStrictEqual({
+      ...ownDims,
+      pool: ['android'],
+      quarantined: ['farm-agent cannot read devices: adb server is down'],
+    });
+  });
+
+  it('does not wait for a device view that never answers', async () => {
+    const { app, facts } = rig();
+    facts.view_ = 'hang';
+    const res = await app.inject({
+      method: 'POST',
+      url: '/get_dimensions',
+      headers,
+      payload: ownDims,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().quarantined).toStrictEqual([
+      'farm-agent cannot read devices: no answer within 4000 ms',
+    ]);
+  });
+});
+
+describe('get_state', () => {
+  it('keeps the bot keys and replaces quarantined and maintenance with the agent reasons', async () => {
+    const { app, facts, supervisor } = rig();
+    supervisor.set(BOT, 'crash loop');
+    facts.view_ = { dimensions: {}, maintenance: 'battery 12% < 30%', ready: false };
+    const res = await app.inject({ method: 'POST', url: '/get_state', headers, payload: ownState });
+    expect(res.json()).toStrictEqual({
+      running_time: 42,
+      sleep_streak: 3,
+      cwd: '/b',
+      quarantined: 'crash loop',
+      maintenance: 'battery 12% < 30%',
+    });
+  });
+
+  it('drops the bot own quarantine when the agent has none', async () => {
+    const { app } = rig();
+    const res = await app.inject({ method: 'POST', url: '/get_state', headers, payload: ownState });
+    expect(res.json()).toStrictEqual({ running_time: 42, sleep_streak: 3, cwd: '/b' });
+  });
+
+  it('quarantines with the reason when devices cannot be read, never a 5xx', async () => {
+    const { app, facts, supervisor } = rig();
+    supervisor.set(BOT, 'crash loop');
+    facts.view_ = new Error('adb server is down');
+    const res = await app.inject({ method: 'POST', url: '/get_state', headers, payload: ownState });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toStrictEqual({
+      running_time: 42,
+      sleep_streak: 3,
+      cwd: '/b',
+      quarantined: 'crash loop; farm-agent cannot read devices: adb server is down',
+    });
+  });
+});
+
+describe('get_settings and healthz', () => {
+  it.each(['GET', 'POST'] as const)('answers the settings to %s', async (method) => {
+    const { app } = rig();
+    const res = await app.inject({ method, url: '/get_settings' });
+    expect(res.json()).toStrictEqual({ caches: { isolated: { size: 8589934592 } } });
+  });
+
+  it('healthz is ok', async () => {
+    const { app } = rig();
+    const res = await app.inject({ method: 'GET', url: '/healthz' });
+    expect([res.statusCode, res.json()]).toStrictEqual([200, { ok: true }]);
+  });
+});
+
+describe('on_before_task and on_after_task', () => {
+  it('reports the start once per call id and waits at most readyWaitMaxMs', async () => {
+    const { app, facts } = rig();
+    const call = { task_id: 'abc123', call_id: 'c1', wait_ms: 60_000 };
+    for (const payload of [call, call, { ...call, wait_ms: 250 }]) {
+      const res = await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+      expect(res.json()).toStrictEqual({ ready: true });
+    }
+    expect(facts.started).toStrictEqual([{ botId: BOT, task: { taskId: 'abc123' } }]);
+    expect(facts.waits.map((w) => w.timeoutMs)).toStrictEqual([1000, 1000, 250]);
+  });
+
+  it('answers ready false when the device is not ready in time', async () => {
+    const { app, facts } = rig();
+    facts.ready = false;
+    const res = await app.inject({ method: 'GET', url: '/on_before_task', headers });
+    expect(res.json()).toStrictEqual({ ready: false });
+    expect(facts.started).toStrictEqual([{ botId: BOT, task: {} }]);
+    expect(facts.waits[0]?.timeoutMs).toBe(1000);
+  });
+
+  it('a call without ids is always a new start', async () => {
+    const { app, facts } = rig();
+    await app.inject({ method: 'POST', url: '/on_before_task', headers, payload: {} });
+    await app.inject({ method: 'POST', url: '/on_before_task', headers, payload: {} });
+    expect(facts.started).toHaveLength(2);
+  });
+
+  it('reports the end, after which the same task id starts again', async () => {
+    const { app, facts } = rig();
+    const before = { task_id: 't1' };
+    await app.inject({ method: 'POST', url: '/on_before_task', headers, payload: before });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/on_after_task',
+      headers,
+      payload: { failure: true, internal_failure: false },
+    });
+    expect(res.json()).toStrictEqual({ ok: true });
+    expect(facts.ended).toStrictEqual([
+      { botId: BOT, result: { failure: true, internalFailure: false } },
+    ]);
+    await app.inject({ method: 'POST', url: '/on_before_task', headers, payload: before });
+    expect(facts.started).toHaveLength(2);
+  });
+
+  it('a failed start is a 500 with the reason, and the retry reports the start again', async () => {
+    const { app, facts } = rig();
+    facts.failStart = true;
+    const payload = { call_id: 'c9' };
+    const res = await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    expect([res.statusCode, res.json()]).toStrictEqual([500, { error: 'device layer broke' }]);
+    facts.failStart = false;
+    await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    expect(facts.started).toHaveLength(1);
+  });
+
+  it('stops waiting for the device when the shim hangs up', async () => {
+    const { app, facts } = rig();
+    facts.holdWaits = true;
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/on_before_task',
+      headers: { ...headers, 'content-type': 'application/json' },
+    });
+    req.on('error', () => undefined);
+    req.end('{}');
+    await expect.poll(() => facts.waits.length).toBe(1);
+    const signal = facts.waits[0]?.signal;
+    expect(signal?.aborted).toBe(false);
+    req.destroy();
+    await expect.poll(() => signal?.aborted).toBe(true);
+  });
+});
+
+describe('reboot_requested', () => {
+  it('hands the argv to the supervisor', async () => {
+    const { app, reboots } = rig();
+    const argv = ['-n', '/sbin/shutdown', '-r', 'now'];
+    const res = await app.inject({
+      method: 'POST',
+      url: '/reboot_requested',
+      headers,
+      payload: { argv, ppid: 1234 },
+    });
+    expect(res.json()).toStrictEqual({ ok: true });
+    expect(reboots).toStrictEqual([{ botId: BOT, argv }]);
+  });
+});
+
+describe('malformed calls', () => {
+  /** Each bot hook with a body it accepts, so only the part under test is wrong. */
+  const validBodies: Record<string, object> = {
+    '/get_state': {},
+    '/get_dimensions': {},
+    '/on_before_task': {},
+    '/on_after_task': { failure: false, internal_failure: false },
+    '/reboot_requested': { argv: [] },
+  };
+  const botHooks = Object.keys(validBodies);
+  const allHooks = [...botHooks, '/get_settings'];
+  const json = { 'content-type': 'application/json', ...headers };
+
+  it.each(botHooks)('%s without X-Farm-Bot-Id is a 400 naming the header', async (url) => {
+    const { app } = rig();
+    const res = await app.inject({ method: 'POST', url, payload: validBodies[url] });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toContain('x-farm-bot-id');
+  });
+
+  it.each(botHooks)('%s with a blank or doubled X-Farm-Bot-Id is a 400', async (url) => {
+    const { app } = rig();
+    for (const id of ['', ' ', 'a, b']) {
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        headers: { 'x-farm-bot-id': id },
+        payload: validBodies[url],
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error).toContain('x-farm-bot-id');
+    }
+  });
+
+  const bodies = allHooks.flatMap((url) => [
+    { url, body: '{"os": [', status: 400, error: 'JSON' },
+    { url, body: 'not json', status: 400, error: 'JSON' },
+  ]);
+  it.each(bodies)('$url with $body is a $status', async ({ url, body, status, error }) => {
+    const { app } = rig();
+    const res = await app.inject({ method: 'POST', url, headers: json, payload: body });
+    expect(res.statusCode).toBe(status);
+    expect(res.json().error).toContain(error);
+  });
+
+  it.each(botHooks.flatMap((url) => ['[]', '"text"', '42', 'null'].map((body) => ({ url, body }))))(
+    '$url with the non-object body $body is a 400',
+    async ({ url, body }) => {
+      const { app } = rig();
+      const res = await app.inject({ method: 'POST', url, headers: json, payload: body });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error).toBe('body must be object');
+    },
+  );
+
+  it.each([
+    { url: '/get_dimensions', payload: { os: 'Linux' }, error: 'body/os must be array' },
+    { url: '/get_dimensions', payload: { cores: [4] }, error: 'body/cores/0 must be string' },
+    { url: '/get_dimensions', payload: { os: [null] }, error: 'body/os/0 must be string' },
+    { url: '/on_before_task', payload: { task_id: 7 }, error: 'body/task_id must be string' },
+    { url: '/on_before_task', payload: { wait_ms: '10' }, error: 'body/wait_ms must be integer' },
+    { url: '/on_before_task', payload: { wait_ms: -1 }, error: 'body/wait_ms must be >= 0' },
+    { url: '/on_before_task', payload: { call_id: '' }, error: 'body/call_id must NOT have fewer' },
+    {
+      url: '/on_after_task',
+      payload: { failure: 'true', internal_failure: false },
+      error: 'body/failure must be boolean',
+    },
+    {
+      url: '/on_after_task',
+      payload: { failure: false },
+      error: "body must have required property 'internal_failure'",
+    },
+    { url: '/reboot_requested', payload: {}, error: "body must have required property 'argv'" },
+    { url: '/reboot_requested', payload: { argv: 'reboot' }, error: 'body/argv must be array' },
+    {
+      url: '/reboot_requested',
+      payload: { argv: [], ppid: 'x' },
+      error: 'body/ppid must be integer',
+    },
+  ])('$url with $payload is a 400: $error', async ({ url, payload, error }) => {
+    const { app, facts, reboots } = rig();
+    const res = await app.inject({ method: 'POST', url, headers, payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toContain(error);
+    expect([facts.started, facts.ended, reboots]).toStrictEqual([[], [], []]);
+  });
+
+  it.each(allHooks)('%s with a body over the limit is a 413', async (url) => {
+    const { app } = rig({ bodyLimit: 1024 });
+    const payload = JSON.stringify({ env: ['x'.repeat(2000)] });
+    const res = await app.inject({ method: 'POST', url, headers: json, payload });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error).toContain('too large');
+  });
+
+  it.each(
+    allHooks.flatMap((url) =>
+      ['text/plain', 'application/x-www-form-urlencoded'].map((type) => ({ url, type })),
+    ),
+  )('$url with content type $type is a 415', async ({ url, type }) => {
+    const { app } = rig();
+    const res = await app.inject({
+      method: 'POST',
+      url,
+      headers: { ...headers, 'content-type': type },
+      payload: '{}',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error).toContain('Unsupported Media Type');
+  });
+
+  it.each(['/on_after_task', '/reboot_requested'])(
+    'GET %s is a 405: it needs a body',
+    async (url) => {
+      const { app, facts, reboots } = rig();
+      const res = await app.inject({ method: 'GET', url, headers });
+      expect([res.statusCode, res.json()]).toStrictEqual([
+        405,
+        { error: `${url} takes POST with a JSON body` },
+      ]);
+      expect([facts.ended, reboots]).toStrictEqual([[], []]);
+    },
+  );
+
+  it('an unknown path is a 404 with a JSON reason', async () => {
+    const { app } = rig();
+    const res = await app.inject({ method: 'POST', url: '/get_stat' });
+    expect([res.statusCode, res.json()]).toStrictEqual([
+      404,
+      { error: 'no hook at POST /get_stat' },
+    ]);
+  });
+});
+
+describe('metrics', () => {
+  it('counts calls by hook and code and times them, with unknown paths folded together', async () => {
+    const { app, registry } = rig();
+    await app.inject({ method: 'POST', url: '/get_state', headers, payload: ownState });
+    await app.inject({ method: 'POST', url: '/get_state', payload: ownState });
+    await app.inject({ method: 'GET', url: '/what/ever' });
+    const text = await registry.metrics();
+    expect(text).toContain('farm_hook_requests_total{hook="get_state",code="200"} 1');
+    expect(text).toContain('farm_hook_requests_total{hook="get_state",code="400"} 1');
+    expect(text).toContain('farm_hook_requests_total{hook="unknown",code="404"} 1');
+    expect(text).toContain('farm_hook_duration_seconds_count{hook="get_state"} 2');
+  });
+});
