@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  botLine,
   captureLogger,
+  eventsOfType,
   crashLoopBot,
   execingBot,
   isAlive,
@@ -63,12 +65,6 @@ function supervise(
   return { supervisor, events, records, registry, workDir };
 }
 
-const ofType = <T extends SupervisorEvent['type']>(events: SupervisorEvent[], type: T) =>
-  events.filter((e): e is Extract<SupervisorEvent, { type: T }> => e.type === type);
-
-const line = (records: LogRecord[], text: string) =>
-  records.find((r) => r.msg.startsWith(text) && r.stream !== undefined);
-
 async function metric(registry: Registry, name: string, labels: Record<string, string>) {
   const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
   return values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
@@ -81,24 +77,24 @@ describe('BotSupervisor', () => {
     supervisor.start();
     supervisor.start();
 
-    const ready = await waitFor('ready line', () => line(records, 'ready'));
-    const pid = ofType(events, 'started')[0]?.pid;
+    const ready = await waitFor('ready line', () => botLine(records, 'ready'));
+    const pid = eventsOfType(events, 'started')[0]?.pid;
     expect(ready).toMatchObject({ bot: 'pi-1-slot-0', stream: 'stdout' });
     expect(ready.msg).toBe(`ready ${pid} pi-1-slot-0 1`);
-    expect(ofType(events, 'started')).toHaveLength(1);
+    expect(eventsOfType(events, 'started')).toHaveLength(1);
     expect(existsSync(join(workDir, 'swarming_bot.zip'))).toBe(true);
     expect(supervisor.status()).toMatchObject({ running: true, pid, restarts: 0 });
     expect(await metric(registry, 'farm_bot_up', { bot: 'pi-1-slot-0' })).toBe(1);
 
     await supervisor.stop();
-    expect(line(records, 'got SIGTERM')).toBeDefined();
+    expect(botLine(records, 'got SIGTERM')).toBeDefined();
     expect(supervisor.status()).toMatchObject({
       running: false,
       pid: undefined,
       lastExit: { code: 0, signal: null },
     });
     expect(await metric(registry, 'farm_bot_up', { bot: 'pi-1-slot-0' })).toBe(0);
-    expect(ofType(events, 'restart_scheduled')).toEqual([]);
+    expect(eventsOfType(events, 'restart_scheduled')).toEqual([]);
   });
 
   it('backs off a crash loop, quarantines it, and lifts the quarantine once it stays up', async () => {
@@ -108,15 +104,15 @@ describe('BotSupervisor', () => {
     });
     supervisor.start();
 
-    await waitFor('up for good', () => line(records, 'up for good'));
-    expect(ofType(events, 'restart_scheduled').map((e) => [e.reason, e.delayMs])).toEqual([
+    await waitFor('up for good', () => botLine(records, 'up for good'));
+    expect(eventsOfType(events, 'restart_scheduled').map((e) => [e.reason, e.delayMs])).toEqual([
       ['crash', 20],
       ['crash', 40],
       ['crash', 80],
       ['crash', 80],
     ]);
     const reason = 'bot crashed 3 times in 1m (last: exit code 3)';
-    expect(ofType(events, 'quarantined')).toEqual([
+    expect(eventsOfType(events, 'quarantined')).toEqual([
       { type: 'quarantined', botId: 'pi-1-slot-0', reason },
     ]);
     expect(supervisor.status()).toMatchObject({
@@ -126,9 +122,9 @@ describe('BotSupervisor', () => {
     });
     expect(await metric(registry, 'farm_bot_quarantined', { bot: 'pi-1-slot-0' })).toBe(1);
     // The unterminated last line of each crashed incarnation is flushed on exit.
-    expect(line(records, 'dying without newline 4')).toMatchObject({ stream: 'stderr' });
+    expect(botLine(records, 'dying without newline 4')).toMatchObject({ stream: 'stderr' });
 
-    await waitFor('unquarantined', () => ofType(events, 'unquarantined').length === 1);
+    await waitFor('unquarantined', () => eventsOfType(events, 'unquarantined').length === 1);
     expect(supervisor.status().quarantined).toBeUndefined();
     expect(await metric(registry, 'farm_bot_quarantined', { bot: 'pi-1-slot-0' })).toBe(0);
     expect(await metric(registry, 'farm_bot_restarts_total', { reason: 'crash' })).toBe(4);
@@ -139,9 +135,9 @@ describe('BotSupervisor', () => {
     const { supervisor, events, records, workDir } = supervise(async () => zip);
     supervisor.start();
 
-    const second = await waitFor('incarnation 2', () => line(records, 'incarnation 2'));
-    const first = line(records, 'incarnation 1');
-    const pid = ofType(events, 'started')[0]?.pid;
+    const second = await waitFor('incarnation 2', () => botLine(records, 'incarnation 2'));
+    const first = botLine(records, 'incarnation 1');
+    const pid = eventsOfType(events, 'started')[0]?.pid;
     expect(first?.msg).toBe(`incarnation 1 ${pid}`);
     expect(second).toMatchObject({ msg: `incarnation 2 ${pid}`, stream: 'stderr' });
     expect(existsSync(join(workDir, 'swarming_bot.1.zip'))).toBe(true);
@@ -158,17 +154,17 @@ describe('BotSupervisor', () => {
     });
     const { supervisor, events, records } = supervise(async () => zip, { stopGraceMs: 300 });
     supervisor.start();
-    await waitFor('ready line', () => line(records, 'ready'));
-    const grandchild = Number(line(records, 'grandchild')?.msg.split(' ')[1]);
+    await waitFor('ready line', () => botLine(records, 'ready'));
+    const grandchild = Number(botLine(records, 'grandchild')?.msg.split(' ')[1]);
     expect(isAlive(grandchild)).toBe(true);
 
     const began = Date.now();
     await Promise.all([supervisor.stop(), supervisor.stop()]);
     expect(Date.now() - began).toBeGreaterThanOrEqual(300);
-    expect(line(records, 'got SIGTERM')).toBeDefined();
+    expect(botLine(records, 'got SIGTERM')).toBeDefined();
     expect(supervisor.status()).toMatchObject({ running: false, lastExit: { signal: 'SIGKILL' } });
     await waitFor('grandchild gone', () => !isAlive(grandchild), 2_000);
-    expect(ofType(events, 'restart_scheduled')).toEqual([]);
+    expect(eventsOfType(events, 'restart_scheduled')).toEqual([]);
     await supervisor.stop();
   });
 
@@ -178,13 +174,54 @@ describe('BotSupervisor', () => {
       restartBackoff: { initialMs: 5_000, maxMs: 5_000 },
     });
     supervisor.start();
-    await waitFor('ready line', () => line(records, 'ready'));
-    const grandchild = Number(line(records, 'grandchild')?.msg.split(' ')[1]);
+    await waitFor('ready line', () => botLine(records, 'ready'));
+    const grandchild = Number(botLine(records, 'grandchild')?.msg.split(' ')[1]);
     const pid = supervisor.status().pid ?? 0;
 
     process.kill(pid, 'SIGSEGV');
     await waitFor('grandchild gone', () => !isAlive(grandchild), 2_000);
     expect(supervisor.status().lastExit).toMatchObject({ signal: 'SIGSEGV' });
+  });
+
+  it('restarts at once without counting a crash when the death was an expected reboot', async () => {
+    const zip = await longRunningBot(join(dir, 'src.zip'));
+    const { supervisor, events, records, registry } = supervise(async () => zip, {
+      restartBackoff: { initialMs: 60_000, maxMs: 60_000 },
+    });
+    supervisor.start();
+    await waitFor('ready line', () => botLine(records, 'ready'));
+    const pid = supervisor.status().pid ?? 0;
+
+    // A sudo run by some other process (a task) names that process: not ours to expect.
+    supervisor.expectRestart('sudo reboot', pid + 1);
+    supervisor.expectRestart('sudo -n /sbin/shutdown -f -r now', pid);
+    process.kill(pid, 'SIGKILL');
+
+    await waitFor('second start', () => eventsOfType(events, 'started')[1]);
+    expect(eventsOfType(events, 'restart_scheduled')).toEqual([
+      { type: 'restart_scheduled', botId: 'pi-1-slot-0', reason: 'reboot_requested', delayMs: 0 },
+    ]);
+    expect(supervisor.status()).toMatchObject({ restarts: 1, lastExit: { signal: 'SIGKILL' } });
+    expect(await metric(registry, 'farm_bot_restarts_total', { reason: 'reboot_requested' })).toBe(
+      1,
+    );
+  });
+
+  it('treats a death after a reboot request from another process as a crash', async () => {
+    const zip = await longRunningBot(join(dir, 'src.zip'));
+    const { supervisor, events, records } = supervise(async () => zip);
+    supervisor.start();
+    await waitFor('ready line', () => botLine(records, 'ready'));
+    const pid = supervisor.status().pid ?? 0;
+
+    supervisor.expectRestart('sudo reboot', pid + 1);
+    process.kill(pid, 'SIGKILL');
+
+    await waitFor('restart', () => eventsOfType(events, 'restart_scheduled')[0]);
+    expect(eventsOfType(events, 'restart_scheduled')[0]).toMatchObject({
+      reason: 'crash',
+      delayMs: 20,
+    });
   });
 
   it('stops at once while waiting to restart', async () => {
@@ -193,12 +230,15 @@ describe('BotSupervisor', () => {
       restartBackoff: { initialMs: 60_000, maxMs: 60_000 },
     });
     supervisor.start();
-    await waitFor('restart scheduled', () => ofType(events, 'restart_scheduled').length === 1);
+    await waitFor(
+      'restart scheduled',
+      () => eventsOfType(events, 'restart_scheduled').length === 1,
+    );
 
     const began = Date.now();
     await supervisor.stop();
     expect(Date.now() - began).toBeLessThan(1_000);
-    expect(ofType(events, 'started')).toHaveLength(1);
+    expect(eventsOfType(events, 'started')).toHaveLength(1);
     expect(() => supervisor.start()).toThrow(/stopped/);
   });
 
@@ -212,8 +252,8 @@ describe('BotSupervisor', () => {
     });
     supervisor.start();
 
-    await waitFor('ready line', () => line(records, 'ready'));
-    expect(ofType(events, 'restart_scheduled').map((e) => [e.reason, e.delayMs])).toEqual([
+    await waitFor('ready line', () => botLine(records, 'ready'));
+    expect(eventsOfType(events, 'restart_scheduled').map((e) => [e.reason, e.delayMs])).toEqual([
       ['zip_unavailable', 20],
       ['zip_unavailable', 40],
     ]);
@@ -236,12 +276,12 @@ describe('BotSupervisor', () => {
     });
     supervisor.start();
 
-    await waitFor('quarantine', () => ofType(events, 'quarantined')[0]);
-    const exited = ofType(events, 'exited');
+    await waitFor('quarantine', () => eventsOfType(events, 'quarantined')[0]);
+    const exited = eventsOfType(events, 'exited');
     expect(exited.length).toBeGreaterThanOrEqual(3);
     expect(exited[0]?.pid).toBeUndefined();
     expect(exited[0]?.exit.error).toMatch(/ENOENT/);
-    expect(ofType(events, 'started')).toEqual([]);
+    expect(eventsOfType(events, 'started')).toEqual([]);
     expect(supervisor.status().quarantined).toMatch(
       /^bot crashed 3 times in 1m \(last: spawn .*no-such-python3 ENOENT\)$/,
     );
@@ -251,9 +291,9 @@ describe('BotSupervisor', () => {
     const zip = await longRunningBot(join(dir, 'src.zip'), { longLine: 100_000 });
     const { supervisor, records } = supervise(async () => zip, { maxLineChars: 1_000 });
     supervisor.start();
-    await waitFor('ready line', () => line(records, 'ready'));
-    expect(line(records, 'xxx')).toMatchObject({ truncatedChars: 99_000 });
-    expect(line(records, 'xxx')?.msg).toHaveLength(1_000);
+    await waitFor('ready line', () => botLine(records, 'ready'));
+    expect(botLine(records, 'xxx')).toMatchObject({ truncatedChars: 99_000 });
+    expect(botLine(records, 'xxx')?.msg).toHaveLength(1_000);
   });
 
   it('keeps running when the event handler throws', async () => {
@@ -264,7 +304,7 @@ describe('BotSupervisor', () => {
       },
     });
     supervisor.start();
-    await waitFor('ready line', () => line(records, 'ready'));
+    await waitFor('ready line', () => botLine(records, 'ready'));
     expect(records.some((r) => r.msg === 'supervisor event handler threw')).toBe(true);
   });
 

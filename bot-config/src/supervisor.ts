@@ -136,11 +136,17 @@ export class BotSupervisor {
   /**
    * The sudo shim reported a reboot request: the running bot is about to be
    * SIGKILLed by it. Its exit then restarts the bot at once and is not a crash.
+   * `pid` is the shim's parent: when given and not the bot (a task ran sudo,
+   * killing only its own parent), the request is ignored, so that a later real
+   * crash of the bot is not mistaken for a reboot.
    */
-  expectRestart(reason: string): void {
+  expectRestart(reason: string, pid?: number): void {
     const run = this.current;
-    if (!run) {
-      this.log.warn({ reason }, 'reboot requested while no bot process runs; ignored');
+    if (!run || (pid !== undefined && pid !== run.pid)) {
+      this.log.warn(
+        { reason, pid, botPid: run?.pid },
+        'reboot requested by a process that is not the running bot; ignored',
+      );
       return;
     }
     run.rebootReason = reason;

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { Logger } from 'pino';
+import type { SupervisorEvent } from '../../bot-config/src/supervisor.js';
 import { makeZip } from './zip.js';
 
 const PRELUDE = `
@@ -142,6 +143,18 @@ export function captureLogger(): { logger: Logger; records: LogRecord[] } {
     },
   });
   return { logger: pino({ level: 'debug' }, sink), records };
+}
+
+/** The first line the bot printed (on either stream) that starts with `prefix`. */
+export function botLine(records: LogRecord[], prefix: string): LogRecord | undefined {
+  return records.find((r) => r.stream !== undefined && r.msg.startsWith(prefix));
+}
+
+export function eventsOfType<T extends SupervisorEvent['type']>(
+  events: SupervisorEvent[],
+  type: T,
+): Extract<SupervisorEvent, { type: T }>[] {
+  return events.filter((e): e is Extract<SupervisorEvent, { type: T }> => e.type === type);
 }
 
 /** Polls `check` until it returns a value other than undefined/false; fails after `timeoutMs`. */
