@@ -1,0 +1,311 @@
+# farm-agent's bot_config.py for the LUCI Swarming bot.
+"""Forwards the Swarming bot's hooks to farm-agent over loopback HTTP.
+
+The Swarming server injects this file into the bot as config/bot_config.py.
+Every decision lives in farm-agent; this file only carries the bot's own
+answer there and the agent's answer back.
+
+It must never raise out of a hook: a get_dimensions that raises or returns a
+malformed dict makes the bot keep stale dimensions and quarantine itself (on
+older bots until restart), and a get_state that raises replaces the whole
+state. So on any failure a hook returns the bot's own answer plus a
+`quarantined` reason, which clears itself on the next poll once the agent
+answers again.
+
+Standard library only, Python 3: it runs inside whatever python3 runs the bot.
+
+Environment:
+  FARM_HOOK_URL          the agent's hook listener (default http://127.0.0.1:11000)
+  SWARMING_BOT_ID        the bot id, when the bot object does not know it yet
+  FARM_READY_TIMEOUT_S   how long on_before_task waits for the device (default 600)
+  FARM_TOKEN_CONFIG      token config file (default /etc/swarming_config/oauth2_access_token_config.json)
+"""
+
+import json
+import logging
+import os
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+DEFAULT_HOOK_URL = 'http://127.0.0.1:11000'
+DEFAULT_TOKEN_CONFIG = '/etc/swarming_config/oauth2_access_token_config.json'
+DEFAULT_READY_TIMEOUT_S = 600.0
+
+# The agent answers from memory; a slow answer means it is wedged, and the bot
+# must not stall its poll loop on it.
+HOOK_TIMEOUT_S = 5.0
+TOKEN_TIMEOUT_S = 5.0
+# One on_before_task call waits at most this long on the agent side, so a lost
+# connection costs little and the overall deadline stays ours.
+READY_STEP_S = 30.0
+# Pause after a failed or early on_before_task answer, so a broken agent is not hammered.
+RETRY_PAUSE_S = 1.0
+# The Swarming server refuses dimension values longer than this.
+MAX_DIMENSION_VALUE = 256
+
+# The listener is on loopback and tokens come from a local endpoint, while a
+# pod may carry http_proxy for the bot's own traffic: never proxy these.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+# Last good answers, kept for when the source fails (see the hooks below).
+_last_token = None
+_last_settings = None
+
+
+class HookError(Exception):
+  """The agent could not be reached or gave an unusable answer."""
+
+
+def _hook_url():
+  return (os.environ.get('FARM_HOOK_URL') or DEFAULT_HOOK_URL).rstrip('/')
+
+
+def _bot_id(bot, own_dimensions=None):
+  """The id the agent knows this bot by.
+
+  bot.id reads the bot's current dimensions and says 'unknown' before the
+  first get_dimensions (and the bot object is None when the bot computes its
+  attributes offline), so fall back to the id the agent launched it with.
+  """
+  try:
+    bot_id = getattr(bot, 'id', None) if bot is not None else None
+  except Exception:  # pylint: disable=broad-except
+    bot_id = None
+  if isinstance(bot_id, str) and bot_id and bot_id != 'unknown':
+    return bot_id
+  if os.environ.get('SWARMING_BOT_ID'):
+    return os.environ['SWARMING_BOT_ID']
+  ids = (own_dimensions or {}).get('id') if isinstance(own_dimensions, dict) else None
+  if isinstance(ids, list) and ids and isinstance(ids[0], str):
+    return ids[0]
+  return None
+
+
+def _call(hook, body, bot_id, timeout=HOOK_TIMEOUT_S):
+  """POSTs body to the agent's hook and returns the decoded JSON answer."""
+  headers = {'Content-Type': 'application/json'}
+  if bot_id:
+    headers['X-Farm-Bot-Id'] = bot_id
+  request = urllib.request.Request(
+      '%s/%s' % (_hook_url(), hook),
+      data=json.dumps(body).encode('utf-8'),
+      headers=headers,
+      method='POST')
+  try:
+    with _OPENER.open(request, timeout=timeout) as response:
+      return json.loads(response.read().decode('utf-8'))
+  except urllib.error.HTTPError as e:
+    raise HookError('HTTP %d: %s' % (e.code, _error_of(e)))
+  except (OSError, ValueError) as e:
+    # URLError, timeouts and resets are OSErrors; ValueError is bad JSON.
+    raise HookError(str(getattr(e, 'reason', None) or e) or type(e).__name__)
+
+
+def _error_of(http_error):
+  """The agent's {"error": ...} reason, else the raw body."""
+  try:
+    text = http_error.read().decode('utf-8', 'replace')
+  except Exception:  # pylint: disable=broad-except
+    return http_error.reason
+  try:
+    return json.loads(text)['error']
+  except Exception:  # pylint: disable=broad-except
+    return text[:200] or http_error.reason
+
+
+def _reason(hook, error):
+  """A quarantine reason short enough to be a valid dimension value."""
+  text = ('farm-agent %s failed: %s' % (hook, error)).strip()
+  if len(text) > MAX_DIMENSION_VALUE:
+    text = text[:MAX_DIMENSION_VALUE - 3] + '...'
+  return text
+
+
+def _is_dimensions(value, bot_id):
+  return (isinstance(value, dict) and
+          all(isinstance(k, str) and isinstance(v, list) and
+              all(isinstance(i, str) for i in v) for k, v in value.items()) and
+          (bot_id is None or value.get('id') == [bot_id]))
+
+
+def get_dimensions(bot=None, *_args, **_kwargs):
+  """The bot's own dimensions, amended by the agent."""
+  own = None
+  bot_id = _bot_id(bot)
+  try:
+    from api import os_utilities  # pylint: disable=import-outside-toplevel
+    own = os_utilities.get_dimensions()
+    bot_id = _bot_id(bot, own)
+    answer = _call('get_dimensions', own, bot_id)
+    if not _is_dimensions(answer, bot_id):
+      raise HookError('answer is not {str: [str]} with id [%r]: %r' % (bot_id, answer))
+    return answer
+  except Exception as e:  # pylint: disable=broad-except
+    reason = _reason('get_dimensions', e)
+    logging.exception('%s', reason)
+    out = dict(own) if isinstance(own, dict) else {}
+    if bot_id and not out.get('id'):
+      out['id'] = [bot_id]
+    out['quarantined'] = [reason]
+    return out
+
+
+def get_state(bot=None, *_args, **_kwargs):
+  """The bot's own state, with quarantined/maintenance decided by the agent."""
+  own = None
+  try:
+    from api import os_utilities  # pylint: disable=import-outside-toplevel
+    own = os_utilities.get_state()
+    answer = _call('get_state', own, _bot_id(bot))
+    if not isinstance(answer, dict):
+      raise HookError('answer is not a dict: %r' % (answer,))
+    return answer
+  except Exception as e:  # pylint: disable=broad-except
+    reason = _reason('get_state', e)
+    logging.exception('%s', reason)
+    out = dict(own) if isinstance(own, dict) else {}
+    out['quarantined'] = reason
+    return out
+
+
+def get_settings(bot=None, *_args, **_kwargs):
+  """The agent's settings; the bot deep-merges them into its defaults.
+
+  When the agent cannot answer, the last settings it gave are better than the
+  bot's defaults (sized for big machines, not a Pi), so they are kept.
+  """
+  global _last_settings
+  try:
+    answer = _call('get_settings', {}, _bot_id(bot))
+    if not isinstance(answer, dict):
+      raise HookError('answer is not a dict: %r' % (answer,))
+    _last_settings = answer
+    return answer
+  except Exception as e:  # pylint: disable=broad-except
+    logging.exception('%s', _reason('get_settings', e))
+    return dict(_last_settings or {})
+
+
+def get_authentication_headers(bot=None, *_args, **_kwargs):
+  """(headers, expiry) for the bot's calls to the Swarming server.
+
+  The token config is {"url", "headers"}; GET on the url answers
+  {"access_token", "expires_in", ...}.
+
+  On failure this never raises and never returns (_, None): None makes the bot
+  switch authentication off until it restarts, and raising at start-up
+  retries only a minute before the bot gives up. Instead it returns the last
+  token while that is still valid (the bot asks again well before expiry, so
+  a refresh that fails usually has minutes of a good token left), else
+  ({}, 0): expiry 0 makes the bot call this hook again on its next request,
+  so authentication comes back as soon as the token source does.
+  """
+  global _last_token
+  path = os.environ.get('FARM_TOKEN_CONFIG') or DEFAULT_TOKEN_CONFIG
+  try:
+    with open(path, 'rb') as f:
+      config = json.loads(f.read().decode('utf-8'))
+    url = config['url']
+    headers = config.get('headers') or {}
+    if not isinstance(url, str) or not isinstance(headers, dict):
+      raise ValueError('%s: "url" must be a string and "headers" an object' % path)
+    request = urllib.request.Request(url, headers=headers)
+    with _OPENER.open(request, timeout=TOKEN_TIMEOUT_S) as response:
+      body = json.loads(response.read().decode('utf-8'))
+    token = body.get('access_token')
+    expires_in = body.get('expires_in')
+    if not isinstance(token, str) or not token:
+      raise ValueError('no access_token in the answer')
+    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) or expires_in <= 0:
+      raise ValueError('bad expires_in %r' % (expires_in,))
+    _last_token = ({'Authorization': 'Bearer %s' % token}, time.time() + expires_in)
+    return _last_token
+  except Exception:  # pylint: disable=broad-except
+    logging.exception('farm-agent: cannot get a token using %s', path)
+    if _last_token and _last_token[1] > time.time():
+      return _last_token
+    return {}, 0
+
+
+def _ready_timeout():
+  text = os.environ.get('FARM_READY_TIMEOUT_S')
+  try:
+    return float(text) if text else DEFAULT_READY_TIMEOUT_S
+  except ValueError:
+    logging.error('farm-agent: FARM_READY_TIMEOUT_S=%r is not a number', text)
+    return DEFAULT_READY_TIMEOUT_S
+
+
+def on_before_task(bot=None, bot_file=None, runner_cmd=None, runner_env=None, *_args, **_kwargs):
+  """Tells the agent a task starts and waits, bounded, until the device is ready.
+
+  Sleeping phones are woken here: Swarming dispatches to a sleeping bot, so
+  the wait belongs before the task, not in dispatch. The agent holds each call
+  for a while; the call is repeated with the same call_id (so the start is
+  reported once) until the device is ready or the deadline passes. The task
+  then runs either way: refusing it is not a hook's power.
+  """
+  del bot_file, runner_cmd  # Part of the hook's signature; the agent needs neither.
+  bot_id = _bot_id(bot)
+  task_id = runner_env.get('SWARMING_TASK_ID') if isinstance(runner_env, dict) else None
+  call_id = uuid.uuid4().hex
+  deadline = time.time() + _ready_timeout()
+  last = 'no answer yet'
+  while True:
+    step = max(0.0, min(READY_STEP_S, deadline - time.time()))
+    body = {'call_id': call_id, 'wait_ms': int(step * 1000)}
+    if isinstance(task_id, str) and task_id:
+      body['task_id'] = task_id
+    try:
+      if _call('on_before_task', body, bot_id, timeout=step + HOOK_TIMEOUT_S).get('ready') is True:
+        return
+      last = 'device not ready'
+    except Exception as e:  # pylint: disable=broad-except
+      last = str(e)
+      logging.warning('%s', _reason('on_before_task', e))
+    if time.time() + RETRY_PAUSE_S >= deadline:
+      logging.error('farm-agent: device of %s not ready in time (%s); the task runs anyway',
+                    bot_id, last)
+      return
+    time.sleep(RETRY_PAUSE_S)
+
+
+def on_after_task(bot=None, failure=False, internal_failure=False, dimensions=None, summary=None,
+                  *_args, **_kwargs):
+  """Tells the agent the task ended."""
+  del dimensions, summary  # Part of the hook's signature; the agent needs neither.
+  try:
+    _call('on_after_task', {'failure': bool(failure), 'internal_failure': bool(internal_failure)},
+          _bot_id(bot))
+  except Exception as e:  # pylint: disable=broad-except
+    logging.exception('%s', _reason('on_after_task', e))
+
+
+# The hooks below are the agent's business elsewhere (it starts, restarts and
+# watches the bot itself), so they only have to exist and accept any arguments.
+
+
+def setup_bot(*_args, **_kwargs):
+  return True
+
+
+def on_bot_startup(*_args, **_kwargs):
+  return None
+
+
+def on_bot_shutdown(*_args, **_kwargs):
+  return None
+
+
+def on_before_poll(*_args, **_kwargs):
+  return None
+
+
+def on_after_poll(*_args, **_kwargs):
+  return None
+
+
+def on_bot_idle(*_args, **_kwargs):
+  return None
