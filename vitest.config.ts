@@ -11,6 +11,7 @@ export default defineConfig({
     },
   },
   test: {
+    globalSetup: ['test/global-setup.ts'],
     include: ['agent/src/**/*.test.ts', 'bot-config/src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

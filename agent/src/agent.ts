@@ -1,0 +1,115 @@
+import { createHookServer } from '@farm-agent/bot-config';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import type { Config } from './config/settings.js';
+import { InMemoryDeviceFacts } from './devices/in-memory-facts.js';
+import { createClusterServer } from './http/cluster-server.js';
+import { createMetricsRegistry } from './metrics.js';
+import { SwarmingHost } from './swarming/swarming-host.js';
+
+/** Swarming's default isolated cache size, as Skia's hook server answered get_settings. */
+const BOT_SETTINGS = { caches: { isolated: { size: 8_589_934_592 } } };
+
+export interface AgentOptions {
+  config: Config;
+  logger: Logger;
+}
+
+/**
+ * The composition root: wires device facts, the Swarming host and both
+ * listeners, and owns their start and stop order.
+ */
+export class FarmAgent {
+  readonly registry: Registry = createMetricsRegistry();
+  readonly facts = new InMemoryDeviceFacts();
+  private readonly startedAt = Date.now();
+  private readonly swarming: SwarmingHost | undefined;
+  private readonly disabled: Record<string, string> = {};
+  private readonly hookServer: FastifyInstance;
+  private readonly clusterServer: FastifyInstance;
+  private readonly rebootRequests: Counter;
+
+  constructor(private readonly options: AgentOptions) {
+    const { config, logger } = options;
+    this.rebootRequests = new Counter({
+      name: 'farm_reboot_requests_total',
+      help: 'Reboots the Swarming bot asked for through the sudo shim (never executed).',
+      labelNames: ['bot'],
+      registers: [this.registry],
+    });
+    if (config.swarmingServer) {
+      this.swarming = new SwarmingHost({
+        config: { ...config, swarmingServer: config.swarmingServer },
+        logger: logger.child({ component: 'swarming' }),
+        registry: this.registry,
+        hookUrl: `http://127.0.0.1:${config.hookPort}`,
+      });
+    } else {
+      this.disabled.swarming = 'FARM_SWARMING_SERVER is not set: no Swarming bot is run';
+    }
+    this.disabled.cluster = 'cluster reporting is not built yet';
+    // Until a device backend exists, the host itself is the one device behind its bot.
+    this.facts.set(config.botId, { dimensions: {}, ready: true });
+
+    this.hookServer = createHookServer({
+      facts: this.facts,
+      botQuarantine: (botId) => this.swarming?.quarantineReason(botId),
+      pool: config.pool,
+      settings: BOT_SETTINGS,
+      readyWaitMaxMs: config.readyTimeout,
+      onRebootRequested: (botId, argv) => this.onRebootRequested(botId, argv),
+      logger: logger.child({ listener: 'hooks' }),
+      registry: this.registry,
+    });
+    this.clusterServer = createClusterServer({
+      logger,
+      registry: this.registry,
+      status: () => this.status(),
+    });
+  }
+
+  async start(): Promise<void> {
+    const { config, logger } = this.options;
+    // Loopback only: the hooks trust their caller to be one of our bots.
+    await this.hookServer.listen({ host: '127.0.0.1', port: config.hookPort });
+    await this.clusterServer.listen({ host: config.httpHost, port: config.httpPort });
+    for (const [part, reason] of Object.entries(this.disabled)) {
+      logger.warn({ part }, `${part} disabled: ${reason}`);
+    }
+    await this.swarming?.setBots([{ botId: config.botId, env: {} }]);
+    logger.info(
+      { hookPort: config.hookPort, httpPort: config.httpPort, node: config.nodeName },
+      'farm-agent started',
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.swarming?.stop();
+    await Promise.allSettled([this.hookServer.close(), this.clusterServer.close()]);
+  }
+
+  status(): Record<string, unknown> {
+    const { config } = this.options;
+    return {
+      node: config.nodeName,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      disabled: this.disabled,
+      swarming: {
+        enabled: this.swarming !== undefined,
+        server: config.swarmingServer ?? null,
+        bots: this.swarming?.statuses() ?? [],
+      },
+      devices: this.facts.activity(),
+    };
+  }
+
+  private onRebootRequested(botId: string, argv: string[]): void {
+    this.rebootRequests.inc({ bot: botId });
+    const known = this.swarming?.expectRestart(botId, `sudo ${argv.join(' ')}`) ?? false;
+    this.options.logger.warn(
+      { bot: botId, argv, known },
+      'bot asked to reboot the host; restarting the bot instead',
+    );
+  }
+}

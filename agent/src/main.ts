@@ -1,0 +1,88 @@
+import { hostname, homedir } from 'node:os';
+import { parseArgs } from 'node:util';
+import { getFromAgent } from './cli/agent-client.js';
+import { ConfigError, loadConfig, settingsMarkdown, type LoadResult } from './config/load.js';
+import { FarmAgent } from './agent.js';
+import { createLogger } from './logging.js';
+
+const USAGE = `usage: farm-agent [command]
+
+commands:
+  run                 run the agent (the default)
+  status              print the running agent's /status
+  config [--markdown] print the effective configuration (or the README table of settings)
+  help                this text
+
+Settings come from FARM_* environment variables; see the README.`;
+
+/** Entry point of the `farm-agent` program; returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { markdown: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const command = values.help ? 'help' : (positionals[0] ?? 'run');
+  if (command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (command === 'config' && values.markdown) {
+    console.log(settingsMarkdown());
+    return 0;
+  }
+  let loaded: LoadResult;
+  try {
+    loaded = loadConfig(process.env, { hostname: hostname(), home: homedir() });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`farm-agent: ${err.message}`);
+    return 2;
+  }
+  try {
+    switch (command) {
+      case 'run':
+        return await run(loaded);
+      case 'config':
+        console.log(JSON.stringify(loaded.config, null, 2));
+        return 0;
+      case 'status':
+        console.log(JSON.stringify(await getFromAgent(loaded.config, '/status'), null, 2));
+        return 0;
+      default:
+        console.error(`farm-agent: unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    console.error(`farm-agent ${command}: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
+async function run({ config, unknown }: LoadResult): Promise<number> {
+  const logger = createLogger(config.logLevel);
+  if (unknown.length > 0) {
+    logger.warn({ unknown }, `ignoring unknown settings (typo?): ${unknown.join(', ')}`);
+  }
+  process.on('unhandledRejection', (reason) => {
+    // A stray rejection must not take down the phones' bots; it is a bug to log and fix.
+    logger.error({ err: reason }, 'unhandled promise rejection');
+  });
+  const agent = new FarmAgent({ config, logger });
+  try {
+    await agent.start();
+  } catch (err) {
+    logger.fatal({ err }, 'farm-agent could not start');
+    await agent.stop();
+    return 1;
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  logger.info({ signal }, 'stopping: the bots get their grace period');
+  await agent.stop();
+  logger.info('stopped');
+  return 0;
+}

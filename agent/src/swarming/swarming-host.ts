@@ -1,0 +1,107 @@
+import { join } from 'node:path';
+import {
+  BotCodeStore,
+  BotSupervisor,
+  SHIM_DIR,
+  TokenSource,
+  type SupervisorEvent,
+} from '@farm-agent/bot-config';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/settings.js';
+
+/** One bot the host should run, with what its environment adds (e.g. ANDROID_SERIAL). */
+export interface BotSpec {
+  botId: string;
+  env: Record<string, string>;
+}
+
+export interface SwarmingHostOptions {
+  config: Config & { swarmingServer: string };
+  logger: Logger;
+  registry: Registry;
+  /** Where the bots' `bot_config.py` reaches the hook listener. */
+  hookUrl: string;
+  onEvent?: (botId: string, event: SupervisorEvent) => void;
+}
+
+/**
+ * Runs one supervised Swarming bot per bot spec, all from one cached
+ * `swarming_bot.zip`. The set of bots changes as phones come and go.
+ */
+export class SwarmingHost {
+  private readonly tokens: TokenSource;
+  private readonly code: BotCodeStore;
+  private readonly supervisors = new Map<string, BotSupervisor>();
+  private readonly stopping = new AbortController();
+
+  constructor(private readonly options: SwarmingHostOptions) {
+    const { config, logger, registry } = options;
+    this.tokens = new TokenSource({ configPath: config.tokenConfig, logger, registry });
+    this.code = new BotCodeStore({
+      server: config.swarmingServer,
+      botId: config.botId,
+      stateDir: config.stateDir,
+      tokens: this.tokens,
+      logger,
+      registry,
+    });
+  }
+
+  /** Starts the bots that are new, stops the ones no longer wanted. */
+  async setBots(specs: BotSpec[]): Promise<void> {
+    const wanted = new Map(specs.map((s) => [s.botId, s]));
+    const gone = [...this.supervisors.keys()].filter((id) => !wanted.has(id));
+    await Promise.all(gone.map((id) => this.stopBot(id)));
+    for (const spec of wanted.values()) {
+      if (!this.supervisors.has(spec.botId)) this.startBot(spec);
+    }
+  }
+
+  /** The bot is about to be killed by the sudo shim: restart it at once, not as a crash. */
+  expectRestart(botId: string, reason: string): boolean {
+    const supervisor = this.supervisors.get(botId);
+    supervisor?.expectRestart(reason);
+    return supervisor !== undefined;
+  }
+
+  quarantineReason(botId: string): string | undefined {
+    return this.supervisors.get(botId)?.status().quarantined;
+  }
+
+  statuses(): ReturnType<BotSupervisor['status']>[] {
+    return [...this.supervisors.values()].map((s) => s.status());
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort(new Error('agent stopping'));
+    await Promise.all([...this.supervisors.keys()].map((id) => this.stopBot(id)));
+  }
+
+  private startBot(spec: BotSpec): void {
+    const { config, logger, registry, hookUrl, onEvent } = this.options;
+    const supervisor = new BotSupervisor({
+      botId: spec.botId,
+      workDir: join(config.stateDir, 'bots', spec.botId),
+      zip: () => this.code.ensure(this.stopping.signal),
+      python: config.python,
+      shimDir: SHIM_DIR,
+      env: { FARM_HOOK_URL: hookUrl, FARM_TOKEN_CONFIG: config.tokenConfig, ...spec.env },
+      logger: logger.child({ bot: spec.botId }),
+      registry,
+      restartBackoff: { initialMs: 1000, maxMs: config.botRestartMax },
+      crashes: { max: config.botCrashLimit, windowMs: config.botCrashWindow },
+      stableAfterMs: config.botStableAfter,
+      stopGraceMs: config.botStopGrace,
+      onEvent: (event) => onEvent?.(spec.botId, event),
+    });
+    this.supervisors.set(spec.botId, supervisor);
+    supervisor.start();
+  }
+
+  private async stopBot(botId: string): Promise<void> {
+    const supervisor = this.supervisors.get(botId);
+    this.supervisors.delete(botId);
+    await supervisor?.stop();
+  }
+}
