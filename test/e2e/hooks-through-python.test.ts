@@ -237,8 +237,11 @@ describe('bot_config.py through the hook server', () => {
 });
 
 describe('get_authentication_headers', () => {
-  /** Calls the hook in a fresh python3 with `config` as the token config file (null: none). */
-  async function authHeaders(config: object | string | null): Promise<unknown> {
+  /**
+   * Calls the hook `times` times in one fresh python3 with `config` as the
+   * token config file (null: none); answers the last result.
+   */
+  async function authHeaders(config: object | string | null, times = 1): Promise<unknown> {
     const path = join(dir, `token-${Math.random()}.json`);
     if (config !== null) {
       await writeFile(path, typeof config === 'string' ? config : JSON.stringify(config));
@@ -247,10 +250,11 @@ describe('get_authentication_headers', () => {
       'import json, sys',
       'sys.path.insert(0, sys.argv[1])',
       'import bot_config',
-      'print(json.dumps(bot_config.get_authentication_headers(None)))',
+      'for _ in range(int(sys.argv[2])): result = bot_config.get_authentication_headers(None)',
+      'print(json.dumps(result))',
     ].join('\n');
     const botConfigDir = fileURLToPath(new URL('../../bot-config/python/', import.meta.url));
-    const { stdout } = await run('python3', ['-c', script, botConfigDir], {
+    const { stdout } = await run('python3', ['-c', script, botConfigDir, String(times)], {
       env: { PATH: process.env['PATH'] ?? '', FARM_TOKEN_CONFIG: path },
       timeout: 20_000,
     });
@@ -263,6 +267,32 @@ describe('get_authentication_headers', () => {
     { name: 'an unreachable token url', config: { url: 'http://127.0.0.1:9/token' } },
   ])('answers ({}, 0) on $name, so the bot asks again on its next request', async ({ config }) => {
     expect(await authHeaders(config)).toStrictEqual([{}, 0]);
+  });
+
+  it('keeps answering the last token while it is valid when a refresh fails', async () => {
+    let served = 0;
+    const flaky = createServer((_req, res) => {
+      served += 1;
+      if (served > 1) {
+        res.statusCode = 500;
+        res.end('metadata server hiccup');
+        return;
+      }
+      res.end(JSON.stringify({ access_token: 'first', expires_in: 600 }));
+    });
+    await new Promise<void>((resolve) => flaky.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = flaky.address() as AddressInfo;
+      const [headers, expiry] = (await authHeaders({ url: `http://127.0.0.1:${port}/` }, 2)) as [
+        object,
+        number,
+      ];
+      expect(served).toBe(2);
+      expect(headers).toStrictEqual({ Authorization: 'Bearer first' });
+      expect(expiry).toBeGreaterThan(Date.now() / 1000 + 590);
+    } finally {
+      await new Promise((resolve) => flaky.close(resolve));
+    }
   });
 
   it('answers ({}, 0) when the token endpoint answers garbage', async () => {
