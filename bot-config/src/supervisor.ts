@@ -212,7 +212,10 @@ export class BotSupervisor {
     const target = join(this.options.workDir, ZIP_NAME);
     try {
       // zip() may hang on a stalled download: stop() must not wait for it.
-      const source = await untilAborted(Promise.resolve().then(this.options.zip), signal);
+      const source = await untilAborted(
+        Promise.resolve().then(() => this.options.zip()),
+        signal,
+      );
       await mkdir(this.options.workDir, { recursive: true });
       if (resolve(source) !== resolve(target)) {
         // Via a temporary name so a crash mid-copy never leaves a truncated zip to run.
