@@ -1,0 +1,231 @@
+import type { BotDeviceView } from '@farm-agent/bot-config';
+import { goneMissingReason } from './swarming-dimensions.js';
+
+export type HealthState =
+  | 'ready'
+  | 'busy'
+  | 'booting'
+  | 'offline'
+  | 'unauthorized'
+  | 'missing'
+  | 'recovering'
+  | 'maintenance'
+  | 'quarantined'
+  | 'asleep'
+  | 'empty';
+
+/** What Swarming is told: the device view without its dimensions. */
+export type SwarmingHealth = Omit<BotDeviceView, 'dimensions'>;
+
+export interface SlotHealth {
+  state: HealthState;
+  /** Why the slot is in this state; the same text Swarming shows when it shows one. */
+  reason?: string;
+  /**
+   * Why the phone needs recovery, whichever state wins. Carried into the next
+   * evaluation so leaving recovery uses the stricter thresholds.
+   */
+  recovery?: string;
+  swarming: SwarmingHealth;
+}
+
+export interface SlotObservation {
+  /** The device's state in `adb devices`; undefined when adb does not list it. */
+  adbState?: string;
+  /** `sys.boot_completed` was `1`. */
+  bootCompleted: boolean;
+  /** Undefined when it could not be read (or the device has no battery). */
+  batteryPercent?: number;
+  /** Hottest Celsius reading of battery and thermal HAL; undefined when none was read. */
+  maxTemperatureC?: number;
+  /** `device_type` of the last phone seen in this slot; empty when it never had one. */
+  lastDeviceTypes: readonly string[];
+  /**
+   * The agent made the phone leave adb: it cut the USB port's power (it is
+   * asleep, not missing) or asked it to reboot (it is booting). The caller
+   * clears this when the phone should have come back.
+   */
+  absentOnPurpose?: 'powered-off' | 'rebooting';
+  taskRunning: boolean;
+  /** Operator overrides; an empty reason still counts. */
+  operator: { maintenance?: string; quarantine?: string };
+}
+
+export interface RecoveryThresholds {
+  /** Enter recovery below this battery percentage (Skia: 30). */
+  minBatteryPercent: number;
+  /** Enter recovery above this temperature (Skia: 35 °C). */
+  maxTemperatureC: number;
+  /** Leave recovery only at or above this percentage, so a phone charging at 30 % does not flap. */
+  resumeBatteryPercent: number;
+  /** Leave recovery only at or below this temperature. */
+  resumeTemperatureC: number;
+}
+
+export const DEFAULT_RECOVERY_THRESHOLDS: Readonly<RecoveryThresholds> = {
+  minBatteryPercent: 30,
+  maxTemperatureC: 35,
+  resumeBatteryPercent: 35,
+  resumeTemperatureC: 33,
+};
+
+/** Why a set of thresholds cannot work, or undefined when it can. */
+export function recoveryThresholdsProblem(t: RecoveryThresholds): string | undefined {
+  if (!Object.values(t).every(Number.isFinite)) return 'recovery thresholds must be finite numbers';
+  if (t.resumeBatteryPercent < t.minBatteryPercent) {
+    return `resume battery ${t.resumeBatteryPercent}% is below the minimum ${t.minBatteryPercent}%: recovery would flap`;
+  }
+  if (t.resumeTemperatureC > t.maxTemperatureC) {
+    return `resume temperature ${t.resumeTemperatureC} °C is above the maximum ${t.maxTemperatureC} °C: recovery would flap`;
+  }
+  return undefined;
+}
+
+/**
+ * The health of one slot. Pure: the same observation and previous health
+ * always give the same answer.
+ *
+ * Precedence, first match wins:
+ *  1. operator quarantine: a person said "never use this", nothing overrides it;
+ *  2. operator maintenance: a person is working on the phone, so its faults
+ *     (unplugged, unauthorized while re-flashing) are expected and must not
+ *     raise quarantines. Skia did the same: no "gone missing" in maintenance.
+ *  3. the phone is not usable over adb: asleep or rebooting on purpose, else
+ *     missing / unauthorized / offline (hardware facts that need a person),
+ *     or empty (a slot that never had a phone);
+ *  4. recovering (battery or heat): the phone is there but must rest;
+ *  5. booting: it will be ready by itself;
+ *  6. busy: running a task;
+ *  7. ready.
+ *
+ * What Swarming sees follows from who has to act:
+ *  - quarantined (bot refuses tasks, shows red) when a person must act:
+ *    operator quarantine, missing, unauthorized, offline or a mode adb cannot use;
+ *  - maintenance (bot sleeps quietly, clears itself) when the state is
+ *    expected and passes on its own: operator maintenance, recovering,
+ *    booting, an empty slot (Skia reported recovery as maintenance too);
+ *  - neither, just not ready, when the next task should still come: asleep
+ *    (on_before_task wakes the phone) and busy.
+ */
+export function evaluateSlotHealth(
+  obs: SlotObservation,
+  previous: SlotHealth | undefined,
+  thresholds: RecoveryThresholds = DEFAULT_RECOVERY_THRESHOLDS,
+): SlotHealth {
+  const recovery = recoveryReason(obs, previous?.recovery, thresholds);
+  const verdict = decide(obs, recovery);
+  return recovery === undefined ? verdict : { ...verdict, recovery };
+}
+
+function decide(obs: SlotObservation, recovery: string | undefined): SlotHealth {
+  const { quarantine, maintenance } = obs.operator;
+  if (quarantine !== undefined) {
+    return quarantined('quarantined', quarantine || 'Quarantined by an operator');
+  }
+  if (maintenance !== undefined) {
+    return inMaintenance('maintenance', maintenance || 'In maintenance by an operator');
+  }
+  const adb = classifyAdbState(obs.adbState);
+  if (adb.kind === 'absent') return absent(obs);
+  if (adb.kind === 'fault') return quarantined(adb.state, adb.reason);
+  if (adb.kind === 'connecting') return inMaintenance('booting', adb.reason);
+  if (recovery !== undefined) return inMaintenance('recovering', `Recovering: ${recovery}`);
+  if (!obs.bootCompleted) return inMaintenance('booting', 'Device booting');
+  if (obs.taskRunning) return notReady('busy', 'Running a task');
+  return { state: 'ready', swarming: { ready: true } };
+}
+
+function absent(obs: SlotObservation): SlotHealth {
+  if (obs.absentOnPurpose === 'powered-off') {
+    return notReady('asleep', 'Powered off while idle; the next task wakes it');
+  }
+  if (obs.absentOnPurpose === 'rebooting') return inMaintenance('booting', 'Device rebooting');
+  const missing = goneMissingReason(obs.lastDeviceTypes);
+  if (missing !== undefined) return quarantined('missing', missing);
+  return inMaintenance('empty', 'No device in this slot');
+}
+
+type AdbClass =
+  | { kind: 'device' | 'absent' }
+  | { kind: 'connecting'; reason: string }
+  | { kind: 'fault'; state: 'offline' | 'unauthorized'; reason: string };
+
+/** Modes in which the phone shows in adb but runs no Android to test on. */
+const NON_ANDROID_MODES = new Set(['recovery', 'rescue', 'sideload', 'bootloader']);
+
+/**
+ * adb's device states are open-ended strings; anything not known to be
+ * harmless is a fault, so a new state quarantines instead of taking tasks.
+ */
+function classifyAdbState(state: string | undefined): AdbClass {
+  const s = state?.trim() ?? '';
+  if (s === '') return { kind: 'absent' };
+  if (s === 'device') return { kind: 'device' };
+  // Passing states of a fresh connection: they turn into `device` or `unauthorized`.
+  if (s === 'authorizing' || s === 'connecting') {
+    return { kind: 'connecting', reason: `Device connecting to adb (${s})` };
+  }
+  if (s === 'unauthorized') {
+    return {
+      kind: 'fault',
+      state: 'unauthorized',
+      reason: 'Device unauthorized: accept the RSA key on the phone',
+    };
+  }
+  if (s === 'offline') return { kind: 'fault', state: 'offline', reason: 'Device offline' };
+  // adb prints `no permissions (<hint>); see [<url>]`.
+  if (s.startsWith('no permissions')) {
+    return {
+      kind: 'fault',
+      state: 'offline',
+      reason:
+        'adb may not open the USB device: check the udev rules and that the pod is privileged',
+    };
+  }
+  if (NON_ANDROID_MODES.has(s)) {
+    return { kind: 'fault', state: 'offline', reason: `Device in ${s} mode` };
+  }
+  return { kind: 'fault', state: 'offline', reason: `Device in unknown adb state "${s}"` };
+}
+
+/**
+ * Why the phone needs recovery, with hysteresis: once in recovery it leaves
+ * only at the resume thresholds. With no reading at all the previous answer
+ * stands: not knowing is no proof the phone has cooled or charged.
+ */
+function recoveryReason(
+  obs: SlotObservation,
+  previous: string | undefined,
+  t: RecoveryThresholds,
+): string | undefined {
+  const { batteryPercent: battery, maxTemperatureC: temperature } = obs;
+  if (battery === undefined && temperature === undefined) return previous;
+  const recovering = previous !== undefined;
+  const minBattery = recovering ? t.resumeBatteryPercent : t.minBatteryPercent;
+  const maxTemperature = recovering ? t.resumeTemperatureC : t.maxTemperatureC;
+  const reasons: string[] = [];
+  if (battery !== undefined && battery < minBattery) {
+    reasons.push(`battery ${short(battery)}% < ${minBattery}%`);
+  }
+  if (temperature !== undefined && temperature > maxTemperature) {
+    reasons.push(`temperature ${short(temperature)} °C > ${maxTemperature} °C`);
+  }
+  return reasons.length > 0 ? reasons.join(', ') : undefined;
+}
+
+/** Two decimals at most (`33.33`, `22`): enough that the shown inequality holds. */
+function short(n: number): string {
+  return String(Number(n.toFixed(2)));
+}
+
+function quarantined(state: HealthState, reason: string): SlotHealth {
+  return { state, reason, swarming: { quarantined: reason, ready: false } };
+}
+
+function inMaintenance(state: HealthState, reason: string): SlotHealth {
+  return { state, reason, swarming: { maintenance: reason, ready: false } };
+}
+
+function notReady(state: HealthState, reason: string): SlotHealth {
+  return { state, reason, swarming: { ready: false } };
+}
