@@ -162,6 +162,36 @@ describe('TokenSource', () => {
     expect(srv.requests.length).toBeLessThanOrEqual(seen + 1);
   });
 
+  it('serves the still-valid token while an early refresh fails, paced by backoff', async () => {
+    const srv = await serve((index) =>
+      index === 0 || index >= 3 ? ok(3600) : { status: 500, body: '' },
+    );
+    const { tokens, logs } = source({ backoff: { initialMs: 10_000, maxMs: 10_000 } });
+    const first = await tokens.get();
+    clock += 56 * 60_000; // inside the refresh window, 4 minutes left
+    expect(await tokens.get()).toEqual(first);
+    expect(srv.requests).toHaveLength(2);
+    // Within the backoff delay callers get the cached token without touching the endpoint.
+    expect(await tokens.get()).toEqual(first);
+    expect(srv.requests).toHaveLength(2);
+    expect(logs()).toContain('using the current token meanwhile');
+    clock += 10_000;
+    expect(await tokens.get()).toEqual(first);
+    expect(srv.requests).toHaveLength(3);
+    clock += 10_000;
+    expect((await tokens.get()).expiresAt).toBe(clock + 3_600_000);
+    expect(srv.requests).toHaveLength(4);
+  });
+
+  it('blocks and retries once the cached token is nearly expired', async () => {
+    const srv = await serve((index) => (index === 1 ? { status: 500, body: '' } : ok(3600)));
+    const { tokens } = source();
+    await tokens.get();
+    clock += 3600_000 - 20_000; // 20 s left: too little to hand out
+    expect((await tokens.get()).expiresAt).toBe(clock + 3_600_000);
+    expect(srv.requests).toHaveLength(3);
+  });
+
   it('re-reads the config file on every refresh', async () => {
     const srv = await serve(() => ok(120));
     const { tokens } = source();

@@ -51,6 +51,8 @@ export interface TokenConfig {
 
 /** Never refresh later than this before expiry (half the lifetime for short-lived tokens). */
 const MAX_REFRESH_MARGIN_MS = 5 * 60_000;
+/** An old token with less left than this is not worth handing out while a refresh fails. */
+const MIN_USABLE_MS = 30_000;
 
 /**
  * OAuth2 access tokens from a metadata-style endpoint, as the Swarming bot gets them.
@@ -66,6 +68,9 @@ export class TokenSource {
   private readonly fetches: Counter<'result'>;
   private readonly expiry: Gauge;
   private cached: { token: AccessToken; refreshAt: number } | undefined;
+  /** Paces refresh attempts while the cached token is still usable and the endpoint fails. */
+  private readonly softBackoff: Backoff;
+  private softRetryAt = 0;
   private inflight:
     { promise: Promise<AccessToken>; controller: AbortController; waiters: number } | undefined;
 
@@ -75,6 +80,7 @@ export class TokenSource {
     this.fetch = options.fetch ?? fetch;
     this.backoffOptions = options.backoff ?? { initialMs: 1_000, maxMs: 60_000 };
     this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.softBackoff = new Backoff(this.backoffOptions);
     const registers = [options.registry ?? new Registry()];
     this.fetches = new Counter({
       name: 'farm_token_fetches_total',
@@ -96,7 +102,10 @@ export class TokenSource {
    */
   async get(signal?: AbortSignal): Promise<AccessToken> {
     signal?.throwIfAborted();
-    if (this.cached && this.now() < this.cached.refreshAt) return this.cached.token;
+    const now = this.now();
+    const cached = this.cached;
+    if (cached && now < cached.refreshAt) return cached.token;
+    if (cached && now < this.softRetryAt && this.usable(cached.token)) return cached.token;
     const inflight = this.inflight ?? this.startRefresh();
     inflight.waiters += 1;
     try {
@@ -140,6 +149,7 @@ export class TokenSource {
       try {
         const token = await this.fetchOnce(config, signal);
         this.fetches.inc({ result: 'ok' });
+        this.softBackoff.reset();
         const lifetime = token.expiresAt - this.now();
         const margin = Math.min(MAX_REFRESH_MARGIN_MS, lifetime / 2);
         this.cached = { token, refreshAt: token.expiresAt - margin };
@@ -153,6 +163,17 @@ export class TokenSource {
         if (signal.aborted) throw signal.reason;
         if (!(err instanceof TransientTokenError)) throw err;
         this.fetches.inc({ result: err.result });
+        const fallback = this.cached?.token;
+        if (fallback && this.usable(fallback)) {
+          // Early refresh failed: keep serving the still-valid token rather than blocking
+          // callers, and try again after a backoff delay.
+          this.softRetryAt = this.now() + this.softBackoff.next();
+          this.logger.warn(
+            { reason: err.message, expiresAt: new Date(fallback.expiresAt).toISOString() },
+            'access token refresh failed; using the current token meanwhile',
+          );
+          return fallback;
+        }
         const delayMs = backoff.next();
         this.logger.warn(
           { reason: err.message, attempt: backoff.attempts, delayMs },
@@ -161,6 +182,10 @@ export class TokenSource {
         await sleep(delayMs, signal);
       }
     }
+  }
+
+  private usable(token: AccessToken): boolean {
+    return token.expiresAt - this.now() > MIN_USABLE_MS;
   }
 
   private async fetchOnce(config: TokenConfig, signal: AbortSignal): Promise<AccessToken> {
