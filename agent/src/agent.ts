@@ -58,7 +58,7 @@ export class FarmAgent {
       pool: config.pool,
       settings: BOT_SETTINGS,
       readyWaitMaxMs: config.readyTimeout,
-      onRebootRequested: (botId, argv) => this.onRebootRequested(botId, argv),
+      onRebootRequested: (botId, argv, ppid) => this.onRebootRequested(botId, argv, ppid),
       logger: logger.child({ listener: 'hooks' }),
       registry: this.registry,
     });
@@ -104,9 +104,9 @@ export class FarmAgent {
     };
   }
 
-  private onRebootRequested(botId: string, argv: string[]): void {
+  private onRebootRequested(botId: string, argv: string[], ppid: number | undefined): void {
     this.rebootRequests.inc({ bot: botId });
-    const known = this.swarming?.expectRestart(botId, `sudo ${argv.join(' ')}`) ?? false;
+    const known = this.swarming?.expectRestart(botId, `sudo ${argv.join(' ')}`, ppid) ?? false;
     this.options.logger.warn(
       { bot: botId, argv, known },
       'bot asked to reboot the host; restarting the bot instead',

@@ -36,7 +36,8 @@ export interface HookServerOptions {
   /** Upper bound for one /on_before_task wait, whatever the shim asks for. */
   readyWaitMaxMs: number;
   /** The bot ran `sudo reboot` (or similar); argv is what it asked sudo to run. */
-  onRebootRequested: (botId: string, argv: string[]) => void;
+  /** `ppid` is the process the sudo shim is about to kill: the bot, unless a task ran sudo. */
+  onRebootRequested: (botId: string, argv: string[], ppid: number | undefined) => void;
   logger: Logger;
   registry: Registry;
   bodyLimit?: number;
@@ -276,7 +277,7 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     async (request) => {
       const botId = botIdOf(request);
       log.info({ botId, argv: request.body.argv, ppid: request.body.ppid }, 'bot asked to reboot');
-      opts.onRebootRequested(botId, request.body.argv);
+      opts.onRebootRequested(botId, request.body.argv, request.body.ppid);
       return { ok: true };
     },
     false,

@@ -25,6 +25,11 @@ interface SettingSpec<T> {
   defaultDoc?: string;
 }
 
+type Defaulted<T> = SettingSpec<T> & { default: NonNullable<SettingSpec<T>['default']> };
+
+// Overloads keep "has a default" in the type, so `Config` knows which settings are always set.
+function setting<T>(spec: Defaulted<T>): Defaulted<T>;
+function setting<T>(spec: SettingSpec<T>): SettingSpec<T>;
 function setting<T>(spec: SettingSpec<T>): SettingSpec<T> {
   return spec;
 }

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 
@@ -17,7 +17,7 @@ export function createClusterServer(options: ClusterServerOptions): FastifyInsta
   // Probes and scrapes arrive every few seconds for months: no per-request log lines.
   const app = Fastify({
     loggerInstance: options.logger.child({ listener: 'cluster' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/metrics', async (_request, reply) => {

@@ -59,9 +59,9 @@ export class SwarmingHost {
   }
 
   /** The bot is about to be killed by the sudo shim: restart it at once, not as a crash. */
-  expectRestart(botId: string, reason: string): boolean {
+  expectRestart(botId: string, reason: string, pid?: number): boolean {
     const supervisor = this.supervisors.get(botId);
-    supervisor?.expectRestart(reason);
+    supervisor?.expectRestart(reason, pid);
     return supervisor !== undefined;
   }
 
@@ -87,7 +87,7 @@ export class SwarmingHost {
       python: config.python,
       shimDir: SHIM_DIR,
       env: { FARM_HOOK_URL: hookUrl, FARM_TOKEN_CONFIG: config.tokenConfig, ...spec.env },
-      logger: logger.child({ bot: spec.botId }),
+      logger,
       registry,
       restartBackoff: { initialMs: 1000, maxMs: config.botRestartMax },
       crashes: { max: config.botCrashLimit, windowMs: config.botCrashWindow },
