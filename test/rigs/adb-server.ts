@@ -42,21 +42,23 @@ export interface AdbServerHandle {
 }
 
 const live = new Set<AdbServerHandle>();
-let exitHookInstalled = false;
 
-/** Last resort for a crashed test run: no adb server may outlive the test process. */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const server of live) {
-      try {
-        process.kill(server.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+/**
+ * No adb server may outlive the test process, even when a vitest worker is killed
+ * outright (no exit hook runs then; checked by SIGKILLing a worker). A detached `sh`
+ * blocks reading a pipe from us; when our end closes, however we died, it SIGKILLs the
+ * server and removes its HOME. Once the server has exited we SIGKILL the watchdog, so
+ * it can never hit a recycled PID.
+ */
+function watchOverServer(pid: number, home: string): ChildProcess {
+  const script = 'read _ignored; kill -9 "$1" 2>/dev/null; sleep 0.2; rm -rf "$2"';
+  const watchdog = spawn('sh', ['-c', script, 'sh', String(pid), home], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
   });
+  watchdog.unref();
+  (watchdog.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null)?.unref?.();
+  return watchdog;
 }
 
 /** Every server still running; tests call this in afterEach/afterAll to be sure. */
@@ -110,7 +112,6 @@ async function waitUntilAnswering(port: number, child: ChildProcess, log: () => 
 }
 
 export async function startAdbServer(): Promise<AdbServerHandle> {
-  installExitHook();
   const home = await mkdtemp(join(tmpdir(), 'adb-home-'));
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -134,6 +135,10 @@ export async function startAdbServer(): Promise<AdbServerHandle> {
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not spawn ${ADB_BIN}`);
+  const watchdog = watchOverServer(pid, home);
+  const reaped = exited(child).then(() => {
+    watchdog.kill('SIGKILL');
+  });
 
   const adb = (...args: string[]): Promise<string> =>
     new Promise((resolve, reject) => {
@@ -185,14 +190,14 @@ export async function startAdbServer(): Promise<AdbServerHandle> {
     },
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited(child);
+      await reaped;
     },
     stop() {
       stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {
           child.kill('SIGTERM');
           const grace = setTimeout(() => child.kill('SIGKILL'), 2000);
-          await exited(child);
+          await reaped;
           clearTimeout(grace);
         }
         live.delete(handle);
