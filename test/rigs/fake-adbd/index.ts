@@ -159,7 +159,8 @@ class Phone implements FakePhone {
   }
 
   private answer(service: string): ServiceAnswer {
-    if (service === 'reboot:' || service.startsWith('reboot:')) return { kind: 'reboot' };
+    // `reboot:`, `reboot:bootloader`, ...: every flavour takes the phone away.
+    if (service.startsWith('reboot:')) return { kind: 'reboot' };
     if (!service.startsWith('shell:')) return { kind: 'refuse' };
     const command = service.slice('shell:'.length);
     this.shellCommands.push(command);
