@@ -4,6 +4,8 @@
 a bot object like the real api/bot.Bot, and prints one JSON line: for each
 hook, what it returned or, if it raised, {"raised": "..."}. Run through `sudo`
 on PATH, it also asks for a reboot the way the bot's host_reboot does.
+`python3 test-bot.zip start_bot` (what the agent runs) does the same once,
+then polls get_dimensions and get_state until SIGTERM, printing each answer.
 """
 
 import json
@@ -50,7 +52,7 @@ def host_reboot():
   return child.wait(timeout=20)
 
 
-def call_hooks():
+def call_hooks(redact_token=False):
   fresh = FakeBot({})
   results = {'startup_get_dimensions': call('get_dimensions', fresh)}
   bot = FakeBot(results['startup_get_dimensions'] if isinstance(
@@ -59,6 +61,11 @@ def call_hooks():
   results['get_state'] = call('get_state', bot)
   results['get_settings'] = call('get_settings', bot)
   results['get_authentication_headers'] = call('get_authentication_headers', bot)
+  if redact_token and isinstance(results['get_authentication_headers'], list):
+    import hashlib
+    headers = results['get_authentication_headers'][0]
+    results['get_authentication_headers'][0] = {
+        k: hashlib.sha256(v.encode()).hexdigest() for k, v in headers.items()}
   started = time.time()
   results['on_before_task'] = call(
       'on_before_task', bot, '/b/w/bot_file.json', ['python3', 'run_isolated.py'],
@@ -78,11 +85,35 @@ def call_hooks():
   print(json.dumps(results, sort_keys=True))
 
 
+def start_bot():
+  """What the agent runs: call every hook once, then poll as the bot does until SIGTERM."""
+  import signal
+
+  def on_term(_signum, _frame):
+    print('test bot got SIGTERM', flush=True)
+    sys.exit(0)
+
+  signal.signal(signal.SIGTERM, on_term)
+  print('test bot up %s %s' % (os.environ.get('SWARMING_BOT_ID'),
+                               os.environ.get('SWARMING_EXTERNAL_BOT_SETUP')), flush=True)
+  # The bot's own output is logged by the agent: show a digest, never the token itself.
+  call_hooks(redact_token=True)
+  bot = FakeBot({})
+  while True:
+    bot = FakeBot(call('get_dimensions', bot))
+    print('poll ' + json.dumps({'state': call('get_state', bot), 'dimensions': bot.dimensions},
+                               sort_keys=True), flush=True)
+    time.sleep(float(os.environ.get('TEST_POLL_S', '0.5')))
+
+
 def main(argv):
   if argv[1:] == ['call_hooks']:
     call_hooks()
     return 0
-  sys.stderr.write('usage: %s call_hooks\n' % argv[0])
+  if argv[1:] == ['start_bot']:
+    start_bot()
+    return 0
+  sys.stderr.write('usage: %s call_hooks|start_bot\n' % argv[0])
   return 2
 
 
