@@ -5,10 +5,11 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports.js';
 
 export const ADB_BIN = process.env.ADB_BIN ?? '/usr/bin/adb';
 
@@ -64,16 +65,6 @@ function watchOverServer(pid: number, home: string): ChildProcess {
 /** Every server still running; tests call this in afterEach/afterAll to be sure. */
 export async function stopAllAdbServers(): Promise<void> {
   await Promise.all([...live].map((server) => server.stop()));
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
 }
 
 /** One request of adb's smart-socket protocol: 4 hex length digits, then the service. */

@@ -35,6 +35,7 @@ import { once } from 'node:events';
 import { DeviceSession } from './session.js';
 import type { PhoneEvent, PhoneMode, ServiceAnswer } from './session.js';
 import { deviceBanner } from './protocol.js';
+import { freePort } from '../ports.js';
 import { defaultState, runShellCommand } from './shell.js';
 import type { BatteryState, PhoneState, ThermalReading } from './shell.js';
 
@@ -275,15 +276,9 @@ class Phone implements FakePhone {
 
 /** Starts a fake phone on a free loopback port. */
 export async function startFakePhone(script: PhoneScript = {}): Promise<FakePhone> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const address = probe.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
   // Listening on port 0 directly would do, but reboot needs to re-open the same port,
   // so the phone owns a fixed number from the start.
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  const phone = new Phone(address.port, script);
+  const phone = new Phone(await freePort(), script);
   await phone.listen();
   return phone;
 }
