@@ -1,0 +1,35 @@
+/**
+ * The emulator's idle-sleeper rule (seed 000), per slot: every check an idle
+ * slot counts one more, an active slot goes back to zero, and at `limit`
+ * consecutive idle checks the slot goes to sleep and the counter restarts.
+ */
+
+export interface IdleCounterState {
+  idleChecks: number;
+  asleep: boolean;
+}
+
+export type IdleAction = 'none' | 'sleep';
+
+export interface IdleCheckResult {
+  next: IdleCounterState;
+  action: IdleAction;
+}
+
+export function idleCheck(
+  previous: IdleCounterState,
+  active: boolean,
+  limit: number,
+): IdleCheckResult {
+  if (active) return { next: { idleChecks: 0, asleep: previous.asleep }, action: 'none' };
+  // An asleep slot stays asleep; counting on would only churn the annotation.
+  if (previous.asleep) return { next: previous, action: 'none' };
+  const idleChecks = previous.idleChecks + 1;
+  if (idleChecks >= limit) return { next: { idleChecks: 0, asleep: true }, action: 'sleep' };
+  return { next: { idleChecks, asleep: false }, action: 'none' };
+}
+
+/** What waking does to the counter, whether or not the slot was asleep. */
+export function woken(): IdleCounterState {
+  return { idleChecks: 0, asleep: false };
+}

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { decodeAddress, externalConnections, isLoopback, parseProcNetTcp } from './proc-net-tcp.js';
+
+const fixture = (name: string) =>
+  readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+const ADB_PORTS = new Set([5037, 5555]);
+
+describe('decodeAddress', () => {
+  it.each([
+    ['0100007F', '127.0.0.1'],
+    ['0501A8C0', '192.168.1.5'],
+    ['00000000', '0.0.0.0'],
+    ['00000000000000000000000001000000', '::1'],
+    ['00000000000000000000000000000000', '::'],
+    ['0000000000000000FFFF00000100007F', '::ffff:127.0.0.1'],
+    ['0000C0FD000000000000000005000000', 'fdc0::5'],
+    ['B80D0120000000000000000001000000', '2001:db8::1'],
+  ])('%s → %s', (hex, text) => {
+    expect(decodeAddress(hex)).toBe(text);
+  });
+
+  it.each(['', '0100007', 'ZZ00007F', '0100007F00'])('rejects %j', (hex) => {
+    expect(decodeAddress(hex)).toBeUndefined();
+  });
+});
+
+describe('isLoopback', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.10.0.3', true],
+    ['::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['192.168.1.30', false],
+    ['::ffff:192.168.1.32', false],
+    ['fdc0::9', false],
+    ['::', false],
+  ])('%s → %s', (address, loopback) => {
+    expect(isLoopback(address)).toBe(loopback);
+  });
+});
+
+describe('parseProcNetTcp', () => {
+  it('reads every socket of a real-shaped IPv4 table and skips the header', () => {
+    const sockets = parseProcNetTcp(fixture('tcp.txt'));
+    expect(sockets).toHaveLength(6);
+    expect(sockets[3]).toEqual({
+      local: '192.168.1.5',
+      localPort: 5037,
+      remote: '192.168.1.30',
+      remotePort: 54321,
+      state: 1,
+    });
+  });
+
+  it('skips malformed lines instead of failing', () => {
+    const text = `${fixture('tcp.txt')}garbage\n  9: 0100007F 0100007F:0016 01\n  10: 0100007F:XYZW 0:0 01\n`;
+    expect(parseProcNetTcp(text)).toHaveLength(6);
+    expect(parseProcNetTcp('')).toEqual([]);
+  });
+});
+
+describe('externalConnections', () => {
+  it('counts only ESTABLISHED adb connections from outside the host', () => {
+    const v4 = externalConnections(parseProcNetTcp(fixture('tcp.txt')), ADB_PORTS);
+    // Loopback adb client (1), LISTEN (0), TIME_WAIT on 5555 (4), ssh (5) and 8080 (2) do not count.
+    expect(v4.map((s) => `${s.remote}→${s.localPort}`)).toEqual(['192.168.1.30→5037']);
+
+    const v6 = externalConnections(parseProcNetTcp(fixture('tcp6.txt')), ADB_PORTS);
+    expect(v6.map((s) => `${s.remote}→${s.localPort}`)).toEqual([
+      '::ffff:192.168.1.32→5555',
+      'fdc0::9→5037',
+    ]);
+  });
+});
