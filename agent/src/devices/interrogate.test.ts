@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { defaultState, runShellCommand } from '../../../test/rigs/fake-adbd/shell.js';
+import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
+import { readDevicePath, readProps, readVitals } from './interrogate.js';
+import { ManualClock, ScriptedDevices } from './testing/scripted-device-io.js';
+
+const TIMEOUTS = { commandMs: 1_000, getpropMs: 2_000 };
+
+function phone(state: PhoneState = defaultState()) {
+  const clock = new ManualClock();
+  const devices = new ScriptedDevices(clock);
+  const scripted = devices.attach('R58N', {
+    devicePath: 'usb:1-1.3',
+    answer: (command) => {
+      const result = runShellCommand(state, command);
+      if (result.kind === 'hang') throw new Error('the rig hangs; script hangs in the double');
+      return result.text;
+    },
+  });
+  return { clock, devices, scripted, state };
+}
+
+describe('readVitals', () => {
+  it('reads every vital of a healthy phone', async () => {
+    const { devices } = phone();
+    const vitals = await readVitals(devices, 'R58N', TIMEOUTS);
+    expect(vitals.battery.ok && vitals.battery.value.percent).toBe(85);
+    expect(vitals.thermal.ok && vitals.thermal.value.readings.map((r) => r.name)).toEqual([
+      'CPU0',
+      'GPU',
+      'battery',
+      'skin',
+    ]);
+    expect(vitals.uptimeSeconds).toEqual({ ok: true, value: 12345.67 });
+    expect(vitals.bootCompleted).toEqual({ ok: true, value: true });
+  });
+
+  it('loses only the hung reading, at its own timeout', async () => {
+    const { clock, devices, scripted } = phone();
+    scripted.hang.add('dumpsys battery');
+    let done = false;
+    const pending = readVitals(devices, 'R58N', TIMEOUTS).finally(() => (done = true));
+    await clock.advance(999);
+    expect(done).toBe(false);
+    await clock.advance(1);
+    const vitals = await pending;
+    expect(vitals.battery).toEqual({
+      ok: false,
+      reason: 'battery unreadable: timeout after 1000 ms',
+    });
+    expect(vitals.thermal.ok).toBe(true);
+    expect(vitals.uptimeSeconds).toEqual({ ok: true, value: 12345.67 });
+    expect(vitals.bootCompleted).toEqual({ ok: true, value: true });
+  });
+
+  it('names the reading whose output does not parse', async () => {
+    const { devices, scripted } = phone();
+    scripted.answer = (command) =>
+      command === 'cat /proc/uptime' ? 'cat: /proc/uptime: Permission denied\n' : '';
+    const vitals = await readVitals(devices, 'R58N', TIMEOUTS);
+    expect(vitals.uptimeSeconds).toEqual({
+      ok: false,
+      reason: 'uptime unreadable: not /proc/uptime: "cat: /proc/uptime: Permission denied"',
+    });
+    expect(vitals.battery).toEqual({
+      ok: false,
+      reason: 'battery unreadable: not a dumpsys battery dump: empty output',
+    });
+    // An empty boot_completed is a phone still booting, not a failure.
+    expect(vitals.bootCompleted).toEqual({ ok: true, value: false });
+  });
+
+  it.each([
+    ['unauthorized', 'battery unreadable: device unauthorized'],
+    ['offline', 'battery unreadable: device offline'],
+  ])('reports every reading of an %s phone as failed, with adb’s reason', async (type, reason) => {
+    const { devices } = phone();
+    devices.setType('R58N', type);
+    const vitals = await readVitals(devices, 'R58N', TIMEOUTS);
+    expect(vitals.battery).toEqual({ ok: false, reason });
+    expect(Object.values(vitals).every((reading) => !reading.ok)).toBe(true);
+  });
+});
+
+describe('readProps and readDevicePath', () => {
+  it('read the properties and the USB path', async () => {
+    const { devices } = phone();
+    const props = await readProps(devices, 'R58N', TIMEOUTS);
+    expect(props.ok && props.value.props.get('ro.product.device')).toBe('x1s');
+    expect(await readDevicePath(devices, 'R58N', TIMEOUTS)).toEqual({
+      ok: true,
+      value: 'usb:1-1.3',
+    });
+  });
+
+  it('give getprop its longer timeout', async () => {
+    const { clock, devices, scripted } = phone();
+    scripted.hang.add('getprop');
+    const pending = readProps(devices, 'R58N', TIMEOUTS);
+    await clock.advance(2_000);
+    expect(await pending).toEqual({
+      ok: false,
+      reason: 'properties unreadable: timeout after 2000 ms',
+    });
+  });
+
+  it('report an unknown serial as adb does', async () => {
+    const { devices } = phone();
+    expect(await readDevicePath(devices, 'gone', TIMEOUTS)).toEqual({
+      ok: false,
+      reason: "device path unreadable: device 'gone' not found",
+    });
+  });
+});
