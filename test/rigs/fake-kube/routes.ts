@@ -1,0 +1,246 @@
+/**
+ * The handful of kube-apiserver endpoints farm-agent uses, with the real server's order of
+ * checks: media type (415), decoding (400), existence (404), preconditions (409), validation (422).
+ */
+import { applyPatch, patchType } from './patch.js';
+import {
+  ApiError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  methodNotAllowed,
+  noRoute,
+  notFound,
+  type ResourceInfo,
+  unsupportedMediaType,
+} from './status.js';
+import type { ObjectStore } from './store.js';
+import {
+  checkTypeMeta,
+  isPlainObject,
+  type KubeObject,
+  validateEvent,
+  validateLease,
+  validateNode,
+} from './validation.js';
+import type { WatchOptions } from './watch.js';
+
+export const NODES: ResourceInfo = {
+  group: '',
+  resource: 'nodes',
+  kind: 'Node',
+  namespaced: false,
+};
+export const LEASES: ResourceInfo = {
+  group: 'coordination.k8s.io',
+  resource: 'leases',
+  kind: 'Lease',
+  namespaced: true,
+};
+export const EVENTS: ResourceInfo = {
+  group: 'events.k8s.io',
+  resource: 'events',
+  kind: 'Event',
+  namespaced: true,
+};
+
+export interface ApiRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  contentType: string | undefined;
+  /** The raw body text; decoding it is part of what is being checked. */
+  body: string;
+}
+
+export type ApiResult = { status: number; body: unknown } | { watch: WatchOptions };
+
+/** Bodies of POST and PUT: the real server also takes YAML and protobuf, the fake only JSON. */
+function decodeObject(info: ResourceInfo, req: ApiRequest): KubeObject {
+  const media = (req.contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (media !== 'application/json') {
+    throw unsupportedMediaType([
+      'application/json',
+      'application/yaml',
+      'application/vnd.kubernetes.protobuf',
+    ]);
+  }
+  const body = parseJson(req.body);
+  if (!isPlainObject(body))
+    throw badRequest(
+      `${info.kind} in version "v1" cannot be handled as a ${info.kind}: json: cannot unmarshal ${Array.isArray(body) ? 'array' : typeof body} into Go value of type struct`,
+    );
+  checkTypeMeta(info, body);
+  return body as KubeObject;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw badRequest(`error decoding body: ${(e as Error).message}`);
+  }
+}
+
+function checkNamespace(obj: KubeObject, namespace: string): void {
+  const ns = obj.metadata?.namespace;
+  if (ns !== undefined && ns !== '' && ns !== namespace) {
+    throw badRequest(
+      'the namespace of the provided object does not match the namespace sent on the request',
+    );
+  }
+}
+
+function checkName(obj: KubeObject, name: string): void {
+  const inBody = obj.metadata?.name;
+  if (inBody !== name) {
+    throw badRequest(
+      `the name of the object (${String(inBody)}) does not match the name on the URL (${name})`,
+    );
+  }
+}
+
+type Validator = (info: ResourceInfo, obj: KubeObject, namespace: string) => void;
+
+export class Routes {
+  constructor(private readonly store: ObjectStore) {}
+
+  handle(req: ApiRequest): ApiResult {
+    const p = req.path;
+    let m: RegExpMatchArray | null;
+    if (p === '/api/v1/nodes') return this.nodes(req);
+    if ((m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(p))) {
+      return this.item(req, NODES, '', m[1] ?? '', ['GET', 'PATCH'], (i, o) => validateNode(i, o));
+    }
+    if ((m = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([^/]+)\/leases$/.exec(p))) {
+      if (req.method !== 'POST') throw methodNotAllowed(req.method);
+      return this.create(req, LEASES, m[1] ?? '', (i, o) => validateLease(i, o));
+    }
+    if ((m = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([^/]+)\/leases\/([^/]+)$/.exec(p))) {
+      return this.item(req, LEASES, m[1] ?? '', m[2] ?? '', ['GET', 'PUT', 'PATCH'], (i, o) =>
+        validateLease(i, o),
+      );
+    }
+    if ((m = /^\/apis\/events\.k8s\.io\/v1\/namespaces\/([^/]+)\/events$/.exec(p))) {
+      if (req.method !== 'POST') throw methodNotAllowed(req.method);
+      return this.create(req, EVENTS, m[1] ?? '', validateEvent);
+    }
+    throw noRoute();
+  }
+
+  /** GET /api/v1/nodes: a list, or with watch=true|1 a watch; only metadata.name selects. */
+  private nodes(req: ApiRequest): ApiResult {
+    if (req.method !== 'GET') throw methodNotAllowed(req.method);
+    if (req.query.has('labelSelector'))
+      throw badRequest('labelSelector is not modelled by the fake');
+    const selector = req.query.get('fieldSelector') ?? '';
+    let name: string | undefined;
+    if (selector !== '') {
+      const sel = /^metadata\.name==?(.+)$/.exec(selector);
+      if (sel === null)
+        throw badRequest(`field label not supported: ${selector.split('=')[0] ?? ''}`);
+      name = sel[1];
+    }
+    const watch = req.query.get('watch');
+    if (watch !== null && /^(1|t|true|TRUE|True)$/.test(watch)) {
+      const rv = req.query.get('resourceVersion') ?? '';
+      if (rv !== '' && !/^\d+$/.test(rv)) throw badRequest(`invalid resource version: ${rv}`);
+      const timeout = req.query.get('timeoutSeconds');
+      if (timeout !== null && !/^\d+$/.test(timeout)) {
+        throw badRequest(`invalid timeoutSeconds: ${timeout}`);
+      }
+      return {
+        watch: {
+          resource: NODES.resource,
+          name,
+          resourceVersion: rv,
+          timeoutSeconds: timeout === null ? undefined : Number(timeout),
+        },
+      };
+    }
+    const items = this.store
+      .list(NODES.resource)
+      .filter((n) => name === undefined || n.metadata?.name === name);
+    return {
+      status: 200,
+      body: {
+        kind: 'NodeList',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: String(this.store.resourceVersion) },
+        items,
+      },
+    };
+  }
+
+  private create(
+    req: ApiRequest,
+    info: ResourceInfo,
+    namespace: string,
+    validate: Validator,
+  ): ApiResult {
+    const obj = decodeObject(info, req);
+    checkNamespace(obj, namespace);
+    // The storage layer refuses this outright, as an internal error, before any validation.
+    if ((obj.metadata?.resourceVersion ?? '') !== '') {
+      throw new ApiError({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: 'resourceVersion should not be set on objects to be created',
+        reason: 'InternalError',
+        code: 500,
+      });
+    }
+    validate(info, obj, namespace);
+    const name = String(obj.metadata?.name);
+    if (this.store.get(info.resource, namespace, name) !== undefined) {
+      throw alreadyExists(info, name);
+    }
+    return { status: 201, body: this.store.write(info.resource, namespace, obj) };
+  }
+
+  private existing(info: ResourceInfo, namespace: string, name: string): KubeObject {
+    const found = this.store.get(info.resource, namespace, name);
+    if (found === undefined) throw notFound(info, name);
+    return found;
+  }
+
+  private item(
+    req: ApiRequest,
+    info: ResourceInfo,
+    namespace: string,
+    name: string,
+    methods: readonly string[],
+    validate: Validator,
+  ): ApiResult {
+    if (!methods.includes(req.method)) throw methodNotAllowed(req.method);
+    if (req.query.has('watch'))
+      throw badRequest('watching a single object by path is not modelled by the fake');
+    let next: KubeObject;
+    if (req.method === 'PATCH') {
+      // The media type is checked by the handler, before the object is even looked up.
+      const type = patchType(req.contentType);
+      const existing = this.existing(info, namespace, name);
+      next = applyPatch(type, existing, parseJson(req.body), req.query);
+      checkTypeMeta(info, next);
+      checkName(next, name);
+      // A patch that sets metadata.resourceVersion makes it a precondition.
+      if (next.metadata?.resourceVersion !== existing.metadata?.resourceVersion) {
+        throw conflict(info, name);
+      }
+    } else if (req.method === 'PUT') {
+      next = decodeObject(info, req);
+      checkNamespace(next, namespace);
+      checkName(next, name);
+      const existing = this.existing(info, namespace, name);
+      // Leases and Nodes allow unconditional updates: no resourceVersion means last write wins.
+      const rv = next.metadata?.resourceVersion ?? '';
+      if (rv !== '' && rv !== existing.metadata?.resourceVersion) throw conflict(info, name);
+    } else {
+      return { status: 200, body: this.existing(info, namespace, name) };
+    }
+    validate(info, next, namespace);
+    return { status: 200, body: this.store.write(info.resource, namespace, next) };
+  }
+}
