@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Backoff, LineSplitter, sleep } from '@farm-agent/bot-config';
+import type { BackoffOptions } from '@farm-agent/bot-config';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -27,7 +28,7 @@ export interface AdbServerProcessOptions {
   /** Environment for the server (HOME holds its RSA key in ~/.android). Default: ours. */
   env?: NodeJS.ProcessEnv;
   /** Delay before a restart, growing while the server keeps dying. Default 500 ms .. 30 s. */
-  restartBackoff?: { initialMs: number; maxMs: number };
+  restartBackoff?: BackoffOptions;
   /** A server that stayed up this long counts as healthy: the backoff starts over. Default 60 s. */
   stableAfterMs?: number;
   /** stop(): SIGTERM, then SIGKILL after this long. Default 3 s. */
@@ -230,19 +231,18 @@ export class AdbServerProcess {
     });
   }
 
-  /** Polls `host:version` until this child answers (or is gone), then calls onReady. */
+  /** Polls `host:version` until this child answers (or is gone), then calls onReady once. */
   private async announceReady(child: ChildProcess): Promise<void> {
     const client = createAdbClient({ port: this.options.port, socketTimeoutMs: 1000 });
     while (this.child === child) {
-      try {
-        const version = await serverVersion(client);
-        if (this.child !== child) return;
+      const version = await serverVersion(client).catch(() => undefined);
+      if (this.child !== child) return;
+      if (version !== undefined) {
         this.log.info({ pid: child.pid, version }, 'adb server answers');
         this.options.onReady?.();
         return;
-      } catch {
-        await sleep(READY_POLL_MS);
       }
+      await sleep(READY_POLL_MS);
     }
   }
 
