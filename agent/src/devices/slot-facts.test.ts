@@ -1,0 +1,197 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultState, runShellCommand } from '../../../test/rigs/fake-adbd/shell.js';
+import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
+import { SlotDeviceFacts } from './slot-facts.js';
+import { SlotManager } from './slot-manager.js';
+import type { BotSlot } from './slot-manager.js';
+import { SlotStore } from './slot-store.js';
+import { ManualClock, ScriptedDevices, settle } from './testing/scripted-device-io.js';
+
+const BOT = 'pi-1-usb-1-1-3';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'slot-facts-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function rig(rebootAfterTask = false) {
+  const clock = new ManualClock();
+  const devices = new ScriptedDevices(clock);
+  const logger = pino({ level: 'silent' });
+  const manager = new SlotManager({
+    io: devices,
+    presence: devices,
+    store: new SlotStore({ stateDir: dir, logger }),
+    node: 'pi-1',
+    botIdPattern: '{node}-{slot}',
+    insideDocker: false,
+    logger,
+    registry: new Registry(),
+    rebootAfterTask,
+    clock,
+  });
+  await manager.start();
+  const facts = new SlotDeviceFacts(manager, clock);
+  const plug = (state: PhoneState) =>
+    devices.attach('R58N', {
+      devicePath: 'usb:1-1.3',
+      answer: (command) => {
+        const result = runShellCommand(state, command);
+        if (result.kind !== 'output') throw new Error(`the rig hangs on ${command}`);
+        return result.text;
+      },
+    });
+  return { clock, devices, manager, facts, plug };
+}
+
+/** Tracks a promise's outcome without awaiting it. */
+function watch<T>(promise: Promise<T>) {
+  const seen: { value?: T } = {};
+  void promise.then((value) => (seen.value = value));
+  return seen;
+}
+
+describe('SlotDeviceFacts', () => {
+  it('shows a ready phone’s dimensions, and a pulled one’s quarantine', async () => {
+    const r = await rig();
+    r.plug(defaultState());
+    await r.manager.idle();
+    expect(await r.facts.view(BOT)).toEqual({
+      dimensions: {
+        android_devices: ['1'],
+        device_os: ['Q', 'QP1A.190711.020', 'QP1A.190711.020_G980FXXU1ATB3'],
+        device_os_flavor: ['samsung'],
+        device_os_type: ['user'],
+        device_type: ['x1s', 'exynos990'],
+        inside_docker: [],
+        os: ['Android'],
+      },
+      ready: true,
+    });
+    r.devices.detach('R58N');
+    expect(await r.facts.view(BOT)).toEqual({
+      dimensions: {
+        android_devices: [],
+        device_os: [],
+        device_os_flavor: [],
+        device_os_type: [],
+        device_type: [],
+        inside_docker: [],
+        os: [],
+      },
+      quarantined: 'Device "x1s" has gone missing',
+      ready: false,
+    });
+  });
+
+  it('rejects a bot it has no slot for', async () => {
+    const r = await rig();
+    await expect(r.facts.view('someone-else')).rejects.toThrow(
+      'no device slot is known for bot "someone-else"',
+    );
+    await expect(r.facts.whenReady('someone-else', 1_000)).rejects.toThrow('no device slot');
+    await expect(r.facts.taskStarted('someone-else', {})).rejects.toThrow('no device slot');
+  });
+
+  it('lists one bot per slot and tells when the list changes', async () => {
+    const r = await rig();
+    const lists: BotSlot[][] = [];
+    r.facts.onBotsChanged((bots) => lists.push(bots));
+    r.plug(defaultState());
+    await r.manager.idle();
+    expect(r.facts.bots()).toEqual([{ botId: BOT, slot: 'usb:1-1.3', serial: 'R58N' }]);
+    expect(lists).toEqual([r.facts.bots()]);
+  });
+
+  describe('whenReady', () => {
+    it('resolves as soon as the phone has booted, not at a timeout', async () => {
+      const state = defaultState();
+      state.bootCompleted = false;
+      const r = await rig();
+      r.plug(state);
+      await r.manager.idle();
+      const ready = watch(r.facts.whenReady(BOT, 60_000));
+      state.bootCompleted = true;
+      await r.clock.advance(30_000);
+      await r.manager.idle();
+      await settle();
+      expect(ready.value).toBe(true);
+    });
+
+    it('counts the task just reported started as no obstacle', async () => {
+      const r = await rig();
+      r.plug(defaultState());
+      await r.manager.idle();
+      await r.facts.taskStarted(BOT, { taskId: 't1' });
+      expect((await r.facts.view(BOT)).ready).toBe(false);
+      expect(await r.facts.whenReady(BOT, 1_000)).toBe(true);
+    });
+
+    it('answers false at the timeout', async () => {
+      const r = await rig();
+      r.plug(defaultState());
+      await r.manager.idle();
+      r.devices.detach('R58N');
+      const ready = watch(r.facts.whenReady(BOT, 5_000));
+      await r.clock.advance(4_999);
+      expect(ready.value).toBeUndefined();
+      await r.clock.advance(1);
+      expect(ready.value).toBe(false);
+    });
+
+    it('answers false when the signal aborts', async () => {
+      const r = await rig();
+      r.plug(defaultState());
+      await r.manager.idle();
+      r.devices.detach('R58N');
+      const abort = new AbortController();
+      const ready = watch(r.facts.whenReady(BOT, 5_000, abort.signal));
+      await settle();
+      expect(ready.value).toBeUndefined();
+      abort.abort();
+      await settle();
+      expect(ready.value).toBe(false);
+      const aborted = new AbortController();
+      aborted.abort();
+      expect(await r.facts.whenReady(BOT, 5_000, aborted.signal)).toBe(false);
+    });
+  });
+
+  it('reboots after a task when asked to, and the next task waits for the boot', async () => {
+    const state = defaultState();
+    const r = await rig(true);
+    r.plug(state);
+    await r.manager.idle();
+    await r.facts.taskStarted(BOT, {});
+    await r.facts.taskEnded(BOT, { failure: false, internalFailure: false });
+    expect(r.devices.calls.at(-1)).toBe('R58N reboot');
+    expect(await r.facts.view(BOT)).toMatchObject({ maintenance: 'Device booting', ready: false });
+    await r.facts.taskStarted(BOT, {});
+    const ready = watch(r.facts.whenReady(BOT, 600_000));
+    r.devices.detach('R58N');
+    state.uptimeSeconds = 3;
+    r.plug(state);
+    await r.manager.idle();
+    await settle();
+    expect(ready.value).toBe(true);
+  });
+
+  it('does not reboot after a task by default', async () => {
+    const r = await rig();
+    r.plug(defaultState());
+    await r.manager.idle();
+    await r.facts.taskStarted(BOT, {});
+    expect((await r.facts.view(BOT)).ready).toBe(false);
+    await r.facts.taskEnded(BOT, { failure: true, internalFailure: false });
+    expect(r.devices.calls).not.toContain('R58N reboot');
+    expect(await r.facts.view(BOT)).toMatchObject({ ready: true });
+  });
+});

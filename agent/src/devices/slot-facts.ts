@@ -1,0 +1,74 @@
+import type { BotDeviceView, DeviceFacts, TaskEnd, TaskStart } from '@farm-agent/bot-config';
+import { systemClock } from './slot-manager.js';
+import type { BotSlot, Clock, Slot, SlotManager } from './slot-manager.js';
+
+/**
+ * Device facts over the slot manager: one bot per slot. A bot id no slot has
+ * is an error, never an empty view, so a misrouted hook call becomes a
+ * quarantine reason instead of a healthy-looking bot.
+ */
+export class SlotDeviceFacts implements DeviceFacts {
+  constructor(
+    private readonly manager: SlotManager,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  async view(botId: string): Promise<BotDeviceView> {
+    const slot = this.slotOf(botId);
+    return { dimensions: slot.dimensions, ...slot.health.swarming };
+  }
+
+  /**
+   * Whether the slot can run the task the bot is starting. `busy` counts:
+   * the hook server reports the task started before it waits, and health
+   * says `busy` only when every other check passed (it is decided last
+   * before `ready`).
+   */
+  async whenReady(botId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const key = this.slotOf(botId).key;
+    const ready = () => canRunTask(this.manager.slot(key));
+    if (ready()) return true;
+    if (signal?.aborted) return false;
+    return new Promise((resolve) => {
+      const finish = (result: boolean) => {
+        this.clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        unsubscribe();
+        resolve(result);
+      };
+      const onAbort = () => finish(false);
+      const timer = this.clock.setTimeout(() => finish(false), timeoutMs);
+      const unsubscribe = this.manager.onSlotChanged((slot) => {
+        if (slot.key === key && canRunTask(slot)) finish(true);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async taskStarted(botId: string, _task: TaskStart): Promise<void> {
+    this.manager.taskStarted(this.slotOf(botId).key);
+  }
+
+  async taskEnded(botId: string, _result: TaskEnd): Promise<void> {
+    await this.manager.taskEnded(this.slotOf(botId).key);
+  }
+
+  /** One Swarming bot per slot, to run with `ANDROID_SERIAL` set to its serial. */
+  bots(): BotSlot[] {
+    return this.manager.bots();
+  }
+
+  onBotsChanged(listener: (bots: BotSlot[]) => void): () => void {
+    return this.manager.onBotsChanged(listener);
+  }
+
+  private slotOf(botId: string): Slot {
+    const slot = this.manager.slotOfBot(botId);
+    if (slot === undefined) throw new Error(`no device slot is known for bot "${botId}"`);
+    return slot;
+  }
+}
+
+function canRunTask(slot: Slot | undefined): boolean {
+  return slot?.health.state === 'ready' || slot?.health.state === 'busy';
+}
