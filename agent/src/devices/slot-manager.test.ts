@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -194,6 +194,12 @@ describe('SlotManager', () => {
     });
     r.plug('9A1X', pixel);
     await r.manager.idle();
+    // Straight from missing to the new phone, with no passing state in between.
+    expect(r.changes.slice(-3).map((s) => [s.serial, s.health.state])).toEqual([
+      ['R58N', 'missing'],
+      ['9A1X', 'booting'],
+      ['9A1X', 'ready'],
+    ]);
     expect(r.manager.slots()).toHaveLength(1);
     expect(r.slot()).toMatchObject({
       botId: BOT,
@@ -449,6 +455,19 @@ describe('SlotManager', () => {
       second.plug('R58N');
       await second.manager.idle();
       expect(second.slot().health.state).toBe('ready');
+    });
+
+    it('starts without slots from a corrupt store, and still works', async () => {
+      await writeFile(join(dir, 'slots.json'), '{"version": 1, "slots": [');
+      const r = await rig();
+      expect(r.manager.slots()).toEqual([]);
+      r.plug('R58N');
+      await r.manager.idle();
+      expect(r.slot().health.state).toBe('ready');
+      expect((await readdir(dir)).sort()).toEqual([
+        'slots.json',
+        expect.stringMatching(/^slots\.json\.corrupt-/) as string,
+      ]);
     });
 
     it('keeps slot indexes, so `{index}` ids survive', async () => {

@@ -363,8 +363,8 @@ export class SlotManager {
     delete slot.uptimeSeconds;
     this.forgetReadings(slot);
     slot.serial = serial;
+    // The caller applies the new phone's adb state and updates: no passing "missing".
     slot.adbState = undefined;
-    this.update(slot);
   }
 
   /** Readings describe a phone that is here; a phone that left has none. */
