@@ -1,0 +1,81 @@
+/**
+ * The slot manager over the real adb layer: a real adb server, a fake phone on TCP,
+ * AdbTracker and AdbDeviceIO. The phone attaches and is ready with Skia's dimensions;
+ * once adb drops it the slot is missing with the gone-missing quarantine.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, expect, it } from 'vitest';
+import { AdbDeviceIO } from '../../agent/src/devices/adb/adb-io.js';
+import { AdbTracker } from '../../agent/src/devices/adb/tracker.js';
+import { SlotDeviceFacts } from '../../agent/src/devices/slot-facts.js';
+import { SlotManager } from '../../agent/src/devices/slot-manager.js';
+import { SlotStore } from '../../agent/src/devices/slot-store.js';
+import { startAdbServer } from '../rigs/adb-server.js';
+import { startFakePhone } from '../rigs/fake-adbd/index.js';
+import { waitFor } from '../rigs/test-bots.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+it('attaches a phone over adb as ready, and reports it missing once adb drops it', async () => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'slots-over-adb-'));
+  cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
+  const server = await startAdbServer();
+  cleanups.push(() => server.stop());
+  const phone = await startFakePhone();
+  cleanups.push(() => phone.close());
+  const logger = pino({ level: 'silent' });
+  const registry = new Registry();
+  const tracker = new AdbTracker({ port: server.port, logger, registry });
+  tracker.start();
+  cleanups.push(() => tracker.stop());
+  const manager = new SlotManager({
+    io: new AdbDeviceIO({ port: server.port }),
+    presence: tracker,
+    store: new SlotStore({ stateDir, logger }),
+    node: 'pi-1',
+    botIdPattern: '{node}-{slot}',
+    insideDocker: false,
+    logger,
+    registry,
+  });
+  await manager.start();
+  cleanups.push(() => manager.stop());
+  const facts = new SlotDeviceFacts(manager);
+
+  await server.connect(phone.serial);
+  const [bot] = await waitFor('a bot for the phone', () => manager.bots()[0] && manager.bots());
+  expect(bot).toEqual({
+    botId: expect.stringMatching(/^pi-1-127-0-0-1-\d+$/) as string,
+    slot: phone.serial,
+    serial: phone.serial,
+  });
+  const botId = bot?.botId ?? '';
+  expect(await facts.whenReady(botId, 10_000)).toBe(true);
+  expect(await facts.view(botId)).toEqual({
+    dimensions: {
+      android_devices: ['1'],
+      device_os: ['Q', 'QP1A.190711.020', 'QP1A.190711.020_G980FXXU1ATB3'],
+      device_os_flavor: ['samsung'],
+      device_os_type: ['user'],
+      device_type: ['x1s', 'exynos990'],
+      inside_docker: [],
+      os: ['Android'],
+    },
+    ready: true,
+  });
+
+  await server.disconnect(phone.serial);
+  await waitFor('the slot missing', () => manager.slot(phone.serial)?.health.state === 'missing');
+  expect(await facts.view(botId)).toMatchObject({
+    quarantined: 'Device "x1s" has gone missing',
+    ready: false,
+  });
+});
