@@ -79,6 +79,7 @@ describe('AdbServerProcess', () => {
     const backMs = Date.now() - killedAt;
     expect(await answers(port)).toMatch(/^OKAY/);
     expect(backMs).toBeLessThan(2000);
+    console.log(`adb server answering again ${backMs} ms after SIGKILL (backoff 50 ms)`);
     expect(await restartCount(registry, 'exit')).toBe(1);
     const why = records.find((r) => r.msg.startsWith('adb server ended'));
     expect(why).toMatchObject({ signal: 'SIGKILL', code: null });

@@ -145,6 +145,23 @@ describe('AdbTracker', () => {
     console.log(`reconcile (200 ms period): offline after ${reconcileMs} ms`);
   });
 
+  it('keeps the list through a short outage, forgets it after forgetAfterMs, never throws', async () => {
+    const p = await phone();
+    await server.connect(p.serial);
+    const tracker = track(server.port, {
+      forgetAfterMs: 800,
+      reconnectBackoff: { initialMs: 50, maxMs: 100 },
+    });
+    await until(tracker, p.serial, 'device');
+    const killedAt = Date.now();
+    await server.kill();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(tracker.devices().get(p.serial)?.type).toBe('device');
+    await until(tracker, p.serial, undefined, 2000);
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(790);
+    expect(typesOf(p.serial)).toEqual(['device', undefined]);
+  });
+
   it('stop() releases every socket and timer', async () => {
     const p = await phone();
     await server.connect(p.serial);
