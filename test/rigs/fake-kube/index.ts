@@ -50,6 +50,8 @@ export interface FakeKube {
   /** Stores an object as the server would (new resourceVersion, watch event); returns it. */
   put(resource: ResourceName, object: KubeObject, namespace?: string): KubeObject;
   get(resource: ResourceName, name: string, namespace?: string): KubeObject | undefined;
+  /** TCP connections accepted so far: with TLS, each one is a full handshake. */
+  readonly connections: number;
   /** The resourceVersion of the last write. */
   readonly resourceVersion: number;
   /** Drop watch history up to now: watches from an older resourceVersion get 410 Expired. */
@@ -149,6 +151,10 @@ export async function startFakeKube(
       // Watches and stalled requests hold their connections; close() alone would wait for them.
       server.closeAllConnections();
     });
+  let connections = 0;
+  server.on('connection', () => {
+    connections += 1;
+  });
   await listen(0);
   const port = (server.address() as AddressInfo).port;
 
@@ -162,6 +168,9 @@ export async function startFakeKube(
       store.write(RESOURCES[resource].resource, namespace, object),
     get: (resource, name, namespace = '') =>
       store.get(RESOURCES[resource].resource, namespace, name),
+    get connections() {
+      return connections;
+    },
     get resourceVersion() {
       return store.resourceVersion;
     },

@@ -1,0 +1,328 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, type KubeConfig, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeKube, startFakeKube } from '../../../test/rigs/fake-kube/index.js';
+import { KubeApi, KubeApiError, loadKubeConfig, type NodeWatchEventType } from './kube-client.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kube-client-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A kubeconfig file for the fake, loaded through loadKubeConfig as a local run would. */
+function kubeConfigFor(kube: FakeKube, token = kube.token): KubeConfig {
+  const cluster =
+    kube.ca === undefined
+      ? // 1.4.x refuses http:// servers unless TLS verification is "skipped".
+        'insecure-skip-tls-verify: true'
+      : `certificate-authority-data: ${Buffer.from(kube.ca).toString('base64')}`;
+  const path = join(dir, `kubeconfig-${String(kube.port)}-${token}`);
+  writeFileSync(
+    path,
+    `apiVersion: v1
+kind: Config
+clusters: [{name: fake, cluster: {server: "${kube.url}", ${cluster}}}]
+users: [{name: agent, user: {token: ${token}}}]
+contexts: [{name: fake, context: {cluster: fake, user: agent, namespace: farm}}]
+current-context: fake
+`,
+  );
+  const config = loadKubeConfig({ kubeconfigPath: path, env: {} });
+  if (config.kubeConfig === undefined) throw new Error(config.reason);
+  expect(config).toMatchObject({ source: 'kubeconfig', namespace: 'farm', server: kube.url });
+  return config.kubeConfig;
+}
+
+function lease(renewTime: Date, resourceVersion?: string): V1Lease {
+  return {
+    metadata: { name: 'pi-1', ...(resourceVersion === undefined ? {} : { resourceVersion }) },
+    spec: {
+      holderIdentity: 'farm-agent-abc',
+      leaseDurationSeconds: 40,
+      acquireTime: new V1MicroTime(),
+      renewTime,
+    },
+  };
+}
+
+async function rejection(p: Promise<unknown>): Promise<KubeApiError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(KubeApiError);
+    return e as KubeApiError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('KubeApi against the fake API server over HTTP', () => {
+  let kube: FakeKube;
+  let api: KubeApi;
+  let kc: KubeConfig;
+
+  beforeEach(async () => {
+    kube = await startFakeKube();
+    kube.put('nodes', { metadata: { name: 'pi-1' } });
+    kc = kubeConfigFor(kube);
+    api = await KubeApi.create(kc, { timeoutMs: 1000 });
+  });
+  afterEach(async () => {
+    api.close();
+    await kube.close();
+  });
+
+  it('creates, reads and replaces a Lease with MicroTime fields; a stale replace is a 409', async () => {
+    const created = await api.createLease('farm', lease(new V1MicroTime()));
+    const post = kube.requests.at(-1);
+    expect(post).toMatchObject({
+      method: 'POST',
+      path: '/apis/coordination.k8s.io/v1/namespaces/farm/leases',
+      contentType: 'application/json',
+    });
+    // What 1.4.x sends for V1MicroTime: millisecond precision padded with three zeros.
+    expect((post?.body as { spec: { renewTime: string } }).spec.renewTime).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}000Z$/,
+    );
+    const read = await api.getLease('farm', 'pi-1');
+    expect(read.spec?.holderIdentity).toBe('farm-agent-abc');
+    // The 1.4.x deserializer leaves MicroTime as the wire string, whatever the typings say.
+    expect(typeof read.spec?.renewTime).toBe('string');
+
+    const renewed = await api.replaceLease(
+      'farm',
+      lease(new V1MicroTime(), read.metadata?.resourceVersion),
+    );
+    expect(Number(renewed.metadata?.resourceVersion)).toBe(
+      Number(created.metadata?.resourceVersion) + 1,
+    );
+    const stale = await rejection(
+      api.replaceLease('farm', lease(new V1MicroTime(), created.metadata?.resourceVersion)),
+    );
+    expect(stale).toMatchObject({ status: 409, reason: 'Conflict', retryable: true });
+    const again = await rejection(api.createLease('farm', lease(new V1MicroTime())));
+    expect(again).toMatchObject({ status: 409, reason: 'AlreadyExists', retryable: false });
+  });
+
+  it('a plain Date in renewTime is refused as the real server does (400, not retryable)', async () => {
+    const err = await rejection(api.createLease('farm', lease(new Date())));
+    expect(err).toMatchObject({ status: 400, reason: 'BadRequest', retryable: false });
+    expect(err.message).toContain('cannot parse');
+  });
+
+  it('merge-patches Node labels; without the Content-Type option the server refuses', async () => {
+    const node = await api.patchNode('pi-1', {
+      metadata: { labels: { 'farm.example.com/phones': '2' }, annotations: { a: 'b' } },
+    });
+    expect(node.metadata?.labels).toEqual({ 'farm.example.com/phones': '2' });
+    expect(kube.requests.at(-1)).toMatchObject({
+      method: 'PATCH',
+      contentType: 'application/merge-patch+json',
+    });
+    await api.patchNode('pi-1', { metadata: { annotations: { a: null } } });
+    expect(kube.get('nodes', 'pi-1')?.metadata?.annotations).toEqual({});
+
+    // The plain generated client, as DESIGN §6 warns: a JSON-patch type with an object body.
+    const bare = kc.makeApiClient(CoreV1Api);
+    await expect(
+      bare.patchNode({ name: 'pi-1', body: { metadata: { labels: { x: 'y' } } } }),
+    ).rejects.toMatchObject({ code: 400 });
+    expect(kube.requests.at(-1)?.contentType).toBe('application/json-patch+json');
+    expect(kube.get('nodes', 'pi-1')?.metadata?.labels).toEqual({ 'farm.example.com/phones': '2' });
+  });
+
+  it('creates an events.k8s.io Event regarding the Node, in default only', async () => {
+    const event = {
+      metadata: { name: 'pi-1.slept.1' },
+      eventTime: new V1MicroTime(),
+      reportingController: 'farm.example.com/farm-agent',
+      reportingInstance: 'farm-agent-pi-1',
+      action: 'Sleep',
+      reason: 'Slept',
+      type: 'Normal',
+      note: 'slot 1 slept after 4 idle checks',
+      regarding: { apiVersion: 'v1', kind: 'Node', name: 'pi-1' },
+    };
+    const created = await api.createEvent('default', event);
+    expect(created.metadata?.namespace).toBe('default');
+    expect((kube.requests.at(-1)?.body as { eventTime: string }).eventTime).toMatch(/\.\d{6}Z$/);
+    const wrongNs = await rejection(api.createEvent('farm', { ...event, metadata: { name: 'x' } }));
+    expect(wrongNs).toMatchObject({ status: 422, reason: 'Invalid', retryable: false });
+  });
+
+  it('watches the Node: replays from resourceVersion, streams changes, ends after timeoutSeconds', async () => {
+    const node = await api.getNode('pi-1');
+    const seen: [NodeWatchEventType, string | undefined][] = [];
+    const started = Date.now();
+    const watching = api.watchNode('pi-1', node.metadata?.resourceVersion ?? '', 1, (type, n) =>
+      seen.push([type, n.metadata?.annotations?.['farm.example.com/maintenance']]),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await api.patchNode('pi-1', {
+      metadata: { annotations: { 'farm.example.com/maintenance': 'on' } },
+    });
+    const end = await watching;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(seen).toEqual([['MODIFIED', 'on']]);
+    expect(end).toEqual({
+      ended: 'closed',
+      resourceVersion: kube.get('nodes', 'pi-1')?.metadata?.resourceVersion,
+    });
+    expect(kube.requests.at(-2)?.query).toEqual({
+      watch: 'true',
+      fieldSelector: 'metadata.name=pi-1',
+      resourceVersion: node.metadata?.resourceVersion,
+      timeoutSeconds: '1',
+      allowWatchBookmarks: 'true',
+    });
+  });
+
+  it('a watch from a compacted resourceVersion fails with 410 Expired, not retryable', async () => {
+    const old = (await api.getNode('pi-1')).metadata?.resourceVersion ?? '';
+    await api.patchNode('pi-1', { metadata: { labels: { x: 'y' } } });
+    kube.compact();
+    const err = await rejection(api.watchNode('pi-1', old, 5, () => undefined));
+    expect(err).toMatchObject({ status: 410, reason: 'Expired', retryable: false });
+  });
+
+  it('a watch ends on abort, and times out when the server never answers', async () => {
+    const controller = new AbortController();
+    const watching = api.watchNode('pi-1', '', 30, () => controller.abort(), controller.signal);
+    await expect(watching).resolves.toMatchObject({ ended: 'aborted' });
+    kube.failNext(1, 'stall');
+    const err = await rejection(api.watchNode('pi-1', '', 30, () => undefined));
+    expect(err).toMatchObject({ reason: 'Timeout', retryable: true });
+  });
+
+  it('normalises failures: status codes, reset, stall, refused', async () => {
+    expect(await rejection(api.getLease('farm', 'nope'))).toMatchObject({
+      status: 404,
+      reason: 'NotFound',
+      retryable: false,
+    });
+    for (const [code, reason] of [
+      [429, 'TooManyRequests'],
+      [500, 'InternalError'],
+      [503, 'ServiceUnavailable'],
+    ] as const) {
+      kube.failNext(1, code);
+      expect(await rejection(api.getNode('pi-1'))).toMatchObject({
+        status: code,
+        reason,
+        retryable: true,
+      });
+    }
+    kube.failNext(1, 429);
+    expect((await rejection(api.getNode('pi-1'))).retryAfterSeconds).toBe(1);
+    kube.failNext(1, 'reset');
+    expect(await rejection(api.getNode('pi-1'))).toMatchObject({
+      status: undefined,
+      reason: 'ConnectionReset',
+      retryable: true,
+    });
+    kube.failNext(1, 'stall');
+    const started = Date.now();
+    expect(await rejection(api.getNode('pi-1'))).toMatchObject({
+      reason: 'Timeout',
+      retryable: true,
+    });
+    expect(Date.now() - started).toBeLessThan(3000);
+    await kube.setDown(true);
+    expect(await rejection(api.getNode('pi-1'))).toMatchObject({
+      reason: 'ConnectionRefused',
+      retryable: true,
+    });
+    await kube.setDown(false);
+    expect((await api.getNode('pi-1')).metadata?.name).toBe('pi-1');
+  });
+
+  it('a wrong token is a 401, not retryable', async () => {
+    const other = await startFakeKube({ token: 'not-ours' });
+    try {
+      other.put('nodes', { metadata: { name: 'pi-1' } });
+      const wrong = await KubeApi.create(kubeConfigFor(other, 'ours'));
+      expect(await rejection(wrong.getNode('pi-1'))).toMatchObject({
+        status: 401,
+        reason: 'Unauthorized',
+        retryable: false,
+      });
+      wrong.close();
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('loadKubeConfig', () => {
+  it('without a cluster or a kubeconfig: standalone, with the reason', () => {
+    const config = loadKubeConfig({ env: {}, inClusterPrefix: dir });
+    expect(config.kubeConfig).toBeUndefined();
+    expect(config).toMatchObject({
+      reason:
+        'no cluster configuration (in-cluster: KUBERNETES_SERVICE_HOST/PORT unset; kubeconfig: KUBECONFIG unset)',
+    });
+    const noFiles = loadKubeConfig({
+      env: {
+        KUBERNETES_SERVICE_HOST: '127.0.0.1',
+        KUBERNETES_SERVICE_PORT: '6443',
+        KUBECONFIG: join(dir, 'none'),
+      },
+      inClusterPrefix: dir,
+    });
+    expect(noFiles).toMatchObject({ kubeConfig: undefined });
+    expect(noFiles.kubeConfig === undefined && noFiles.reason).toContain('token, ');
+  });
+});
+
+function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+describe('file descriptors over TLS (DESIGN §6: a new https agent per request)', () => {
+  let kube: FakeKube;
+  beforeAll(async () => {
+    kube = await startFakeKube({ tls: true });
+    kube.put('nodes', { metadata: { name: 'pi-1' } });
+  });
+  afterAll(async () => {
+    await kube.close();
+  });
+
+  it('500 requests: the library alone vs the wrapper with one keep-alive agent', async () => {
+    const kc = kubeConfigFor(kube);
+    const bare = kc.makeApiClient(CoreV1Api);
+    const before = openFds();
+    const connectionsBefore = kube.connections;
+    let peak = before;
+    for (let i = 0; i < 500; i++) {
+      await bare.readNode({ name: 'pi-1' });
+      peak = Math.max(peak, openFds());
+    }
+    const bareAfter = openFds();
+    const bareConnections = kube.connections - connectionsBefore;
+
+    const api = await KubeApi.create(kc);
+    const wrapperBefore = openFds();
+    let wrapperPeak = wrapperBefore;
+    for (let i = 0; i < 500; i++) {
+      await api.getNode('pi-1');
+      wrapperPeak = Math.max(wrapperPeak, openFds());
+    }
+    const wrapperAfter = openFds();
+    const wrapperConnections = kube.connections - connectionsBefore - bareConnections;
+    api.close();
+    console.log(
+      `fds over 500 TLS requests: library per-request agent ${String(before)} -> ${String(bareAfter)} (peak ${String(peak)}); ` +
+        `wrapper shared agent ${String(wrapperBefore)} -> ${String(wrapperAfter)} (peak ${String(wrapperPeak)}); ` +
+        `TLS connections: library ${String(bareConnections)}, wrapper ${String(wrapperConnections)}`,
+    );
+    expect(wrapperConnections).toBe(1);
+    // One kept-alive connection, reused: the wrapper holds at most a couple of sockets.
+    expect(wrapperPeak - wrapperBefore).toBeLessThanOrEqual(2);
+    expect(wrapperAfter - wrapperBefore).toBeLessThanOrEqual(2);
+  });
+});
