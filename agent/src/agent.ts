@@ -1,9 +1,11 @@
-import { createHookServer } from '@farm-agent/bot-config';
+import { createHookServer, type HookExchange } from '@farm-agent/bot-config';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { Config } from './config/settings.js';
-import { InMemoryDeviceFacts } from './devices/in-memory-facts.js';
+import { AdbBackend } from './devices/adb-backend.js';
+import type { DeviceBackend } from './devices/backend.js';
+import { HostBackend } from './devices/host-backend.js';
 import { createClusterServer } from './http/cluster-server.js';
 import { createMetricsRegistry } from './metrics.js';
 import { SwarmingHost } from './swarming/swarming-host.js';
@@ -16,19 +18,24 @@ export interface AgentOptions {
   logger: Logger;
 }
 
+/** What Swarming last received from one bot's hooks. */
+type LastExchanges = Partial<Record<HookExchange['hook'], HookExchange & { at: string }>>;
+
 /**
- * The composition root: wires device facts, the Swarming host and both
+ * The composition root: wires the device backend, the Swarming host and both
  * listeners, and owns their start and stop order.
  */
 export class FarmAgent {
   readonly registry: Registry = createMetricsRegistry();
-  readonly facts = new InMemoryDeviceFacts();
+  readonly devices: DeviceBackend;
   private readonly startedAt = Date.now();
   private readonly swarming: SwarmingHost | undefined;
   private readonly disabled: Record<string, string> = {};
   private readonly hookServer: FastifyInstance;
   private readonly clusterServer: FastifyInstance;
   private readonly rebootRequests: Counter;
+  private readonly exchanges = new Map<string, LastExchanges>();
+  private unsubscribeBots: (() => void) | undefined;
 
   constructor(private readonly options: AgentOptions) {
     const { config, logger } = options;
@@ -38,6 +45,12 @@ export class FarmAgent {
       labelNames: ['bot'],
       registers: [this.registry],
     });
+    if (config.devices === 'adb') {
+      this.devices = new AdbBackend(config, logger, this.registry);
+    } else {
+      this.devices = new HostBackend(config.botId);
+      this.disabled.devices = 'FARM_DEVICES=none: no phones are tracked; one bot for the host';
+    }
     if (config.swarmingServer) {
       this.swarming = new SwarmingHost({
         config: { ...config, swarmingServer: config.swarmingServer },
@@ -49,16 +62,15 @@ export class FarmAgent {
       this.disabled.swarming = 'FARM_SWARMING_SERVER is not set: no Swarming bot is run';
     }
     this.disabled.cluster = 'cluster reporting is not built yet';
-    // Until a device backend exists, the host itself is the one device behind its bot.
-    this.facts.set(config.botId, { dimensions: {}, ready: true });
 
     this.hookServer = createHookServer({
-      facts: this.facts,
+      facts: this.devices.facts,
       botQuarantine: (botId) => this.swarming?.quarantineReason(botId),
       pool: config.pool,
       settings: BOT_SETTINGS,
       readyWaitMaxMs: config.readyTimeout,
       onRebootRequested: (botId, argv, ppid) => this.onRebootRequested(botId, argv, ppid),
+      onAnswered: (exchange) => this.recordExchange(exchange),
       logger: logger.child({ listener: 'hooks' }),
       registry: this.registry,
     });
@@ -77,7 +89,17 @@ export class FarmAgent {
     for (const [part, reason] of Object.entries(this.disabled)) {
       logger.warn({ part }, `${part} disabled: ${reason}`);
     }
-    await this.swarming?.setBots([{ botId: config.botId, env: {} }]);
+    await this.devices.start();
+    if (this.swarming) {
+      const swarming = this.swarming;
+      const sync = (): void => {
+        swarming.setBots(this.devices.bots()).catch((err: unknown) => {
+          logger.error({ err }, 'could not update the set of bots');
+        });
+      };
+      this.unsubscribeBots = this.devices.onBotsChanged(sync);
+      sync();
+    }
     logger.info(
       { hookPort: config.hookPort, httpPort: config.httpPort, node: config.nodeName },
       'farm-agent started',
@@ -85,7 +107,9 @@ export class FarmAgent {
   }
 
   async stop(): Promise<void> {
+    this.unsubscribeBots?.();
     await this.swarming?.stop();
+    await this.devices.stop();
     await Promise.allSettled([this.hookServer.close(), this.clusterServer.close()]);
   }
 
@@ -98,10 +122,20 @@ export class FarmAgent {
       swarming: {
         enabled: this.swarming !== undefined,
         server: config.swarmingServer ?? null,
-        bots: this.swarming?.statuses() ?? [],
+        pool: config.pool,
+        bots: (this.swarming?.statuses() ?? []).map((bot) => ({
+          ...bot,
+          lastAnswered: this.exchanges.get(bot.botId) ?? {},
+        })),
       },
-      devices: this.facts.activity(),
+      slots: this.devices.describe(),
     };
+  }
+
+  private recordExchange(exchange: HookExchange): void {
+    const last = this.exchanges.get(exchange.botId) ?? {};
+    last[exchange.hook] = { ...exchange, at: new Date().toISOString() };
+    this.exchanges.set(exchange.botId, last);
   }
 
   private onRebootRequested(botId: string, argv: string[], ppid: number | undefined): void {

@@ -1,6 +1,8 @@
 import { hostname, homedir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { getFromAgent } from './cli/agent-client.js';
+import { formatDevices, type SlotSummary } from './cli/devices.js';
+import { swarmingView, type AgentStatusForDims } from './cli/dims.js';
 import { ConfigError, loadConfig, settingsMarkdown, type LoadResult } from './config/load.js';
 import { FarmAgent } from './agent.js';
 import { createLogger } from './logging.js';
@@ -10,6 +12,8 @@ const USAGE = `usage: farm-agent [command]
 commands:
   run                 run the agent (the default)
   status              print the running agent's /status
+  devices [--json]    the phone slots: bot, serial, state, battery, temperature
+  dims [slot|bot]     exactly what Swarming receives for each bot (dimensions and state)
   config [--markdown] print the effective configuration (or the README table of settings)
   help                this text
 
@@ -21,7 +25,11 @@ export async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     strict: false,
-    options: { markdown: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      markdown: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const command = values.help ? 'help' : (positionals[0] ?? 'run');
   if (command === 'help') {
@@ -50,6 +58,19 @@ export async function main(argv: string[]): Promise<number> {
       case 'status':
         console.log(JSON.stringify(await getFromAgent(loaded.config, '/status'), null, 2));
         return 0;
+      case 'devices': {
+        const { slots } = (await getFromAgent(loaded.config, '/status')) as {
+          slots: SlotSummary[];
+        };
+        console.log(values.json ? JSON.stringify(slots, null, 2) : formatDevices(slots));
+        return 0;
+      }
+      case 'dims': {
+        const status = (await getFromAgent(loaded.config, '/status')) as AgentStatusForDims;
+        const view = await swarmingView(loaded.config, status, positionals[1]);
+        console.log(JSON.stringify(view, null, 2));
+        return 0;
+      }
       default:
         console.error(`farm-agent: unknown command "${command}"\n\n${USAGE}`);
         return 2;

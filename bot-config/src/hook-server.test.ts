@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BotDeviceView, DeviceFacts, TaskEnd, TaskStart } from './device-facts.js';
-import { createHookServer, type HookServerOptions } from './hook-server.js';
+import { createHookServer, type HookExchange, type HookServerOptions } from './hook-server.js';
 
 const BOT = 'pi-1-usb-1-1.3';
 const headers = { 'x-farm-bot-id': BOT };
@@ -104,6 +104,28 @@ describe('get_dimensions', () => {
       device_type: ['sargo'],
       pool: ['android'],
     });
+  });
+
+  it('reports each answer with the bot values it was built from', async () => {
+    const exchanges: HookExchange[] = [];
+    const { app, facts } = rig({ onAnswered: (e) => exchanges.push(e) });
+    facts.view_ = { dimensions: { os: ['Android'] }, maintenance: 'charging', ready: false };
+    await app.inject({ method: 'POST', url: '/get_dimensions', headers, payload: ownDims });
+    await app.inject({ method: 'POST', url: '/get_state', headers, payload: ownState });
+    expect(exchanges).toEqual([
+      {
+        hook: 'get_dimensions',
+        botId: BOT,
+        botOwn: ownDims,
+        answer: { id: [BOT], os: ['Android'], cores: ['4'], pool: ['android'] },
+      },
+      {
+        hook: 'get_state',
+        botId: BOT,
+        botOwn: ownState,
+        answer: { running_time: 42, sleep_streak: 3, cwd: '/b', maintenance: 'charging' },
+      },
+    ]);
   });
 
   it('answers a GET without a body as if the bot had no dimensions of its own', async () => {

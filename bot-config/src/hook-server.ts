@@ -38,9 +38,21 @@ export interface HookServerOptions {
   /** The bot ran `sudo reboot` (or similar); argv is what it asked sudo to run. */
   /** `ppid` is the process the sudo shim is about to kill: the bot, unless a task ran sudo. */
   onRebootRequested: (botId: string, argv: string[], ppid: number | undefined) => void;
+  /**
+   * Every get_state/get_dimensions answer, with the bot's own values it was
+   * built from: what Swarming last received, for /status and `farm-agent dims`.
+   */
+  onAnswered?: (exchange: HookExchange) => void;
   logger: Logger;
   registry: Registry;
   bodyLimit?: number;
+}
+
+export interface HookExchange {
+  hook: 'get_state' | 'get_dimensions';
+  botId: string;
+  botOwn: Record<string, unknown>;
+  answer: Record<string, unknown>;
 }
 
 const HOOKS = [
@@ -197,7 +209,9 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     async (request) => {
       const botId = botIdOf(request);
       const { view, quarantined } = await readView(botId);
-      return mergeState(request.body, { quarantined, maintenance: view?.maintenance });
+      const answer = mergeState(request.body, { quarantined, maintenance: view?.maintenance });
+      opts.onAnswered?.({ hook: 'get_state', botId, botOwn: request.body, answer });
+      return answer;
     },
     true,
   );
@@ -224,6 +238,12 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
           log.warn({ botId, dropped: merged.dropped }, 'dimensions Swarming would reject');
         lastDropped.set(botId, dropped);
       }
+      opts.onAnswered?.({
+        hook: 'get_dimensions',
+        botId,
+        botOwn: request.body,
+        answer: merged.dimensions,
+      });
       return merged.dimensions;
     },
     true,

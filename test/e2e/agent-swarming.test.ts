@@ -49,6 +49,7 @@ async function startAll(extraEnv: Record<string, string> = {}): Promise<AgentPro
     FARM_SWARMING_SERVER: swarming.url,
     FARM_TOKEN_CONFIG: tokenConfig,
     FARM_BOT_ID: BOT_ID,
+    FARM_DEVICES: 'none',
     FARM_BOT_STOP_GRACE: '5s',
     TEST_POLL_S: '0.2',
     ...extraEnv,
@@ -125,6 +126,7 @@ describe('farm-agent hosting a Swarming bot', () => {
       FARM_SWARMING_SERVER: swarming.url,
       FARM_TOKEN_CONFIG: tokenConfig,
       FARM_BOT_ID: BOT_ID,
+      FARM_DEVICES: 'none',
     });
     await agent.waitForLog((l) => l.msg === 'bot code download failed');
     expect(await agent.getJson('/healthz')).toEqual({ ok: true });
@@ -136,7 +138,7 @@ describe('farm-agent hosting a Swarming bot', () => {
 
 describe('farm-agent with no Swarming server and no cluster', () => {
   it('serves health, hooks and metrics, and says what is disabled', async () => {
-    agent = await startAgentProcess({ FARM_BOT_ID: BOT_ID });
+    agent = await startAgentProcess({ FARM_BOT_ID: BOT_ID, FARM_DEVICES: 'none' });
     const disabled = agent.logs.filter((l) => typeof l.msg === 'string' && /disabled/.test(l.msg));
     expect(disabled.map((l) => l.msg)).toContain(
       'swarming disabled: FARM_SWARMING_SERVER is not set: no Swarming bot is run',

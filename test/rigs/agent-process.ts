@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ export interface AgentProcess {
   child: ChildProcess;
   httpUrl: string;
   hookUrl: string;
+  adbPort: number;
   stateDir: string;
   /** Every JSON log line so far. */
   logs: LogLine[];
@@ -30,7 +31,7 @@ export interface AgentProcess {
  * free ports with its own state directory, and collects its structured log.
  */
 export async function startAgentProcess(env: Record<string, string> = {}): Promise<AgentProcess> {
-  const [httpPort, hookPort] = [await freePort(), await freePort()];
+  const [httpPort, hookPort, adbPort] = [await freePort(), await freePort(), await freePort()];
   const stateDir = await mkdtemp(join(tmpdir(), 'farm-agent-'));
   const child = spawn(process.execPath, [BIN, 'run'], {
     env: {
@@ -39,6 +40,8 @@ export async function startAgentProcess(env: Record<string, string> = {}): Promi
       FARM_HTTP_HOST: '127.0.0.1',
       FARM_HTTP_PORT: String(httpPort),
       FARM_HOOK_PORT: String(hookPort),
+      // Never the machine's own adb server on 5037.
+      FARM_ADB_PORT: String(adbPort),
       FARM_STATE_DIR: stateDir,
       FARM_LOG_LEVEL: 'debug',
       ...env,
@@ -91,6 +94,7 @@ export async function startAgentProcess(env: Record<string, string> = {}): Promi
     child,
     httpUrl: `http://127.0.0.1:${httpPort}`,
     hookUrl: `http://127.0.0.1:${hookPort}`,
+    adbPort,
     stateDir,
     logs,
     stderr,
@@ -102,7 +106,12 @@ export async function startAgentProcess(env: Record<string, string> = {}): Promi
     },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      const code = await exited;
+      // An agent killed hard cannot stop the adb server it supervised.
+      await new Promise((resolve) =>
+        execFile('adb', ['-P', String(adbPort), 'kill-server'], { timeout: 5000 }, resolve),
+      );
+      return code;
     },
   };
   await Promise.race([

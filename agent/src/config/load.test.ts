@@ -48,6 +48,30 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value }, ctx)).toThrow(message);
   });
 
+  it.each([
+    [{ FARM_BOT_ID_PATTERN: '{node}' }, 'FARM_BOT_ID_PATTERN="{node}"'],
+    [{ FARM_BATTERY_MIN: '40', FARM_BATTERY_RESUME: '35' }, 'recovery would flap'],
+    [{ FARM_TEMPERATURE_MAX: '35', FARM_TEMPERATURE_RESUME: '36' }, 'recovery would flap'],
+    [{ FARM_HOOK_PORT: '9000', FARM_HTTP_PORT: '9000' }, 'are both 9000'],
+  ])('refuses settings that cannot work together: %j', (env, message) => {
+    expect(() => loadConfig(env, ctx)).toThrow(message);
+  });
+
+  it('reads booleans and TCP serials', () => {
+    const { config } = loadConfig(
+      { FARM_ADB_EXTERNAL: 'yes', FARM_ADB_TCP_DEVICES: '127.0.0.1:5555, phone-7.lab:5555' },
+      ctx,
+    );
+    expect(config.adbExternal).toBe(true);
+    expect(config.adbTcpDevices).toEqual(['127.0.0.1:5555', 'phone-7.lab:5555']);
+    expect(() => loadConfig({ FARM_ADB_EXTERNAL: 'maybe' }, ctx)).toThrow(
+      'FARM_ADB_EXTERNAL="maybe": expected true or false',
+    );
+    expect(() => loadConfig({ FARM_ADB_TCP_DEVICES: 'phone' }, ctx)).toThrow(
+      'FARM_ADB_TCP_DEVICES="phone"',
+    );
+  });
+
   it('reports every bad setting at once', () => {
     const error = (() => {
       try {

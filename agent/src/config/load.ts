@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { recoveryThresholdsProblem } from '../devices/health.js';
+import { botIdPatternProblem } from '../devices/slot.js';
 import { SETTINGS, type Config, type DefaultsContext, type SettingSpec } from './settings.js';
 
 /** A configuration error; its message names every bad setting. */
@@ -40,12 +42,36 @@ export function loadConfig(env: Source, ctx: DefaultsContext): LoadResult {
       problems.push(`${spec.env}=${JSON.stringify(raw)}${origin}: ${(err as Error).message}`);
     }
   }
+  if (problems.length === 0) problems.push(...combinationProblems(config as Config));
   if (problems.length > 0) {
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const known = new Set(Object.values(SETTINGS).map((s) => s.env as string));
   const unknown = Object.keys(source).filter((k) => k.startsWith('FARM_') && !known.has(k));
   return { config: config as Config, unknown };
+}
+
+/** Settings that are each valid but cannot work together. */
+function combinationProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const pattern = botIdPatternProblem(config.botIdPattern);
+  if (pattern)
+    problems.push(`FARM_BOT_ID_PATTERN=${JSON.stringify(config.botIdPattern)}: ${pattern}`);
+  const thresholds = recoveryThresholdsProblem({
+    minBatteryPercent: config.batteryMin,
+    resumeBatteryPercent: config.batteryResume,
+    maxTemperatureC: config.temperatureMax,
+    resumeTemperatureC: config.temperatureResume,
+  });
+  if (thresholds) {
+    problems.push(
+      `FARM_BATTERY_MIN/FARM_BATTERY_RESUME/FARM_TEMPERATURE_MAX/FARM_TEMPERATURE_RESUME: ${thresholds}`,
+    );
+  }
+  if (config.hookPort === config.httpPort) {
+    problems.push(`FARM_HOOK_PORT and FARM_HTTP_PORT are both ${config.hookPort}`);
+  }
+  return problems;
 }
 
 function readConfigFile(path: string | undefined, problems: string[]): Source {

@@ -82,3 +82,24 @@ export function parseEnum<T extends string>(allowed: readonly T[]): (raw: string
     return raw as T;
   };
 }
+
+export function parseBoolean(raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new Error('expected true or false');
+}
+
+/** `127.0.0.1:5555,phone-7.lab:5555`: adb TCP serials. */
+export function parseTcpSerials(raw: string): string[] {
+  const serials = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const serial of serials) {
+    if (!/^[0-9A-Za-z.-]+:\d{1,5}$/.test(serial)) {
+      throw new Error(`expected host:port entries separated by commas, got "${serial}"`);
+    }
+  }
+  return serials;
+}

@@ -1,12 +1,16 @@
 import {
+  parseBoolean,
+  parseCelsius,
   parseDuration,
   parseEnum,
   parseHost,
   parseHttpUrl,
   parseNonEmpty,
+  parsePercent,
   parsePort,
   parsePositiveInt,
   parseSwarmingId,
+  parseTcpSerials,
 } from './parse.js';
 
 /** What defaults may depend on; injected so tests do not read the real host. */
@@ -57,9 +61,21 @@ export const SETTINGS = {
     doc: 'Swarming server URL. Unset: no bot runs; devices, hooks and cluster reporting still work.',
     parse: parseHttpUrl,
   }),
+  devices: setting({
+    env: 'FARM_DEVICES',
+    doc: '`adb`: one Swarming bot per phone slot. `none`: no phones, one bot named `FARM_BOT_ID`.',
+    parse: parseEnum(['adb', 'none'] as const),
+    default: 'adb',
+  }),
+  botIdPattern: setting({
+    env: 'FARM_BOT_ID_PATTERN',
+    doc: 'Bot id of a phone slot: `{node}` plus `{slot}` (USB port path, e.g. `usb-1-1-3`) or `{index}` (stable slot number).',
+    parse: parseNonEmpty,
+    default: '{node}-{slot}',
+  }),
   botId: setting({
     env: 'FARM_BOT_ID',
-    doc: 'Swarming bot id of this host.',
+    doc: 'Swarming bot id of the host when `FARM_DEVICES=none`; also names the bot code download.',
     parse: parseSwarmingId,
     default: (ctx) => ctx.hostname.split('.')[0] ?? ctx.hostname,
     defaultDoc: 'short host name',
@@ -142,6 +158,67 @@ export const SETTINGS = {
     doc: 'Longest `on_before_task` waits for the phone to be ready.',
     parse: parseDuration,
     default: '10m',
+  }),
+  adbPort: setting({
+    env: 'FARM_ADB_PORT',
+    doc: 'Port of the adb server (`adb -a -P <port> server nodaemon`).',
+    parse: parsePort,
+    default: '5037',
+  }),
+  adbExternal: setting({
+    env: 'FARM_ADB_EXTERNAL',
+    doc: 'Use an adb server someone else runs on `FARM_ADB_PORT` instead of supervising one.',
+    parse: parseBoolean,
+    default: 'false',
+  }),
+  adbBin: setting({
+    env: 'FARM_ADB_BIN',
+    doc: 'The adb program.',
+    parse: parseNonEmpty,
+    default: 'adb',
+  }),
+  adbTcpDevices: setting({
+    env: 'FARM_ADB_TCP_DEVICES',
+    doc: 'Network phones (`host:port,…`) to `adb connect`, again after every adb server restart.',
+    parse: parseTcpSerials,
+    default: '',
+    defaultDoc: '(none)',
+  }),
+  deviceRefresh: setting({
+    env: 'FARM_DEVICE_REFRESH',
+    doc: 'How often battery, temperatures, uptime and boot state of each phone are read.',
+    parse: parseDuration,
+    default: '30s',
+  }),
+  rebootAfterTask: setting({
+    env: 'FARM_REBOOT_AFTER_TASK',
+    doc: 'Reboot the phone after every task (Skia did) and wait for boot before the next.',
+    parse: parseBoolean,
+    default: 'false',
+  }),
+  batteryMin: setting({
+    env: 'FARM_BATTERY_MIN',
+    doc: 'Below this battery percentage a phone goes into recovery (maintenance).',
+    parse: parsePercent,
+    default: '30',
+  }),
+  batteryResume: setting({
+    env: 'FARM_BATTERY_RESUME',
+    doc: 'Recovery ends once the battery is back at this percentage (hysteresis).',
+    parse: parsePercent,
+    default: '35',
+  }),
+  temperatureMax: setting({
+    env: 'FARM_TEMPERATURE_MAX',
+    doc: 'Above this temperature (°C, battery or thermal HAL) a phone goes into recovery.',
+    parse: parseCelsius,
+    default: '35',
+  }),
+  temperatureResume: setting({
+    env: 'FARM_TEMPERATURE_RESUME',
+    doc: 'Recovery ends once the phone has cooled to this temperature (°C).',
+    parse: parseCelsius,
+    default: '33',
   }),
   logLevel: setting({
     env: 'FARM_LOG_LEVEL',

@@ -32,7 +32,7 @@ export interface SwarmingHostOptions {
 export class SwarmingHost {
   private readonly tokens: TokenSource;
   private readonly code: BotCodeStore;
-  private readonly supervisors = new Map<string, BotSupervisor>();
+  private readonly supervisors = new Map<string, { supervisor: BotSupervisor; spec: BotSpec }>();
   private readonly stopping = new AbortController();
 
   constructor(private readonly options: SwarmingHostOptions) {
@@ -48,11 +48,17 @@ export class SwarmingHost {
     });
   }
 
-  /** Starts the bots that are new, stops the ones no longer wanted. */
+  /**
+   * Starts the bots that are new, stops the ones no longer wanted, and
+   * restarts a bot whose environment changed (another phone in its slot has
+   * another ANDROID_SERIAL, which a running bot cannot pick up).
+   */
   async setBots(specs: BotSpec[]): Promise<void> {
     const wanted = new Map(specs.map((s) => [s.botId, s]));
-    const gone = [...this.supervisors.keys()].filter((id) => !wanted.has(id));
-    await Promise.all(gone.map((id) => this.stopBot(id)));
+    const stale = [...this.supervisors].filter(
+      ([id, { spec }]) => !sameEnv(wanted.get(id)?.env, spec.env),
+    );
+    await Promise.all(stale.map(([id]) => this.stopBot(id)));
     for (const spec of wanted.values()) {
       if (!this.supervisors.has(spec.botId)) this.startBot(spec);
     }
@@ -60,17 +66,17 @@ export class SwarmingHost {
 
   /** The bot is about to be killed by the sudo shim: restart it at once, not as a crash. */
   expectRestart(botId: string, reason: string, pid?: number): boolean {
-    const supervisor = this.supervisors.get(botId);
+    const supervisor = this.supervisors.get(botId)?.supervisor;
     supervisor?.expectRestart(reason, pid);
     return supervisor !== undefined;
   }
 
   quarantineReason(botId: string): string | undefined {
-    return this.supervisors.get(botId)?.status().quarantined;
+    return this.supervisors.get(botId)?.supervisor.status().quarantined;
   }
 
   statuses(): ReturnType<BotSupervisor['status']>[] {
-    return [...this.supervisors.values()].map((s) => s.status());
+    return [...this.supervisors.values()].map(({ supervisor }) => supervisor.status());
   }
 
   async stop(): Promise<void> {
@@ -95,13 +101,20 @@ export class SwarmingHost {
       stopGraceMs: config.botStopGrace,
       onEvent: (event) => onEvent?.(spec.botId, event),
     });
-    this.supervisors.set(spec.botId, supervisor);
+    this.supervisors.set(spec.botId, { supervisor, spec });
     supervisor.start();
   }
 
   private async stopBot(botId: string): Promise<void> {
-    const supervisor = this.supervisors.get(botId);
+    const entry = this.supervisors.get(botId);
     this.supervisors.delete(botId);
-    await supervisor?.stop();
+    await entry?.supervisor.stop();
   }
+}
+
+/** Undefined (the bot is no longer wanted) never equals anything. */
+function sameEnv(a: Record<string, string> | undefined, b: Record<string, string>): boolean {
+  if (a === undefined) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

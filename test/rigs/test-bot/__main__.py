@@ -96,6 +96,7 @@ def start_bot():
   signal.signal(signal.SIGTERM, on_term)
   print('test bot up %s %s' % (os.environ.get('SWARMING_BOT_ID'),
                                os.environ.get('SWARMING_EXTERNAL_BOT_SETUP')), flush=True)
+  print('test bot serial %s' % os.environ.get('ANDROID_SERIAL'), flush=True)
   # The bot's own output is logged by the agent: show a digest, never the token itself.
   call_hooks(redact_token=True)
   bot = FakeBot({})

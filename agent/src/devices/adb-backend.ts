@@ -1,0 +1,112 @@
+import { existsSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/settings.js';
+import type { BotSpec } from '../swarming/swarming-host.js';
+import { AdbDeviceIO } from './adb/adb-io.js';
+import { AdbServerProcess } from './adb/adb-server.js';
+import { reconnectTcp } from './adb/tcp-devices.js';
+import { AdbTracker } from './adb/tracker.js';
+import type { DeviceBackend } from './backend.js';
+import { SlotDeviceFacts } from './slot-facts.js';
+import { SlotManager } from './slot-manager.js';
+import { describeSlot } from './slot-status.js';
+import { SlotStore } from './slot-store.js';
+
+/** `adb connect` of a phone that never answers blocks for 10 s; do not wait longer. */
+const TCP_CONNECT_TIMEOUT_MS = 12_000;
+
+/**
+ * `FARM_DEVICES=adb`: the supervised adb server, the device tracker, and the
+ * slots built on them. Each slot runs its own bot with ANDROID_SERIAL set.
+ */
+export class AdbBackend implements DeviceBackend {
+  readonly facts: SlotDeviceFacts;
+  readonly manager: SlotManager;
+  private readonly server: AdbServerProcess;
+  private readonly tracker: AdbTracker;
+
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+    registry: Registry,
+  ) {
+    const port = config.adbPort;
+    this.server = new AdbServerProcess({
+      port,
+      bin: config.adbBin,
+      external: config.adbExternal,
+      logger: logger.child({ component: 'adb-server' }),
+      registry,
+      // A restarted server forgets network phones: connect them again.
+      onReady: () => void this.connectTcpDevices(),
+    });
+    this.tracker = new AdbTracker({
+      port,
+      logger: logger.child({ component: 'adb-tracker' }),
+      registry,
+    });
+    this.manager = new SlotManager({
+      io: new AdbDeviceIO({ port }),
+      presence: this.tracker,
+      store: new SlotStore({ stateDir: config.stateDir, logger }),
+      node: config.nodeName,
+      botIdPattern: config.botIdPattern,
+      // The image creates /.dockerenv, as the Swarming bot itself checks.
+      insideDocker: existsSync('/.dockerenv'),
+      logger: logger.child({ component: 'slots' }),
+      registry,
+      refreshIntervalMs: config.deviceRefresh,
+      rebootAfterTask: config.rebootAfterTask,
+      thresholds: {
+        minBatteryPercent: config.batteryMin,
+        resumeBatteryPercent: config.batteryResume,
+        maxTemperatureC: config.temperatureMax,
+        resumeTemperatureC: config.temperatureResume,
+      },
+    });
+    this.facts = new SlotDeviceFacts(this.manager);
+  }
+
+  bots(): BotSpec[] {
+    return this.facts.bots().map((bot): BotSpec => ({
+      botId: bot.botId,
+      env: bot.serial ? { ANDROID_SERIAL: bot.serial } : {},
+    }));
+  }
+
+  onBotsChanged(listener: () => void): () => void {
+    return this.facts.onBotsChanged(listener);
+  }
+
+  describe(): unknown[] {
+    return this.manager.slots().map(describeSlot);
+  }
+
+  async start(): Promise<void> {
+    this.server.start();
+    this.tracker.start();
+    await this.manager.start();
+    if (this.config.adbExternal) await this.connectTcpDevices();
+  }
+
+  async stop(): Promise<void> {
+    await this.manager.stop();
+    await this.tracker.stop();
+    await this.server.stop();
+  }
+
+  private async connectTcpDevices(): Promise<void> {
+    const serials = this.config.adbTcpDevices;
+    if (serials.length === 0) return;
+    const results = await reconnectTcp(
+      { port: this.config.adbPort },
+      serials,
+      TCP_CONNECT_TIMEOUT_MS,
+    );
+    for (const { serial, error } of results) {
+      if (error) this.logger.warn({ serial, error }, 'adb connect failed; adb retries by itself');
+      else this.logger.info({ serial }, 'adb connected network phone');
+    }
+  }
+}

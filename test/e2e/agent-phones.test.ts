@@ -1,0 +1,234 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startAgentProcess, type AgentProcess, type LogLine } from '../rigs/agent-process.js';
+import { startFakePhone, type FakePhone } from '../rigs/fake-adbd/index.js';
+import { startFakeSwarming, type FakeSwarming } from '../rigs/fake-swarming.js';
+import { buildTestBot } from '../rigs/test-bot.js';
+import { waitFor } from '../rigs/test-bots.js';
+import { startTokenServer, type TokenServer } from '../rigs/token-server.js';
+
+/**
+ * Issue 3 end to end: the real farm-agent program supervises its own real adb
+ * server, which reaches two fake phones over TCP; one Swarming test bot runs
+ * per slot with ANDROID_SERIAL, and its polls through the real bot_config.py
+ * show the phone's dimensions and health as adb reports changes.
+ */
+const run = promisify(execFile);
+const TOKEN = 'ya29.phones-token';
+
+let zip: Buffer;
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+beforeAll(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'phones-bot-'));
+  zip = await readFile(await buildTestBot(join(dir, 'swarming_bot.zip')));
+});
+
+interface Rig {
+  agent: AgentProcess;
+  phones: FakePhone[];
+  swarming: FakeSwarming;
+}
+
+async function startRig(): Promise<Rig> {
+  const phones = [
+    await startFakePhone(),
+    await startFakePhone({
+      props: {
+        'ro.build.id': 'TP1A.220624.014',
+        'ro.build.version.incremental': '8877665',
+        'ro.product.brand': 'google',
+        'ro.product.system.brand': 'google',
+        'ro.product.device': 'oriole',
+        'ro.build.product': 'oriole',
+        'ro.product.board': 'oriole',
+        'ro.product.model': 'Pixel 6',
+        'ro.build.type': 'userdebug',
+      },
+    }),
+  ];
+  cleanups.push(() => Promise.all(phones.map((p) => p.close())));
+  const swarming = await startFakeSwarming({ zip, token: TOKEN });
+  cleanups.push(() => swarming.close());
+  const tokens: TokenServer = await startTokenServer(() => ({
+    body: { access_token: TOKEN, expires_in: 3600, token_type: 'Bearer' },
+  }));
+  cleanups.push(() => tokens.close());
+  const dir = await mkdtemp(join(tmpdir(), 'phones-token-'));
+  const tokenConfig = join(dir, 'token.json');
+  await writeFile(tokenConfig, JSON.stringify({ url: tokens.url, headers: {} }));
+  const agent = await startAgentProcess({
+    FARM_NODE_NAME: 'pi-lab-7',
+    FARM_SWARMING_SERVER: swarming.url,
+    FARM_TOKEN_CONFIG: tokenConfig,
+    FARM_ADB_TCP_DEVICES: phones.map((p) => p.serial).join(','),
+    FARM_DEVICE_REFRESH: '1s',
+    FARM_BOT_STOP_GRACE: '3s',
+    TEST_POLL_S: '0.2',
+  });
+  cleanups.push(() => agent.stop());
+  return { agent, phones, swarming };
+}
+
+interface Poll {
+  state: Record<string, unknown>;
+  dimensions: Record<string, string[]>;
+}
+
+/** The newest poll a bot printed after `since` log lines. */
+function lastPoll(agent: AgentProcess, botId: string, since = 0): Poll | undefined {
+  const line = agent.logs
+    .slice(since)
+    .filter(
+      (l: LogLine) => l.bot === botId && typeof l.msg === 'string' && l.msg.startsWith('poll '),
+    )
+    .at(-1);
+  return line ? (JSON.parse(String(line.msg).slice(5)) as Poll) : undefined;
+}
+
+const botIdOf = (phone: FakePhone) => `pi-lab-7-${phone.serial.replace(/[.:]/g, '-')}`;
+
+describe('farm-agent with phones over adb', () => {
+  it('runs one bot per phone with its serial and reports each phone to Swarming', async () => {
+    const { agent, phones } = await startRig();
+    const [samsung, pixel] = phones as [FakePhone, FakePhone];
+
+    for (const phone of phones) {
+      await agent.waitForLog(
+        (l) => l.bot === botIdOf(phone) && l.msg === `test bot serial ${phone.serial}`,
+        20_000,
+      );
+    }
+    const samsungPoll = await waitFor('a ready poll from the Samsung bot', () => {
+      const poll = lastPoll(agent, botIdOf(samsung));
+      return poll?.dimensions.device_type ? poll : undefined;
+    });
+    expect(samsungPoll.dimensions).toMatchObject({
+      id: [botIdOf(samsung)],
+      pool: ['Skia'],
+      android_devices: ['1'],
+      device_os: ['Q', 'QP1A.190711.020', 'QP1A.190711.020_G980FXXU1ATB3'],
+      device_os_flavor: ['samsung'],
+      device_os_type: ['user'],
+      device_type: ['x1s', 'exynos990'],
+      os: ['Android'],
+    });
+    expect(samsungPoll.dimensions).not.toHaveProperty('quarantined');
+    expect(samsungPoll.state).not.toHaveProperty('quarantined');
+    expect(samsungPoll.state).not.toHaveProperty('maintenance');
+    const pixelPoll = await waitFor('a poll from the Pixel bot', () => {
+      const poll = lastPoll(agent, botIdOf(pixel));
+      return poll?.dimensions.device_type ? poll : undefined;
+    });
+    expect(pixelPoll.dimensions).toMatchObject({
+      device_os: ['T', 'TP1A.220624.014', 'TP1A.220624.014_8877665'],
+      device_os_flavor: ['google'],
+      device_os_type: ['userdebug'],
+      device_type: ['oriole'],
+    });
+
+    // The CLI, as an operator runs it through kubectl exec.
+    const cliEnv = {
+      ...process.env,
+      FARM_HTTP_PORT: new URL(agent.httpUrl).port,
+      FARM_HOOK_PORT: new URL(agent.hookUrl).port,
+    };
+    const devices = await run(process.execPath, ['agent/bin/farm-agent.js', 'devices'], {
+      env: cliEnv,
+    });
+    expect(devices.stdout).toMatch(/^SLOT\s+BOT\s+SERIAL\s+MODEL\s+STATE/);
+    expect(devices.stdout).toContain(`${botIdOf(pixel)}  ${pixel.serial}`);
+    expect(devices.stdout).toMatch(/Pixel 6\s+ready/);
+    const dims = await run(
+      process.execPath,
+      ['agent/bin/farm-agent.js', 'dims', botIdOf(samsung)],
+      { env: cliEnv },
+    );
+    const view = JSON.parse(dims.stdout) as Record<string, { dimensions: unknown }>;
+    expect(Object.keys(view)).toEqual([botIdOf(samsung)]);
+    expect(view[botIdOf(samsung)]?.dimensions).toEqual(
+      lastPoll(agent, botIdOf(samsung))?.dimensions,
+    );
+  });
+
+  it('reflects a phone leaving adb in /status and the next get_dimensions at once', async () => {
+    const { agent, phones } = await startRig();
+    const [samsung] = phones as [FakePhone];
+    const botId = botIdOf(samsung);
+    await waitFor('the Samsung bot polling with its phone', () =>
+      lastPoll(agent, botId)?.dimensions.device_type ? true : undefined,
+    );
+
+    const before = agent.logs.length;
+    const unplugged = Date.now();
+    await run('adb', ['-P', String(agent.adbPort), 'disconnect', samsung.serial]);
+    const status = await waitFor('the slot missing in /status', async () => {
+      const s = (await agent.getJson('/status')) as { slots: { botId: string; state: string }[] };
+      return s.slots.find((x) => x.botId === botId && x.state === 'missing');
+    });
+    const statusMs = Date.now() - unplugged;
+    expect(status).toMatchObject({ reason: 'Device "x1s" has gone missing' });
+    const poll = await waitFor('a poll that shows the phone gone', () => {
+      const p = lastPoll(agent, botId, before);
+      return p?.dimensions.quarantined ? p : undefined;
+    });
+    const pollMs = Date.now() - unplugged;
+    expect(poll.dimensions.quarantined).toEqual(['Device "x1s" has gone missing']);
+    expect(poll.dimensions).not.toHaveProperty('device_type');
+    expect(poll.state.quarantined).toBe('Device "x1s" has gone missing');
+    // Event-driven: well inside one device refresh plus one bot poll.
+    console.log(`phone gone → /status ${statusMs} ms, → bot's get_dimensions ${pollMs} ms`);
+
+    // Plugged back: ready again with its dimensions.
+    await run('adb', ['-P', String(agent.adbPort), 'connect', samsung.serial]);
+    await waitFor('the phone back in the bot', () => {
+      const p = lastPoll(agent, botId);
+      return p?.dimensions.device_type && !p.dimensions.quarantined ? true : undefined;
+    });
+  });
+
+  it('puts a phone with a flat battery into maintenance and back, without flapping', async () => {
+    const { agent, phones } = await startRig();
+    const [samsung] = phones as [FakePhone];
+    const botId = botIdOf(samsung);
+    await waitFor('the bot polling with its phone', () =>
+      lastPoll(agent, botId)?.dimensions.device_type ? true : undefined,
+    );
+    samsung.state.battery.level = 22;
+    const low = await waitFor('the bot in maintenance', () => {
+      const p = lastPoll(agent, botId);
+      return typeof p?.state.maintenance === 'string' ? p : undefined;
+    });
+    expect(low.state.maintenance).toMatch(/battery 22% < 30%/);
+    // 32 % is above the entry threshold but below the resume one: still recovering.
+    samsung.state.battery.level = 32;
+    const since = agent.logs.length;
+    await waitFor('two refreshes at 32 %', () => {
+      const polls = agent.logs
+        .slice(since)
+        .filter((l) => l.bot === botId && String(l.msg).startsWith('poll '));
+      return polls.length > 12 ? true : undefined;
+    });
+    expect(lastPoll(agent, botId)?.state.maintenance).toMatch(/battery/);
+    // Charged, but at 33.1 °C it is still above the 33 °C resume threshold: recovery holds.
+    samsung.state.battery.level = 80;
+    await waitFor('the reason to become the temperature', () =>
+      String(lastPoll(agent, botId)?.state.maintenance).includes('temperature 33.1 °C > 33 °C')
+        ? true
+        : undefined,
+    );
+    samsung.state.battery.temperature = 300;
+    for (const reading of samsung.state.thermal) reading.value = 30;
+    await waitFor('the bot out of maintenance', () => {
+      const p = lastPoll(agent, botId);
+      return p && p.state.maintenance === undefined ? true : undefined;
+    });
+  });
+});
