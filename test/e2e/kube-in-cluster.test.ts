@@ -1,0 +1,145 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, V1MicroTime } from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { KubeApi, KubeApiError, loadKubeConfig } from '../../agent/src/cluster/kube-client.js';
+import { createTestPki, type FakeKube, startFakeKube } from '../rigs/fake-kube/index.js';
+
+/**
+ * The in-cluster path for real: service-account files under a prefix, KUBERNETES_SERVICE_HOST
+ * and _PORT in the environment, and an HTTPS fake whose certificate the client verifies against
+ * the ca.crt it was given.
+ */
+
+let kube: FakeKube;
+let root: string;
+
+/** Writes token, ca.crt and namespace as the kubelet projects them (no trailing newlines). */
+function serviceAccount(name: string, files: { token: string; ca: string }): string {
+  const prefix = join(root, name);
+  const dir = join(prefix, 'var/run/secrets/kubernetes.io/serviceaccount');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'token'), files.token);
+  writeFileSync(join(dir, 'ca.crt'), files.ca);
+  writeFileSync(join(dir, 'namespace'), 'farm');
+  return prefix;
+}
+
+async function inClusterApi(prefix: string): Promise<KubeApi> {
+  const config = loadKubeConfig({ inClusterPrefix: prefix });
+  if (config.kubeConfig === undefined) throw new Error(config.reason);
+  expect(config).toMatchObject({
+    source: 'in-cluster',
+    namespace: 'farm',
+    server: `https://127.0.0.1:${String(kube.port)}`,
+  });
+  return KubeApi.create(config.kubeConfig, { timeoutMs: 2000 });
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'kube-in-cluster-'));
+  kube = await startFakeKube({ tls: true });
+  kube.put('nodes', { metadata: { name: 'pi-1' } });
+  vi.stubEnv('KUBERNETES_SERVICE_HOST', '127.0.0.1');
+  vi.stubEnv('KUBERNETES_SERVICE_PORT', String(kube.port));
+});
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await kube.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('in-cluster configuration against a self-signed HTTPS API server', () => {
+  let api: KubeApi | undefined;
+  afterEach(() => {
+    api?.close();
+    api = undefined;
+  });
+
+  it('authenticates with the service-account token over verified TLS', async () => {
+    const ca = kube.ca ?? '';
+    api = await inClusterApi(serviceAccount('good', { token: kube.token, ca }));
+    const lease = await api.createLease('farm', {
+      metadata: { name: 'pi-1' },
+      spec: {
+        holderIdentity: 'farm-agent-x',
+        leaseDurationSeconds: 40,
+        renewTime: new V1MicroTime(),
+      },
+    });
+    expect(lease.metadata?.namespace).toBe('farm');
+    const node = await api.patchNode('pi-1', {
+      metadata: { labels: { 'farm.example.com/phones': '0' } },
+    });
+    expect(node.metadata?.labels).toEqual({ 'farm.example.com/phones': '0' });
+    await api.createEvent('default', {
+      metadata: { name: 'pi-1.started' },
+      eventTime: new V1MicroTime(),
+      reportingController: 'farm.example.com/farm-agent',
+      reportingInstance: 'farm-agent-pi-1',
+      action: 'Start',
+      reason: 'Started',
+      type: 'Normal',
+      regarding: { apiVersion: 'v1', kind: 'Node', name: 'pi-1' },
+    });
+    const seen: string[] = [];
+    const end = await api.watchNode('pi-1', node.metadata?.resourceVersion ?? '', 1, (t) =>
+      seen.push(t),
+    );
+    expect(end.ended).toBe('closed');
+    expect(seen).toEqual([]);
+    expect(kube.requests.every((r) => r.status !== 401)).toBe(true);
+  });
+
+  it('fails closed with a CA that did not sign the server certificate: TLSError, not retryable', async () => {
+    const requestsBefore = kube.requests.length;
+    api = await inClusterApi(
+      serviceAccount('wrong-ca', { token: kube.token, ca: createTestPki().ca }),
+    );
+    const err = await api.getNode('pi-1').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KubeApiError);
+    expect(err).toMatchObject({ status: undefined, reason: 'TLSError', retryable: false });
+    const watchErr = await api.watchNode('pi-1', '', 1, () => undefined).catch((e: unknown) => e);
+    expect(watchErr).toMatchObject({ reason: 'TLSError', retryable: false });
+    // Nothing got through to the server.
+    expect(kube.requests.length).toBe(requestsBefore);
+  });
+
+  it('a token the server does not know: 401 Unauthorized', async () => {
+    api = await inClusterApi(serviceAccount('wrong-token', { token: 'stale', ca: kube.ca ?? '' }));
+    await expect(api.getNode('pi-1')).rejects.toMatchObject({ status: 401, retryable: false });
+  });
+
+  it('file descriptors and TLS handshakes over 500 requests: library alone vs the wrapper', async () => {
+    const prefix = serviceAccount('fds', { token: kube.token, ca: kube.ca ?? '' });
+    const config = loadKubeConfig({ inClusterPrefix: prefix });
+    if (config.kubeConfig === undefined) throw new Error(config.reason);
+    const openFds = (): number => readdirSync('/proc/self/fd').length;
+    const measure = async (call: () => Promise<unknown>): Promise<string> => {
+      const fds = openFds();
+      const connections = kube.connections;
+      let peak = fds;
+      for (let i = 0; i < 500; i++) {
+        await call();
+        peak = Math.max(peak, openFds());
+      }
+      const result = {
+        grew: openFds() - fds,
+        peak: peak - fds,
+        tls: kube.connections - connections,
+      };
+      return JSON.stringify(result);
+    };
+    const bare = config.kubeConfig.makeApiClient(CoreV1Api);
+    const library = await measure(() => bare.readNode({ name: 'pi-1' }));
+    api = await KubeApi.create(config.kubeConfig);
+    const wrapper = await measure(() => (api as KubeApi).getNode('pi-1'));
+    console.log(`500 TLS requests: library per-request agent ${library}; wrapper ${wrapper}`);
+    // The library opens (and closes) one TLS connection per request; the wrapper reuses one.
+    expect(JSON.parse(library)).toMatchObject({ tls: 500 });
+    expect(JSON.parse(wrapper)).toMatchObject({ tls: 1 });
+    expect((JSON.parse(wrapper) as { peak: number }).peak).toBeLessThanOrEqual(2);
+  });
+});
