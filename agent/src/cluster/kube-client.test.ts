@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
@@ -275,5 +275,18 @@ describe('loadKubeConfig', () => {
     });
     expect(noFiles).toMatchObject({ kubeConfig: undefined });
     expect(noFiles.kubeConfig === undefined && noFiles.reason).toContain('token, ');
+  });
+
+  it('in-cluster from an explicit env: the service host and port given, not the process's', () => {
+    const sa = join(dir, 'sa/var/run/secrets/kubernetes.io/serviceaccount');
+    mkdirSync(sa, { recursive: true });
+    for (const f of ['token', 'ca.crt']) writeFileSync(join(sa, f), 'x');
+    writeFileSync(join(sa, 'namespace'), 'farm\n');
+    const config = loadKubeConfig({
+      env: { KUBERNETES_SERVICE_HOST: '10.43.0.1', KUBERNETES_SERVICE_PORT: '443' },
+      inClusterPrefix: join(dir, 'sa'),
+    });
+    expect(config).toMatchObject({ source: 'in-cluster', namespace: 'farm', server: 'https://10.43.0.1:443' });
+    expect(process.env.KUBERNETES_SERVICE_HOST).toBeUndefined();
   });
 });
