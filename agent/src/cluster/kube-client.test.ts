@@ -277,7 +277,7 @@ describe('loadKubeConfig', () => {
     expect(noFiles.kubeConfig === undefined && noFiles.reason).toContain('token, ');
   });
 
-  it('in-cluster from an explicit env: the service host and port given, not the process's', () => {
+  it('in-cluster from an explicit env: its service host and port, not the process env', () => {
     const sa = join(dir, 'sa/var/run/secrets/kubernetes.io/serviceaccount');
     mkdirSync(sa, { recursive: true });
     for (const f of ['token', 'ca.crt']) writeFileSync(join(sa, f), 'x');
@@ -286,7 +286,11 @@ describe('loadKubeConfig', () => {
       env: { KUBERNETES_SERVICE_HOST: '10.43.0.1', KUBERNETES_SERVICE_PORT: '443' },
       inClusterPrefix: join(dir, 'sa'),
     });
-    expect(config).toMatchObject({ source: 'in-cluster', namespace: 'farm', server: 'https://10.43.0.1:443' });
+    expect(config).toMatchObject({
+      source: 'in-cluster',
+      namespace: 'farm',
+      server: 'https://10.43.0.1:443',
+    });
     expect(process.env.KUBERNETES_SERVICE_HOST).toBeUndefined();
   });
 });
