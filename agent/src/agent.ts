@@ -7,7 +7,15 @@ import { AdbBackend } from './devices/adb-backend.js';
 import type { DeviceBackend } from './devices/backend.js';
 import { HostBackend } from './devices/host-backend.js';
 import { createClusterServer } from './http/cluster-server.js';
+import { operatorRoutes } from './http/operator-routes.js';
 import { createMetricsRegistry } from './metrics.js';
+import {
+  effectiveOverrides,
+  noOverrides,
+  withOverride,
+  type OperatorOverrides,
+  type OverrideKind,
+} from './operator/overrides.js';
 import { SwarmingHost } from './swarming/swarming-host.js';
 
 /** Swarming's default isolated cache size, as Skia's hook server answered get_settings. */
@@ -36,6 +44,8 @@ export class FarmAgent {
   private readonly rebootRequests: Counter;
   private readonly exchanges = new Map<string, LastExchanges>();
   private unsubscribeBots: (() => void) | undefined;
+  /** Set with the CLI on this node; lasts until the agent restarts. */
+  private localOverrides: OperatorOverrides = noOverrides();
 
   constructor(private readonly options: AgentOptions) {
     const { config, logger } = options;
@@ -79,6 +89,14 @@ export class FarmAgent {
       registry: this.registry,
       status: () => this.status(),
     });
+    void this.clusterServer.register(
+      operatorRoutes({
+        slotName: (wanted) => this.devices.resolveSlot(wanted),
+        knownSlots: () => this.devices.slotNames(),
+        setOverride: (kind, slot, reason) => this.setOverride(kind, slot, reason),
+        effective: () => this.effectiveOverrides(),
+      }),
+    );
   }
 
   async start(): Promise<void> {
@@ -89,6 +107,7 @@ export class FarmAgent {
     for (const [part, reason] of Object.entries(this.disabled)) {
       logger.warn({ part }, `${part} disabled: ${reason}`);
     }
+    this.applyOverrides();
     await this.devices.start();
     if (this.swarming) {
       const swarming = this.swarming;
@@ -128,8 +147,34 @@ export class FarmAgent {
           lastAnswered: this.exchanges.get(bot.botId) ?? {},
         })),
       },
+      devices: this.devices.info(),
       slots: this.devices.describe(),
     };
+  }
+
+  private async setOverride(
+    kind: OverrideKind,
+    slotName: string | undefined,
+    reason: string | undefined,
+  ): Promise<void> {
+    this.localOverrides = withOverride(this.localOverrides, kind, slotName, reason);
+    this.options.logger.warn(
+      { kind, slot: slotName ?? 'all', reason: reason ?? null },
+      reason === undefined ? `${kind} cleared by operator` : `${kind} set by operator`,
+    );
+    this.applyOverrides();
+  }
+
+  private applyOverrides(): void {
+    this.devices.applyOverrides((slot) => effectiveOverrides([this.localOverrides], slot));
+  }
+
+  private effectiveOverrides(): Record<string, ReturnType<typeof effectiveOverrides>> {
+    return Object.fromEntries(
+      this.devices
+        .slotNames()
+        .map((slot) => [slot, effectiveOverrides([this.localOverrides], slot)]),
+    );
   }
 
   private recordExchange(exchange: HookExchange): void {

@@ -1,6 +1,6 @@
 import { hostname, homedir } from 'node:os';
 import { parseArgs } from 'node:util';
-import { getFromAgent } from './cli/agent-client.js';
+import { getFromAgent, postToAgent } from './cli/agent-client.js';
 import { formatDevices, type SlotSummary } from './cli/devices.js';
 import { swarmingView, type AgentStatusForDims } from './cli/dims.js';
 import { ConfigError, loadConfig, settingsMarkdown, type LoadResult } from './config/load.js';
@@ -14,6 +14,10 @@ commands:
   status              print the running agent's /status
   devices [--json]    the phone slots: bot, serial, state, battery, temperature
   dims [slot|bot]     exactly what Swarming receives for each bot (dimensions and state)
+  maintenance [slot] (--reason TEXT | --clear)
+                      put one slot (or every slot) in maintenance, or take it out
+  quarantine [slot] (--reason TEXT | --clear)
+                      quarantine one slot (or every slot) in Swarming, or lift it
   config [--markdown] print the effective configuration (or the README table of settings)
   help                this text
 
@@ -28,6 +32,8 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       markdown: { type: 'boolean' },
       json: { type: 'boolean' },
+      reason: { type: 'string' },
+      clear: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -65,6 +71,17 @@ export async function main(argv: string[]): Promise<number> {
         console.log(values.json ? JSON.stringify(slots, null, 2) : formatDevices(slots));
         return 0;
       }
+      case 'maintenance':
+      case 'quarantine': {
+        const reason = overrideReason(command, values.reason, values.clear);
+        const effective = await postToAgent(loaded.config, '/operator/override', {
+          kind: command,
+          ...(positionals[1] === undefined ? {} : { slot: positionals[1] }),
+          reason,
+        });
+        console.log(JSON.stringify(effective, null, 2));
+        return 0;
+      }
       case 'dims': {
         const status = (await getFromAgent(loaded.config, '/status')) as AgentStatusForDims;
         const view = await swarmingView(loaded.config, status, positionals[1]);
@@ -79,6 +96,21 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`farm-agent ${command}: ${(err as Error).message}`);
     return 1;
   }
+}
+
+/** `--clear` lifts the override; otherwise a reason is stored (a default one if none is given). */
+function overrideReason(
+  kind: string,
+  reason: string | boolean | undefined,
+  clear: string | boolean | undefined,
+): string | null {
+  if (clear === true) {
+    if (reason !== undefined) throw new Error('give either --reason or --clear, not both');
+    return null;
+  }
+  return typeof reason === 'string' && reason.trim() !== ''
+    ? reason.trim()
+    : `${kind} set with farm-agent CLI`;
 }
 
 async function run({ config, unknown }: LoadResult): Promise<number> {

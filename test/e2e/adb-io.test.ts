@@ -69,7 +69,7 @@ describe('AdbDeviceIO', () => {
     await expect(io.shell('no-such-serial', 'true', 2000)).rejects.toThrow(/not found/);
   });
 
-  it('devicePath is undefined for a TCP device and rejects for an offline one', async () => {
+  it('devicePath is undefined for a TCP device in any state, and rejects for an unknown one', async () => {
     const phone = await connectedPhone();
     expect((await server.adb('-s', phone.serial, 'get-devpath')).trim()).toBe('unknown');
     expect(await io.devicePath(phone.serial, 2000)).toBeUndefined();
@@ -77,7 +77,10 @@ describe('AdbDeviceIO', () => {
     phones.push(wedged);
     await server.connectNoWait(wedged.serial);
     await server.waitForState(wedged.serial, 'offline');
-    await expect(io.devicePath(wedged.serial, 2000)).rejects.toThrow(/offline/);
+    // get-devpath itself refuses an offline device; the slot must still be found.
+    await expect(server.adb('-s', wedged.serial, 'get-devpath')).rejects.toThrow(/offline/);
+    expect(await io.devicePath(wedged.serial, 2000)).toBeUndefined();
+    await expect(io.devicePath('no-such-serial', 2000)).rejects.toThrow(/not found/);
   });
 
   it('reboot sends reboot: and the phone drops off', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentProcess, type AgentProcess, type LogLine } from '../rigs/agent-process.js';
-import { startFakePhone, type FakePhone } from '../rigs/fake-adbd/index.js';
+import { startFakePhone, type FakePhone, type PhoneScript } from '../rigs/fake-adbd/index.js';
 import { startFakeSwarming, type FakeSwarming } from '../rigs/fake-swarming.js';
 import { buildTestBot } from '../rigs/test-bot.js';
 import { waitFor } from '../rigs/test-bots.js';
@@ -37,23 +37,25 @@ interface Rig {
   swarming: FakeSwarming;
 }
 
-async function startRig(): Promise<Rig> {
-  const phones = [
-    await startFakePhone(),
-    await startFakePhone({
-      props: {
-        'ro.build.id': 'TP1A.220624.014',
-        'ro.build.version.incremental': '8877665',
-        'ro.product.brand': 'google',
-        'ro.product.system.brand': 'google',
-        'ro.product.device': 'oriole',
-        'ro.build.product': 'oriole',
-        'ro.product.board': 'oriole',
-        'ro.product.model': 'Pixel 6',
-        'ro.build.type': 'userdebug',
-      },
-    }),
-  ];
+const PIXEL: PhoneScript = {
+  props: {
+    'ro.build.id': 'TP1A.220624.014',
+    'ro.build.version.incremental': '8877665',
+    'ro.product.brand': 'google',
+    'ro.product.system.brand': 'google',
+    'ro.product.device': 'oriole',
+    'ro.build.product': 'oriole',
+    'ro.product.board': 'oriole',
+    'ro.product.model': 'Pixel 6',
+    'ro.build.type': 'userdebug',
+  },
+};
+
+async function startRig(
+  scripts: PhoneScript[] = [{}, PIXEL],
+  env: Record<string, string> = {},
+): Promise<Rig> {
+  const phones = await Promise.all(scripts.map((script) => startFakePhone(script)));
   cleanups.push(() => Promise.all(phones.map((p) => p.close())));
   const swarming = await startFakeSwarming({ zip, token: TOKEN });
   cleanups.push(() => swarming.close());
@@ -72,6 +74,7 @@ async function startRig(): Promise<Rig> {
     FARM_DEVICE_REFRESH: '1s',
     FARM_BOT_STOP_GRACE: '3s',
     TEST_POLL_S: '0.2',
+    ...env,
   });
   cleanups.push(() => agent.stop());
   return { agent, phones, swarming };
@@ -230,5 +233,142 @@ describe('farm-agent with phones over adb', () => {
       const p = lastPoll(agent, botId);
       return p && p.state.maintenance === undefined ? true : undefined;
     });
+  });
+
+  it('reports unauthorized, offline, hung and overheating phones through the shim', async () => {
+    const { agent, phones } = await startRig([
+      { mode: 'unauthorized' },
+      { mode: 'offline' },
+      { hang: (command) => command === 'dumpsys battery' },
+      { thermal: [{ name: 'CPU0', type: 0, value: 45.5, status: 0 }] },
+    ]);
+    const [unauthorized, offline, hung, hot] = phones as [
+      FakePhone,
+      FakePhone,
+      FakePhone,
+      FakePhone,
+    ];
+    const pollOf = (phone: FakePhone, check: (p: Poll) => boolean) =>
+      waitFor(
+        `a poll of ${phone.serial}`,
+        () => {
+          const p = lastPoll(agent, botIdOf(phone));
+          return p && check(p) ? p : undefined;
+        },
+        20_000,
+      );
+
+    const u = await pollOf(unauthorized, (p) => p.state.quarantined !== undefined);
+    expect(u.state.quarantined).toBe('Device unauthorized: accept the RSA key on the phone');
+    expect(u.dimensions.quarantined).toEqual([
+      'Device unauthorized: accept the RSA key on the phone',
+    ]);
+    const o = await pollOf(offline, (p) => p.state.quarantined !== undefined);
+    expect(o.state.quarantined).toMatch(/offline/i);
+    // A command that never answers costs one reading, never the bot's hooks.
+    const h = await pollOf(hung, (p) => p.dimensions.device_type !== undefined);
+    expect(h.dimensions).not.toHaveProperty('quarantined');
+    const t = await pollOf(hot, (p) => typeof p.state.maintenance === 'string');
+    expect(t.state.maintenance).toBe('Recovering: temperature 45.5 °C > 35 °C');
+    expect(t.dimensions.device_type).toEqual(['x1s', 'exynos990']);
+
+    // The RSA key accepted on the phone: the bot is released without a restart.
+    unauthorized.mode = 'authorized';
+    await run('adb', ['-P', String(agent.adbPort), 'reconnect', 'offline']).catch(() => undefined);
+    await run('adb', ['-P', String(agent.adbPort), 'connect', unauthorized.serial]).catch(
+      () => undefined,
+    );
+    await pollOf(
+      unauthorized,
+      (p) => p.state.quarantined === undefined && !!p.dimensions.device_type,
+    );
+  });
+
+  it('survives its adb server being killed: restarted, phones reconnected, bots unharmed', async () => {
+    const { agent, phones } = await startRig([{}]);
+    const [phone] = phones as [FakePhone];
+    const botId = botIdOf(phone);
+    await waitFor('the bot polling with its phone', () =>
+      lastPoll(agent, botId)?.dimensions.device_type ? true : undefined,
+    );
+    const adbPid = async () =>
+      ((await agent.getJson('/status')) as { devices: { adbServer: { pid?: number } } }).devices
+        .adbServer.pid;
+    const first = await adbPid();
+    expect(first).toEqual(expect.any(Number));
+    process.kill(first as number, 'SIGKILL');
+    const second = await waitFor('a new adb server', async () => {
+      const pid = await adbPid();
+      return pid !== undefined && pid !== first ? pid : undefined;
+    });
+    expect(second).not.toBe(first);
+    const since = agent.logs.length;
+    await waitFor('the phone back through the new server', () => {
+      const p = lastPoll(agent, botId, since);
+      return p?.dimensions.device_type && !p.dimensions.quarantined ? true : undefined;
+    });
+    const status = (await agent.getJson('/status')) as {
+      swarming: { bots: { botId: string; restarts: number }[] };
+    };
+    expect(status.swarming.bots.find((b) => b.botId === botId)?.restarts).toBe(0);
+  });
+
+  it('reboots the phone after a task when asked, and holds the bot until it has booted', async () => {
+    const { agent, phones } = await startRig([{ rebootAwayMs: 100, bootDelayMs: 1500 }], {
+      FARM_REBOOT_AFTER_TASK: 'true',
+    });
+    const [phone] = phones as [FakePhone];
+    const botId = botIdOf(phone);
+    // The test bot runs on_before_task/on_after_task once at start: that is the task.
+    await waitFor('the reboot to reach the phone', () =>
+      phone.events.some((e) => e.type === 'open' && e.service.startsWith('reboot:'))
+        ? true
+        : undefined,
+    );
+    const booting = await waitFor('the bot held while the phone boots', () => {
+      const p = lastPoll(agent, botId);
+      return typeof p?.state.maintenance === 'string' ? p : undefined;
+    });
+    expect(booting.state.maintenance).toMatch(/boot/i);
+    await waitFor(
+      'the phone ready again',
+      () => {
+        const p = lastPoll(agent, botId);
+        return p && p.state.maintenance === undefined && p.dimensions.device_type
+          ? true
+          : undefined;
+      },
+      20_000,
+    );
+  });
+
+  it('takes operator maintenance and quarantine from the CLI to Swarming and back', async () => {
+    const { agent, phones } = await startRig([{}]);
+    const [phone] = phones as [FakePhone];
+    const botId = botIdOf(phone);
+    await waitFor('the bot polling with its phone', () =>
+      lastPoll(agent, botId)?.dimensions.device_type ? true : undefined,
+    );
+    const cli = (...args: string[]) =>
+      run(process.execPath, ['agent/bin/farm-agent.js', ...args], {
+        env: { ...process.env, FARM_HTTP_PORT: new URL(agent.httpUrl).port },
+      });
+    await cli('quarantine', botId, '--reason', 'cracked screen');
+    await waitFor('the quarantine in the bot', () =>
+      lastPoll(agent, botId)?.state.quarantined === 'cracked screen' ? true : undefined,
+    );
+    await cli('quarantine', botId, '--clear');
+    await cli('maintenance', '--reason', 'rack rewiring');
+    await waitFor('node-wide maintenance in the bot', () =>
+      lastPoll(agent, botId)?.state.maintenance === 'rack rewiring' ? true : undefined,
+    );
+    await cli('maintenance', '--clear');
+    await waitFor('the bot released', () => {
+      const p = lastPoll(agent, botId);
+      return p && p.state.quarantined === undefined && p.state.maintenance === undefined
+        ? true
+        : undefined;
+    });
+    await expect(cli('quarantine', 'no-such-slot')).rejects.toThrow(/no slot "no-such-slot"/);
   });
 });

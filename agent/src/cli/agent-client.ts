@@ -5,10 +5,26 @@ import type { Config } from '../config/settings.js';
  * (`kubectl exec ... -- farm-agent status`): the cluster listener on loopback.
  */
 export async function getFromAgent(config: Config, path: string): Promise<unknown> {
+  return requestAgent(config, path);
+}
+
+export async function postToAgent(config: Config, path: string, body: unknown): Promise<unknown> {
+  return requestAgent(config, path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+async function requestAgent(
+  config: Config,
+  path: string,
+  init: RequestInit = {},
+): Promise<unknown> {
   const url = `http://127.0.0.1:${config.httpPort}${path}`;
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
   } catch (err) {
     throw new Error(
       `cannot reach the agent at ${url} (${(err as Error).message}); is it running? ` +
@@ -16,6 +32,17 @@ export async function getFromAgent(config: Config, path: string): Promise<unknow
     );
   }
   const body = await response.text();
-  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${body}`);
+  if (!response.ok) throw new Error(`${errorText(body)} (${response.status} from ${url})`);
   return JSON.parse(body);
+}
+
+/** The agent's `{"error": "..."}` as plain words; anything else as it came. */
+function errorText(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed.error === 'string') return parsed.error;
+  } catch {
+    // Not JSON: show it raw.
+  }
+  return body;
 }

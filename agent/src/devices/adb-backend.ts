@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/settings.js';
+import type { OverrideSet } from '../operator/overrides.js';
 import type { BotSpec } from '../swarming/swarming-host.js';
 import { AdbDeviceIO } from './adb/adb-io.js';
 import { AdbServerProcess } from './adb/adb-server.js';
@@ -9,7 +10,7 @@ import { reconnectTcp } from './adb/tcp-devices.js';
 import { AdbTracker } from './adb/tracker.js';
 import type { DeviceBackend } from './backend.js';
 import { SlotDeviceFacts } from './slot-facts.js';
-import { SlotManager } from './slot-manager.js';
+import { SlotManager, type Slot } from './slot-manager.js';
 import { describeSlot } from './slot-status.js';
 import { SlotStore } from './slot-store.js';
 
@@ -25,6 +26,7 @@ export class AdbBackend implements DeviceBackend {
   readonly manager: SlotManager;
   private readonly server: AdbServerProcess;
   private readonly tracker: AdbTracker;
+  private overridesFor: (slotName: string) => OverrideSet = () => ({});
 
   constructor(
     private readonly config: Config,
@@ -66,6 +68,37 @@ export class AdbBackend implements DeviceBackend {
       },
     });
     this.facts = new SlotDeviceFacts(this.manager);
+    // A slot that appears (or reappears) gets the overrides already in force.
+    this.manager.onSlotChanged((slot) => this.syncOverrides(slot));
+  }
+
+  info(): Record<string, unknown> {
+    const { adbPort, adbExternal } = this.config;
+    return {
+      devices: 'adb',
+      adbServer: { port: adbPort, external: adbExternal, pid: this.server.pid },
+    };
+  }
+
+  slotNames(): string[] {
+    return this.manager.slots().map((s) => s.name);
+  }
+
+  resolveSlot(wanted: string): string | undefined {
+    return this.manager.slots().find((s) => [s.key, s.name, s.botId].includes(wanted))?.name;
+  }
+
+  applyOverrides(forSlot: (slotName: string) => OverrideSet): void {
+    this.overridesFor = forSlot;
+    for (const slot of this.manager.slots()) this.syncOverrides(slot);
+  }
+
+  private syncOverrides(slot: Slot): void {
+    const wanted = this.overridesFor(slot.name);
+    const current = slot.overrides;
+    if (wanted.maintenance !== current.maintenance || wanted.quarantine !== current.quarantine) {
+      this.manager.setOverride(slot.key, wanted);
+    }
   }
 
   bots(): BotSpec[] {

@@ -1,4 +1,5 @@
 import type { DeviceFacts } from '@farm-agent/bot-config';
+import type { OverrideSet } from '../operator/overrides.js';
 import type { BotSpec } from '../swarming/swarming-host.js';
 
 /**
@@ -12,6 +13,13 @@ export interface DeviceBackend {
   onBotsChanged(listener: () => void): () => void;
   /** JSON-ready description of every slot, for /status and the CLI. */
   describe(): unknown[];
+  /** Backend facts for /status (e.g. the adb server). */
+  info(): Record<string, unknown>;
+  /** Slot names, for operator commands; a slot is named by key, name or bot id. */
+  slotNames(): string[];
+  resolveSlot(wanted: string): string | undefined;
+  /** Applies the operator overrides now, and to every slot that appears later. */
+  applyOverrides(forSlot: (slotName: string) => OverrideSet): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }

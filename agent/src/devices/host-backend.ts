@@ -1,16 +1,42 @@
+import type { OverrideSet } from '../operator/overrides.js';
 import type { BotSpec } from '../swarming/swarming-host.js';
 import type { DeviceBackend } from './backend.js';
 import { InMemoryDeviceFacts } from './in-memory-facts.js';
 
+/** Operator commands name the host's one slot like this. */
+const HOST_SLOT = 'host';
+
 /**
  * `FARM_DEVICES=none`: no phones. The host itself is the one device behind
- * one bot, always ready, with no device dimensions.
+ * one bot, ready unless an operator says otherwise, with no device dimensions.
  */
 export class HostBackend implements DeviceBackend {
   readonly facts = new InMemoryDeviceFacts();
 
   constructor(private readonly botId: string) {
-    this.facts.set(botId, { dimensions: {}, ready: true });
+    this.applyOverrides(() => ({}));
+  }
+
+  info(): Record<string, unknown> {
+    return { devices: 'none' };
+  }
+
+  slotNames(): string[] {
+    return [HOST_SLOT];
+  }
+
+  resolveSlot(wanted: string): string | undefined {
+    return wanted === HOST_SLOT || wanted === this.botId ? HOST_SLOT : undefined;
+  }
+
+  applyOverrides(forSlot: (slotName: string) => OverrideSet): void {
+    const { maintenance, quarantine } = forSlot(HOST_SLOT);
+    this.facts.set(this.botId, {
+      dimensions: {},
+      ready: maintenance === undefined && quarantine === undefined,
+      ...(maintenance === undefined ? {} : { maintenance }),
+      ...(quarantine === undefined ? {} : { quarantined: quarantine }),
+    });
   }
 
   bots(): BotSpec[] {

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { DeviceIO } from '../device-io.js';
-import { createAdbClient, getDevicePath, openShell, requestReboot } from './adbkit.js';
+import { createAdbClient, listDevicesLong, openShell, requestReboot } from './adbkit.js';
+import { parseDeviceList } from './devices-long.js';
 import type { AdbClient } from './adbkit.js';
 
 export class AdbTimeoutError extends Error {
@@ -99,14 +100,14 @@ export class AdbDeviceIO implements DeviceIO {
   }
 
   async devicePath(serial: string, timeoutMs: number): Promise<string | undefined> {
-    const path = await withTimeout(
-      `${serial}: get-devpath`,
-      timeoutMs,
-      getDevicePath(this.client(timeoutMs), serial),
+    // `get-devpath` refuses a device that is offline or unauthorized, exactly the
+    // phones whose slot must show that state; the long list names their port anyway.
+    const listed = parseDeviceList(
+      await withTimeout(`${serial}: devices-l`, timeoutMs, listDevicesLong(this.client(timeoutMs))),
     );
-    // adb answers `unknown` for a TCP device (no USB port); only a `usb:` path names a
-    // hub port that uhubctl can switch, which is all a slot's identity is for.
-    return path.startsWith('usb:') ? path : undefined;
+    if (!listed.has(serial)) throw new Error(`device '${serial}' not found`);
+    // A TCP device has no USB port (undefined): its serial is its identity.
+    return listed.get(serial);
   }
 
   async reboot(serial: string, timeoutMs: number): Promise<void> {

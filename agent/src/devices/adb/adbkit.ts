@@ -77,9 +77,20 @@ export async function openShell(adb: AdbClient, serial: string, command: string)
   return await adb.client.getDevice(serial).shell(command);
 }
 
-/** `host-serial:<serial>:get-devpath`: `usb:1-1.3` for a USB device. */
-export async function getDevicePath(adb: AdbClient, serial: string): Promise<string> {
-  return await adb.client.getDevice(serial).getDevicePath();
+/** `host:devices-l` as adb prints it (see devices-long.ts for what it holds). */
+export async function listDevicesLong(adb: AdbClient): Promise<string> {
+  const connection = await adb.client.connection();
+  try {
+    const service = 'host:devices-l';
+    connection.write(Buffer.from(service.length.toString(16).padStart(4, '0') + service));
+    const reply = await connection.parser.readAscii(4);
+    if (reply === 'FAIL') await connection.parser.readError();
+    if (reply !== 'OKAY')
+      throw new Error(`host:devices-l: unexpected reply ${JSON.stringify(reply)}`);
+    return (await connection.parser.readValue()).toString('utf8');
+  } finally {
+    connection.end();
+  }
 }
 
 /**

@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import type { OverrideKind, OverrideSet } from '../operator/overrides.js';
+
+export interface OperatorActions {
+  /** Resolves a slot given by key, name or bot id to its name; undefined when unknown. */
+  slotName(wanted: string): string | undefined;
+  knownSlots(): string[];
+  setOverride(
+    kind: OverrideKind,
+    slotName: string | undefined,
+    reason: string | undefined,
+  ): Promise<void>;
+  /** What now applies, per slot name. */
+  effective(): Record<string, OverrideSet>;
+}
+
+interface OverrideBody {
+  kind: OverrideKind;
+  slot?: string;
+  /** A reason sets the override; null clears it. */
+  reason: string | null;
+}
+
+const overrideSchema = {
+  type: 'object',
+  required: ['kind', 'reason'],
+  additionalProperties: false,
+  properties: {
+    kind: { enum: ['maintenance', 'quarantine'] },
+    slot: { type: 'string', minLength: 1, maxLength: 256 },
+    reason: { anyOf: [{ type: 'string', minLength: 1, maxLength: 1024 }, { type: 'null' }] },
+  },
+};
+
+function isLoopback(ip: string): boolean {
+  return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
+}
+
+/**
+ * Operator commands, for `farm-agent maintenance|quarantine` run through
+ * `kubectl exec`. The cluster listener is reachable from the lab network
+ * (hostNetwork), so these answer only callers on the node itself; people
+ * elsewhere use the Node annotations.
+ */
+export function operatorRoutes(actions: OperatorActions) {
+  return async (app: FastifyInstance): Promise<void> => {
+    app.addHook('onRequest', async (request, reply) => {
+      if (!isLoopback(request.ip)) {
+        await reply.code(403).send({
+          error: 'operator commands are accepted from the node itself only (kubectl exec)',
+        });
+      }
+    });
+    app.get('/operator/overrides', async () => actions.effective());
+    app.post<{ Body: OverrideBody }>(
+      '/operator/override',
+      { schema: { body: overrideSchema } },
+      async (request, reply) => {
+        const { kind, slot, reason } = request.body;
+        const name = slot === undefined ? undefined : actions.slotName(slot);
+        if (slot !== undefined && name === undefined) {
+          const known = actions.knownSlots().join(', ') || 'none';
+          return reply.code(404).send({ error: `no slot "${slot}" (known: ${known})` });
+        }
+        await actions.setOverride(kind, name, reason ?? undefined);
+        return actions.effective();
+      },
+    );
+  };
+}
