@@ -1,0 +1,95 @@
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { UnknownSlotError } from '../lifecycle/lifecycle.js';
+import type { Lifecycle, LifecycleSlot } from '../lifecycle/lifecycle.js';
+import { WAKE_PAGE } from './wake-page.js';
+
+export interface WakeRoutesOptions {
+  lifecycle: Lifecycle;
+}
+
+/** One slot as the wake page shows it. */
+export interface LifecycleSlotView {
+  slot: string;
+  name: string;
+  botId: string;
+  /** `ro.product.model`, or the device type when the properties are not known. */
+  model: string | null;
+  serial: string | null;
+  /** The slot's health, except `asleep` (we put it to sleep) and `waking` (powered on, not back yet). */
+  state: string;
+  reason: string | null;
+  asleep: boolean;
+  idleChecks: number;
+  ready: boolean;
+  batteryPercent: number | null;
+  /** On a power source (USB, AC, ...), whether or not it is charging now. */
+  plugged: boolean;
+  temperatureC: number | null;
+}
+
+export interface LifecycleView {
+  /** Every slot is awake and ready (or running a task). */
+  ready: boolean;
+  slots: LifecycleSlotView[];
+}
+
+export function lifecycleView(slots: LifecycleSlot[]): LifecycleView {
+  return {
+    ready: slots.every((s) => s.ready),
+    slots: slots.map(({ slot, asleep, idleChecks, ready }) => ({
+      slot: slot.key,
+      name: slot.name,
+      botId: slot.botId,
+      model: slot.props?.get('ro.product.model') ?? slot.deviceTypes[0] ?? null,
+      serial: slot.serial ?? null,
+      state: asleep ? 'asleep' : slot.health.state === 'asleep' ? 'waking' : slot.health.state,
+      reason: asleep ? null : (slot.health.reason ?? null),
+      asleep,
+      idleChecks,
+      ready,
+      batteryPercent: slot.battery?.percent ?? null,
+      plugged: (slot.battery?.plugged.length ?? 0) > 0,
+      temperatureC: slot.temperatureC ?? null,
+    })),
+  };
+}
+
+const SLOT_QUERY = {
+  querystring: {
+    type: 'object',
+    properties: { slot: { type: 'string', minLength: 1 } },
+    additionalProperties: false,
+  },
+} as const;
+
+/**
+ * The emulator gate's routes for phones, on the cluster listener:
+ * `GET|POST /wake[?slot=]` → `{woke, ready}`, `POST /sleep[?slot=]`,
+ * `GET /lifecycle` (per-slot JSON) and `GET /` (the page for people).
+ * `slot` is a slot key, name or bot id; an unknown one is a 404 naming the known ones.
+ */
+export const wakeRoutes: FastifyPluginAsync<WakeRoutesOptions> = async (app, { lifecycle }) => {
+  const bySlot = async <T>(reply: FastifyReply, work: () => Promise<T>) => {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof UnknownSlotError)) throw error;
+      return reply.code(404).send({ error: error.message, known: error.known });
+    }
+  };
+  const wake = async (request: { query: { slot?: string } }, reply: FastifyReply) =>
+    bySlot(reply, () => lifecycle.wake(request.query.slot));
+  // GET as well as POST: the emulator's agents and people's bookmarks used GET /wake.
+  app.get<{ Querystring: { slot?: string } }>('/wake', { schema: SLOT_QUERY }, wake);
+  app.post<{ Querystring: { slot?: string } }>('/wake', { schema: SLOT_QUERY }, wake);
+  app.post<{ Querystring: { slot?: string } }>('/sleep', { schema: SLOT_QUERY }, (request, reply) =>
+    bySlot(reply, () => lifecycle.sleep(request.query.slot)),
+  );
+  app.get('/lifecycle', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return lifecycleView(lifecycle.slots());
+  });
+  app.get('/', async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(WAKE_PAGE),
+  );
+};
