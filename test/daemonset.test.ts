@@ -1,0 +1,459 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DaemonSet, type IDaemonSet } from 'kubernetes-models/apps/v1';
+import {
+  ClusterRole,
+  ClusterRoleBinding,
+  Role,
+  RoleBinding,
+  type IClusterRole,
+  type IClusterRoleBinding,
+  type IRole,
+  type IRoleBinding,
+} from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import {
+  ConfigMap,
+  Namespace,
+  Secret,
+  ServiceAccount,
+  type IConfigMap,
+  type INamespace,
+  type ISecret,
+  type IServiceAccount,
+} from 'kubernetes-models/v1';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { parseDuration } from '../agent/src/config/parse.js';
+import { SETTINGS } from '../agent/src/config/settings.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../daemonset');
+const BASE = path.join(ROOT, 'base');
+const OVERLAY = path.join(ROOT, 'overlays/lab');
+
+type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+};
+
+/** The schema validator of every kind we ship; a kind missing here fails the test. */
+const VALIDATORS: Record<string, (obj: unknown) => void> = {
+  'v1/Namespace': (o) => new Namespace(o as INamespace).validate(),
+  'v1/ServiceAccount': (o) => new ServiceAccount(o as IServiceAccount).validate(),
+  'v1/ConfigMap': (o) => new ConfigMap(o as IConfigMap).validate(),
+  'v1/Secret': (o) => new Secret(o as ISecret).validate(),
+  'apps/v1/DaemonSet': (o) => new DaemonSet(o as IDaemonSet).validate(),
+  'rbac.authorization.k8s.io/v1/ClusterRole': (o) => new ClusterRole(o as IClusterRole).validate(),
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': (o) =>
+    new ClusterRoleBinding(o as IClusterRoleBinding).validate(),
+  'rbac.authorization.k8s.io/v1/Role': (o) => new Role(o as IRole).validate(),
+  'rbac.authorization.k8s.io/v1/RoleBinding': (o) => new RoleBinding(o as IRoleBinding).validate(),
+};
+
+function validate(obj: K8sObject): void {
+  const validator = VALIDATORS[`${obj.apiVersion}/${obj.kind}`];
+  if (!validator) throw new Error(`no schema validator for ${obj.apiVersion} ${obj.kind}`);
+  validator(obj);
+}
+
+/** YAML 1.1, as the API server's parser reads it (`yes` is a boolean, `0644` octal). */
+function parseManifests(text: string, source: string): K8sObject[] {
+  return parseAllDocuments(text, { version: '1.1' }).flatMap((doc) => {
+    if (doc.errors.length > 0) throw new Error(`${source}: ${doc.errors[0]?.message}`);
+    const obj = doc.toJS() as K8sObject | null;
+    return obj === null ? [] : [obj];
+  });
+}
+
+function kustomize(dir: string): K8sObject[] {
+  try {
+    return parseManifests(
+      execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: 'pipe' }),
+      dir,
+    );
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('kubectl not found: install Debian `kubernetes-client` (kubectl kustomize)');
+    }
+    throw err;
+  }
+}
+
+function manifestFiles(): string[] {
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.yaml') && entry.name !== 'kustomization.yaml')
+        files.push(full);
+    }
+  };
+  walk(ROOT);
+  return files.sort();
+}
+
+const SETTING_BY_ENV = new Map(Object.values(SETTINGS).map((spec) => [spec.env, spec]));
+/**
+ * Downward API variables the DaemonSet already sets while their settings are being added to
+ * settings.ts. The test below fails once one of them is known: then delete it from here.
+ */
+const AWAITING_SETTINGS = ['FARM_POD_NAME', 'FARM_NAMESPACE'];
+
+/** The RBAC the agent's KubeApi needs, exactly: kind/namespace/name -> apiGroup/resource -> verbs. */
+const EXPECTED_RULES = {
+  'ClusterRole//farm-agent-nodes': { '/nodes': ['get', 'patch', 'watch'] },
+  'Role/default/farm-agent-node-events': { 'events.k8s.io/events': ['create'] },
+  'Role/farm/farm-agent-leases': { 'coordination.k8s.io/leases': ['create', 'get', 'update'] },
+};
+
+/** A setting's default, when it is a fixed value rather than computed from the host. */
+function defaultOf(spec: { default?: unknown }): string {
+  if (typeof spec.default !== 'string') throw new Error('this setting has no fixed default');
+  return spec.default;
+}
+
+function find<T>(objects: K8sObject[], kind: string): T[] {
+  return objects.filter((o) => o.kind === kind) as unknown as T[];
+}
+
+/**
+ * Everything that matters about the built manifests for this agent, as a list of problems, so
+ * that each check can also be shown to catch a broken copy.
+ */
+function problems(objects: K8sObject[]): string[] {
+  const out: string[] = [];
+  const check = (ok: boolean, problem: string): void => {
+    if (!ok) out.push(problem);
+  };
+  const [ds] = find<IDaemonSet>(objects, 'DaemonSet');
+  const pod = ds?.spec?.template.spec;
+  const container = pod?.containers[0];
+  if (!ds || !pod || !container) return ['no DaemonSet with a container'];
+  const configMaps = find<IConfigMap>(objects, 'ConfigMap');
+  const configName = container.envFrom?.[0]?.configMapRef?.name;
+  const config = configMaps.find((c) => c.metadata?.name === configName)?.data;
+  check(config !== undefined, `envFrom names ConfigMap ${configName}, which is not in the build`);
+  const setting = (env: string, fallback: string): string => config?.[env] ?? fallback;
+
+  check(container.securityContext?.privileged === true, 'container is not privileged');
+  check(pod.hostNetwork === true, 'no hostNetwork');
+  check(pod.dnsPolicy === 'ClusterFirstWithHostNet', 'dnsPolicy is not ClusterFirstWithHostNet');
+  check(pod.enableServiceLinks === false, 'enableServiceLinks is not false');
+
+  const mountOf = (mountPath: string) =>
+    container.volumeMounts?.find((m) => m.mountPath === mountPath);
+  const volume = (name: string | undefined) => pod.volumes?.find((v) => v.name === name);
+  check(
+    volume(mountOf('/dev/bus/usb')?.name)?.hostPath?.path === '/dev/bus/usb',
+    '/dev/bus/usb is not mounted from the host',
+  );
+  const stateDir = setting('FARM_STATE_DIR', '');
+  const state = volume(mountOf(stateDir)?.name)?.hostPath;
+  check(
+    state?.path === '/var/lib/farm-agent' && state.type === 'DirectoryOrCreate',
+    `FARM_STATE_DIR (${stateDir}) is not the /var/lib/farm-agent host directory`,
+  );
+  const tokenConfig = setting('FARM_TOKEN_CONFIG', defaultOf(SETTINGS.tokenConfig));
+  const tokenMount = mountOf(path.dirname(tokenConfig));
+  check(
+    tokenMount?.readOnly === true &&
+      volume(tokenMount.name)?.secret?.secretName === 'farm-agent-token-config',
+    `FARM_TOKEN_CONFIG (${tokenConfig}) is not in the read-only token-config Secret mount`,
+  );
+
+  const port = Number(setting('FARM_HTTP_PORT', defaultOf(SETTINGS.httpPort)));
+  for (const [name, probe] of [
+    ['liveness', container.livenessProbe],
+    ['readiness', container.readinessProbe],
+  ] as const) {
+    check(
+      probe?.httpGet?.path === '/healthz' && probe.httpGet.port === port,
+      `${name} probe is not GET /healthz on ${port}`,
+    );
+  }
+  check(container.ports?.[0]?.containerPort === port, `containerPort is not ${port}`);
+
+  // The bots' grace, then time to stop adb and the listeners before the kubelet's SIGKILL. An
+  // unparsable grace is reported with the other values below.
+  let stopGraceMs = Number.POSITIVE_INFINITY;
+  try {
+    stopGraceMs = parseDuration(setting('FARM_BOT_STOP_GRACE', defaultOf(SETTINGS.botStopGrace)));
+  } catch {
+    // reported below
+  }
+  check(
+    (pod.terminationGracePeriodSeconds ?? 30) * 1000 >= stopGraceMs + 10_000,
+    'terminationGracePeriodSeconds is not at least FARM_BOT_STOP_GRACE + 10 s',
+  );
+
+  const downward = Object.fromEntries(
+    (container.env ?? []).map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath]),
+  );
+  check(
+    downward.FARM_NODE_NAME === 'spec.nodeName' &&
+      downward.FARM_POD_NAME === 'metadata.name' &&
+      downward.FARM_NAMESPACE === 'metadata.namespace',
+    'FARM_NODE_NAME, FARM_POD_NAME and FARM_NAMESPACE do not come from the Downward API',
+  );
+  for (const name of [...Object.keys(downward), ...Object.keys(config ?? {})]) {
+    check(
+      SETTING_BY_ENV.has(name as `FARM_${string}`) || AWAITING_SETTINGS.includes(name),
+      `${name} is not a setting of the agent`,
+    );
+  }
+  for (const [name, value] of Object.entries(config ?? {})) {
+    try {
+      SETTING_BY_ENV.get(name as `FARM_${string}`)?.parse(value);
+    } catch (err) {
+      out.push(`${name}=${value}: ${(err as Error).message}`);
+    }
+  }
+
+  check(
+    pod.nodeSelector?.['farm-agent.io/phones-host'] === 'true',
+    'nodeSelector lacks farm-agent.io/phones-host',
+  );
+  const terms = pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  check(
+    terms?.nodeSelectorTerms.every((term) =>
+      term.matchExpressions?.some(
+        (e) => e.key === 'node-role.kubernetes.io/control-plane' && e.operator === 'DoesNotExist',
+      ),
+    ) === true,
+    'the affinity does not keep the agent off the control plane',
+  );
+  check(
+    ds.spec?.updateStrategy?.type === 'RollingUpdate' &&
+      ds.spec.updateStrategy.rollingUpdate?.maxUnavailable === 1,
+    'updateStrategy is not RollingUpdate with maxUnavailable 1',
+  );
+
+  const accounts = find<IServiceAccount>(objects, 'ServiceAccount');
+  const account = accounts.find((a) => a.metadata?.name === pod.serviceAccountName);
+  check(account?.metadata?.namespace === ds.metadata?.namespace, 'no ServiceAccount for the pod');
+  const rules: Record<string, Record<string, string[]>> = {};
+  for (const role of [
+    ...find<IClusterRole>(objects, 'ClusterRole'),
+    ...find<IRole>(objects, 'Role'),
+  ]) {
+    const key = `${role.kind}/${role.metadata?.namespace ?? ''}/${role.metadata?.name}`;
+    rules[key] = {};
+    for (const rule of role.rules ?? []) {
+      for (const group of rule.apiGroups ?? []) {
+        for (const resource of rule.resources ?? []) {
+          rules[key][`${group}/${resource}`] = [...rule.verbs].sort();
+        }
+      }
+    }
+  }
+  check(
+    JSON.stringify(rules) === JSON.stringify(EXPECTED_RULES),
+    `RBAC rules are ${JSON.stringify(rules)}`,
+  );
+  for (const binding of [
+    ...find<IClusterRoleBinding>(objects, 'ClusterRoleBinding'),
+    ...find<IRoleBinding>(objects, 'RoleBinding'),
+  ]) {
+    const roleKey = `${binding.roleRef.kind}/${binding.kind === 'RoleBinding' ? binding.metadata?.namespace : ''}/${binding.roleRef.name}`;
+    check(roleKey in EXPECTED_RULES, `${binding.metadata?.name} binds an unknown role ${roleKey}`);
+    check(
+      binding.subjects?.length === 1 &&
+        binding.subjects[0]?.kind === 'ServiceAccount' &&
+        binding.subjects[0].name === account?.metadata?.name &&
+        binding.subjects[0].namespace === account?.metadata?.namespace,
+      `${binding.metadata?.name} does not bind exactly the agent's ServiceAccount`,
+    );
+  }
+  check(
+    !objects.some((o) => o.kind === 'Secret'),
+    'the build contains a Secret: `apply -k` would overwrite the real token config',
+  );
+  return out;
+}
+
+const clone = <T>(value: T): T => structuredClone(value);
+/** Lets a test write what the types forbid, which is the point of breaking a copy. */
+const loose = (value: unknown): Record<string, unknown> => value as Record<string, unknown>;
+const daemonSetOf = (objects: K8sObject[]): IDaemonSet =>
+  objects.find((o) => o.kind === 'DaemonSet') as unknown as IDaemonSet;
+const podOf = (objects: K8sObject[]) => {
+  const pod = daemonSetOf(objects).spec?.template.spec;
+  if (!pod) throw new Error('no pod spec');
+  return pod;
+};
+
+describe('daemonset/ manifests', () => {
+  it.each(manifestFiles().map((f) => [path.relative(ROOT, f), f]))(
+    '%s parses and every object passes its schema',
+    (_name, file) => {
+      const objects = parseManifests(readFileSync(file, 'utf8'), file);
+      expect(objects.length).toBeGreaterThan(0);
+      for (const obj of objects) validate(obj);
+    },
+  );
+
+  it('lists every manifest in the base except the example Secret', () => {
+    const listed = (
+      parseManifests(readFileSync(path.join(BASE, 'kustomization.yaml'), 'utf8'), 'base')[0] as
+        { resources?: string[] } | undefined
+    )?.resources;
+    const files = readdirSync(BASE).filter(
+      (f) => f.endsWith('.yaml') && f !== 'kustomization.yaml',
+    );
+    expect([...(listed ?? []), 'token-config-secret.example.yaml'].sort()).toEqual(files.sort());
+  });
+
+  it('ships an example token config the bot can read', () => {
+    const [secret] = parseManifests(
+      readFileSync(path.join(BASE, 'token-config-secret.example.yaml'), 'utf8'),
+      'secret',
+    ) as unknown as ISecret[];
+    const tokenFile = path.basename(defaultOf(SETTINGS.tokenConfig));
+    const config = JSON.parse(secret?.stringData?.[tokenFile] ?? 'null') as {
+      url: string;
+      headers: Record<string, string>;
+    };
+    expect(new URL(config.url).protocol).toBe('http:');
+    expect(config.headers).toEqual({ 'Metadata-Flavor': 'Google' });
+  });
+});
+
+describe.each([
+  ['base', BASE],
+  ['overlays/lab', OVERLAY],
+])('kubectl kustomize %s', (_name, dir) => {
+  let objects: K8sObject[];
+  beforeAll(() => {
+    objects = kustomize(dir);
+  });
+
+  it('builds objects that all pass their schemas', () => {
+    expect(objects.map((o) => o.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'ConfigMap',
+      'DaemonSet',
+      'Namespace',
+      'Role',
+      'Role',
+      'RoleBinding',
+      'RoleBinding',
+      'ServiceAccount',
+    ]);
+    for (const obj of objects) validate(obj);
+  });
+
+  it('has every invariant the agent relies on', () => {
+    expect(problems(objects)).toEqual([]);
+  });
+});
+
+describe('the overlay', () => {
+  it('sets the image and merges its settings into the base ConfigMap', () => {
+    const objects = kustomize(OVERLAY);
+    expect(podOf(objects).containers[0]?.image).toBe('registry.lab.example:5000/farm-agent:0.1.0');
+    const config = find<IConfigMap>(objects, 'ConfigMap')[0]?.data;
+    expect(config).toMatchObject({
+      FARM_STATE_DIR: '/var/lib/farm-agent',
+      FARM_SWARMING_SERVER: 'https://chromium-swarm.appspot.com',
+    });
+  });
+});
+
+describe('the checks bite', () => {
+  let built: K8sObject[];
+  beforeAll(() => {
+    built = kustomize(OVERLAY);
+  });
+
+  it('schema validation rejects a wrong type, a missing required field and a non-string setting', () => {
+    const ds = clone(daemonSetOf(built)) as unknown as K8sObject & IDaemonSet;
+    loose(ds.spec?.template.spec).hostNetwork = 'yes';
+    expect(() => validate(ds)).toThrow(/hostNetwork/);
+
+    const unnamed = clone(daemonSetOf(built)) as unknown as K8sObject & IDaemonSet;
+    delete loose(unnamed.spec?.template.spec?.containers[0]).name;
+    expect(() => validate(unnamed)).toThrow(/name/);
+
+    // The classic YAML slip: `FARM_HTTP_PORT: 8080` is a number, and ConfigMap data are strings.
+    const config = clone(built.find((o) => o.kind === 'ConfigMap')) as K8sObject & IConfigMap;
+    loose(config.data).FARM_HTTP_PORT = 8080;
+    expect(() => validate(config)).toThrow(/FARM_HTTP_PORT/);
+
+    const role = clone(built.find((o) => o.kind === 'Role')) as K8sObject & IRole;
+    loose(role.rules?.[0]).verbs = 'create';
+    expect(() => validate(role)).toThrow(/verbs/);
+
+    expect(() => validate({ ...ds, kind: 'Deployment' })).toThrow(/no schema validator/);
+  });
+
+  it.each<[string, (objects: K8sObject[]) => void, RegExp]>([
+    [
+      'unprivileged',
+      (o) => delete podOf(o).containers[0]?.securityContext?.privileged,
+      /not privileged/,
+    ],
+    ['no hostNetwork', (o) => (podOf(o).hostNetwork = false), /no hostNetwork/],
+    ['service links', (o) => delete podOf(o).enableServiceLinks, /enableServiceLinks/],
+    [
+      'no USB',
+      (o) => (podOf(o).volumes = podOf(o).volumes?.filter((v) => v.name !== 'usb')),
+      /\/dev\/bus\/usb/,
+    ],
+    [
+      'probe on another port',
+      (o) => {
+        const probe = podOf(o).containers[0]?.livenessProbe?.httpGet;
+        if (probe) probe.port = 8081;
+      },
+      /liveness probe/,
+    ],
+    [
+      'short grace',
+      (o) => (podOf(o).terminationGracePeriodSeconds = 30),
+      /terminationGracePeriodSeconds/,
+    ],
+    [
+      'unknown setting',
+      (o) => {
+        const data = find<IConfigMap>(o, 'ConfigMap')[0]?.data;
+        if (data) data.FARM_HTTP_PROT = '8080';
+      },
+      /FARM_HTTP_PROT is not a setting/,
+    ],
+    [
+      'invalid setting value',
+      (o) => {
+        const data = find<IConfigMap>(o, 'ConfigMap')[0]?.data;
+        if (data) data.FARM_BOT_STOP_GRACE = '30';
+      },
+      /FARM_BOT_STOP_GRACE=30: expected a duration/,
+    ],
+    [
+      'extra verb',
+      (o) => find<IRole>(o, 'Role')[0]?.rules?.[0]?.verbs.push('delete'),
+      /RBAC rules/,
+    ],
+    ['on the control plane', (o) => delete podOf(o).affinity, /control plane/],
+    [
+      'a Secret in the build',
+      (o) => o.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }),
+      /Secret/,
+    ],
+  ])('the invariants catch: %s', (_name, breakIt, expected) => {
+    const broken = clone(built);
+    breakIt(broken);
+    expect(problems(broken).join('\n')).toMatch(expected);
+  });
+
+  it('fails once an awaited setting exists, so the allowance cannot outlive its reason', () => {
+    for (const name of AWAITING_SETTINGS) {
+      expect(
+        SETTING_BY_ENV.has(name as `FARM_${string}`),
+        `${name}: remove it from AWAITING_SETTINGS`,
+      ).toBe(false);
+    }
+  });
+});
