@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { Slot } from '../devices/slot-manager.js';
 import { UnknownSlotError } from '../lifecycle/lifecycle.js';
 import type { Lifecycle, LifecycleSlot } from '../lifecycle/lifecycle.js';
 import { WAKE_PAGE } from './wake-page.js';
@@ -42,8 +43,7 @@ export function lifecycleView(slots: LifecycleSlot[]): LifecycleView {
       botId: slot.botId,
       model: slot.props?.get('ro.product.model') ?? slot.deviceTypes[0] ?? null,
       serial: slot.serial ?? null,
-      state: asleep ? 'asleep' : slot.health.state === 'asleep' ? 'waking' : slot.health.state,
-      reason: asleep ? null : (slot.health.reason ?? null),
+      ...stateOf(slot, asleep),
       asleep,
       idleChecks,
       ready,
@@ -52,6 +52,15 @@ export function lifecycleView(slots: LifecycleSlot[]): LifecycleView {
       temperatureC: slot.temperatureC ?? null,
     })),
   };
+}
+
+function stateOf(slot: Slot, asleep: boolean): { state: string; reason: string | null } {
+  if (asleep) return { state: 'asleep', reason: null };
+  // Health still says asleep for a port powered on whose phone is not back in adb yet.
+  if (slot.health.state === 'asleep') {
+    return { state: 'waking', reason: 'Powered on; waiting for the phone to show in adb' };
+  }
+  return { state: slot.health.state, reason: slot.health.reason ?? null };
 }
 
 const SLOT_QUERY = {
