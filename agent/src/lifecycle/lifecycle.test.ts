@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultState, runShellCommand } from '../../../test/rigs/fake-adbd/shell.js';
 import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
+import { SlotDeviceFacts } from '../devices/slot-facts.js';
 import { SlotManager } from '../devices/slot-manager.js';
 import { SlotStore } from '../devices/slot-store.js';
 import { ManualClock, ScriptedDevices } from '../devices/testing/scripted-device-io.js';
@@ -13,6 +14,7 @@ import { execCommand } from './commands.js';
 import { Lifecycle, UnknownSlotError } from './lifecycle.js';
 import type { LifecycleEvent, LifecycleOptions, LifecycleState } from './lifecycle.js';
 import { FakeUhubctl } from './testing/fake-uhubctl.js';
+import { wakingFacts } from './waking-facts.js';
 
 const INTERVAL = 60_000;
 const LIMIT = 3;
@@ -370,8 +372,9 @@ describe('Lifecycle wake and operator sleep', () => {
     const r = await rig({ action: 'usb-power' });
     await r.lifecycle.sleep(PORTS.A);
     expect(r.slot('A').health.state).toBe('asleep');
-    const ready = r.lifecycle.whenAwakeAndReady('pi-1-usb-1-1-1', 30_000);
-    expect(await ready).toBe(true);
+    // As on_before_task asks, through the hook server's facts.
+    const facts = wakingFacts(new SlotDeviceFacts(r.manager, r.clock), r.lifecycle);
+    expect(await facts.whenReady('pi-1-usb-1-1-1', 30_000)).toBe(true);
     expect(r.events.at(-1)).toEqual({ type: 'woke', slot: PORTS.A, reason: 'task' });
     expect(await r.metric('farm_wakes_total', { reason: 'task' })).toBe(1);
     expect(r.slot('A').health.state).toBe('ready');
