@@ -39,6 +39,7 @@ afterEach(async () => {
 });
 
 interface RigOptions extends Partial<LifecycleOptions> {
+  initial?: LifecycleState;
   phones?: Serial[];
   /** Where phones are plugged: a TCP phone has no USB path. */
   paths?: Partial<Record<Serial, string | undefined>>;
@@ -115,7 +116,7 @@ async function rig(options: RigOptions = {}) {
   const changes: LifecycleState[] = [];
   lifecycle.onEvent((event) => events.push(event));
   lifecycle.onChange((state) => changes.push(state));
-  lifecycle.start();
+  lifecycle.start(options.initial);
   const key = (serial: Serial) => paths[serial] ?? serial;
   const slot = (serial: Serial) => {
     const found = manager.slot(key(serial));

@@ -43,8 +43,6 @@ export interface LifecycleOptions {
   idleChecks?: number;
   /** How long a woken slot counts as active. Default: one interval. */
   holdMs?: number;
-  /** What the Lease held when the agent last ran. */
-  initial?: LifecycleState;
   tcpTables?: readonly string[];
   adbPorts?: readonly number[];
   run?: CommandRunner;
@@ -101,7 +99,7 @@ type Method = { kind: 'none' } | { kind: 'screen' } | { kind: 'usb-power'; targe
  * node. Every interval each ready slot is checked: idle checks in a row put
  * it to sleep, activity resets its counter, and a wake (a person, or a task
  * about to start) brings it back. The state lives here; the cluster side
- * persists it from `onChange` and hands it back as `initial`.
+ * persists it from `onChange` and hands it back to `start()`.
  */
 export class Lifecycle {
   private readonly states = new Map<string, IdleCounterState>();
@@ -138,9 +136,6 @@ export class Lifecycle {
     this.holdMs = options.holdMs ?? this.intervalMs;
     this.timeoutMs = options.commandTimeoutMs ?? 15_000;
     this.adbPorts = new Set(options.adbPorts ?? ADB_PORTS);
-    for (const [key, state] of Object.entries(options.initial ?? {})) {
-      this.states.set(key, { idleChecks: state.idleChecks, asleep: state.asleep });
-    }
     const registers = [options.registry];
     this.idleGauge = new Gauge({
       name: 'farm_idle_checks',
@@ -178,8 +173,14 @@ export class Lifecycle {
     });
   }
 
-  /** Call after the slot manager has started: it knows the saved slots then. */
-  start(): void {
+  /**
+   * Call after the slot manager has started (it knows the saved slots then),
+   * with what the Lease held when the agent last ran.
+   */
+  start(initial: LifecycleState = {}): void {
+    for (const [key, state] of Object.entries(initial)) {
+      this.states.set(key, { idleChecks: state.idleChecks, asleep: state.asleep });
+    }
     for (const slot of this.options.manager.slots()) {
       const method = this.methodOf(slot);
       // The port is still off from the last run: its phone is asleep, not missing.
