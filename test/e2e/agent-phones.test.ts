@@ -74,6 +74,8 @@ async function startRig(
     FARM_DEVICE_REFRESH: '1s',
     FARM_BOT_STOP_GRACE: '3s',
     TEST_POLL_S: '0.2',
+    // The test bot's one on_before_task must not wait 10 minutes for a phone that cannot be ready.
+    FARM_READY_TIMEOUT_S: '2',
     ...env,
   });
   cleanups.push(() => agent.stop());
@@ -269,7 +271,8 @@ describe('farm-agent with phones over adb', () => {
     const h = await pollOf(hung, (p) => p.dimensions.device_type !== undefined);
     expect(h.dimensions).not.toHaveProperty('quarantined');
     const t = await pollOf(hot, (p) => typeof p.state.maintenance === 'string');
-    expect(t.state.maintenance).toBe('Recovering: temperature 45.5 °C > 35 °C');
+    // Entered above 35 °C; once recovering, the reason names the 33 °C it must cool to.
+    expect(t.state.maintenance).toMatch(/^Recovering: temperature 45.5 °C > 3[35] °C$/);
     expect(t.dimensions.device_type).toEqual(['x1s', 'exynos990']);
 
     // The RSA key accepted on the phone: the bot is released without a restart.
