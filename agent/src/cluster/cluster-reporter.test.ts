@@ -437,6 +437,24 @@ describe('ClusterReporter: resilience', () => {
     expect(metric).toMatch(new RegExp(`code="${code}"`));
   });
 
+  it('a part the API refuses for good does not starve the others (no such Node)', async () => {
+    const r = reporter(world(), { node: 'pi-2' });
+    r.start();
+    r.event({ type: 'Normal', reason: 'Attached', note: 'phone attached' });
+    const renewals = (): number =>
+      kube.requests.filter(
+        (q) => q.path.endsWith('/leases/farm-agent-pi-2') && q.method === 'PUT' && q.status === 200,
+      ).length;
+    await waitFor('renewals and the event', () => renewals() >= 2 && eventsCreated().length === 1);
+    expect(kube.requests.some((q) => q.path === '/api/v1/nodes/pi-2' && q.status === 404)).toBe(
+      true,
+    );
+    expect(r.status()).toMatchObject({
+      reachable: true,
+      lastError: expect.stringContaining('NotFound') as unknown,
+    });
+  });
+
   it('429 waits for Retry-After before trying again', async () => {
     const r = reporter(world());
     r.start();

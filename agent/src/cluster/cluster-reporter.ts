@@ -376,32 +376,56 @@ export class ClusterReporter {
     });
   }
 
-  /** Everything that is due; a failure ends the round and the loop retries it after a backoff. */
+  /**
+   * Everything that is due. The parts are independent: one the API refuses (a 403 from a
+   * missing RBAC rule, a Node that does not exist) must not starve the others, so its error is
+   * kept and thrown at the end (the loop backs off); an API that is away ends the round at once.
+   */
   private async round(now: number): Promise<void> {
     this.enqueueSummaries(now);
     const seq = this.changeSeq;
     const snapshot = this.takeSnapshot();
-    const renewDue =
-      this.lastRenewAt === undefined || now >= this.lastRenewAt + this.renewIntervalMs;
-    if (renewDue) await this.renew(snapshot, now);
     const changeDue = this.changeDue();
-    if (changeDue !== undefined && now >= changeDue) {
-      this.desiredLabels = computeLabels(snapshot);
-      let wrote = await this.syncLabels();
-      if (urgentLeaseKey(snapshot) !== this.leaseKey) {
-        await this.renew(snapshot, now);
-        wrote = true;
+    const changing = changeDue !== undefined && now >= changeDue;
+    if (changing) this.desiredLabels = computeLabels(snapshot);
+    const refused: KubeApiError[] = [];
+    const part = async (fn: () => Promise<void>): Promise<boolean> => {
+      try {
+        await fn();
+        return true;
+      } catch (e) {
+        const err = normaliseError(e);
+        if (serverAway(err)) throw err;
+        refused.push(err);
+        return false;
       }
-      this.syncedSeq = seq;
-      if (wrote) this.lastChangeWriteAt = now;
-    }
+    };
+    let wrote = false;
+    const leaseDone = await part(async () => {
+      const renewDue =
+        this.lastRenewAt === undefined || now >= this.lastRenewAt + this.renewIntervalMs;
+      const urgent = changing && urgentLeaseKey(snapshot) !== this.leaseKey;
+      if (!renewDue && !urgent) return;
+      await this.renew(snapshot, now);
+      wrote ||= urgent;
+    });
+    const labelsDone =
+      !changing ||
+      (await part(async () => {
+        wrote = (await this.syncLabels()) || wrote;
+      }));
+    if (changing && leaseDone && labelsDone) this.syncedSeq = seq;
+    if (wrote) this.lastChangeWriteAt = now;
     if (this.lastPollAt === undefined || now >= this.lastPollAt + this.pollMs) {
       this.lastPollAt = now;
-      const node = await this.request('get', 'nodes', () => this.api.getNode(this.options.node));
-      this.applyNode(node, now);
-      await this.syncLabels();
+      await part(async () => {
+        const node = await this.request('get', 'nodes', () => this.api.getNode(this.options.node));
+        this.applyNode(node, now);
+        await this.syncLabels();
+      });
     }
-    await this.flushEvents();
+    await part(() => this.flushEvents());
+    if (refused[0] !== undefined) throw refused[0];
   }
 
   /** The agent's snapshot; if it throws, the last good one (or the restored lifecycle). */
