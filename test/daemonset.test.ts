@@ -95,12 +95,6 @@ function manifestFiles(): string[] {
 }
 
 const SETTING_BY_ENV = new Map(Object.values(SETTINGS).map((spec) => [spec.env, spec]));
-/**
- * Downward API variables the DaemonSet already sets while their settings are being added to
- * settings.ts. The test below fails once one of them is known: then delete it from here.
- */
-const AWAITING_SETTINGS = ['FARM_POD_NAME', 'FARM_NAMESPACE'];
-
 /** The RBAC the agent's KubeApi needs, exactly: kind/namespace/name -> apiGroup/resource -> verbs. */
 const EXPECTED_RULES = {
   'ClusterRole//farm-agent-nodes': { '/nodes': ['get', 'patch', 'watch'] },
@@ -198,10 +192,7 @@ function problems(objects: K8sObject[]): string[] {
     'FARM_NODE_NAME, FARM_POD_NAME and FARM_NAMESPACE do not come from the Downward API',
   );
   for (const name of [...Object.keys(downward), ...Object.keys(config ?? {})]) {
-    check(
-      SETTING_BY_ENV.has(name as `FARM_${string}`) || AWAITING_SETTINGS.includes(name),
-      `${name} is not a setting of the agent`,
-    );
+    check(SETTING_BY_ENV.has(name as `FARM_${string}`), `${name} is not a setting of the agent`);
   }
   for (const [name, value] of Object.entries(config ?? {})) {
     try {
@@ -446,14 +437,5 @@ describe('the checks bite', () => {
     const broken = clone(built);
     breakIt(broken);
     expect(problems(broken).join('\n')).toMatch(expected);
-  });
-
-  it('fails once an awaited setting exists, so the allowance cannot outlive its reason', () => {
-    for (const name of AWAITING_SETTINGS) {
-      expect(
-        SETTING_BY_ENV.has(name as `FARM_${string}`),
-        `${name}: remove it from AWAITING_SETTINGS`,
-      ).toBe(false);
-    }
   });
 });

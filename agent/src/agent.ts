@@ -6,7 +6,11 @@ import type { Config } from './config/settings.js';
 import { AdbBackend } from './devices/adb-backend.js';
 import type { DeviceBackend } from './devices/backend.js';
 import { HostBackend } from './devices/host-backend.js';
+import { HostMonitor } from './host/host-monitor.js';
 import { createClusterServer } from './http/cluster-server.js';
+import { wakeRoutes } from './http/wake-routes.js';
+import { Lifecycle } from './lifecycle/lifecycle.js';
+import { wakingFacts } from './lifecycle/waking-facts.js';
 import { operatorRoutes } from './http/operator-routes.js';
 import { createMetricsRegistry } from './metrics.js';
 import {
@@ -46,6 +50,12 @@ export class FarmAgent {
   private unsubscribeBots: (() => void) | undefined;
   /** Set with the CLI on this node; lasts until the agent restarts. */
   private localOverrides: OperatorOverrides = noOverrides();
+  /** The Pi itself too hot or its disk nearly full: every slot in maintenance. */
+  private hostOverrides: OperatorOverrides = noOverrides();
+  private readonly host: HostMonitor;
+  /** Idle checks, sleep and wake of the phones; none without phones. */
+  private readonly lifecycle: Lifecycle | undefined;
+  private unsubscribeHost: (() => void) | undefined;
 
   constructor(private readonly options: AgentOptions) {
     const { config, logger } = options;
@@ -55,8 +65,30 @@ export class FarmAgent {
       labelNames: ['bot'],
       registers: [this.registry],
     });
+    this.host = new HostMonitor({
+      stateDir: config.stateDir,
+      logger: logger.child({ component: 'host' }),
+      registry: this.registry,
+      intervalMs: config.hostPollInterval,
+      thresholds: {
+        temperatureMaxC: config.hostTemperatureMax,
+        temperatureResumeC: config.hostTemperatureResume,
+        diskFreeMinPercent: config.hostDiskMinPercent,
+        diskFreeMinBytes: config.hostDiskMinFree,
+      },
+    });
     if (config.devices === 'adb') {
-      this.devices = new AdbBackend(config, logger, this.registry);
+      const adb = new AdbBackend(config, logger, this.registry);
+      this.devices = adb;
+      this.lifecycle = new Lifecycle({
+        manager: adb.manager,
+        io: adb.io,
+        action: config.sleepAction,
+        intervalMs: config.idleCheckInterval,
+        idleChecks: config.idleChecks,
+        logger: logger.child({ component: 'lifecycle' }),
+        registry: this.registry,
+      });
     } else {
       this.devices = new HostBackend(config.botId);
       this.disabled.devices = 'FARM_DEVICES=none: no phones are tracked; one bot for the host';
@@ -74,7 +106,8 @@ export class FarmAgent {
     this.disabled.cluster = 'cluster reporting is not built yet';
 
     this.hookServer = createHookServer({
-      facts: this.devices.facts,
+      // on_before_task wakes a sleeping phone and waits until it is ready.
+      facts: this.lifecycle ? wakingFacts(this.devices.facts, this.lifecycle) : this.devices.facts,
       botQuarantine: (botId) => this.swarming?.quarantineReason(botId),
       pool: config.pool,
       settings: BOT_SETTINGS,
@@ -89,6 +122,7 @@ export class FarmAgent {
       registry: this.registry,
       status: () => this.status(),
     });
+    if (this.lifecycle) void this.clusterServer.register(wakeRoutes, { lifecycle: this.lifecycle });
     void this.clusterServer.register(
       operatorRoutes({
         slotName: (wanted) => this.devices.resolveSlot(wanted),
@@ -107,8 +141,15 @@ export class FarmAgent {
     for (const [part, reason] of Object.entries(this.disabled)) {
       logger.warn({ part }, `${part} disabled: ${reason}`);
     }
+    await this.host.start();
+    this.unsubscribeHost = this.host.onMaintenanceChange(({ reason }) => {
+      this.hostOverrides = hostOverridesOf(reason);
+      this.applyOverrides();
+    });
+    this.hostOverrides = hostOverridesOf(this.host.current().maintenance.reason);
     this.applyOverrides();
     await this.devices.start();
+    await this.lifecycle?.start();
     if (this.swarming) {
       const swarming = this.swarming;
       const sync = (): void => {
@@ -127,8 +168,11 @@ export class FarmAgent {
 
   async stop(): Promise<void> {
     this.unsubscribeBots?.();
+    this.unsubscribeHost?.();
     await this.swarming?.stop();
+    await this.lifecycle?.stop();
     await this.devices.stop();
+    await this.host.stop();
     await Promise.allSettled([this.hookServer.close(), this.clusterServer.close()]);
   }
 
@@ -147,6 +191,8 @@ export class FarmAgent {
           lastAnswered: this.exchanges.get(bot.botId) ?? {},
         })),
       },
+      host: this.host.current(),
+      lifecycle: this.lifecycle?.snapshot() ?? null,
       devices: this.devices.info(),
       slots: this.devices.describe(),
     };
@@ -165,15 +211,20 @@ export class FarmAgent {
     this.applyOverrides();
   }
 
+  /** Every source of overrides, in the order their reasons are shown. */
+  private overrideSources(): OperatorOverrides[] {
+    return [this.localOverrides, this.hostOverrides];
+  }
+
   private applyOverrides(): void {
-    this.devices.applyOverrides((slot) => effectiveOverrides([this.localOverrides], slot));
+    this.devices.applyOverrides((slot) => effectiveOverrides(this.overrideSources(), slot));
   }
 
   private effectiveOverrides(): Record<string, ReturnType<typeof effectiveOverrides>> {
     return Object.fromEntries(
       this.devices
         .slotNames()
-        .map((slot) => [slot, effectiveOverrides([this.localOverrides], slot)]),
+        .map((slot) => [slot, effectiveOverrides(this.overrideSources(), slot)]),
     );
   }
 
@@ -191,4 +242,8 @@ export class FarmAgent {
       'bot asked to reboot the host; restarting the bot instead',
     );
   }
+}
+
+function hostOverridesOf(reason: string | undefined): OperatorOverrides {
+  return { node: reason === undefined ? {} : { maintenance: reason }, slots: {} };
 }

@@ -260,7 +260,11 @@ describe('farm-agent with phones over adb', () => {
         20_000,
       );
 
-    const u = await pollOf(unauthorized, (p) => p.state.quarantined !== undefined);
+    // A poll prints the dimensions of its get_dimensions and the state of the get_state after it.
+    const u = await pollOf(
+      unauthorized,
+      (p) => p.state.quarantined !== undefined && p.dimensions.quarantined !== undefined,
+    );
     expect(u.state.quarantined).toBe('Device unauthorized: accept the RSA key on the phone');
     expect(u.dimensions.quarantined).toEqual([
       'Device unauthorized: accept the RSA key on the phone',

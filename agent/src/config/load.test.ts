@@ -53,8 +53,19 @@ describe('loadConfig', () => {
     [{ FARM_BATTERY_MIN: '40', FARM_BATTERY_RESUME: '35' }, 'recovery would flap'],
     [{ FARM_TEMPERATURE_MAX: '35', FARM_TEMPERATURE_RESUME: '36' }, 'recovery would flap'],
     [{ FARM_HOOK_PORT: '9000', FARM_HTTP_PORT: '9000' }, 'are both 9000'],
+    [{ FARM_HOST_TEMPERATURE_RESUME: '85' }, 'host maintenance would flap'],
   ])('refuses settings that cannot work together: %j', (env, message) => {
     expect(() => loadConfig(env, ctx)).toThrow(message);
+  });
+
+  it('reads sizes as Kubernetes writes them', () => {
+    expect(loadConfig({ FARM_HOST_DISK_MIN_FREE: '2Gi' }, ctx).config.hostDiskMinFree).toBe(
+      2 * 1024 ** 3,
+    );
+    expect(loadConfig({}, ctx).config.hostDiskMinFree).toBe(500 * 1024 ** 2);
+    expect(() => loadConfig({ FARM_HOST_DISK_MIN_FREE: '2GB' }, ctx)).toThrow(
+      'FARM_HOST_DISK_MIN_FREE="2GB": expected a size',
+    );
   });
 
   it('reads booleans and TCP serials', () => {

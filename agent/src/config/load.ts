@@ -68,6 +68,11 @@ function combinationProblems(config: Config): string[] {
       `FARM_BATTERY_MIN/FARM_BATTERY_RESUME/FARM_TEMPERATURE_MAX/FARM_TEMPERATURE_RESUME: ${thresholds}`,
     );
   }
+  if (config.hostTemperatureResume > config.hostTemperatureMax) {
+    problems.push(
+      `FARM_HOST_TEMPERATURE_RESUME (${config.hostTemperatureResume}) is above FARM_HOST_TEMPERATURE_MAX (${config.hostTemperatureMax}): host maintenance would flap`,
+    );
+  }
   if (config.hookPort === config.httpPort) {
     problems.push(`FARM_HOOK_PORT and FARM_HTTP_PORT are both ${config.hookPort}`);
   }

@@ -103,3 +103,12 @@ export function parseTcpSerials(raw: string): string[] {
   }
   return serials;
 }
+
+const BYTE_UNITS = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 } as const;
+
+/** Sizes as Kubernetes writes them: `500Mi`, `2Gi`, or plain bytes. */
+export function parseBytes(raw: string): number {
+  const match = /^(\d+)(Ki|Mi|Gi)?$/.exec(raw.trim());
+  if (!match) throw new Error('expected a size such as 500Mi, 2Gi or a number of bytes');
+  return Number(match[1]) * BYTE_UNITS[(match[2] ?? '') as keyof typeof BYTE_UNITS];
+}

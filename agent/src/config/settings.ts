@@ -1,5 +1,7 @@
+import { SLEEP_ACTIONS } from '../lifecycle/lifecycle.js';
 import {
   parseBoolean,
+  parseBytes,
   parseCelsius,
   parseDuration,
   parseEnum,
@@ -219,6 +221,72 @@ export const SETTINGS = {
     doc: 'Recovery ends once the phone has cooled to this temperature (°C).',
     parse: parseCelsius,
     default: '33',
+  }),
+  idleCheckInterval: setting({
+    env: 'FARM_IDLE_CHECK_INTERVAL',
+    doc: 'How often each slot is checked for activity (a task, an outside adb connection, a recent wake).',
+    parse: parseDuration,
+    default: '15m',
+  }),
+  idleChecks: setting({
+    env: 'FARM_IDLE_CHECKS',
+    doc: 'Consecutive idle checks after which a ready phone is put to sleep (the emulator’s 4 ≈ 1 h).',
+    parse: parsePositiveInt,
+    default: '4',
+  }),
+  sleepAction: setting({
+    env: 'FARM_SLEEP_ACTION',
+    doc: '`screen` (KEYCODE_SLEEP), `usb-power` (uhubctl turns the port off) or `none` (state only).',
+    parse: parseEnum(SLEEP_ACTIONS),
+    default: 'screen',
+  }),
+  namespace: setting({
+    env: 'FARM_NAMESPACE',
+    doc: 'Namespace of the heartbeat Lease (Downward API `metadata.namespace`).',
+    parse: parseSwarmingId,
+    default: 'farm',
+  }),
+  podName: setting({
+    env: 'FARM_POD_NAME',
+    doc: 'Holder of the heartbeat Lease (Downward API `metadata.name`).',
+    parse: parseSwarmingId,
+    default: (ctx) => ctx.hostname.split('.')[0] ?? ctx.hostname,
+    defaultDoc: 'short host name',
+  }),
+  kubeconfig: setting({
+    env: 'FARM_KUBECONFIG',
+    doc: 'Kubeconfig for runs outside the cluster (else `KUBECONFIG`). In a pod the service account is used; with neither, the agent runs standalone.',
+    parse: parseNonEmpty,
+  }),
+  hostPollInterval: setting({
+    env: 'FARM_HOST_POLL_INTERVAL',
+    doc: 'How often the Pi’s own temperature, memory, disk and load are read.',
+    parse: parseDuration,
+    default: '30s',
+  }),
+  hostTemperatureMax: setting({
+    env: 'FARM_HOST_TEMPERATURE_MAX',
+    doc: 'Above this SoC temperature (°C) every slot goes into maintenance (a Pi throttles at 80).',
+    parse: parseCelsius,
+    default: '80',
+  }),
+  hostTemperatureResume: setting({
+    env: 'FARM_HOST_TEMPERATURE_RESUME',
+    doc: 'The slots leave host maintenance once the SoC is below this (°C).',
+    parse: parseCelsius,
+    default: '75',
+  }),
+  hostDiskMinPercent: setting({
+    env: 'FARM_HOST_DISK_MIN_PERCENT',
+    doc: 'Maintenance when less than this share of the state filesystem is free…',
+    parse: parsePercent,
+    default: '5',
+  }),
+  hostDiskMinFree: setting({
+    env: 'FARM_HOST_DISK_MIN_FREE',
+    doc: '…or less than this much, whichever is larger.',
+    parse: parseBytes,
+    default: '500Mi',
   }),
   logLevel: setting({
     env: 'FARM_LOG_LEVEL',

@@ -24,6 +24,7 @@ const TCP_CONNECT_TIMEOUT_MS = 12_000;
 export class AdbBackend implements DeviceBackend {
   readonly facts: SlotDeviceFacts;
   readonly manager: SlotManager;
+  readonly io: AdbDeviceIO;
   private readonly server: AdbServerProcess;
   private readonly tracker: AdbTracker;
   private overridesFor: (slotName: string) => OverrideSet = () => ({});
@@ -48,8 +49,9 @@ export class AdbBackend implements DeviceBackend {
       logger: logger.child({ component: 'adb-tracker' }),
       registry,
     });
+    this.io = new AdbDeviceIO({ port });
     this.manager = new SlotManager({
-      io: new AdbDeviceIO({ port }),
+      io: this.io,
       presence: this.tracker,
       store: new SlotStore({ stateDir: config.stateDir, logger }),
       node: config.nodeName,
