@@ -2,6 +2,7 @@ import { createHookServer, type HookExchange } from '@farm-agent/bot-config';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
+import { ClusterLink } from './cluster/cluster-link.js';
 import type { Config } from './config/settings.js';
 import { AdbBackend } from './devices/adb-backend.js';
 import type { DeviceBackend } from './devices/backend.js';
@@ -55,6 +56,11 @@ export class FarmAgent {
   private readonly host: HostMonitor;
   /** Idle checks, sleep and wake of the phones; none without phones. */
   private readonly lifecycle: Lifecycle | undefined;
+  private readonly adb: AdbBackend | undefined;
+  /** Set once connected; undefined in standalone mode (the reason is in `disabled`). */
+  private cluster: ClusterLink | undefined;
+  /** Read from the Node's annotations; the source of truth when there is a cluster. */
+  private clusterOverrides: OperatorOverrides = noOverrides();
   private unsubscribeHost: (() => void) | undefined;
 
   constructor(private readonly options: AgentOptions) {
@@ -79,6 +85,7 @@ export class FarmAgent {
     });
     if (config.devices === 'adb') {
       const adb = new AdbBackend(config, logger, this.registry);
+      this.adb = adb;
       this.devices = adb;
       this.lifecycle = new Lifecycle({
         manager: adb.manager,
@@ -99,11 +106,19 @@ export class FarmAgent {
         logger: logger.child({ component: 'swarming' }),
         registry: this.registry,
         hookUrl: `http://127.0.0.1:${config.hookPort}`,
+        onEvent: (botId, event) => {
+          if (event.type === 'restart_scheduled' && event.reason === 'crash') {
+            this.cluster?.reporter.event({
+              type: 'Warning',
+              reason: 'BotRestarted',
+              note: `${botId} exited; restarting in ${Math.round(event.delayMs / 1000)} s`,
+            });
+          }
+        },
       });
     } else {
       this.disabled.swarming = 'FARM_SWARMING_SERVER is not set: no Swarming bot is run';
     }
-    this.disabled.cluster = 'cluster reporting is not built yet';
 
     this.hookServer = createHookServer({
       // on_before_task wakes a sleeping phone and waits until it is ready.
@@ -138,9 +153,6 @@ export class FarmAgent {
     // Loopback only: the hooks trust their caller to be one of our bots.
     await this.hookServer.listen({ host: '127.0.0.1', port: config.hookPort });
     await this.clusterServer.listen({ host: config.httpHost, port: config.httpPort });
-    for (const [part, reason] of Object.entries(this.disabled)) {
-      logger.warn({ part }, `${part} disabled: ${reason}`);
-    }
     await this.host.start();
     this.unsubscribeHost = this.host.onMaintenanceChange(({ reason }) => {
       this.hostOverrides = hostOverridesOf(reason);
@@ -149,7 +161,9 @@ export class FarmAgent {
     this.hostOverrides = hostOverridesOf(this.host.current().maintenance.reason);
     this.applyOverrides();
     await this.devices.start();
-    await this.lifecycle?.start();
+    await this.connectCluster();
+    this.lifecycle?.start(await this.cluster?.restoredLifecycle());
+    this.cluster?.start();
     if (this.swarming) {
       const swarming = this.swarming;
       const sync = (): void => {
@@ -159,6 +173,9 @@ export class FarmAgent {
       };
       this.unsubscribeBots = this.devices.onBotsChanged(sync);
       sync();
+    }
+    for (const [part, reason] of Object.entries(this.disabled)) {
+      logger.warn({ part }, `${part} disabled: ${reason}`);
     }
     logger.info(
       { hookPort: config.hookPort, httpPort: config.httpPort, node: config.nodeName },
@@ -170,6 +187,7 @@ export class FarmAgent {
     this.unsubscribeBots?.();
     this.unsubscribeHost?.();
     await this.swarming?.stop();
+    await this.cluster?.stop();
     await this.lifecycle?.stop();
     await this.devices.stop();
     await this.host.stop();
@@ -193,27 +211,60 @@ export class FarmAgent {
       },
       host: this.host.current(),
       lifecycle: this.lifecycle?.snapshot() ?? null,
+      cluster: this.cluster?.reporter.status() ?? {
+        reachable: false,
+        reason: this.disabled.cluster,
+      },
       devices: this.devices.info(),
       slots: this.devices.describe(),
     };
   }
 
+  /** Connects to the cluster if there is one; without one the agent runs standalone. */
+  private async connectCluster(): Promise<void> {
+    const { config, logger } = this.options;
+    const opened = await ClusterLink.open(config, logger, this.registry, {
+      slots: () => this.adb?.manager.slots() ?? [],
+      onSlotChanged: (listener) => this.adb?.manager.onSlotChanged(listener) ?? (() => undefined),
+      lifecycle: this.lifecycle,
+      host: this.host,
+    });
+    if (typeof opened === 'string') {
+      this.disabled.cluster = `standalone: ${opened}`;
+      return;
+    }
+    this.cluster = opened;
+    opened.reporter.onOverrides((overrides) => {
+      this.clusterOverrides = overrides;
+      this.applyOverrides();
+    });
+  }
+
+  /**
+   * An operator command from this node. With a cluster it becomes a Node
+   * annotation (durable, visible to `kubectl`, applied when it reads back);
+   * standalone it lasts until the agent restarts.
+   */
   private async setOverride(
     kind: OverrideKind,
     slotName: string | undefined,
     reason: string | undefined,
   ): Promise<void> {
-    this.localOverrides = withOverride(this.localOverrides, kind, slotName, reason);
     this.options.logger.warn(
       { kind, slot: slotName ?? 'all', reason: reason ?? null },
       reason === undefined ? `${kind} cleared by operator` : `${kind} set by operator`,
     );
+    if (this.cluster) {
+      await this.cluster.reporter.setOverride(kind, slotName, reason);
+      return;
+    }
+    this.localOverrides = withOverride(this.localOverrides, kind, slotName, reason);
     this.applyOverrides();
   }
 
   /** Every source of overrides, in the order their reasons are shown. */
   private overrideSources(): OperatorOverrides[] {
-    return [this.localOverrides, this.hostOverrides];
+    return [this.clusterOverrides, this.localOverrides, this.hostOverrides];
   }
 
   private applyOverrides(): void {
@@ -236,6 +287,11 @@ export class FarmAgent {
 
   private onRebootRequested(botId: string, argv: string[], ppid: number | undefined): void {
     this.rebootRequests.inc({ bot: botId });
+    this.cluster?.reporter.event({
+      type: 'Warning',
+      reason: 'RebootRequested',
+      note: `${botId} ran sudo ${argv.join(' ')}; restarting the bot instead`,
+    });
     const known = this.swarming?.expectRestart(botId, `sudo ${argv.join(' ')}`, ppid) ?? false;
     this.options.logger.warn(
       { bot: botId, argv, known },

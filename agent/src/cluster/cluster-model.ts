@@ -4,6 +4,8 @@
  * annotations on the Node. No I/O here, so every rule is table-tested.
  */
 
+import type { OperatorOverrides, OverrideKind, OverrideSet } from '../operator/overrides.js';
+
 export const PREFIX = 'farm-agent.io';
 
 export const LABEL_PHONES = `${PREFIX}/phones`;
@@ -245,20 +247,8 @@ export function parseLeaseLifecycle(
 // ---------------------------------------------------------------------------------------------
 // Operator overrides
 
-export type OverrideKind = 'maintenance' | 'quarantine';
+export type { OperatorOverrides, OverrideKind, OverrideSet };
 export const OVERRIDE_KINDS: readonly OverrideKind[] = ['maintenance', 'quarantine'];
-
-export interface OverrideSet {
-  maintenance?: string;
-  quarantine?: string;
-}
-
-/** Read from the Node's annotations. */
-export interface OperatorOverrides {
-  node: OverrideSet;
-  /** By slot name. */
-  slots: Record<string, OverrideSet>;
-}
 
 /** Slot names as slotName() makes them: lower-case DNS labels. */
 const SLOT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

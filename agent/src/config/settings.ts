@@ -255,8 +255,20 @@ export const SETTINGS = {
   }),
   kubeconfig: setting({
     env: 'FARM_KUBECONFIG',
-    doc: 'Kubeconfig for runs outside the cluster (else `KUBECONFIG`). In a pod the service account is used; with neither, the agent runs standalone.',
+    doc: 'Kubeconfig for runs outside the cluster (`KUBECONFIG` is deliberately ignored). In a pod the service account is used; with neither, the agent runs standalone.',
     parse: parseNonEmpty,
+  }),
+  leaseRenewInterval: setting({
+    env: 'FARM_LEASE_RENEW_INTERVAL',
+    doc: 'How often the node’s heartbeat Lease is renewed (it lasts four times as long).',
+    parse: parseDuration,
+    default: '10s',
+  }),
+  overridesPoll: setting({
+    env: 'FARM_OVERRIDES_POLL',
+    doc: 'How often the Node is read for operator annotations (maintenance, quarantine).',
+    parse: parseDuration,
+    default: '30s',
   }),
   hostPollInterval: setting({
     env: 'FARM_HOST_POLL_INTERVAL',

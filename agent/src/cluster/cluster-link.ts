@@ -1,0 +1,118 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/settings.js';
+import type { Slot } from '../devices/slot-manager.js';
+import type { HostMonitor } from '../host/host-monitor.js';
+import type { Lifecycle, LifecycleState } from '../lifecycle/lifecycle.js';
+import { slotName } from '../devices/slot.js';
+import { slotTransitionEvent } from './cluster-model.js';
+import { ClusterReporter } from './cluster-reporter.js';
+import { KubeApi, loadKubeConfig } from './kube-client.js';
+import { clusterSnapshot, restoredLifecycle } from './snapshot.js';
+
+/** The agent's parts the cluster is told about. */
+export interface ClusterParts {
+  slots: () => Slot[];
+  onSlotChanged: (listener: (slot: Slot) => void) => () => void;
+  lifecycle: Lifecycle | undefined;
+  host: HostMonitor;
+}
+
+/**
+ * The agent's link to Kubernetes: connects when there is a cluster to connect
+ * to, feeds the reporter from the agent's parts, and turns slot and
+ * lifecycle transitions into Events. Without a cluster it is never created
+ * and the agent runs standalone.
+ */
+export class ClusterLink {
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly lastState = new Map<string, string>();
+
+  private constructor(
+    readonly reporter: ClusterReporter,
+    private readonly parts: ClusterParts,
+  ) {}
+
+  /** A link, or why there is none (no in-cluster service account, no kubeconfig, a bad one). */
+  static async open(
+    config: Config,
+    logger: Logger,
+    registry: Registry,
+    parts: ClusterParts,
+  ): Promise<ClusterLink | string> {
+    // Only FARM_KUBECONFIG, never a developer's KUBECONFIG: `npm start` in a
+    // shell pointed at some cluster must not start reporting to it.
+    const env = { ...process.env, KUBECONFIG: undefined };
+    const loaded = loadKubeConfig(
+      config.kubeconfig === undefined ? { env } : { env, kubeconfigPath: config.kubeconfig },
+    );
+    if (loaded.kubeConfig === undefined) return loaded.reason;
+    let api: KubeApi;
+    try {
+      api = await KubeApi.create(loaded.kubeConfig);
+    } catch (err) {
+      return `cannot use the cluster configuration (${loaded.source}): ${(err as Error).message}`;
+    }
+    logger.info({ source: loaded.source, server: loaded.server }, 'reporting to the cluster');
+    const reporter = new ClusterReporter({
+      api,
+      node: config.nodeName,
+      namespace: config.namespace,
+      podName: config.podName,
+      snapshot: () =>
+        clusterSnapshot(
+          config.nodeName,
+          parts.slots(),
+          parts.lifecycle?.snapshot() ?? {},
+          parts.host.current().facts,
+        ),
+      logger: logger.child({ component: 'cluster' }),
+      registry,
+      renewIntervalMs: config.leaseRenewInterval,
+      leaseDurationSeconds: Math.max(1, Math.ceil((4 * config.leaseRenewInterval) / 1000)),
+      overridesPollMs: config.overridesPoll,
+    });
+    return new ClusterLink(reporter, parts);
+  }
+
+  /** The idle counters and sleep state the Lease remembered from before a restart. */
+  async restoredLifecycle(): Promise<LifecycleState> {
+    return restoredLifecycle(await this.reporter.restore(), this.parts.slots());
+  }
+
+  start(): void {
+    const { reporter, parts } = this;
+    for (const slot of parts.slots()) this.lastState.set(slot.key, slot.health.state);
+    this.unsubscribe.push(
+      parts.onSlotChanged((slot) => {
+        const transition = slotTransitionEvent(this.lastState.get(slot.key), slot.health.state);
+        this.lastState.set(slot.key, slot.health.state);
+        if (transition) {
+          const note = `${slot.botId}: ${slot.health.state}${slot.health.reason ? ` (${slot.health.reason})` : ''}`;
+          reporter.event({ ...transition, note, slot: slot.name });
+        }
+        reporter.changed();
+      }),
+      parts.host.onMaintenanceChange(() => reporter.changed()),
+    );
+    if (parts.lifecycle) {
+      this.unsubscribe.push(
+        parts.lifecycle.onChange(() => reporter.changed()),
+        parts.lifecycle.onEvent((e) =>
+          reporter.event({
+            type: 'Normal',
+            reason: e.type === 'slept' ? 'Slept' : 'Woke',
+            note: `${slotName(e.slot)} ${e.type} (${e.reason})`,
+            slot: slotName(e.slot),
+          }),
+        ),
+      );
+    }
+    reporter.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.unsubscribe.splice(0)) off();
+    await this.reporter.stop();
+  }
+}

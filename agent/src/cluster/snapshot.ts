@@ -1,0 +1,54 @@
+import type { HostFacts } from '../host/host-facts.js';
+import type { LifecycleState } from '../lifecycle/lifecycle.js';
+import type { Slot } from '../devices/slot-manager.js';
+import type { ClusterSnapshot } from './cluster-model.js';
+
+/**
+ * What the cluster is told, from the agent's parts. The Lease keeps the
+ * lifecycle by slot name (stable, readable in `kubectl get lease -o yaml`),
+ * the lifecycle itself by slot key.
+ */
+export function clusterSnapshot(
+  node: string,
+  slots: readonly Slot[],
+  lifecycle: LifecycleState,
+  host: HostFacts | undefined,
+): ClusterSnapshot {
+  const nameOf = new Map(slots.map((s) => [s.key, s.name]));
+  return {
+    node,
+    lifecycle: Object.fromEntries(
+      Object.entries(lifecycle).map(([key, state]) => [nameOf.get(key) ?? key, state]),
+    ),
+    slots: slots.map((s) => ({
+      name: s.name,
+      key: s.key,
+      botId: s.botId,
+      state: s.health.state,
+      ...(s.health.reason === undefined ? {} : { reason: s.health.reason }),
+      ...(s.deviceTypes[0] === undefined ? {} : { deviceType: s.deviceTypes[0] }),
+      ...optional('model', s.props?.get('ro.product.model')),
+      ...optional('batteryPercent', s.battery?.percent),
+      ...optional('temperatureC', s.temperatureC),
+    })),
+    ...(host === undefined ? {} : { host: { ...host } }),
+  };
+}
+
+/** The lifecycle the Lease remembered, keyed back by slot key; slots no longer known are dropped. */
+export function restoredLifecycle(
+  saved: ClusterSnapshot['lifecycle'] | undefined,
+  slots: readonly Slot[],
+): LifecycleState {
+  const keyOf = new Map(slots.map((s) => [s.name, s.key]));
+  return Object.fromEntries(
+    Object.entries(saved ?? {}).flatMap(([name, state]) => {
+      const key = keyOf.get(name);
+      return key === undefined ? [] : [[key, state]];
+    }),
+  );
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
