@@ -18,6 +18,8 @@ commands:
                       put one slot (or every slot) in maintenance, or take it out
   quarantine [slot] (--reason TEXT | --clear)
                       quarantine one slot (or every slot) in Swarming, or lift it
+  wake [slot]         wake one phone (or all) now and reset the idle counter
+  sleep [slot]        put one idle phone (or all) to sleep now
   config [--markdown] print the effective configuration (or the README table of settings)
   help                this text
 
@@ -80,6 +82,15 @@ export async function main(argv: string[]): Promise<number> {
           reason,
         });
         console.log(JSON.stringify(effective, null, 2));
+        return 0;
+      }
+      case 'wake':
+      case 'sleep': {
+        const query =
+          positionals[1] === undefined ? '' : `?slot=${encodeURIComponent(positionals[1])}`;
+        console.log(
+          JSON.stringify(await postToAgent(loaded.config, `/${command}${query}`), null, 2),
+        );
         return 0;
       }
       case 'dims': {

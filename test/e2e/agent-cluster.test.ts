@@ -180,8 +180,11 @@ describe('farm-agent reporting to Kubernetes', () => {
       eventReasons(kube).filter((r) => r === 'Slept').length >= 1 ? true : undefined,
     );
 
-    // /wake, as an agent or the page does it.
-    const woke = (await (await fetch(`${agent.httpUrl}/wake`)).json()) as { woke: string[] };
+    // `farm-agent wake` from kubectl exec, as the page and other agents do with GET /wake.
+    const cli = await run(process.execPath, ['agent/bin/farm-agent.js', 'wake'], {
+      env: { ...process.env, FARM_HTTP_PORT: new URL(agent.httpUrl).port },
+    });
+    const woke = JSON.parse(cli.stdout) as { woke: string[]; ready: boolean };
     expect(woke.woke.sort()).toEqual(phones.map((p) => p.serial).sort());
     for (const phone of phones)
       expect(phone.shellCommands).toContain('input keyevent KEYCODE_WAKEUP');

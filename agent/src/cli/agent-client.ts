@@ -8,12 +8,18 @@ export async function getFromAgent(config: Config, path: string): Promise<unknow
   return requestAgent(config, path);
 }
 
-export async function postToAgent(config: Config, path: string, body: unknown): Promise<unknown> {
-  return requestAgent(config, path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+export async function postToAgent(config: Config, path: string, body?: unknown): Promise<unknown> {
+  return requestAgent(
+    config,
+    path,
+    body === undefined
+      ? { method: 'POST' }
+      : {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        },
+  );
 }
 
 async function requestAgent(
