@@ -1,0 +1,107 @@
+/**
+ * 5. Idle checker: scanning a /proc/net/tcp of 10,000 sockets with the agent's own parser and
+ * filter, beside reading the same file and splitting it into lines.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { externalConnections, parseProcNetTcp } from '../../agent/src/lifecycle/proc-net-tcp.js';
+import { QUICK, summarise, type Row } from '../lib.js';
+
+const SOCKETS = 10_000;
+const RUNS = QUICK ? 20 : 200;
+const ADB_PORTS = new Set([5037, 5555]);
+
+const hex = (n: number, width: number): string => n.toString(16).toUpperCase().padStart(width, '0');
+/** An IPv4 address as the kernel prints it: the 32-bit word in little-endian byte order. */
+const addr = (a: number, b: number, c: number, d: number): string =>
+  [d, c, b, a].map((x) => hex(x, 2)).join('');
+
+/**
+ * A busy node's table: a few listeners, the agent's loopback connections to adb, phones' adbd
+ * connections, kubelet/containerd chatter, TIME_WAITs, and three outside adb clients.
+ */
+export function procNetTcp(count: number): string {
+  const lines = [
+    '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+  ];
+  let seed = 42;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  for (let i = 0; i < count; i++) {
+    let local: string;
+    let remote: string;
+    let st: number;
+    const kind = i < 20 ? 'listen' : i < 23 ? 'external' : rand(10);
+    if (kind === 'listen') {
+      local = `${addr(0, 0, 0, 0)}:${hex([5037, 8080, 10250, 22, 11000][i % 5] ?? 0, 4)}`;
+      remote = `${addr(0, 0, 0, 0)}:0000`;
+      st = 0x0a;
+    } else if (kind === 'external') {
+      local = `${addr(10, 0, 0, 7)}:${hex(5037, 4)}`;
+      remote = `${addr(10, 0, 1, 20 + i)}:${hex(40_000 + i, 4)}`;
+      st = 0x01;
+    } else if (kind < 4) {
+      // the agent (and bots) talking to the adb server over loopback
+      local = `${addr(127, 0, 0, 1)}:${hex(5037, 4)}`;
+      remote = `${addr(127, 0, 0, 1)}:${hex(30_000 + rand(30_000), 4)}`;
+      st = 0x01;
+    } else if (kind < 6) {
+      // kubelet, containerd, the API server
+      local = `${addr(10, 0, 0, 7)}:${hex(30_000 + rand(30_000), 4)}`;
+      remote = `${addr(10, 0, 0, 1)}:${hex(6443, 4)}`;
+      st = 0x01;
+    } else {
+      local = `${addr(10, 0, 0, 7)}:${hex(30_000 + rand(30_000), 4)}`;
+      remote = `${addr(10, 0, rand(4), rand(250))}:${hex(443, 4)}`;
+      st = rand(2) === 0 ? 0x06 : 0x01; // TIME_WAIT or ESTABLISHED
+    }
+    const inode = 100_000 + i;
+    lines.push(
+      `${String(i).padStart(4)}: ${local} ${remote} ${hex(st, 2)} 00000000:00000000 00:00000000 00000000  1000        0 ${inode} 1 0000000000000000 20 4 30 10 -1`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function time(fn: () => unknown): number[] {
+  for (let i = 0; i < 10; i++) fn();
+  const out: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return out;
+}
+
+export async function idle(): Promise<Row[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-tcp-'));
+  const file = join(dir, 'tcp');
+  try {
+    writeFileSync(file, procNetTcp(SOCKETS));
+    let found = 0;
+    const scan = time(() => {
+      const text = readFileSync(file, 'utf8');
+      found = externalConnections(parseProcNetTcp(text), ADB_PORTS).length;
+    });
+    if (found !== 3) throw new Error(`the scan found ${found} outside adb clients, not 3`);
+    const floor = time(() => readFileSync(file, 'utf8').split('\n'));
+    const s = summarise(scan);
+    const f = summarise(floor);
+    return (['p50', 'p99'] as const).map((p) => ({
+      section: '5 idle check',
+      figure: `read + parseProcNetTcp + externalConnections, 10k sockets, ${p}`,
+      value: s[p],
+      unit: 'ms',
+      floor: f[p],
+      floorLabel: 'readFileSync + split',
+      note: `n=${s.n}`,
+    }));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
