@@ -8,18 +8,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import pino from 'pino';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
-import { Registry } from 'prom-client';
 import { afterEach, expect, it } from 'vitest';
-import { SlotManager, systemClock } from '../../agent/src/devices/slot-manager.js';
-import { SlotStore } from '../../agent/src/devices/slot-store.js';
-import { ScriptedDevices } from '../../agent/src/devices/testing/scripted-device-io.js';
+import { systemClock } from '../../agent/src/devices/slot-manager.js';
 import { wakeRoutes } from '../../agent/src/http/wake-routes.js';
 import { Lifecycle } from '../../agent/src/lifecycle/lifecycle.js';
 import { FakeUhubctl } from '../../agent/src/lifecycle/testing/fake-uhubctl.js';
-import { defaultState, runShellCommand } from '../rigs/fake-adbd/shell.js';
+import { defaultState } from '../rigs/fake-adbd/shell.js';
+import { scriptedSlots, shellOf } from '../rigs/scripted-slots.js';
 import { waitFor } from '../rigs/test-bots.js';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
@@ -36,19 +33,7 @@ afterEach(async () => {
 async function startNode() {
   const dir = await mkdtemp(join(tmpdir(), 'wake-page-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const logger = pino({ level: 'silent' });
-  const registry = new Registry();
-  const devices = new ScriptedDevices(systemClock);
-  const manager = new SlotManager({
-    io: devices,
-    presence: devices,
-    store: new SlotStore({ stateDir: dir, logger }),
-    node: 'pi-1',
-    botIdPattern: '{node}-{slot}',
-    insideDocker: false,
-    logger,
-    registry,
-  });
+  const { devices, manager, logger, registry } = scriptedSlots(dir, systemClock);
   const pixel = defaultState();
   pixel.props['ro.product.model'] = HOSTILE_MODEL;
   pixel.battery.level = 42;
@@ -60,10 +45,7 @@ async function startNode() {
   const plug = (phone: (typeof phones)[number]) =>
     devices.attach(phone.serial, {
       devicePath: phone.path,
-      answer: (command) => {
-        const result = runShellCommand(phone.state, command);
-        return result.kind === 'output' ? result.text : '';
-      },
+      answer: shellOf(phone.state),
     });
   const timers = new Set<NodeJS.Timeout>();
   cleanups.push(async () => timers.forEach((t) => clearTimeout(t)));

@@ -1,16 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultState, runShellCommand } from '../../../test/rigs/fake-adbd/shell.js';
+import { defaultState } from '../../../test/rigs/fake-adbd/shell.js';
+import { scriptedSlots, shellOf } from '../../../test/rigs/scripted-slots.js';
 import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
 import { SlotDeviceFacts } from './slot-facts.js';
-import { SlotManager } from './slot-manager.js';
 import type { BotSlot } from './slot-manager.js';
-import { SlotStore } from './slot-store.js';
-import { ManualClock, ScriptedDevices, settle } from './testing/scripted-device-io.js';
+import { ManualClock, settle } from './testing/scripted-device-io.js';
 
 const BOT = 'pi-1-usb-1-1-3';
 
@@ -24,31 +21,11 @@ afterEach(async () => {
 
 async function rig(rebootAfterTask = false) {
   const clock = new ManualClock();
-  const devices = new ScriptedDevices(clock);
-  const logger = pino({ level: 'silent' });
-  const manager = new SlotManager({
-    io: devices,
-    presence: devices,
-    store: new SlotStore({ stateDir: dir, logger }),
-    node: 'pi-1',
-    botIdPattern: '{node}-{slot}',
-    insideDocker: false,
-    logger,
-    registry: new Registry(),
-    rebootAfterTask,
-    clock,
-  });
+  const { devices, manager } = scriptedSlots(dir, clock, { rebootAfterTask });
   await manager.start();
   const facts = new SlotDeviceFacts(manager, clock);
   const plug = (state: PhoneState) =>
-    devices.attach('R58N', {
-      devicePath: 'usb:1-1.3',
-      answer: (command) => {
-        const result = runShellCommand(state, command);
-        if (result.kind !== 'output') throw new Error(`the rig hangs on ${command}`);
-        return result.text;
-      },
-    });
+    devices.attach('R58N', { devicePath: 'usb:1-1.3', answer: shellOf(state) });
   return { clock, devices, manager, facts, plug };
 }
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultState, runShellCommand } from '../../../test/rigs/fake-adbd/shell.js';
-import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
+import { defaultState } from '../../../test/rigs/fake-adbd/shell.js';
+import { scriptedSlots, shellOf } from '../../../test/rigs/scripted-slots.js';
 import { SlotManager } from './slot-manager.js';
 import type { BotSlot, Slot, SlotManagerOptions } from './slot-manager.js';
 import { SlotStore } from './slot-store.js';
@@ -45,31 +45,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function shellOf(state: PhoneState) {
-  return (command: string): string => {
-    const result = runShellCommand(state, command);
-    if (result.kind !== 'output') throw new Error(`the rig hangs on ${command}`);
-    return result.text;
-  };
-}
-
 async function rig(options: Partial<SlotManagerOptions> = {}) {
   const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock();
-  const devices = new ScriptedDevices(clock);
-  const registry = new Registry();
-  const logger = pino({ level: 'silent' });
-  const manager = new SlotManager({
-    io: devices,
-    presence: devices,
-    store: new SlotStore({ stateDir: dir, logger }),
-    node: 'pi-1',
-    botIdPattern: '{node}-{slot}',
+  const { devices, manager, registry } = scriptedSlots(dir, clock, {
     insideDocker: true,
-    logger,
-    registry,
     refreshIntervalMs: REFRESH_MS,
     timeouts: { commandMs: COMMAND_MS, getpropMs: 2 * COMMAND_MS },
-    clock,
     ...options,
   });
   const changes: Slot[] = [];

@@ -110,30 +110,17 @@ interface RebootInProgress {
   timer: unknown;
 }
 
-/** The mutable record behind a Slot. */
-interface SlotState {
-  key: string;
-  name: string;
-  index: number;
-  botId: string;
-  serial?: string;
-  adbState?: string;
-  props?: ReadonlyMap<string, string>;
+/**
+ * The mutable record behind a Slot: the same readings, plus what only the
+ * manager needs. `health` is unset until the first evaluation; `deviceTypes`
+ * and `absentOnPurpose` are derived when a Slot is handed out.
+ */
+interface SlotState extends Omit<Slot, 'health' | 'deviceTypes' | 'absentOnPurpose'> {
   /** Dimensions derived from the last properties read in this slot (or loaded from the store). */
   known?: DeviceDimensions;
-  dimensions: DeviceDimensions;
   /** Properties must be (re-)read: the phone attached, came back or rebooted. */
   propsStale: boolean;
-  battery?: Battery;
-  temperatureC?: number;
-  thermal?: ThermalReading[];
-  uptimeSeconds?: number;
-  bootCompleted: boolean;
-  lastSeen?: number;
-  readingErrors: Record<string, string>;
   health?: SlotHealth;
-  overrides: Overrides;
-  taskRunning: boolean;
   poweredOff: boolean;
   reboot?: RebootInProgress;
   /** The reboot after a task missed its deadline; cleared once the phone is back and booted. */

@@ -1,15 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultState, runShellCommand } from '../../../test/rigs/fake-adbd/shell.js';
+import { defaultState } from '../../../test/rigs/fake-adbd/shell.js';
+import { scriptedSlots, shellOf } from '../../../test/rigs/scripted-slots.js';
 import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
 import { SlotDeviceFacts } from '../devices/slot-facts.js';
-import { SlotManager } from '../devices/slot-manager.js';
-import { SlotStore } from '../devices/slot-store.js';
-import { ManualClock, ScriptedDevices } from '../devices/testing/scripted-device-io.js';
+import { ManualClock } from '../devices/testing/scripted-device-io.js';
 import { execCommand } from './commands.js';
 import { Lifecycle, UnknownSlotError } from './lifecycle.js';
 import type { LifecycleEvent, LifecycleOptions, LifecycleState } from './lifecycle.js';
@@ -47,20 +44,8 @@ interface RigOptions extends Partial<LifecycleOptions> {
 
 async function rig(options: RigOptions = {}) {
   const clock = new ManualClock();
-  const devices = new ScriptedDevices(clock);
-  const logger = pino({ level: 'silent' });
-  const registry = new Registry();
-  const manager = new SlotManager({
-    io: devices,
-    presence: devices,
-    store: new SlotStore({ stateDir: dir, logger }),
-    node: 'pi-1',
-    botIdPattern: '{node}-{slot}',
-    insideDocker: false,
-    logger,
-    registry,
+  const { devices, manager, logger, registry } = scriptedSlots(dir, clock, {
     refreshIntervalMs: 30_000,
-    clock,
   });
   const phones = new Map<Serial, PhoneState>();
   const paths: Record<Serial, string | undefined> = { ...PORTS, ...options.paths };
@@ -71,12 +56,8 @@ async function rig(options: RigOptions = {}) {
     phones.set(serial, state);
     devices.attach(serial, {
       devicePath: paths[serial],
-      answer: (command) => {
-        if (command.startsWith('input ')) return keyeventAnswer[serial] ?? '';
-        const result = runShellCommand(state, command);
-        if (result.kind !== 'output') throw new Error(`the rig hangs on ${command}`);
-        return result.text;
-      },
+      answer: (command) =>
+        command.startsWith('input ') ? (keyeventAnswer[serial] ?? '') : shellOf(state)(command),
     });
   };
   // The hub takes a phone out of adb when its port goes off; `comesBack` decides if it returns.
