@@ -100,6 +100,15 @@ describe('BotCodeStore', () => {
     expect(logs()).not.toContain(TOKEN);
   });
 
+  it('shares one download among bots that ask at once', async () => {
+    const { codes, counts } = store();
+    const paths = await Promise.all([1, 2, 3, 4].map(() => codes.ensure(controller.signal)));
+    expect(new Set(paths)).toEqual(new Set([join(stateDir, 'swarming_bot.zip')]));
+    expect(fake.requests.filter((r) => r.path === '/bot_code')).toHaveLength(1);
+    expect(await counts()).toEqual({ ok: 1 });
+    expect(await onDisk()).toEqual(zipA);
+  });
+
   it('retries 5xx with backoff until the server recovers', async () => {
     fake.mode = 'error500';
     const { codes, counts } = store({ backoff: { initialMs: 40, maxMs: 40 } });

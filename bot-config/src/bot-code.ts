@@ -44,6 +44,8 @@ const METRIC = 'farm_bot_code_downloads_total';
  * body never leaves the bot without its last good code.
  */
 export class BotCodeStore {
+  /** The ensure() under way, shared by every caller until it settles. */
+  private ensuring: Promise<string> | undefined;
   readonly zipPath: string;
   private readonly logger: Logger;
   private readonly fetch: typeof fetch;
@@ -73,7 +75,16 @@ export class BotCodeStore {
   }
 
   /** The path of a valid cached zip, downloading it (until success or abort) when needed. */
-  async ensure(signal: AbortSignal): Promise<string> {
+  ensure(signal: AbortSignal): Promise<string> {
+    // Bots starting together (one per phone) share one check and one download, with the
+    // first caller's signal, instead of each fetching the same zip.
+    this.ensuring ??= this.ensureOnce(signal).finally(() => {
+      this.ensuring = undefined;
+    });
+    return this.ensuring;
+  }
+
+  private async ensureOnce(signal: AbortSignal): Promise<string> {
     await this.sweepTemps();
     const check = await isBotZip(this.zipPath);
     if (check.ok) return this.zipPath;
@@ -89,6 +100,7 @@ export class BotCodeStore {
    * retries until success or abort.
    */
   async refresh(signal: AbortSignal): Promise<string> {
+    await this.ensuring?.catch(() => undefined);
     const failure = await this.attempt(signal);
     if (!failure) return this.zipPath;
     if ((await isBotZip(this.zipPath)).ok) {

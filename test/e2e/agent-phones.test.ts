@@ -102,7 +102,7 @@ const botIdOf = (phone: FakePhone) => `pi-lab-7-${phone.serial.replace(/[.:]/g, 
 
 describe('farm-agent with phones over adb', () => {
   it('runs one bot per phone with its serial and reports each phone to Swarming', async () => {
-    const { agent, phones } = await startRig();
+    const { agent, phones, swarming } = await startRig();
     const [samsung, pixel] = phones as [FakePhone, FakePhone];
 
     for (const phone of phones) {
@@ -110,6 +110,12 @@ describe('farm-agent with phones over adb', () => {
         (l) => l.bot === botIdOf(phone) && l.msg === `test bot serial ${phone.serial}`,
         20_000,
       );
+    }
+    // The bot code is downloaded once, in the name of a bot the server knows.
+    const botIds = phones.map(botIdOf);
+    expect(swarming.requests.filter((r) => r.path.startsWith('/bot_code'))).toHaveLength(1);
+    for (const request of swarming.requests) {
+      expect(botIds).toContain(request.headers['x-luci-swarming-bot-id']);
     }
     const samsungPoll = await waitFor('a ready poll from the Samsung bot', () => {
       const poll = lastPoll(agent, botIdOf(samsung));

@@ -77,7 +77,7 @@ export const SETTINGS = {
   }),
   botId: setting({
     env: 'FARM_BOT_ID',
-    doc: 'Swarming bot id of the host when `FARM_DEVICES=none`; also names the bot code download.',
+    doc: 'Swarming bot id of the host when `FARM_DEVICES=none` (with phones, each slot’s bot is named by `FARM_BOT_ID_PATTERN`).',
     parse: parseSwarmingId,
     default: (ctx) => ctx.hostname.split('.')[0] ?? ctx.hostname,
     defaultDoc: 'short host name',

@@ -31,21 +31,28 @@ export interface SwarmingHostOptions {
  */
 export class SwarmingHost {
   private readonly tokens: TokenSource;
-  private readonly code: BotCodeStore;
+  /** Created for the first bot: the server authorises the download for a bot id it knows. */
+  private code: BotCodeStore | undefined;
   private readonly supervisors = new Map<string, { supervisor: BotSupervisor; spec: BotSpec }>();
   private readonly stopping = new AbortController();
 
   constructor(private readonly options: SwarmingHostOptions) {
     const { config, logger, registry } = options;
     this.tokens = new TokenSource({ configPath: config.tokenConfig, logger, registry });
-    this.code = new BotCodeStore({
+  }
+
+  /** One cached zip for every bot, downloaded in the name of the first bot started. */
+  private codeStore(botId: string): BotCodeStore {
+    const { config, logger, registry } = this.options;
+    this.code ??= new BotCodeStore({
       server: config.swarmingServer,
-      botId: config.botId,
+      botId,
       stateDir: config.stateDir,
       tokens: this.tokens,
       logger,
       registry,
     });
+    return this.code;
   }
 
   /**
@@ -89,7 +96,7 @@ export class SwarmingHost {
     const supervisor = new BotSupervisor({
       botId: spec.botId,
       workDir: join(config.stateDir, 'bots', spec.botId),
-      zip: () => this.code.ensure(this.stopping.signal),
+      zip: () => this.codeStore(spec.botId).ensure(this.stopping.signal),
       python: config.python,
       shimDir: SHIM_DIR,
       env: { FARM_HOOK_URL: hookUrl, FARM_TOKEN_CONFIG: config.tokenConfig, ...spec.env },
