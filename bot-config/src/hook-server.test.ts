@@ -457,18 +457,24 @@ describe('malformed calls', () => {
     expect(res.json().error).toContain('Unsupported Media Type');
   });
 
-  it.each(['/on_after_task', '/reboot_requested'])(
-    'GET %s is a 405: it needs a body',
-    async (url) => {
-      const { app, facts, reboots } = rig();
-      const res = await app.inject({ method: 'GET', url, headers });
-      expect([res.statusCode, res.json()]).toStrictEqual([
-        405,
-        { error: `${url} takes POST with a JSON body` },
-      ]);
-      expect([facts.ended, reboots]).toStrictEqual([[], []]);
-    },
-  );
+  it('GET /reboot_requested is a 405: it needs the argv', async () => {
+    const { app, reboots } = rig();
+    const res = await app.inject({ method: 'GET', url: '/reboot_requested', headers });
+    expect([res.statusCode, res.json()]).toStrictEqual([
+      405,
+      { error: '/reboot_requested takes POST with a JSON body' },
+    ]);
+    expect(reboots).toStrictEqual([]);
+  });
+
+  it('GET /on_after_task (as Skia did) ends the task without an outcome', async () => {
+    const { app, facts } = rig();
+    const res = await app.inject({ method: 'GET', url: '/on_after_task', headers });
+    expect([res.statusCode, res.json()]).toStrictEqual([200, { ok: true }]);
+    expect(facts.ended).toStrictEqual([
+      { botId: BOT, result: { failure: false, internalFailure: false } },
+    ]);
+  });
 
   it('an unknown path is a 404 with a JSON reason', async () => {
     const { app } = rig();

@@ -104,9 +104,10 @@ interface BeforeTaskBody {
   call_id?: string;
   wait_ms?: number;
 }
+/** POST requires both; a bodiless GET (Skia's shim style) only says the task ended. */
 interface AfterTaskBody {
-  failure: boolean;
-  internal_failure: boolean;
+  failure?: boolean;
+  internal_failure?: boolean;
 }
 interface RebootBody {
   argv: string[];
@@ -283,12 +284,12 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
       const botId = botIdOf(request);
       started.delete(botId);
       await opts.facts.taskEnded(botId, {
-        failure: request.body.failure,
-        internalFailure: request.body.internal_failure,
+        failure: request.body.failure ?? false,
+        internalFailure: request.body.internal_failure ?? false,
       });
       return { ok: true };
     },
-    false,
+    true,
   );
 
   hook<RebootBody>(
