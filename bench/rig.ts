@@ -45,6 +45,7 @@ export function leaseSlots(cluster: Cluster): { name: string; state: string }[] 
 
 export interface StatusSlot {
   slot: string;
+  name: string;
   botId: string;
   serial: string;
   state: string;

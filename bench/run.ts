@@ -8,11 +8,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { QUICK, ROOT, printTable, type Row } from './lib.js';
+import { change } from './sections/change.js';
+import { footprint } from './sections/footprint.js';
 import { hooks } from './sections/hooks.js';
 import { idle } from './sections/idle.js';
 import { startup } from './sections/startup.js';
 
-const SECTIONS: Record<string, () => Promise<Row[]>> = { hooks, idle, startup };
+const SECTIONS: Record<string, () => Promise<Row[]>> = { hooks, change, footprint, idle, startup };
 
 function machine(): Record<string, unknown> {
   const sh = (cmd: string, args: string[]): string => {
