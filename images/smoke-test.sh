@@ -53,10 +53,22 @@ blob() { echo "$LAYOUT/blobs/${1%%:*}/${1#*:}"; }
 
 agent_pid=""
 ctr=""
+mnt=""
+# Kills whatever still runs inside the image's root (the agent, its adb
+# server, a driver): all started by this script, found by their root dir.
+kill_chrooted() {
+  local proc
+  [ -n "$mnt" ] || return 0
+  for proc in /proc/[0-9]*; do
+    [ "$(readlink "$proc/root" 2>/dev/null)" = "$mnt" ] && kill -KILL "${proc#/proc/}" 2>/dev/null
+  done
+  return 0
+}
 cleanup() {
   if [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
     kill -KILL "$agent_pid" 2>/dev/null || true
   fi
+  kill_chrooted
   unmount_chroot
   if [ -n "$ctr" ]; then bah rm "$ctr" >/dev/null 2>&1 || true; fi
 }
@@ -149,12 +161,14 @@ for platform in "${platforms[@]}"; do
 
   log "$platform: starting '${entrypoint[*]} ${cmd[*]}' (http :$http_port, hooks :$hook_port)"
   t0=$(date +%s%N)
-  # chroot, sh and env all exec, so $! is the agent's own pid: the signal test
+  # env, chroot and sh all exec, so $! is the agent's own pid: the signal test
   # below reaches node itself, as the kubelet's would.
   # shellcheck disable=SC2016 # $1 and $@ are the inner sh's
   # FARM_DEVICES=none: no phone here, so the hooks answer for the one host
   # bot FARM_BOT_ID instead of per-phone slots.
-  in_image FARM_DEVICES=none FARM_BOT_ID="$bot" FARM_POOL="$pool" FARM_NODE_NAME="smoke-$tag" \
+  # A plain command, not the in_image function: a function would run in a
+  # forked bash and $! would be that bash, not the agent.
+  env -i "${image_env[@]}" HOME=/root FARM_DEVICES=none FARM_BOT_ID="$bot" FARM_POOL="$pool" FARM_NODE_NAME="smoke-$tag" \
     FARM_HTTP_PORT="$http_port" FARM_HOOK_PORT="$hook_port" \
     chroot "$mnt" /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$workdir" "${entrypoint[@]}" "${cmd[@]}" \
     >"$AGENT_LOG" 2>&1 &
@@ -211,6 +225,7 @@ for platform in "${platforms[@]}"; do
     '.manifests[] | select(.platform.architecture == $a and ((.platform.variant // "") == $v)) | .digest' \
     "$(blob "$index")")"
   compressed="$(jq '[.layers[].size] | add' "$(blob "$digest")")"
+  kill_chrooted
   unmount_chroot
   rootfs_mib="$(du -sm "$mnt" | cut -f1)"
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$platform" "$node_version" \
@@ -218,6 +233,7 @@ for platform in "${platforms[@]}"; do
     >>"$SMOKE_DIR/results.tsv"
   bah rm "$ctr" >/dev/null
   ctr=""
+  mnt=""
   log "== $platform: PASS"
 done
 
