@@ -11,15 +11,7 @@ import type { AgentProcess } from '../../test/rigs/agent-process.js';
 import { hostRequest } from '../../test/rigs/adb-server.js';
 import { startFakePhone, type FakePhone } from '../../test/rigs/fake-adbd/index.js';
 import type { FakeKube } from '../../test/rigs/fake-kube/index.js';
-import {
-  cpuPercent,
-  pollUntil,
-  procSample,
-  QUICK,
-  sleep,
-  type ProcSample,
-  type Row,
-} from '../lib.js';
+import { cpuPercent, pollUntil, procSample, QUICK, sleep, type Row } from '../lib.js';
 import { callHook, startAgent, startCluster, waitForSlots } from '../rig.js';
 
 const SETTLE_MS = QUICK ? 3000 : 10_000;
