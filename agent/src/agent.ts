@@ -2,7 +2,7 @@ import { createHookServer, type HookExchange } from '@farm-agent/bot-config';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { ClusterLink } from './cluster/cluster-link.js';
+import type { ClusterLink } from './cluster/cluster-link.js';
 import type { Config } from './config/settings.js';
 import { AdbBackend } from './devices/adb-backend.js';
 import type { DeviceBackend } from './devices/backend.js';
@@ -223,6 +223,15 @@ export class FarmAgent {
   /** Connects to the cluster if there is one; without one the agent runs standalone. */
   private async connectCluster(): Promise<void> {
     const { config, logger } = this.options;
+    const { KUBERNETES_SERVICE_HOST: host, KUBERNETES_SERVICE_PORT: port } = process.env;
+    if (!(host && port) && config.kubeconfig === undefined) {
+      this.disabled.cluster =
+        'standalone: no cluster configuration (not in a pod: KUBERNETES_SERVICE_HOST/PORT unset; FARM_KUBECONFIG unset)';
+      return;
+    }
+    // Loaded only now: the Kubernetes client alone takes over a second to import, which a
+    // standalone agent should not pay at every start.
+    const { ClusterLink } = await import('./cluster/cluster-link.js');
     const opened = await ClusterLink.open(config, logger, this.registry, {
       slots: () => this.adb?.manager.slots() ?? [],
       onSlotChanged: (listener) => this.adb?.manager.onSlotChanged(listener) ?? (() => undefined),

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { externalConnections, parseProcNetTcp } from '../../agent/src/lifecycle/proc-net-tcp.js';
+import { externalConnections } from '../../agent/src/lifecycle/proc-net-tcp.js';
 import { QUICK, summarise, type Row } from '../lib.js';
 
 const SOCKETS = 10_000;
@@ -86,7 +86,7 @@ export async function idle(): Promise<Row[]> {
     let found = 0;
     const scan = time(() => {
       const text = readFileSync(file, 'utf8');
-      found = externalConnections(parseProcNetTcp(text), ADB_PORTS).length;
+      found = externalConnections(text, ADB_PORTS).length;
     });
     if (found !== 3) throw new Error(`the scan found ${found} outside adb clients, not 3`);
     const floor = time(() => readFileSync(file, 'utf8').split('\n'));
@@ -94,7 +94,7 @@ export async function idle(): Promise<Row[]> {
     const f = summarise(floor);
     return (['p50', 'p99'] as const).map((p) => ({
       section: '5 idle check',
-      figure: `read + parseProcNetTcp + externalConnections, 10k sockets, ${p}`,
+      figure: `read + externalConnections, 10k sockets, ${p}`,
       value: s[p],
       unit: 'ms',
       floor: f[p],

@@ -12,7 +12,7 @@ import { execCommand } from './commands.js';
 import type { CommandRunner } from './commands.js';
 import { idleCheck, woken } from './idle-counter.js';
 import type { IdleCounterState } from './idle-counter.js';
-import { externalConnections, parseProcNetTcp } from './proc-net-tcp.js';
+import { externalConnections } from './proc-net-tcp.js';
 
 export const SLEEP_ACTIONS = ['screen', 'usb-power', 'none'] as const;
 /** FARM_SLEEP_ACTION: what putting an idle phone to sleep does. */
@@ -445,7 +445,7 @@ export class Lifecycle {
   private async externalActivity(): Promise<boolean> {
     try {
       const tables = await Promise.all((this.options.tcpTables ?? PROC_NET_TCP).map(readTable));
-      const found = externalConnections(tables.flatMap(parseProcNetTcp), this.adbPorts);
+      const found = tables.flatMap((table) => externalConnections(table, this.adbPorts));
       if (found.length > 0) {
         const peers = found.map((s) => `${s.remote}:${s.remotePort}->${s.localPort}`);
         this.log.info({ peers }, 'external adb connections: every slot counts as active');

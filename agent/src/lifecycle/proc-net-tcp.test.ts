@@ -53,6 +53,12 @@ describe('parseProcNetTcp', () => {
     });
   });
 
+  it('decodes only the sockets the filter keeps', () => {
+    const established = parseProcNetTcp(fixture('tcp.txt'), (state) => state === 1);
+    expect(established.map((s) => s.localPort)).toEqual([5037, 8080, 5037, 22]);
+    expect(parseProcNetTcp(fixture('tcp.txt'), (_state, port) => port === 5555)).toHaveLength(1);
+  });
+
   it('skips malformed lines instead of failing', () => {
     const text = `${fixture('tcp.txt')}garbage\n  9: 0100007F 0100007F:0016 01\n  10: 0100007F:XYZW 0:0 01\n`;
     expect(parseProcNetTcp(text)).toHaveLength(6);
@@ -62,11 +68,11 @@ describe('parseProcNetTcp', () => {
 
 describe('externalConnections', () => {
   it('counts only ESTABLISHED adb connections from outside the host', () => {
-    const v4 = externalConnections(parseProcNetTcp(fixture('tcp.txt')), ADB_PORTS);
+    const v4 = externalConnections(fixture('tcp.txt'), ADB_PORTS);
     // Loopback adb client (1), LISTEN (0), TIME_WAIT on 5555 (4), ssh (5) and 8080 (2) do not count.
     expect(v4.map((s) => `${s.remote}→${s.localPort}`)).toEqual(['192.168.1.30→5037']);
 
-    const v6 = externalConnections(parseProcNetTcp(fixture('tcp6.txt')), ADB_PORTS);
+    const v6 = externalConnections(fixture('tcp6.txt'), ADB_PORTS);
     expect(v6.map((s) => `${s.remote}→${s.localPort}`)).toEqual([
       '::ffff:192.168.1.32→5555',
       'fdc0::9→5037',

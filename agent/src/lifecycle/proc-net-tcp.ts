@@ -16,14 +16,24 @@ export interface TcpSocket {
 
 const ESTABLISHED = 1;
 
-/** Parses one table; header and malformed lines are skipped, never fatal. */
-export function parseProcNetTcp(text: string): TcpSocket[] {
+/**
+ * Parses one table; header and malformed lines are skipped, never fatal.
+ * `keep` sees each socket's state and local port before its addresses are
+ * decoded: a busy node has thousands of sockets and the idle check wants a
+ * handful, so the rest should cost as little as possible.
+ */
+export function parseProcNetTcp(
+  text: string,
+  keep: (state: number, localPort: number) => boolean = () => true,
+): TcpSocket[] {
   const sockets: TcpSocket[] = [];
   for (const line of text.split('\n')) {
-    const fields = line.trim().split(/\s+/);
     // fields: sl, local_address, rem_address, st, ...
-    const [, local, remote, st] = fields;
+    const [, local, remote, st] = line.trim().split(/\s+/, 4);
     if (!local || !remote || !st || !/^[0-9A-Fa-f]{2}$/.test(st)) continue;
+    const state = parseInt(st, 16);
+    const localPort = portOf(local);
+    if (localPort === undefined || !keep(state, localPort)) continue;
     const l = splitEndpoint(local);
     const r = splitEndpoint(remote);
     if (!l || !r) continue;
@@ -32,10 +42,15 @@ export function parseProcNetTcp(text: string): TcpSocket[] {
       localPort: l.port,
       remote: r.address,
       remotePort: r.port,
-      state: parseInt(st, 16),
+      state,
     });
   }
   return sockets;
+}
+
+function portOf(endpoint: string): number | undefined {
+  const hex = endpoint.slice(endpoint.indexOf(':') + 1);
+  return /^[0-9A-Fa-f]{4}$/.test(hex) ? parseInt(hex, 16) : undefined;
 }
 
 function splitEndpoint(field: string): { address: string; port: number } | undefined {
@@ -72,13 +87,13 @@ export function isLoopback(address: string): boolean {
 }
 
 /**
- * ESTABLISHED connections to one of `ports` from a peer that is not this
+ * ESTABLISHED connections to one of `ports` in a socket table, from a peer that is not this
  * host's loopback: someone outside the pod (a developer's `adb connect`, a
  * remote adb client) is using the phones. The agent's own adb client always
  * holds loopback connections, which must not count.
  */
-export function externalConnections(sockets: TcpSocket[], ports: ReadonlySet<number>): TcpSocket[] {
-  return sockets.filter(
-    (s) => s.state === ESTABLISHED && ports.has(s.localPort) && !isLoopback(s.remote),
+export function externalConnections(table: string, ports: ReadonlySet<number>): TcpSocket[] {
+  return parseProcNetTcp(table, (state, port) => state === ESTABLISHED && ports.has(port)).filter(
+    (s) => !isLoopback(s.remote),
   );
 }
