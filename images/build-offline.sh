@@ -185,17 +185,13 @@ node_binary() {
 
 # The layer keeps the image config honest: these are also the Containerfile's.
 image_config() {
-  local ctr="$1" platform="$2" compat="$3" arch variant="" extra=()
+  local ctr="$1" platform="$2" arch variant=""
   arch="${platform#linux/}"
   if [[ "$arch" == */* ]]; then
     variant="${arch#*/}"
     arch="${arch%%/*}"
   fi
-  if [ "$compat" = 1 ]; then
-    extra=(--env NODE_OPTIONS=--import=file:///opt/farm-agent-compat/register.mjs
-      --label org.farm-agent.compat="zlib.crc32 shim for node $(offline_node_version "$platform") (images/compat)")
-  fi
-  bah config "${extra[@]}" \
+  bah config \
     --os linux --arch "$arch" ${variant:+--variant "$variant"} \
     --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --env NODE_ENV=production \
@@ -264,13 +260,6 @@ for platform in "${platforms[@]}"; do
     die "$platform: node does not run in its root filesystem"
   want="v$(offline_node_version "$platform")"
   [ "$got" = "$want" ] || die "$platform: node says $got, expected $want"
-  # Node 20.11 (arm/v7, see lib.sh) lacks zlib.crc32, which the agent imports.
-  compat=0
-  if ! chroot "$root" /usr/local/bin/node -e 'process.exit(typeof require("zlib").crc32 === "function" ? 0 : 1)'; then
-    log "WARNING: $platform: node $got lacks zlib.crc32; adding images/compat (NODE_OPTIONS preload)"
-    cp -a "$IMAGES_DIR/compat" "$root/opt/farm-agent-compat"
-    compat=1
-  fi
   chroot "$root" /usr/bin/python3 -c 'import json, urllib.request' ||
     die "$platform: python3 does not run in its root filesystem"
   stage_end
@@ -280,7 +269,7 @@ for platform in "${platforms[@]}"; do
   mnt="$(bah mount "$ctr")"
   cp -a "$root/." "$mnt/"
   bah umount "$ctr" >/dev/null
-  image_config "$ctr" "$platform" "$compat"
+  image_config "$ctr" "$platform"
   bah commit --quiet --format oci --rm "$ctr" "$IMAGE_NAME:$IMAGE_TAG-$tag" >/dev/null
   stage_end
 done

