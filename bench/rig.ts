@@ -1,9 +1,10 @@
 /** Assembles the rigs the way the e2e tests do: the real agent, fake phones, the fake API. */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgentProcess, type AgentProcess } from '../test/rigs/agent-process.js';
 import { startFakeKube, type FakeKube } from '../test/rigs/fake-kube/index.js';
+import { writeKubeconfig } from '../test/rigs/fake-kube/kubeconfig.js';
 import { pollUntil, ROOT } from './lib.js';
 
 export const NODE = 'bench-pi';
@@ -20,17 +21,7 @@ export async function startCluster(): Promise<Cluster> {
   const kube = await startFakeKube({});
   kube.put('nodes', { metadata: { name: NODE, labels: { 'kubernetes.io/arch': 'arm64' } } });
   const dir = await mkdtemp(join(tmpdir(), 'bench-kube-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  await writeFile(
-    kubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: fake, cluster: {server: "${kube.url}", insecure-skip-tls-verify: true}}]
-users: [{name: agent, user: {token: ${kube.token}}}]
-contexts: [{name: fake, context: {cluster: fake, user: agent, namespace: farm}}]
-current-context: fake
-`,
-  );
+  const kubeconfig = writeKubeconfig(kube, dir);
   return { kube, kubeconfig, leaseName: `farm-agent-${NODE}` };
 }
 

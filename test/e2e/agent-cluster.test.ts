@@ -7,6 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentProcess, type AgentProcess, type LogLine } from '../rigs/agent-process.js';
 import { startFakePhone, type FakePhone } from '../rigs/fake-adbd/index.js';
 import { startFakeKube, type FakeKube } from '../rigs/fake-kube/index.js';
+import { writeKubeconfig } from '../rigs/fake-kube/kubeconfig.js';
 import { startFakeSwarming } from '../rigs/fake-swarming.js';
 import { buildTestBot } from '../rigs/test-bot.js';
 import { waitFor } from '../rigs/test-bots.js';
@@ -39,18 +40,7 @@ async function startAll(env: Record<string, string> = {}) {
   cleanups.push(() => kube.close());
   kube.put('nodes', { metadata: { name: NODE, labels: { 'kubernetes.io/arch': 'arm64' } } });
   const dir = await mkdtemp(join(tmpdir(), 'cluster-cfg-'));
-  const kubeconfig = join(dir, 'kubeconfig');
-  // 1.4.x refuses plain http:// servers unless TLS verification is "skipped".
-  await writeFile(
-    kubeconfig,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: fake, cluster: {server: "${kube.url}", insecure-skip-tls-verify: true}}]
-users: [{name: agent, user: {token: ${kube.token}}}]
-contexts: [{name: fake, context: {cluster: fake, user: agent, namespace: farm}}]
-current-context: fake
-`,
-  );
+  const kubeconfig = writeKubeconfig(kube, dir);
   const phones = [await startFakePhone(), await startFakePhone()];
   cleanups.push(() => Promise.all(phones.map((p) => p.close())));
   const swarming = await startFakeSwarming({ zip, token: TOKEN });

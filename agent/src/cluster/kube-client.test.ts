@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeKube, startFakeKube } from '../../../test/rigs/fake-kube/index.js';
+import { writeKubeconfig } from '../../../test/rigs/fake-kube/kubeconfig.js';
 import { KubeApi, KubeApiError, loadKubeConfig, type NodeWatchEventType } from './kube-client.js';
 
 let dir: string;
@@ -16,22 +17,7 @@ afterAll(() => {
 
 /** A kubeconfig file for the fake, loaded through loadKubeConfig as a local run would. */
 function kubeConfigFor(kube: FakeKube, token = kube.token): KubeConfig {
-  const cluster =
-    kube.ca === undefined
-      ? // 1.4.x refuses http:// servers unless TLS verification is "skipped".
-        'insecure-skip-tls-verify: true'
-      : `certificate-authority-data: ${Buffer.from(kube.ca).toString('base64')}`;
-  const path = join(dir, `kubeconfig-${String(kube.port)}-${token}`);
-  writeFileSync(
-    path,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: fake, cluster: {server: "${kube.url}", ${cluster}}}]
-users: [{name: agent, user: {token: ${token}}}]
-contexts: [{name: fake, context: {cluster: fake, user: agent, namespace: farm}}]
-current-context: fake
-`,
-  );
+  const path = writeKubeconfig(kube, dir, token);
   const config = loadKubeConfig({ kubeconfigPath: path, env: {} });
   if (config.kubeConfig === undefined) throw new Error(config.reason);
   expect(config).toMatchObject({ source: 'kubeconfig', namespace: 'farm', server: kube.url });
