@@ -135,6 +135,7 @@ function problems(objects: K8sObject[]): string[] {
   check(pod.hostNetwork === true, 'no hostNetwork');
   check(pod.dnsPolicy === 'ClusterFirstWithHostNet', 'dnsPolicy is not ClusterFirstWithHostNet');
   check(pod.enableServiceLinks === false, 'enableServiceLinks is not false');
+  check(pod.shareProcessNamespace === true, 'shareProcessNamespace is not true (zombies)');
 
   const mountOf = (mountPath: string) =>
     container.volumeMounts?.find((m) => m.mountPath === mountPath);
@@ -388,6 +389,7 @@ describe('the checks bite', () => {
     ],
     ['no hostNetwork', (o) => (podOf(o).hostNetwork = false), /no hostNetwork/],
     ['service links', (o) => delete podOf(o).enableServiceLinks, /enableServiceLinks/],
+    ['reaping', (o) => delete podOf(o).shareProcessNamespace, /shareProcessNamespace/],
     [
       'no USB',
       (o) => (podOf(o).volumes = podOf(o).volumes?.filter((v) => v.name !== 'usb')),
