@@ -16,6 +16,7 @@ import { SlotManager } from '../../agent/src/devices/slot-manager.js';
 import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import { startAdbServer } from '../rigs/adb-server.js';
 import { startFakePhone } from '../rigs/fake-adbd/index.js';
+import { DEFAULT_PHONE_DIMENSIONS } from '../rigs/fake-adbd/shell.js';
 import { waitFor } from '../rigs/test-bots.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -60,15 +61,7 @@ it('attaches a phone over adb as ready, and reports it missing once adb drops it
   const botId = bot?.botId ?? '';
   expect(await facts.whenReady(botId, 10_000)).toBe(true);
   expect(await facts.view(botId)).toEqual({
-    dimensions: {
-      android_devices: ['1'],
-      device_os: ['Q', 'QP1A.190711.020', 'QP1A.190711.020_G980FXXU1ATB3'],
-      device_os_flavor: ['samsung'],
-      device_os_type: ['user'],
-      device_type: ['x1s', 'exynos990'],
-      inside_docker: [],
-      os: ['Android'],
-    },
+    dimensions: DEFAULT_PHONE_DIMENSIONS,
     ready: true,
   });
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultState } from '../../../test/rigs/fake-adbd/shell.js';
+import { DEFAULT_PHONE_DIMENSIONS, defaultState } from '../../../test/rigs/fake-adbd/shell.js';
 import { scriptedSlots, shellOf } from '../../../test/rigs/scripted-slots.js';
 import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
 import { SlotDeviceFacts } from './slot-facts.js';
@@ -42,15 +42,7 @@ describe('SlotDeviceFacts', () => {
     r.plug(defaultState());
     await r.manager.idle();
     expect(await r.facts.view(BOT)).toEqual({
-      dimensions: {
-        android_devices: ['1'],
-        device_os: ['Q', 'QP1A.190711.020', 'QP1A.190711.020_G980FXXU1ATB3'],
-        device_os_flavor: ['samsung'],
-        device_os_type: ['user'],
-        device_type: ['x1s', 'exynos990'],
-        inside_docker: [],
-        os: ['Android'],
-      },
+      dimensions: DEFAULT_PHONE_DIMENSIONS,
       ready: true,
     });
     r.devices.detach('R58N');

@@ -206,3 +206,18 @@ export function runShellCommand(state: PhoneState, command: string): ShellResult
       return output(`/system/bin/sh: ${argv[0] ?? ''}: inaccessible or not found\n`);
   }
 }
+
+/**
+ * What Skia's rules make of the default phone's properties (a Galaxy S20 on
+ * Android 10), written out by hand, outside a container: the tests of
+ * everything that reports a phone compare against this.
+ */
+export const DEFAULT_PHONE_DIMENSIONS = {
+  android_devices: ['1'],
+  device_os: ['Q', 'QP1A.190711.020', 'QP1A.190711.020_G980FXXU1ATB3'],
+  device_os_flavor: ['samsung'],
+  device_os_type: ['user'],
+  device_type: ['x1s', 'exynos990'],
+  inside_docker: [],
+  os: ['Android'],
+};
