@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OverrideKind, OverrideSet } from '../operator/overrides.js';
 
 export interface OperatorActions {
@@ -37,20 +37,22 @@ function isLoopback(ip: string): boolean {
 }
 
 /**
- * Operator commands, for `farm-agent maintenance|quarantine` run through
- * `kubectl exec`. The cluster listener is reachable from the lab network
- * (hostNetwork), so these answer only callers on the node itself; people
- * elsewhere use the Node annotations.
+ * An onRequest hook for operator commands: the cluster listener is reachable
+ * from the lab network (hostNetwork), so these answer only callers on the
+ * node itself (`kubectl exec`); people elsewhere use the Node annotations.
  */
+export async function nodeLocalOnly(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (!isLoopback(request.ip)) {
+    await reply.code(403).send({
+      error: 'operator commands are accepted from the node itself only (kubectl exec)',
+    });
+  }
+}
+
+/** Operator commands, for `farm-agent maintenance|quarantine` run through `kubectl exec`. */
 export function operatorRoutes(actions: OperatorActions) {
   return async (app: FastifyInstance): Promise<void> => {
-    app.addHook('onRequest', async (request, reply) => {
-      if (!isLoopback(request.ip)) {
-        await reply.code(403).send({
-          error: 'operator commands are accepted from the node itself only (kubectl exec)',
-        });
-      }
-    });
+    app.addHook('onRequest', nodeLocalOnly);
     app.get('/operator/overrides', async () => actions.effective());
     app.post<{ Body: OverrideBody }>(
       '/operator/override',

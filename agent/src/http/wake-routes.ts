@@ -1,3 +1,4 @@
+import { nodeLocalOnly } from './operator-routes.js';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Slot } from '../devices/slot-manager.js';
 import { UnknownSlotError } from '../lifecycle/lifecycle.js';
@@ -91,8 +92,11 @@ export const wakeRoutes: FastifyPluginAsync<WakeRoutesOptions> = async (app, { l
   // GET as well as POST: the emulator's agents and people's bookmarks used GET /wake.
   app.get<{ Querystring: { slot?: string } }>('/wake', { schema: SLOT_QUERY }, wake);
   app.post<{ Querystring: { slot?: string } }>('/wake', { schema: SLOT_QUERY }, wake);
-  app.post<{ Querystring: { slot?: string } }>('/sleep', { schema: SLOT_QUERY }, (request, reply) =>
-    bySlot(reply, () => lifecycle.sleep(request.query.slot)),
+  // Waking is for anyone (a task is coming); putting phones to sleep is an operator command.
+  app.post<{ Querystring: { slot?: string } }>(
+    '/sleep',
+    { schema: SLOT_QUERY, onRequest: nodeLocalOnly },
+    (request, reply) => bySlot(reply, () => lifecycle.sleep(request.query.slot)),
   );
   app.get('/lifecycle', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
