@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
       shift 2
       ;;
     -h | --help)
-      sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+      usage
       exit 0
       ;;
     *) die "unknown argument $1 (see --help)" ;;

@@ -38,6 +38,8 @@ offline_extra_packages() {
 # Image platforms and their Debian architecture names.
 PLATFORMS=(linux/arm/v7 linux/arm64 linux/amd64)
 
+# --help: the calling script's leading comment block.
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() {
   printf 'error: %s\n' "$*" >&2
