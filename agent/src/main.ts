@@ -107,9 +107,17 @@ async function run({ config, unknown }: LoadResult): Promise<number> {
     await agent.stop();
     return 1;
   }
+  // The handlers stay for the whole stop: Ctrl-C on `npm start` delivers SIGINT twice (the
+  // terminal's and npm's forwarded copy), and a second one must not cut the bots' grace short.
+  let stopping = false;
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+    const onSignal = (received: NodeJS.Signals): void => {
+      if (stopping) logger.info({ signal: received }, 'already stopping');
+      stopping = true;
+      resolve(received);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
   logger.info({ signal }, 'stopping: the bots get their grace period');
   await agent.stop();
