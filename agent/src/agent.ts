@@ -45,7 +45,8 @@ export class FarmAgent {
   private readonly swarming: SwarmingHost | undefined;
   private readonly disabled: Record<string, string> = {};
   private readonly hookServer: FastifyInstance;
-  private readonly clusterServer: FastifyInstance;
+  /** The cluster-facing listener, with every route the agent serves (tests inject into it). */
+  readonly clusterServer: FastifyInstance;
   private readonly rebootRequests: Counter;
   private readonly exchanges = new Map<string, LastExchanges>();
   private unsubscribeBots: (() => void) | undefined;
