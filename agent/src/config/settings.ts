@@ -163,9 +163,17 @@ export const SETTINGS = {
   }),
   adbPort: setting({
     env: 'FARM_ADB_PORT',
-    doc: 'Port of the adb server (`adb -a -P <port> server nodaemon`).',
+    doc: 'Port of the adb server (`adb [-a] -P <port> server nodaemon`).',
     parse: parsePort,
     default: '5037',
+  }),
+  adbListen: setting({
+    env: 'FARM_ADB_LISTEN',
+    doc:
+      'Where the supervised adb server listens: `loopback` (this host only) or `all` (`adb -a`: ' +
+      'anyone who reaches the port gets a shell on every phone; for labs that use remote adb).',
+    parse: parseEnum(['loopback', 'all'] as const),
+    default: 'loopback',
   }),
   adbExternal: setting({
     env: 'FARM_ADB_EXTERNAL',
