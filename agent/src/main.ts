@@ -133,13 +133,15 @@ async function run({ config, unknown }: LoadResult): Promise<number> {
     // A stray rejection must not take down the phones' bots; it is a bug to log and fix.
     logger.error({ err: reason }, 'unhandled promise rejection');
   });
-  const agent = new FarmAgent({ config, logger });
+  let agent: FarmAgent | undefined;
   try {
+    agent = new FarmAgent({ config, logger });
     await agent.start();
   } catch (err) {
-    logger.fatal({ err }, 'farm-agent could not start');
-    await agent.stop();
-    return 1;
+    logger.fatal({ err }, `farm-agent could not start: ${(err as Error).message}`);
+    await agent?.stop();
+    // As for a wrong setting found while loading: 2 means "fix the configuration".
+    return err instanceof ConfigError ? 2 : 1;
   }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
