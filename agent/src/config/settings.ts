@@ -97,7 +97,7 @@ export const SETTINGS = {
   }),
   stateDir: setting({
     env: 'FARM_STATE_DIR',
-    doc: 'Where the bot code zip, the bots’ working directories and the agent’s state live.',
+    doc: 'Where the bot code zip, the bots’ working directories and the agent’s state live; created if missing. Start-up stops if it cannot be written.',
     parse: parseNonEmpty,
     default: (ctx) => `${ctx.home}/.local/state/farm-agent`,
     defaultDoc: '`~/.local/state/farm-agent` (image: `/var/lib/farm-agent`)',
@@ -116,7 +116,7 @@ export const SETTINGS = {
   }),
   httpHost: setting({
     env: 'FARM_HTTP_HOST',
-    doc: 'Address of the cluster-facing listener (`/healthz`, `/status`, `/metrics`).',
+    doc: 'Address of the cluster-facing listener (`/healthz`, `/status`, `/metrics`, the wake page). `0.0.0.0` shows them to the lab network (see “Who can read what”); `127.0.0.1` keeps them on the node.',
     parse: parseHost,
     default: '0.0.0.0',
   }),
@@ -261,7 +261,7 @@ export const SETTINGS = {
   }),
   kubeconfig: setting({
     env: 'FARM_KUBECONFIG',
-    doc: 'Kubeconfig for runs outside the cluster (`KUBECONFIG` is deliberately ignored). In a pod the service account is used; with neither, the agent runs standalone.',
+    doc: 'Kubeconfig for runs outside the cluster (`KUBECONFIG` is deliberately ignored). In a pod the service account is used; with neither, the agent runs standalone. Set but missing or unusable: start-up stops.',
     parse: parseNonEmpty,
   }),
   leaseRenewInterval: setting({
