@@ -99,13 +99,15 @@ async function run({ config, unknown }: LoadResult): Promise<number> {
     // A stray rejection must not take down the phones' bots; it is a bug to log and fix.
     logger.error({ err: reason }, 'unhandled promise rejection');
   });
-  const agent = new FarmAgent({ config, logger });
+  let agent: FarmAgent | undefined;
   try {
+    agent = new FarmAgent({ config, logger });
     await agent.start();
   } catch (err) {
-    logger.fatal({ err }, 'farm-agent could not start');
-    await agent.stop();
-    return 1;
+    logger.fatal({ err }, `farm-agent could not start: ${(err as Error).message}`);
+    await agent?.stop();
+    // As for a wrong setting found while loading: 2 means "fix the configuration".
+    return err instanceof ConfigError ? 2 : 1;
   }
   // The handlers stay for the whole stop: Ctrl-C on `npm start` delivers SIGINT twice (the
   // terminal's and npm's forwarded copy), and a second one must not cut the bots' grace short.
