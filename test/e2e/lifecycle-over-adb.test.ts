@@ -19,7 +19,7 @@ import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import { wakeRoutes } from '../../agent/src/http/wake-routes.js';
 import { Lifecycle } from '../../agent/src/lifecycle/lifecycle.js';
 import type { SleepAction } from '../../agent/src/lifecycle/lifecycle.js';
-import { FakeUhubctl } from '../../agent/src/lifecycle/testing/fake-uhubctl.js';
+import { FakeUhubctl } from '../rigs/fake-uhubctl.js';
 import { startAdbServer } from '../rigs/adb-server.js';
 import { startFakePhone } from '../rigs/fake-adbd/index.js';
 import { waitFor } from '../rigs/test-bots.js';

@@ -7,7 +7,7 @@ import { scriptedSlots, shellOf } from '../../../test/rigs/scripted-slots.js';
 import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
 import { SlotDeviceFacts } from './slot-facts.js';
 import type { BotSlot } from './slot-manager.js';
-import { ManualClock, settle } from './testing/scripted-device-io.js';
+import { ManualClock, settle } from '../../../test/rigs/manual-clock.js';
 
 const BOT = 'pi-1-usb-1-1-3';
 

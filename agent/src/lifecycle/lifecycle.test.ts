@@ -6,11 +6,11 @@ import { defaultState } from '../../../test/rigs/fake-adbd/shell.js';
 import { scriptedSlots, shellOf } from '../../../test/rigs/scripted-slots.js';
 import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
 import { SlotDeviceFacts } from '../devices/slot-facts.js';
-import { ManualClock } from '../devices/testing/scripted-device-io.js';
+import { ManualClock } from '../../../test/rigs/manual-clock.js';
 import { execCommand } from './commands.js';
 import { Lifecycle, UnknownSlotError } from './lifecycle.js';
 import type { LifecycleEvent, LifecycleOptions, LifecycleState } from './lifecycle.js';
-import { FakeUhubctl } from './testing/fake-uhubctl.js';
+import { FakeUhubctl } from '../../../test/rigs/fake-uhubctl.js';
 import { wakingFacts } from './waking-facts.js';
 
 const INTERVAL = 60_000;
