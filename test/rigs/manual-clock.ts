@@ -28,6 +28,13 @@ export class ManualClock implements Clock {
     this.timers.delete(handle as number);
   }
 
+  /** When the earliest pending timer falls due; undefined when none is pending. */
+  get nextTimerAt(): number | undefined {
+    let at: number | undefined;
+    for (const timer of this.timers.values()) if (at === undefined || timer.at < at) at = timer.at;
+    return at;
+  }
+
   /** Moves time forward by `ms`, firing every timer that falls due on the way. */
   async advance(ms: number): Promise<void> {
     const end = this.time + ms;
