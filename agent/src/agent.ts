@@ -14,7 +14,7 @@ import { createClusterServer } from './http/cluster-server.js';
 import { readStatusToken } from './http/status-token.js';
 import { wakeRoutes } from './http/wake-routes.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
-import { wakingFacts } from './lifecycle/waking-facts.js';
+import { wakingBotDevices } from './lifecycle/waking-bot-devices.js';
 import { operatorRoutes } from './http/operator-routes.js';
 import { createMetricsRegistry } from './metrics.js';
 import {
@@ -126,7 +126,9 @@ export class FarmAgent {
 
     this.hookServer = createHookServer({
       // on_before_task wakes a sleeping phone and waits until it is ready.
-      facts: this.lifecycle ? wakingFacts(this.devices.facts, this.lifecycle) : this.devices.facts,
+      devices: this.lifecycle
+        ? wakingBotDevices(this.devices.botDevices, this.lifecycle)
+        : this.devices.botDevices,
       botQuarantine: (botId) => this.swarming?.quarantineReason(botId),
       pool: config.pool,
       settings: BOT_SETTINGS,
@@ -225,7 +227,7 @@ export class FarmAgent {
         reason: this.disabled.cluster,
       },
       devices: this.devices.info(),
-      slots: this.devices.describe(),
+      slots: this.devices.statusSlots(),
     };
   }
 

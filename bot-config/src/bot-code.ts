@@ -20,6 +20,8 @@ export interface BotCodeStoreOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Slower pace for 401/403 and token failures: a person has to fix those. */
   authBackoff?: { initialMs: number; maxMs: number };
+  /** Waits between attempts; tests pass one that records the delays instead of taking them. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Limit for one whole download, body included: a stalled server must not hang us. */
   requestTimeoutMs?: number;
   fetch?: typeof fetch;
@@ -124,7 +126,7 @@ export class BotCodeStore {
       const slow = failure.result === 'auth_error' || failure.result === 'token_error';
       const delayMs = (slow ? authBackoff : backoff).next();
       this.report(failure, delayMs);
-      await sleep(delayMs, signal);
+      await (this.options.sleep ?? sleep)(delayMs, signal);
     }
     return this.zipPath;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Dimensions } from './device-facts.js';
+import type { Dimensions } from './bot-devices.js';
 import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH, mergeDimensions } from './dimensions.js';
 
 const opts = { botId: 'pi-1-usb-1-1.3', pool: 'android' };

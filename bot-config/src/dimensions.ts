@@ -1,4 +1,4 @@
-import type { Dimensions } from './device-facts.js';
+import type { Dimensions } from './bot-devices.js';
 
 /** The Swarming server's rule for dimension keys. */
 const KEY_PATTERN = /^[a-zA-Z\-_.][0-9a-zA-Z\-_.]*$/;

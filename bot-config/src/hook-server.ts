@@ -8,7 +8,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { BotDeviceView, DeviceFacts, Dimensions } from './device-facts.js';
+import type { BotDeviceView, BotDevices, Dimensions } from './bot-devices.js';
 import { MAX_VALUE_LENGTH, mergeDimensions } from './dimensions.js';
 import { limitJsonDepth, refuseUnknownBot } from './hook-guards.js';
 import { joinReasons, mergeState } from './state.js';
@@ -30,7 +30,7 @@ const DEFAULT_BODY_LIMIT = 256 * 1024;
 const VIEW_TIMEOUT_MS = 4000;
 
 export interface HookServerOptions {
-  facts: DeviceFacts;
+  devices: BotDevices;
   /** A reason the supervisor holds against the bot itself (e.g. a crash loop), if any. */
   botQuarantine: (botId: string) => string | undefined;
   /** Reported as `pool` when the bot names none. */
@@ -145,7 +145,7 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
   // Only JSON bodies are hooks; anything else is a 415.
   app.removeContentTypeParser('text/plain');
   limitJsonDepth(app);
-  const knownBotsOnly = refuseUnknownBot((botId) => opts.facts.knows(botId), botIdOf);
+  const knownBotsOnly = refuseUnknownBot((botId) => opts.devices.knows(botId), botIdOf);
 
   const requests = new Counter({
     name: 'farm_hook_requests_total',
@@ -194,7 +194,7 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
   async function readView(botId: string): Promise<{ view?: BotDeviceView; quarantined?: string }> {
     const supervisor = opts.botQuarantine(botId);
     try {
-      const view = await withTimeout(opts.facts.view(botId), VIEW_TIMEOUT_MS);
+      const view = await withTimeout(opts.devices.view(botId), VIEW_TIMEOUT_MS);
       return { view, quarantined: joinReasons(supervisor, view.quarantined) };
     } catch (err) {
       log.warn({ botId, err }, 'cannot read the device view');
@@ -279,7 +279,7 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
         if (key === undefined) started.delete(botId);
         else started.set(botId, key);
         try {
-          await opts.facts.taskStarted(botId, taskId === undefined ? {} : { taskId });
+          await opts.devices.taskStarted(botId, taskId === undefined ? {} : { taskId });
         } catch (err) {
           started.delete(botId);
           throw err;
@@ -287,7 +287,7 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
       }
       const timeoutMs = Math.min(waitMs ?? opts.readyWaitMaxMs, opts.readyWaitMaxMs);
       const ready = await untilClosed(reply, (signal) =>
-        opts.facts.whenReady(botId, timeoutMs, signal),
+        opts.devices.whenReady(botId, timeoutMs, signal),
       );
       return { ready };
     },
@@ -300,7 +300,7 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     async (request) => {
       const botId = botIdOf(request);
       started.delete(botId);
-      await opts.facts.taskEnded(botId, {
+      await opts.devices.taskEnded(botId, {
         failure: request.body.failure ?? false,
         internalFailure: request.body.internal_failure ?? false,
       });

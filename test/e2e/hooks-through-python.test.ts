@@ -17,10 +17,10 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   BotDeviceView,
-  DeviceFacts,
+  BotDevices,
   TaskEnd,
   TaskStart,
-} from '../../bot-config/src/device-facts.js';
+} from '../../bot-config/src/bot-devices.js';
 import { createHookServer } from '../../bot-config/src/hook-server.js';
 import { buildTestBot } from '../rigs/test-bot.js';
 
@@ -29,7 +29,7 @@ const BOT = 'pi-7-usb-1-1.2';
 const SUDO_SHIM = fileURLToPath(new URL('../../bot-config/shims/sudo', import.meta.url));
 
 /** A phone that is asleep until `readyAt`, as the agent's wake-up would leave it. */
-class SleepyPhone implements DeviceFacts {
+class SleepyPhone implements BotDevices {
   readyAt = 0;
   events: string[] = [];
   started: TaskStart[] = [];
@@ -126,7 +126,7 @@ describe('bot_config.py through the hook server', () => {
   beforeAll(async () => {
     phone = new SleepyPhone();
     app = createHookServer({
-      facts: phone,
+      devices: phone,
       botQuarantine: () => undefined,
       pool: 'android',
       settings: { caches: { isolated: { size: 8589934592 } } },

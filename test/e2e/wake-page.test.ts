@@ -14,7 +14,7 @@ import { afterEach, expect, it } from 'vitest';
 import { systemClock } from '../../agent/src/devices/slot-manager.js';
 import { wakeRoutes } from '../../agent/src/http/wake-routes.js';
 import { Lifecycle } from '../../agent/src/lifecycle/lifecycle.js';
-import { FakeUhubctl } from '../../agent/src/lifecycle/testing/fake-uhubctl.js';
+import { FakeUhubctl } from '../rigs/fake-uhubctl.js';
 import { defaultState } from '../rigs/fake-adbd/shell.js';
 import { scriptedSlots, shellOf } from '../rigs/scripted-slots.js';
 import { waitFor } from '../rigs/test-bots.js';

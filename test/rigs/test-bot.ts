@@ -1,13 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The real shim, which the Swarming server injects as the bot's config/bot_config.py.
+import { BOT_CONFIG_PY } from '../../bot-config/src/paths.js';
 import { makeZip } from './zip.js';
 
 const SOURCES = fileURLToPath(new URL('./test-bot/', import.meta.url));
-/** The real shim, which the Swarming server injects as the bot's config/bot_config.py. */
-export const BOT_CONFIG_PY = fileURLToPath(
-  new URL('../../bot-config/python/bot_config.py', import.meta.url),
-);
 
 /**
  * Builds the test bot: `test/rigs/test-bot/**` (its `__main__.py` and a

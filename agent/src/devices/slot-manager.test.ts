@@ -9,7 +9,8 @@ import { scriptedSlots, shellOf } from '../../../test/rigs/scripted-slots.js';
 import { SlotManager } from './slot-manager.js';
 import type { BotSlot, Slot, SlotManagerOptions } from './slot-manager.js';
 import { SlotStore } from './slot-store.js';
-import { ManualClock, ScriptedDevices, settle } from './testing/scripted-device-io.js';
+import { ManualClock, settle } from '../../../test/rigs/manual-clock.js';
+import { ScriptedDevices } from '../../../test/rigs/scripted-devices.js';
 
 const REFRESH_MS = 30_000;
 const COMMAND_MS = 1_000;

@@ -116,8 +116,11 @@ interface RebootInProgress {
  * and `absentOnPurpose` are derived when a Slot is handed out.
  */
 interface SlotState extends Omit<Slot, 'health' | 'deviceTypes' | 'absentOnPurpose'> {
-  /** Dimensions derived from the last properties read in this slot (or loaded from the store). */
-  known?: DeviceDimensions;
+  /**
+   * Dimensions derived from the last properties read in this slot (or loaded from the store):
+   * they outlive the phone's absence, so a phone put to sleep keeps matching its tasks.
+   */
+  lastDimensions?: DeviceDimensions;
   /** Properties must be (re-)read: the phone attached, came back or rebooted. */
   propsStale: boolean;
   health?: SlotHealth;
@@ -402,7 +405,7 @@ export class SlotManager {
     if (slot.botId !== saved.botId) {
       this.log.warn({ slot: slot.key, was: saved.botId, now: slot.botId }, 'bot id changed');
     }
-    slot.known = saved.dimensions;
+    slot.lastDimensions = saved.dimensions;
     this.update(slot);
   }
 
@@ -478,7 +481,7 @@ export class SlotManager {
     }
     slot.readingErrors = without(slot.readingErrors, ['props']);
     slot.props = props.value.props;
-    slot.known = deriveAndroidDimensions(slot.props, this.options);
+    slot.lastDimensions = deriveAndroidDimensions(slot.props, this.options);
   }
 
   /** Applies the readings; true when the uptime went back (the phone rebooted). */
@@ -584,7 +587,7 @@ export class SlotManager {
         bootCompleted: slot.bootCompleted && !rebooting,
         batteryPercent: slot.battery?.percent,
         maxTemperatureC: slot.temperatureC,
-        lastDeviceTypes: slot.known?.device_type ?? [],
+        lastDeviceTypes: slot.lastDimensions?.device_type ?? [],
         ...(absentOnPurpose === undefined ? {} : { absentOnPurpose }),
         taskRunning: slot.taskRunning,
         operator: slot.overrides,
@@ -624,7 +627,7 @@ export class SlotManager {
       slot.adbState === undefined
         ? absentOnPurposeOf(slot) !== undefined
         : slot.props !== undefined;
-    return phone && slot.known !== undefined ? slot.known : this.noDevice;
+    return phone && slot.lastDimensions !== undefined ? slot.lastDimensions : this.noDevice;
   }
 
   private updateMetrics(slot: Slot): void {
@@ -639,8 +642,8 @@ export class SlotManager {
   private persist(): void {
     const slots = [...this.slotsByKey.values()]
       .sort((a, b) => a.index - b.index)
-      .flatMap(({ key, index, botId, known }) =>
-        known === undefined ? [] : [{ key, index, botId, dimensions: known }],
+      .flatMap(({ key, index, botId, lastDimensions }) =>
+        lastDimensions === undefined ? [] : [{ key, index, botId, dimensions: lastDimensions }],
       );
     const text = JSON.stringify(slots);
     if (text === this.persisted) return;
@@ -698,7 +701,7 @@ function snapshot(slot: SlotState): Slot {
     index: slot.index,
     botId: slot.botId,
     dimensions: copyDimensions(slot.dimensions),
-    deviceTypes: [...(slot.known?.device_type ?? [])],
+    deviceTypes: [...(slot.lastDimensions?.device_type ?? [])],
     bootCompleted: slot.bootCompleted,
     readingErrors: { ...slot.readingErrors },
     health,
