@@ -76,7 +76,7 @@ export class Tally {
   /** Probe names that met each outcome class (5xx, reset, timeout), to name the culprits. */
   readonly culprits = new Map<string, Set<string>>();
 
-  add(probe: string, outcome: Outcome): void {
+  add(probe: string, outcome: Outcome | 'reset, body over the limit'): void {
     const key = String(outcome);
     this.byOutcome.set(key, (this.byOutcome.get(key) ?? 0) + 1);
     const kind = typeof outcome === 'number' ? `${Math.floor(outcome / 100)}xx` : outcome;

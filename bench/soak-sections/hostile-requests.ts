@@ -10,6 +10,11 @@ export interface Probe extends RawRequest {
   name: string;
   /** Whether the call used the real bot's id: /status is checked right after those. */
   asKnownBot: boolean;
+  /**
+   * A body over the agent's 1 MiB limit: the agent may answer 413 and close while we are still
+   * sending, and then the reset reaches us before the answer. Either is a refusal.
+   */
+  oversized: boolean;
 }
 
 const JSON_TYPE = 'application/json';
@@ -208,6 +213,7 @@ export function catalogue(knownBot: string): Probe[] {
       headers,
       ...(spec.body === undefined ? {} : { body: spec.body }),
       asKnownBot: as === knownBot,
+      oversized: (spec.body?.length ?? 0) > 2 ** 20,
     };
   });
 }

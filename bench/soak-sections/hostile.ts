@@ -101,7 +101,12 @@ export async function hostile(): Promise<Check[]> {
     for (let round = 0; round < ROUNDS; round++) {
       await inPool(probes, CONCURRENCY, async (probe) => {
         const answer = await send(agent.hookUrl, probe);
-        hooks.add(probe.name, answer.status);
+        hooks.add(
+          probe.name,
+          answer.status === 'reset' && probe.oversized
+            ? 'reset, body over the limit'
+            : answer.status,
+        );
         if (answer.status === 200 && rejectedId(probe, answer.body)) rejectedIds += 1;
         if (probe.asKnownBot) await checkStatus(probe.name);
       });

@@ -95,12 +95,12 @@ export async function kubeOutage(): Promise<Check[]> {
       120_000,
       100,
     ).catch(() => undefined);
-    clearInterval(polling);
-    polling = undefined;
-    await sleep(1000);
+    // Read as before the outage: settled, with the bots still polling.
     await sleep(5000);
     const heap1 = await heapAfterGc(agent, heapFile);
     const fd1 = fdSample(pid);
+    clearInterval(polling);
+    polling = undefined;
     const alive = agent.child.exitCode === null && agent.child.signalCode === null;
     const mib = (x: number): number => x / 2 ** 20;
     return [
@@ -125,7 +125,7 @@ export async function kubeOutage(): Promise<Check[]> {
         value: converged === undefined ? NaN : (converged.at - up) / 1000,
         unit: 's',
         max: MAX_CONVERGE_S,
-        note: `a phone unplugged ${DOWN_MS / 2000} s into the outage; ${cluster.kube.requests.filter((r) => r.at >= up).length} API requests since`,
+        note: `a phone unplugged ${DOWN_MS / 2000} s into the outage; ${cluster.kube.requests.filter((r) => r.at >= up && r.at <= (converged?.at ?? Infinity)).length} API requests until then`,
       },
       {
         section: SECTION,
