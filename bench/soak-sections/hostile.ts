@@ -134,7 +134,7 @@ export async function hostile(): Promise<Check[]> {
 
     const mib = (x: number): number => x / 2 ** 20;
     const culprits = (kind: string): string =>
-      [...(hooks.culprits.get(kind) ?? [])].slice(0, 6).join('; ');
+      [...(hooks.culprits.get(kind) ?? [])].slice(0, 12).join('; ');
     const codes = [...hooks.byOutcome.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => `${k}: ${v}`)
@@ -195,7 +195,7 @@ export async function hostile(): Promise<Check[]> {
       },
       {
         section: SECTION,
-        figure: 'agent alive, its bot running, bot polls answered meanwhile',
+        figure: 'agent alive, its bot running and polling',
         value: alive && botRunning ? 1 : 0,
         unit: 'yes',
         min: 1,
