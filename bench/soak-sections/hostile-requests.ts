@@ -20,7 +20,7 @@ export interface Probe extends RawRequest {
 const JSON_TYPE = 'application/json';
 
 /** `{"a":{"a":…1…}}`, `depth` objects deep. */
-export function deepObject(depth: number): string {
+function deepObject(depth: number): string {
   return `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
 
@@ -29,7 +29,7 @@ function deepArray(depth: number): string {
 }
 
 /** A JSON object of about `bytes` bytes: one long string value. */
-export function bulkyState(bytes: number): string {
+function bulkyState(bytes: number): string {
   return JSON.stringify({ padding: 'x'.repeat(bytes) });
 }
 

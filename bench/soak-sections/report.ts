@@ -12,7 +12,7 @@ export interface Check {
   note?: string;
 }
 
-export function verdict(check: Check): 'pass' | 'FAIL' | '' {
+function verdict(check: Check): 'pass' | 'FAIL' | '' {
   const { value, max, min } = check;
   if (max === undefined && min === undefined) return '';
   // NaN (nothing measured) never passes.
