@@ -526,7 +526,12 @@ describe('hostile callers', () => {
       404,
       { error: 'no bot "someone-else" runs on this node' },
     ]);
-    expect([devices.started, devices.ended, devices.waits, reboots]).toStrictEqual([[], [], [], []]);
+    expect([devices.started, devices.ended, devices.waits, reboots]).toStrictEqual([
+      [],
+      [],
+      [],
+      [],
+    ]);
   });
 
   it('2,000 invented bot ids reach nothing that keeps per-bot records', async () => {
