@@ -7,7 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import type { Readable } from 'node:stream';
-import { Backoff, LineSplitter, sleep } from '@farm-agent/bot-config';
+import { Backoff, LineSplitter, dieWithParent, findProgram, sleep } from '@farm-agent/bot-config';
 import type { BackoffOptions } from '@farm-agent/bot-config';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
@@ -138,6 +138,11 @@ export class AdbServerProcess {
 
   private async supervise(): Promise<void> {
     const signal = this.abort.signal;
+    if (findProgram('setpriv') === undefined) {
+      this.log.warn(
+        'setpriv (util-linux) not found: an agent that is killed leaves its adb server running',
+      );
+    }
     while (!signal.aborted) {
       await this.removeStrayServer();
       if (signal.aborted) return;
@@ -200,7 +205,9 @@ export class AdbServerProcess {
     const started = Date.now();
     this.stderrTail = [];
     const args = ['-a', '-P', String(this.options.port), 'server', 'nodaemon'];
-    const child = spawn(this.bin, args, {
+    // A SIGKILLed agent must not leave its server behind holding the port and the phones.
+    const bound = dieWithParent(this.bin, args);
+    const child = spawn(bound.command, bound.args, {
       env: this.options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
