@@ -27,9 +27,16 @@ export interface AdbServerProcessOptions {
   external?: boolean;
   /** Environment for the server (HOME holds its RSA key in ~/.android). Default: ours. */
   env?: NodeJS.ProcessEnv;
-  /** Delay before a restart, growing while the server keeps dying. Default 500 ms .. 30 s. */
+  /**
+   * Delay before a restart, growing while the server keeps dying. Default 250 ms .. 5 s:
+   * every slot is out of service while adb is down, so a long wait costs far more than
+   * a futile restart of a crash-looping server (a few per minute at the cap).
+   */
   restartBackoff?: BackoffOptions;
-  /** A server that stayed up this long counts as healthy: the backoff starts over. Default 60 s. */
+  /**
+   * A server that stayed up this long counts as healthy: the next restart is quick again,
+   * however many came before. Default 10 s.
+   */
   stableAfterMs?: number;
   /** stop(): SIGTERM, then SIGKILL after this long. Default 3 s. */
   stopGraceMs?: number;
@@ -107,7 +114,7 @@ export class AdbServerProcess {
   constructor(private readonly options: AdbServerProcessOptions) {
     this.log = options.logger.child({ component: 'adb-server', port: options.port });
     this.restarts = restartsCounter(options.registry);
-    this.backoff = new Backoff(options.restartBackoff ?? { initialMs: 500, maxMs: 30_000 });
+    this.backoff = new Backoff(options.restartBackoff ?? { initialMs: 250, maxMs: 5000 });
   }
 
   /** The running server's pid, if one runs. */
@@ -148,7 +155,7 @@ export class AdbServerProcess {
       if (signal.aborted) return;
       const ending = await this.runOnce();
       if (signal.aborted) return;
-      if (ending.upMs >= (this.options.stableAfterMs ?? 60_000)) this.backoff.reset();
+      if (ending.upMs >= (this.options.stableAfterMs ?? 10_000)) this.backoff.reset();
       const delayMs = this.backoff.next();
       this.restarts.inc({ reason: ending.reason });
       this.log.warn(
