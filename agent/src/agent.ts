@@ -3,12 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { ClusterLink } from './cluster/cluster-link.js';
+import { ConfigError } from './config/load.js';
 import type { Config } from './config/settings.js';
 import { AdbBackend } from './devices/adb-backend.js';
 import type { DeviceBackend } from './devices/backend.js';
 import { HostBackend } from './devices/host-backend.js';
 import { HostMonitor } from './host/host-monitor.js';
+import { ensureWritableStateDir } from './host/state-dir.js';
 import { createClusterServer } from './http/cluster-server.js';
+import { readStatusToken } from './http/status-token.js';
 import { wakeRoutes } from './http/wake-routes.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { wakingFacts } from './lifecycle/waking-facts.js';
@@ -45,7 +48,8 @@ export class FarmAgent {
   private readonly swarming: SwarmingHost | undefined;
   private readonly disabled: Record<string, string> = {};
   private readonly hookServer: FastifyInstance;
-  private readonly clusterServer: FastifyInstance;
+  /** The cluster-facing listener, with every route the agent serves (tests inject into it). */
+  readonly clusterServer: FastifyInstance;
   private readonly rebootRequests: Counter;
   private readonly exchanges = new Map<string, LastExchanges>();
   private unsubscribeBots: (() => void) | undefined;
@@ -136,6 +140,9 @@ export class FarmAgent {
       logger,
       registry: this.registry,
       status: () => this.status(),
+      ...(config.statusTokenFile === undefined
+        ? {}
+        : { statusToken: readStatusToken(config.statusTokenFile) }),
     });
     if (this.lifecycle) void this.clusterServer.register(wakeRoutes, { lifecycle: this.lifecycle });
     void this.clusterServer.register(
@@ -150,6 +157,7 @@ export class FarmAgent {
 
   async start(): Promise<void> {
     const { config, logger } = this.options;
+    await ensureWritableStateDir(config.stateDir);
     // Loopback only: the hooks trust their caller to be one of our bots.
     await this.hookServer.listen({ host: '127.0.0.1', port: config.hookPort });
     await this.clusterServer.listen({ host: config.httpHost, port: config.httpPort });
@@ -160,8 +168,9 @@ export class FarmAgent {
     });
     this.hostOverrides = hostOverridesOf(this.host.current().maintenance.reason);
     this.applyOverrides();
-    await this.devices.start();
+    // Before the devices: a FARM_KUBECONFIG that cannot be used stops start-up before adb runs.
     await this.connectCluster();
+    await this.devices.start();
     this.lifecycle?.start(await this.cluster?.restoredLifecycle());
     this.cluster?.start();
     if (this.swarming) {
@@ -239,6 +248,10 @@ export class FarmAgent {
       host: this.host,
     });
     if (typeof opened === 'string') {
+      // Standalone is for where no cluster is configured; a kubeconfig someone named must work.
+      if (config.kubeconfig !== undefined) {
+        throw new ConfigError(`FARM_KUBECONFIG=${JSON.stringify(config.kubeconfig)}: ${opened}`);
+      }
       this.disabled.cluster = `standalone: ${opened}`;
       return;
     }

@@ -32,6 +32,11 @@ export interface TaskEnd {
 }
 
 export interface DeviceFacts {
+  /**
+   * Whether `botId` is one of the bots this node runs (one per slot). The hook
+   * server refuses every other id, so callers cannot grow per-bot records.
+   */
+  knows(botId: string): boolean;
   /** The current view of the device behind `botId`. Rejects when the devices cannot be read. */
   view(botId: string): Promise<BotDeviceView>;
   /**

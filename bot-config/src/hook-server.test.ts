@@ -21,6 +21,11 @@ class RecordingFacts implements DeviceFacts {
   holdWaits = false;
   failStart = false;
 
+  /** Every bot the test names, unless it empties this. */
+  known = new Set([BOT]);
+  knows(botId: string): boolean {
+    return this.known.has(botId);
+  }
   async view(): Promise<BotDeviceView> {
     if (this.view_ === 'hang') return new Promise(() => undefined);
     if (this.view_ instanceof Error) throw this.view_;
@@ -497,5 +502,116 @@ describe('metrics', () => {
     expect(text).toContain('farm_hook_requests_total{hook="get_state",code="400"} 1');
     expect(text).toContain('farm_hook_requests_total{hook="unknown",code="404"} 1');
     expect(text).toContain('farm_hook_duration_seconds_count{hook="get_state"} 2');
+  });
+});
+
+describe('hostile callers', () => {
+  const bodies: Record<string, object> = {
+    '/get_state': ownState,
+    '/get_dimensions': ownDims,
+    '/on_before_task': { call_id: 'c1' },
+    '/on_after_task': { failure: false, internal_failure: false },
+    '/reboot_requested': { argv: ['reboot'] },
+  };
+
+  it.each(Object.keys(bodies))('%s for a bot this node does not run is a 404', async (url) => {
+    const { app, facts, reboots } = rig();
+    const res = await app.inject({
+      method: 'POST',
+      url,
+      headers: { 'x-farm-bot-id': 'someone-else' },
+      payload: bodies[url],
+    });
+    expect([res.statusCode, res.json()]).toStrictEqual([
+      404,
+      { error: 'no bot "someone-else" runs on this node' },
+    ]);
+    expect([facts.started, facts.ended, facts.waits, reboots]).toStrictEqual([[], [], [], []]);
+  });
+
+  it('2,000 invented bot ids reach nothing that keeps per-bot records', async () => {
+    const exchanges: HookExchange[] = [];
+    const { app, facts, reboots } = rig({ onAnswered: (e) => exchanges.push(e) });
+    const codes = new Set<number>();
+    for (let i = 0; i < 2000; i++) {
+      const url = Object.keys(bodies)[i % 5] ?? '/get_state';
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        headers: { 'x-farm-bot-id': `bot-${i}` },
+        payload: bodies[url],
+      });
+      codes.add(res.statusCode);
+    }
+    expect([...codes]).toStrictEqual([404]);
+    expect([exchanges, reboots, facts.started, facts.ended]).toStrictEqual([[], [], [], []]);
+  });
+
+  it('a bot id longer than Swarming accepts (256 characters) is a 400 naming the header', async () => {
+    const { app, facts } = rig();
+    const longest = 'b'.repeat(256);
+    facts.known.add(longest).add(`${longest}b`);
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/get_dimensions',
+      headers: { 'x-farm-bot-id': longest },
+      payload: {},
+    });
+    expect(ok.json().id).toStrictEqual([longest]);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/get_dimensions',
+      headers: { 'x-farm-bot-id': `${longest}b` },
+      payload: {},
+    });
+    expect([res.statusCode, res.json()]).toStrictEqual([
+      400,
+      { error: 'headers/x-farm-bot-id must NOT have more than 256 characters' },
+    ]);
+  });
+
+  const nested = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+
+  it.each(Object.keys(bodies))(
+    '%s with a body nested 5,000 deep is a 400, and nothing is recorded',
+    async (url) => {
+      const exchanges: HookExchange[] = [];
+      const { app, facts, reboots } = rig({ onAnswered: (e) => exchanges.push(e) });
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload: nested(5000),
+      });
+      expect([res.statusCode, res.json()]).toStrictEqual([
+        400,
+        { error: 'body nests deeper than 32 levels' },
+      ]);
+      expect([exchanges, reboots, facts.started, facts.ended]).toStrictEqual([[], [], [], []]);
+    },
+  );
+
+  it('accepts 32 levels of nesting and refuses 33', async () => {
+    const { app } = rig();
+    const post = (payload: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/get_state',
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload,
+      });
+    expect((await post(nested(32))).statusCode).toBe(200);
+    expect((await post(`{"x":${nested(32)}}`)).statusCode).toBe(400);
+  });
+
+  it('still refuses prototype poisoning, as Fastify does', async () => {
+    const { app } = rig();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/get_state',
+      headers: { ...headers, 'content-type': 'application/json' },
+      payload: '{"__proto__": {"x": 1}}',
+    });
+    expect(res.statusCode).toBe(400);
   });
 });

@@ -10,13 +10,17 @@ import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { BotDeviceView, DeviceFacts, Dimensions } from './device-facts.js';
 import { MAX_VALUE_LENGTH, mergeDimensions } from './dimensions.js';
+import { limitJsonDepth, refuseUnknownBot } from './hook-guards.js';
 import { joinReasons, mergeState } from './state.js';
 
 /** The header the Python shim names its bot with (Node lower-cases header names). */
 export const BOT_ID_HEADER = 'x-farm-bot-id';
 
-/** Bot state with environment and disks is a few kB; this leaves room without inviting abuse. */
-const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/**
+ * Bot state with environment and disks is a few kB; this leaves room without
+ * inviting abuse (the last bodies of each bot are kept for /status).
+ */
+const DEFAULT_BODY_LIMIT = 256 * 1024;
 
 /**
  * How long get_state/get_dimensions wait for the device view. Shorter than the
@@ -66,10 +70,18 @@ const HOOKS = [
 ] as const;
 type Hook = (typeof HOOKS)[number];
 
+/**
+ * The id comes back to Swarming as the `id` dimension, so it must be a value
+ * the server accepts: 1 to 256 characters (code points, as Python counts
+ * them), no surrounding white space. Ours allows none inside either, so a
+ * doubled header (Node joins it as "a, b") is refused too.
+ */
 const botHeaders = {
   type: 'object',
   required: [BOT_ID_HEADER],
-  properties: { [BOT_ID_HEADER]: { type: 'string', pattern: '^\\S+$' } },
+  properties: {
+    [BOT_ID_HEADER]: { type: 'string', pattern: '^\\S+$', maxLength: MAX_VALUE_LENGTH },
+  },
 } as const;
 
 const schemas = {
@@ -132,6 +144,8 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
   });
   // Only JSON bodies are hooks; anything else is a 415.
   app.removeContentTypeParser('text/plain');
+  limitJsonDepth(app);
+  const knownBotsOnly = refuseUnknownBot((botId) => opts.facts.knows(botId), botIdOf);
 
   const requests = new Counter({
     name: 'farm_hook_requests_total',
@@ -200,8 +214,11 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     handler: (request: FastifyRequest<{ Body: Body }>, reply: FastifyReply) => Promise<unknown>,
     acceptsGet: boolean,
   ): void {
-    app.post<{ Body: Body }>(url, { schema: { headers: botHeaders, body } }, handler);
-    if (acceptsGet) app.get<{ Body: Body }>(url, { schema: { headers: botHeaders } }, handler);
+    const preHandler = knownBotsOnly;
+    app.post<{ Body: Body }>(url, { schema: { headers: botHeaders, body }, preHandler }, handler);
+    if (acceptsGet) {
+      app.get<{ Body: Body }>(url, { schema: { headers: botHeaders }, preHandler }, handler);
+    }
   }
 
   hook<Record<string, unknown>>(

@@ -35,6 +35,9 @@ class SleepyPhone implements DeviceFacts {
   started: TaskStart[] = [];
   ended: TaskEnd[] = [];
 
+  knows(botId: string): boolean {
+    return botId === BOT;
+  }
   async view(): Promise<BotDeviceView> {
     return {
       dimensions: { os: ['Android'], device_type: ['sargo'], android_devices: ['1'] },

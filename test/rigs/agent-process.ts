@@ -117,7 +117,11 @@ export async function startAgentProcess(env: Record<string, string> = {}): Promi
   await Promise.race([
     waitForLog((l) => l.msg === 'farm-agent started'),
     exited.then((code) => {
-      throw new Error(`farm-agent exited with ${code} before starting:\n${stderr.join('\n')}`);
+      // The log goes with the error: a refused start-up says why there.
+      throw Object.assign(
+        new Error(`farm-agent exited with ${code} before starting:\n${stderr.join('\n')}`),
+        { code, logs },
+      );
     }),
   ]);
   return agent;

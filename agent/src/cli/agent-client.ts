@@ -1,11 +1,17 @@
 import type { Config } from '../config/settings.js';
+import { bearer, readStatusToken } from '../http/status-token.js';
 
 /**
  * How CLI commands reach the running agent inside the same pod
  * (`kubectl exec ... -- farm-agent status`): the cluster listener on loopback.
  */
 export async function getFromAgent(config: Config, path: string): Promise<unknown> {
-  return requestAgent(config, path);
+  const file = config.statusTokenFile;
+  return requestAgent(
+    config,
+    path,
+    file === undefined ? {} : { headers: { authorization: bearer(readStatusToken(file)) } },
+  );
 }
 
 export async function postToAgent(config: Config, path: string, body?: unknown): Promise<unknown> {

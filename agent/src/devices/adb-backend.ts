@@ -37,6 +37,7 @@ export class AdbBackend implements DeviceBackend {
     const port = config.adbPort;
     this.server = new AdbServerProcess({
       port,
+      listen: config.adbListen,
       bin: config.adbBin,
       external: config.adbExternal,
       logger: logger.child({ component: 'adb-server' }),

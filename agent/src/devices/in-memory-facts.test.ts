@@ -6,6 +6,9 @@ describe('InMemoryDeviceFacts', () => {
     const facts = new InMemoryDeviceFacts();
     await expect(facts.view('ghost')).rejects.toThrow('no device is known for bot "ghost"');
     await expect(facts.taskStarted('ghost', {})).rejects.toThrow();
+    expect(facts.knows('ghost')).toBe(false);
+    facts.set('b1', { dimensions: {}, ready: true });
+    expect(facts.knows('b1')).toBe(true);
   });
 
   it('records task start and end', async () => {

@@ -29,6 +29,10 @@ export class InMemoryDeviceFacts implements DeviceFacts {
     return [...this.bots.values()];
   }
 
+  knows(botId: string): boolean {
+    return this.bots.has(botId);
+  }
+
   async view(botId: string): Promise<BotDeviceView> {
     return this.get(botId).view;
   }

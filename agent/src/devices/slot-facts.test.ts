@@ -45,7 +45,10 @@ describe('SlotDeviceFacts', () => {
       dimensions: DEFAULT_PHONE_DIMENSIONS,
       ready: true,
     });
+    expect([r.facts.knows(BOT), r.facts.knows('pi-1-usb-9')]).toEqual([true, false]);
     r.devices.detach('R58N');
+    // A pulled phone keeps its slot, so its bot can still be told why it is quarantined.
+    expect(r.facts.knows(BOT)).toBe(true);
     expect(await r.facts.view(BOT)).toEqual({
       dimensions: {
         android_devices: [],

@@ -13,6 +13,10 @@ export class SlotDeviceFacts implements DeviceFacts {
     private readonly clock: Clock = systemClock,
   ) {}
 
+  knows(botId: string): boolean {
+    return this.manager.slotOfBot(botId) !== undefined;
+  }
+
   async view(botId: string): Promise<BotDeviceView> {
     const slot = this.slotOf(botId);
     return { dimensions: slot.dimensions, ...slot.health.swarming };

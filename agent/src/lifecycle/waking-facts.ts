@@ -8,6 +8,7 @@ import type { Lifecycle } from './lifecycle.js';
  */
 export function wakingFacts(facts: DeviceFacts, lifecycle: Lifecycle): DeviceFacts {
   return {
+    knows: (botId) => facts.knows(botId),
     view: (botId) => facts.view(botId),
     whenReady: (botId, timeoutMs, signal) => lifecycle.whenAwakeAndReady(botId, timeoutMs, signal),
     taskStarted: (botId, task) => facts.taskStarted(botId, task),

@@ -1,5 +1,5 @@
 /**
- * The adb server as a supervised child: `adb -a -P <port> server nodaemon`, restarted
+ * The adb server as a supervised child: `adb [-a] -P <port> server nodaemon`, restarted
  * when it dies. adbkit never supervises a server (DESIGN §4), and a daemonised one
  * (`adb start-server`) is not ours to watch or kill, so `nodaemon` keeps it our child.
  */
@@ -14,8 +14,18 @@ import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { createAdbClient, serverVersion } from './adbkit.js';
 
+/** Where the supervised adb server listens: anyone who reaches it gets a shell on every phone. */
+export type AdbListen = 'loopback' | 'all';
+
+/** The server's command line: `-a` (every address) only when asked for; adb's default is localhost. */
+export function adbServerArgs(port: number, listen: AdbListen): string[] {
+  return [...(listen === 'all' ? ['-a'] : []), '-P', String(port), 'server', 'nodaemon'];
+}
+
 export interface AdbServerProcessOptions {
   port: number;
+  /** Default `loopback`. */
+  listen?: AdbListen;
   logger: Logger;
   registry: Registry;
   /** The adb binary; default `adb` from PATH. */
@@ -211,7 +221,7 @@ export class AdbServerProcess {
   private runOnce(): Promise<Ending> {
     const started = Date.now();
     this.stderrTail = [];
-    const args = ['-a', '-P', String(this.options.port), 'server', 'nodaemon'];
+    const args = adbServerArgs(this.options.port, this.options.listen ?? 'loopback');
     // A SIGKILLed agent must not leave its server behind holding the port and the phones.
     const bound = dieWithParent(this.bin, args);
     const child = spawn(bound.command, bound.args, {
