@@ -60,12 +60,13 @@ export function createAdbClient(options: AdbClientOptions): AdbClient {
 
 /**
  * Runs one adbkit call on a client of its own that records every connection the call
- * opens. adbkit never destroys a connection once a command has its answer, and a
- * socket whose peer's FIN arrived while reply bytes were still buffered never emits
- * `end`, so Node never closes it: it stays open, in TCP state CLOSE, for good (adbkit
- * issue #526; 1 fd per `devices-l`, per timed-out command, ...). So once the call has
- * settled its connections are destroyed here, except when it succeeded and hands them
- * over (`handOver`: a shell stream or a tracker), which makes them the caller's to close.
+ * opens. adbkit never destroys a connection once a command has its answer (nor after
+ * its own timeouts, which only half-close), and a socket whose peer's FIN arrived while
+ * reply bytes were still buffered never emits `end`, so Node never closes it: it stays
+ * open, in TCP state CLOSE, for good (adbkit issue #526; measured: one fd per
+ * `host:devices-l`, which every phone attach sends). So once the call has settled its
+ * connections are destroyed here, except when it succeeded and hands them over
+ * (`handOver`: a shell stream or a tracker), which makes them the caller's to close.
  */
 async function call<R extends PromiseLike<unknown>>(
   adb: AdbClient,
