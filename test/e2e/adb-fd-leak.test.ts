@@ -63,7 +63,7 @@ describe("the agent's file descriptors", () => {
     cleanups.push(() => Promise.all(phones.map((phone) => phone.close())));
     const agent = await startAgentProcess({
       FARM_ADB_TCP_DEVICES: phones.map((phone) => phone.serial).join(','),
-      FARM_DEVICE_REFRESH: '1s',
+      // The default 30 s refresh: between drops nothing is in flight but the 5 s reconcile.
       FARM_LOG_LEVEL: 'info',
     });
     cleanups.push(() => agent.stop());
