@@ -2,6 +2,7 @@ export * from './backoff.js';
 export * from './bot-code.js';
 export * from './crash-window.js';
 export * from './bot-devices.js';
+export * from './die-with-parent.js';
 export * from './dimensions.js';
 export * from './hook-server.js';
 export * from './line-splitter.js';

@@ -96,6 +96,33 @@ describe('AdbServerProcess', () => {
     expect(await restartCount(registry, 'exit')).toBe(1);
   });
 
+  it('backs off while the server keeps dying, capped, and starts over after a stable run', async () => {
+    const port = await freePort();
+    let ready = 0;
+    const supervisor = supervise({
+      port,
+      restartBackoff: { initialMs: 50, maxMs: 200, jitter: 0 },
+      stableAfterMs: 1500,
+      onReady: () => (ready += 1),
+    });
+    supervisor.start();
+    const killWhenReady = async (readyCount: number) => {
+      await waitFor(`ready ${readyCount}`, () => ready === readyCount);
+      const pid = supervisor.pid as number;
+      process.kill(pid, 'SIGKILL');
+      await waitFor('gone', () => !isAlive(pid));
+    };
+    for (let run = 1; run <= 5; run++) await killWhenReady(run);
+    await waitFor('ready 6', () => ready === 6);
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    await killWhenReady(6);
+    await waitFor('ready 7', () => ready === 7);
+    const delays = records
+      .filter((r) => r.msg.startsWith('adb server ended'))
+      .map((r) => r.restartInMs);
+    expect(delays).toEqual([50, 100, 200, 200, 200, 50]);
+  });
+
   it('keeps retrying a missing binary without throwing, and stops cleanly', async () => {
     const port = await freePort();
     const supervisor = supervise({ port, bin: '/nonexistent/adb' });

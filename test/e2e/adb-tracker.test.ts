@@ -197,7 +197,7 @@ describe('AdbTracker across an adb server restart (same port)', () => {
   });
 
   /** Server, phone connected, then the tracker (seeded with just `device`). */
-  async function setUp(afterRestart: (port: number) => void): Promise<number> {
+  async function setUp(afterRestart: (port: number) => void, reconnectMs = 600): Promise<number> {
     const port = await freePort();
     p = await startFakePhone();
     let ready = 0;
@@ -223,7 +223,7 @@ describe('AdbTracker across an adb server restart (same port)', () => {
       registry,
       reconcileIntervalMs: OFF,
       // Deterministic: the tracker comes back 600 ms after losing the server.
-      reconnectBackoff: { initialMs: 600, maxMs: 600, jitter: 0 },
+      reconnectBackoff: { initialMs: reconnectMs, maxMs: reconnectMs, jitter: 0 },
     });
     tracker.onChange((serial, device) => seen.push({ serial, type: device?.type, at: Date.now() }));
     tracker.start();
@@ -259,5 +259,25 @@ describe('AdbTracker across an adb server restart (same port)', () => {
     await reconnectTcp({ port }, [p.serial], 2000);
     await waitFor('back', () => tracker.devices().get(p.serial)?.type === 'device');
     expect(seen.map((s) => s.type)).toEqual(['device', undefined, 'offline', 'device']);
+  });
+
+  it('says the server is down from the moment it is lost until reconnectNow() is back on it', async () => {
+    const problems: (string | undefined)[] = [];
+    // Left to its backoff the tracker would wait a minute: only reconnectNow() can help.
+    await setUp((port) => {
+      tracker.reconnectNow();
+      void reconnectTcp({ port }, [p.serial], 2000);
+    }, 60_000);
+    expect(tracker.serverProblem()).toBeUndefined();
+    tracker.onServerChange((problem) => problems.push(problem));
+    const first = supervisor.pid as number;
+    process.kill(first, 'SIGKILL');
+    await waitFor('the problem reported', () => problems.length > 0, 2000);
+    expect(problems[0]).toMatch(/^adb server unreachable: /);
+    // The last list is kept meanwhile: the problem, not an empty list, tells the truth.
+    expect(tracker.devices().get(p.serial)?.type).toBe('device');
+    await waitFor('the new server tracked', () => tracker.serverProblem() === undefined, 5000);
+    expect(problems).toHaveLength(2);
+    await waitFor('phone back', () => tracker.devices().get(p.serial)?.type === 'device', 3000);
   });
 });

@@ -107,7 +107,7 @@ export async function startAgentProcess(env: Record<string, string> = {}): Promi
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const code = await exited;
-      // An agent killed hard cannot stop the adb server it supervised.
+      // Its adb server dies with it (setpriv); this catches one that could not (no setpriv).
       await new Promise((resolve) =>
         execFile('adb', ['-P', String(adbPort), 'kill-server'], { timeout: 5000 }, resolve),
       );

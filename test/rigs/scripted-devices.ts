@@ -27,6 +27,8 @@ export class ScriptedDevices implements DeviceIO, DevicePresence {
   private readonly phones = new Map<string, ScriptedPhone>();
   private readonly listeners = new Set<(serial: string, device: AdbDevice | undefined) => void>();
   private readonly pending = new Set<Pending>();
+  private readonly serverListeners = new Set<(problem: string | undefined) => void>();
+  private problem: string | undefined;
 
   constructor(private readonly clock: Clock) {}
 
@@ -69,6 +71,26 @@ export class ScriptedDevices implements DeviceIO, DevicePresence {
     return () => this.listeners.delete(listener);
   }
 
+  serverProblem(): string | undefined {
+    return this.problem;
+  }
+
+  onServerChange(listener: (problem: string | undefined) => void): () => void {
+    this.serverListeners.add(listener);
+    return () => this.serverListeners.delete(listener);
+  }
+
+  /**
+   * The adb server goes away (a reason) or is back (undefined). While it is away the
+   * phones keep their last listed state and every command is refused, as adb's are.
+   */
+  setServerProblem(problem: string | undefined): void {
+    this.problem = problem;
+    if (problem !== undefined)
+      for (const entry of [...this.pending]) entry.reject(new Error('closed'));
+    for (const listener of [...this.serverListeners]) listener(problem);
+  }
+
   async shell(serial: string, command: string, timeoutMs: number): Promise<string> {
     const phone = this.usable(serial, command);
     return this.answer(serial, command, timeoutMs, () => phone.answer(command));
@@ -87,6 +109,7 @@ export class ScriptedDevices implements DeviceIO, DevicePresence {
   }
 
   private known(serial: string): ScriptedPhone {
+    if (this.problem !== undefined) throw new Error('connect ECONNREFUSED');
     const phone = this.phones.get(serial);
     if (phone === undefined) throw new Error(`device '${serial}' not found`);
     return phone;

@@ -42,8 +42,12 @@ export class AdbBackend implements DeviceBackend {
       external: config.adbExternal,
       logger: logger.child({ component: 'adb-server' }),
       registry,
-      // A restarted server forgets network phones: connect them again.
-      onReady: () => void this.connectTcpDevices(),
+      onReady: () => {
+        // Track the new server now, not at the end of the tracker's backoff.
+        this.tracker.reconnectNow();
+        // A restarted server forgets network phones: connect them again.
+        void this.connectTcpDevices();
+      },
     });
     this.tracker = new AdbTracker({
       port,

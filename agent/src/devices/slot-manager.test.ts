@@ -239,6 +239,27 @@ describe('SlotManager', () => {
     expect(r.devices.calls.filter((c) => c === 'R58N getprop')).toHaveLength(2);
   });
 
+  it('shows adb down on every slot at once, reads nothing meanwhile, reads again when back', async () => {
+    const r = await r0();
+    const down = 'adb server unreachable: Connection closed';
+    r.devices.setServerProblem(down);
+    expect(r.slot()).toMatchObject({
+      adbState: 'device',
+      health: { state: 'adb-down', reason: down, swarming: { maintenance: down, ready: false } },
+    });
+    expect(await r.metric('farm_slot_state', { slot: 'usb-1-1-3', state: 'adb-down' })).toBe(1);
+    const asked = r.devices.calls.length;
+    await r.tick();
+    expect(r.devices.calls).toHaveLength(asked);
+    expect(r.slot().health.state).toBe('adb-down');
+
+    // Back: ready at once, read again without waiting for the next refresh.
+    r.devices.setServerProblem(undefined);
+    await r.manager.idle();
+    expect(r.slot().health.state).toBe('ready');
+    expect(r.devices.calls.slice(asked)).toContain('R58N cat /proc/uptime');
+  });
+
   it('picks up a state change the tracker missed at the next refresh', async () => {
     const r = await r0();
     // Change the phone without telling the listeners, as a silent tracker would.

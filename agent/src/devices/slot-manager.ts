@@ -162,6 +162,9 @@ export class SlotManager {
   /** The state each slot's `farm_slot_state` series shows, to remove it on change. */
   private readonly statesShown = new Map<string, string>();
   private unsubscribe: (() => void) | undefined;
+  private unsubscribeServer: (() => void) | undefined;
+  /** Why the adb server cannot be asked now; every slot shows it until it can. */
+  private adbDown: string | undefined;
   private refreshTimer: unknown;
   private persisted = '';
   private botsShown = '';
@@ -196,6 +199,9 @@ export class SlotManager {
 
   /** Loads the known slots, then follows adb presence and refreshes periodically. */
   async start(): Promise<void> {
+    const { presence } = this.options;
+    this.adbDown = presence.serverProblem();
+    this.unsubscribeServer = presence.onServerChange((problem) => this.onServer(problem));
     for (const saved of await this.options.store.load()) this.restore(saved);
     this.unsubscribe = this.options.presence.onChange((serial, device) =>
       this.onPresence(serial, device),
@@ -210,6 +216,8 @@ export class SlotManager {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.unsubscribeServer?.();
+    this.unsubscribeServer = undefined;
     this.clock.clearTimeout(this.refreshTimer);
     for (const slot of this.slotsByKey.values()) this.clock.clearTimeout(slot.reboot?.timer);
     await this.idle();
@@ -287,6 +295,20 @@ export class SlotManager {
   }
 
   // --- presence ---------------------------------------------------------
+
+  /**
+   * The adb server went away or came back. Every slot says so at once; once it is
+   * back, presence is reconciled and the phones are read again, so a slot is ready
+   * again as soon as its phone answers, not at the next refresh.
+   */
+  private onServer(problem: string | undefined): void {
+    if (problem === this.adbDown) return;
+    this.adbDown = problem;
+    if (problem === undefined) this.log.info('adb server reachable again');
+    else this.log.warn({ reason: problem }, 'adb server down: no slot is ready');
+    for (const slot of this.slotsByKey.values()) this.update(slot);
+    if (problem === undefined) this.refreshAll();
+  }
 
   /** Applies an adb presence change at once; interrogation follows in the background. */
   private onPresence(serial: string, device: AdbDevice | undefined): void {
@@ -424,6 +446,8 @@ export class SlotManager {
    * not found, and refresh the readings of present phones.
    */
   private refreshAll(): void {
+    // Nothing can be read while the server is down; onServer() catches up after.
+    if (this.adbDown !== undefined) return;
     const listed = this.options.presence.devices();
     for (const [serial, slot] of [...this.slotOfSerial]) {
       const device = listed.get(serial);
@@ -581,6 +605,7 @@ export class SlotManager {
     const absentOnPurpose = absentOnPurposeOf(slot);
     const health = evaluateSlotHealth(
       {
+        ...(this.adbDown === undefined ? {} : { adbDown: this.adbDown }),
         // A phone we rebooted shows `offline` until it is back: it is away on purpose.
         adbState: rebooting && slot.adbState !== 'device' ? undefined : slot.adbState,
         // Until it has been seen to reboot, a boot_completed of 1 is the old boot's.
