@@ -203,7 +203,7 @@ export class FarmAgent {
       swarming: {
         enabled: this.swarming !== undefined,
         server: config.swarmingServer ?? null,
-        pool: config.pool,
+        pool: config.pool ?? null,
         bots: (this.swarming?.statuses() ?? []).map((bot) => ({
           ...bot,
           lastAnswered: this.exchanges.get(bot.botId) ?? {},

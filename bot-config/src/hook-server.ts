@@ -29,8 +29,8 @@ export interface HookServerOptions {
   facts: DeviceFacts;
   /** A reason the supervisor holds against the bot itself (e.g. a crash loop), if any. */
   botQuarantine: (botId: string) => string | undefined;
-  /** Reported as `pool` when the bot names none. */
-  pool: string;
+  /** FARM_POOL: when set, replaces the bot's own `pool`; undefined keeps the bot's. */
+  pool?: string;
   /** Returned as is by /get_settings; the bot deep-merges it into its defaults. */
   settings: Record<string, unknown>;
   /** Upper bound for one /on_before_task wait, whatever the shim asks for. */

@@ -84,9 +84,8 @@ export const SETTINGS = {
   }),
   pool: setting({
     env: 'FARM_POOL',
-    doc: 'Swarming `pool` dimension, used when the bot reports none.',
+    doc: 'Swarming `pool` dimension. Set: replaces the pool the bot reports (the real bot always says `default`). Unset: the bot’s own pool stays, as the server’s `bots.cfg` normally sets it.',
     parse: parseSwarmingId,
-    default: 'Skia',
   }),
   tokenConfig: setting({
     env: 'FARM_TOKEN_CONFIG',

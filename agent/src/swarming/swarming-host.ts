@@ -99,7 +99,13 @@ export class SwarmingHost {
       zip: () => this.codeStore(spec.botId).ensure(this.stopping.signal),
       python: config.python,
       shimDir: SHIM_DIR,
-      env: { FARM_HOOK_URL: hookUrl, FARM_TOKEN_CONFIG: config.tokenConfig, ...spec.env },
+      env: {
+        FARM_HOOK_URL: hookUrl,
+        FARM_TOKEN_CONFIG: config.tokenConfig,
+        // The shim's on_before_task gives up waiting for the phone after this long.
+        FARM_READY_TIMEOUT_S: String(config.readyTimeout / 1000),
+        ...spec.env,
+      },
       logger,
       registry,
       restartBackoff: { initialMs: 1000, maxMs: config.botRestartMax },
