@@ -7,6 +7,7 @@ import type { Config } from './config/settings.js';
 import { AdbBackend } from './devices/adb-backend.js';
 import type { DeviceBackend } from './devices/backend.js';
 import { HostBackend } from './devices/host-backend.js';
+import type { HostThresholds } from './host/host-maintenance.js';
 import { HostMonitor } from './host/host-monitor.js';
 import { createClusterServer } from './http/cluster-server.js';
 import { wakeRoutes } from './http/wake-routes.js';
@@ -21,10 +22,8 @@ import {
   type OperatorOverrides,
   type OverrideKind,
 } from './operator/overrides.js';
+import { botSettings } from './swarming/bot-settings.js';
 import { SwarmingHost } from './swarming/swarming-host.js';
-
-/** Swarming's default isolated cache size, as Skia's hook server answered get_settings. */
-const BOT_SETTINGS = { caches: { isolated: { size: 8_589_934_592 } } };
 
 export interface AgentOptions {
   config: Config;
@@ -71,17 +70,18 @@ export class FarmAgent {
       labelNames: ['bot'],
       registers: [this.registry],
     });
+    const thresholds: HostThresholds = {
+      temperatureMaxC: config.hostTemperatureMax,
+      temperatureResumeC: config.hostTemperatureResume,
+      diskFreeMinPercent: config.hostDiskMinPercent,
+      diskFreeMinBytes: config.hostDiskMinFree,
+    };
     this.host = new HostMonitor({
       stateDir: config.stateDir,
       logger: logger.child({ component: 'host' }),
       registry: this.registry,
       intervalMs: config.hostPollInterval,
-      thresholds: {
-        temperatureMaxC: config.hostTemperatureMax,
-        temperatureResumeC: config.hostTemperatureResume,
-        diskFreeMinPercent: config.hostDiskMinPercent,
-        diskFreeMinBytes: config.hostDiskMinFree,
-      },
+      thresholds,
     });
     if (config.devices === 'adb') {
       const adb = new AdbBackend(config, logger, this.registry);
@@ -125,7 +125,8 @@ export class FarmAgent {
       facts: this.lifecycle ? wakingFacts(this.devices.facts, this.lifecycle) : this.devices.facts,
       botQuarantine: (botId) => this.swarming?.quarantineReason(botId),
       pool: config.pool,
-      settings: BOT_SETTINGS,
+      // The bot's own disk floor and cache caps follow the agent's disk floor.
+      settings: () => botSettings(thresholds, this.host.current().facts?.disk?.totalBytes),
       readyWaitMaxMs: config.readyTimeout,
       onRebootRequested: (botId, argv, ppid) => this.onRebootRequested(botId, argv, ppid),
       onAnswered: (exchange) => this.recordExchange(exchange),

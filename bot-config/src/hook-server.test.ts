@@ -63,7 +63,7 @@ function rig(overrides: Partial<HookServerOptions> = {}): Rig {
     facts,
     botQuarantine: (botId) => supervisor.get(botId),
     pool: 'android',
-    settings: { caches: { isolated: { size: 8589934592 } } },
+    settings: () => ({ caches: { isolated: { size: 8589934592 } } }),
     readyWaitMaxMs: 1000,
     onRebootRequested: (botId, argv) => reboots.push({ botId, argv }),
     logger: pino({ level: 'silent' }),

@@ -31,8 +31,8 @@ export interface HookServerOptions {
   botQuarantine: (botId: string) => string | undefined;
   /** FARM_POOL: when set, replaces the bot's own `pool`; undefined keeps the bot's. */
   pool?: string;
-  /** Returned as is by /get_settings; the bot deep-merges it into its defaults. */
-  settings: Record<string, unknown>;
+  /** Answered by /get_settings; the bot deep-merges it into its defaults. */
+  settings: () => Record<string, unknown>;
   /** Upper bound for one /on_before_task wait, whatever the shim asks for. */
   readyWaitMaxMs: number;
   /** The bot ran `sudo reboot` (or similar); argv is what it asked sudo to run. */
@@ -305,8 +305,8 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
   );
 
   // Settings are the same for every bot: no bot id needed.
-  app.post('/get_settings', async () => opts.settings);
-  app.get('/get_settings', async () => opts.settings);
+  app.post('/get_settings', async () => opts.settings());
+  app.get('/get_settings', async () => opts.settings());
   app.get('/healthz', async () => ({ ok: true }));
 
   return app;

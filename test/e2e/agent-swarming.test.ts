@@ -85,7 +85,14 @@ describe('farm-agent hosting a Swarming bot', () => {
     expect(hooks.get_dimensions).not.toHaveProperty('quarantined');
     expect(hooks.get_state).toMatchObject({ running_time: expect.any(Number) });
     expect(hooks.get_state).not.toHaveProperty('quarantined');
-    expect(hooks.get_settings).toEqual({ caches: { isolated: { size: 8589934592 } } });
+    // The bot's disk floor is the agent's (FARM_HOST_DISK_MIN_PERCENT/FREE), not its ~4 GiB default.
+    expect(hooks.get_settings).toMatchObject({
+      free_partition: {
+        root: { size: 500 * 1024 * 1024, max_percent: 0, min_percent: 5 },
+        bot: { size: 500 * 1024 * 1024, max_percent: 0, min_percent: 5 },
+      },
+      caches: { isolated: { size: expect.any(Number) } },
+    });
     expect(hooks.get_authentication_headers).toEqual([
       { Authorization: createHash('sha256').update(`Bearer ${TOKEN}`).digest('hex') },
       expect.any(Number),

@@ -126,7 +126,7 @@ describe('bot_config.py through the hook server', () => {
       facts: phone,
       botQuarantine: () => undefined,
       pool: 'android',
-      settings: { caches: { isolated: { size: 8589934592 } } },
+      settings: () => ({ caches: { isolated: { size: 8589934592 } } }),
       readyWaitMaxMs: 30_000,
       onRebootRequested: (botId, argv) => reboots.push({ botId, argv }),
       logger: pino({ level: 'silent' }),
