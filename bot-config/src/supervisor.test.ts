@@ -12,6 +12,7 @@ import {
   execingBot,
   isAlive,
   longRunningBot,
+  versionedBot,
   waitFor,
 } from '../../test/rigs/test-bots.js';
 import type { LogRecord } from '../../test/rigs/test-bots.js';
@@ -145,6 +146,25 @@ describe('BotSupervisor', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(events.map((e) => e.type)).toEqual(['started']);
     expect(supervisor.status()).toMatchObject({ running: true, pid, restarts: 0 });
+  });
+
+  it('restarts a bot that updated itself on its new code, not the host’s older zip', async () => {
+    const v1 = await versionedBot(join(dir, 'v1.zip'), 'v1');
+    const v2 = await versionedBot(join(dir, 'v2.zip'), 'v2');
+    const { supervisor, records, events } = supervise(async () => v1, {
+      env: { TEST_UPDATE_ZIP: v2 },
+    });
+    supervisor.start();
+    const versions = () =>
+      records.filter((r) => r.stream !== undefined && r.msg.startsWith('version '));
+    // v1 updates itself in place (same pid), v2 crashes once, and the restart must run v2.
+    await waitFor('the restart after the crash', () => versions().length >= 3 && versions());
+    const [first, updated, restarted] = versions().map((r) => r.msg.split(' '));
+    expect(first?.[1]).toBe('v1');
+    expect(updated?.[1]).toBe('v2');
+    expect(updated?.[2]).toBe(first?.[2]);
+    expect(restarted?.[1]).toBe('v2');
+    expect(eventsOfType(events, 'started')).toHaveLength(2);
   });
 
   it('forwards SIGTERM, then SIGKILLs a bot that ignores it, with its process group', async () => {

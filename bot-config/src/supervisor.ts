@@ -10,8 +10,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, rename } from 'node:fs/promises';
-import { delimiter, join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { delimiter } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
@@ -20,12 +20,16 @@ import { Backoff, sleep } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import { CrashWindow } from './crash-window.js';
 import { LineSplitter } from './line-splitter.js';
+import { chooseStartZip } from './start-zip.js';
 
 export interface BotSupervisorOptions {
   botId: string;
   /** The bot's base directory: it keeps its zip, state and self-updates (`swarming_bot.1.zip`) here. */
   workDir: string;
-  /** Path of a valid bot zip; called before every start, so a fresh download can be picked up. */
+  /**
+   * Path of the newest valid bot code on the host; called before every start. The bot starts
+   * on it only when it is newer than the bot's own code in workDir (see start-zip.ts).
+   */
   zip: () => Promise<string>;
   /** Default `python3`, looked up on the bot's PATH. */
   python?: string;
@@ -97,8 +101,6 @@ interface Metrics {
   up: Gauge<'bot'>;
   quarantined: Gauge<'bot'>;
 }
-
-const ZIP_NAME = 'swarming_bot.zip';
 
 export class BotSupervisor {
   private readonly log: Logger;
@@ -207,23 +209,23 @@ export class BotSupervisor {
     }
   }
 
-  /** Copies the bot code into workDir; undefined (logged) when it cannot be had. */
+  /** The zip to start (see start-zip.ts); undefined (logged) when there is none. */
   private async prepareZip(signal: AbortSignal): Promise<string | undefined> {
-    const target = join(this.options.workDir, ZIP_NAME);
     try {
-      // zip() may hang on a stalled download: stop() must not wait for it.
-      const source = await untilAborted(
-        Promise.resolve().then(() => this.options.zip()),
-        signal,
-      );
       await mkdir(this.options.workDir, { recursive: true });
-      if (resolve(source) !== resolve(target)) {
-        // Via a temporary name so a crash mid-copy never leaves a truncated zip to run.
-        const partial = `${target}.partial`;
-        await copyFile(source, partial);
-        await rename(partial, target);
-      }
-      return target;
+      // zip() may hang on a stalled download: stop() must not wait for it.
+      const seed = (): Promise<string> =>
+        untilAborted(
+          Promise.resolve().then(() => this.options.zip()),
+          signal,
+        );
+      const chosen = await chooseStartZip(this.options.workDir, seed, (path, reason) =>
+        this.log.warn(
+          { path, reason },
+          'bot code in the bot directory is not a whole zip; skipped',
+        ),
+      );
+      return chosen.path;
     } catch (err) {
       if (!signal.aborted) this.log.error({ err }, 'bot code unavailable; will retry');
       return undefined;
