@@ -22,6 +22,7 @@ import {
   type OperatorOverrides,
   type OverrideKind,
 } from './operator/overrides.js';
+import { clusterEventOf } from './swarming/bot-events.js';
 import { botSettings } from './swarming/bot-settings.js';
 import { SwarmingHost } from './swarming/swarming-host.js';
 
@@ -107,13 +108,8 @@ export class FarmAgent {
         registry: this.registry,
         hookUrl: `http://127.0.0.1:${config.hookPort}`,
         onEvent: (botId, event) => {
-          if (event.type === 'restart_scheduled' && event.reason === 'crash') {
-            this.cluster?.reporter.event({
-              type: 'Warning',
-              reason: 'BotRestarted',
-              note: `${botId} exited; restarting in ${Math.round(event.delayMs / 1000)} s`,
-            });
-          }
+          const reported = clusterEventOf(botId, event);
+          if (reported) this.cluster?.reporter.event(reported);
         },
       });
     } else {
@@ -130,6 +126,7 @@ export class FarmAgent {
       readyWaitMaxMs: config.readyTimeout,
       onRebootRequested: (botId, argv, ppid) => this.onRebootRequested(botId, argv, ppid),
       onAnswered: (exchange) => this.recordExchange(exchange),
+      onServerAccepted: (botId) => this.swarming?.serverAccepted(botId),
       logger: logger.child({ listener: 'hooks' }),
       registry: this.registry,
     });

@@ -19,6 +19,7 @@ import type { Metric, Registry } from 'prom-client';
 import { Backoff, sleep } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import { CrashWindow } from './crash-window.js';
+import { AuthWatch, type AuthRefusalStatus } from './auth-refusal.js';
 import { LineSplitter } from './line-splitter.js';
 import { chooseStartZip } from './start-zip.js';
 
@@ -73,7 +74,10 @@ export type SupervisorEvent =
       delayMs: number;
     }
   | { type: 'quarantined'; botId: string; reason: string }
-  | { type: 'unquarantined'; botId: string };
+  | { type: 'unquarantined'; botId: string }
+  /** The bot's output shows the server refusing its credentials (see auth-refusal.ts). */
+  | { type: 'auth_refused'; botId: string; reason: string }
+  | { type: 'auth_accepted'; botId: string };
 
 export interface BotStatus {
   botId: string;
@@ -84,6 +88,8 @@ export interface BotStatus {
   restarts: number;
   lastExit?: BotExit;
   quarantined?: string;
+  /** Set while the server refuses the bot's requests for authentication. */
+  authRefused?: AuthRefusalStatus;
 }
 
 /** One bot process, from spawn to exit. */
@@ -114,6 +120,7 @@ export class BotSupervisor {
   private current: Incarnation | undefined;
   private restarts = 0;
   private lastExit: BotExit | undefined;
+  private readonly auth: AuthWatch;
 
   constructor(private readonly options: BotSupervisorOptions) {
     this.log = options.logger.child({ bot: options.botId });
@@ -124,6 +131,10 @@ export class BotSupervisor {
     });
     this.metrics = supervisorMetrics(options.registry);
     this.now = options.now ?? Date.now;
+    this.auth = new AuthWatch((refusal) => {
+      this.log.error({ status: refusal.status, url: refusal.url }, refusal.reason);
+      this.emit({ type: 'auth_refused', botId: options.botId, reason: refusal.reason });
+    }, this.now);
     // Export the series from the start so dashboards see a down bot, not a missing one.
     this.metrics.up.set({ bot: options.botId }, 0);
     this.metrics.quarantined.set({ bot: options.botId }, 0);
@@ -164,6 +175,13 @@ export class BotSupervisor {
     return this.stopping;
   }
 
+  /** The bot got through to the server (its handshake or a poll): auth works. */
+  serverAccepted(): void {
+    if (!this.auth.clear()) return;
+    this.log.info('Swarming accepts the bot again');
+    this.emit({ type: 'auth_accepted', botId: this.options.botId });
+  }
+
   status(): BotStatus {
     const run = this.current;
     return {
@@ -174,6 +192,7 @@ export class BotSupervisor {
       restarts: this.restarts,
       lastExit: this.lastExit,
       quarantined: this.crashWindow.quarantined,
+      authRefused: this.auth.status(),
     };
   }
 
@@ -241,6 +260,8 @@ export class BotSupervisor {
     let stableTimer: NodeJS.Timeout | undefined;
     let run: Incarnation | undefined;
     if (child && pid !== undefined) {
+      // A new process starts with auth untried: an old refusal is history.
+      this.auth.clear();
       run = { child, pid, startedAt, exited };
       this.current = run;
       this.metrics.up.set({ bot: this.options.botId }, 1);
@@ -329,6 +350,7 @@ export class BotSupervisor {
     const splitter = new LineSplitter(this.options.maxLineChars ?? 8192);
     const write = (lines: ReturnType<LineSplitter['push']>): void => {
       for (const { text, truncatedChars } of lines) {
+        this.auth.line(text);
         if (truncatedChars > 0) this.log.info({ stream, truncatedChars }, text);
         else if (text !== '') this.log.info({ stream }, text);
       }

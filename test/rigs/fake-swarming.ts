@@ -31,6 +31,11 @@ export interface FakeSwarming {
   /** Served as the bots.cfg `bot_config` script with every handshake when set. */
   injectedBotConfig?: string;
   /**
+   * Refuse handshake and poll with 403 although the token is valid, as the server does for an
+   * account that may not act as the bot; bot code downloads still work.
+   */
+  refuseBots?: boolean;
+  /**
    * Serves this zip from now on: bots whose poll reports another version are told to
    * `update` to it, as the server does after a bot code deployment.
    */
@@ -97,6 +102,7 @@ export async function startFakeSwarming(options: {
     ) {
       void readJson(req).then((body) => {
         recorded.body = body;
+        if (fake.refuseBots) return error(res, 403, `not allowed to act as bot "${String(botId)}"`);
         if (body === undefined) return error(res, 400, 'body is not JSON');
         const answer = url.pathname.endsWith('/handshake') ? handshake() : poll(body);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));

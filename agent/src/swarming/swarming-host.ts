@@ -79,6 +79,11 @@ export class SwarmingHost {
     return supervisor !== undefined;
   }
 
+  /** The bot's shim reports that the server answered it: its credentials work. */
+  serverAccepted(botId: string): void {
+    this.supervisors.get(botId)?.supervisor.serverAccepted();
+  }
+
   quarantineReason(botId: string): string | undefined {
     return this.supervisors.get(botId)?.supervisor.status().quarantined;
   }

@@ -65,7 +65,7 @@ def call_hooks(redact_token=False):
   results['get_authentication_headers'] = call('get_authentication_headers', bot)
   if redact_token and isinstance(results['get_authentication_headers'], list):
     import hashlib
-    headers = results['get_authentication_headers'][0]
+    headers = results['get_authentication_headers'][0] or {}
     results['get_authentication_headers'][0] = {
         k: hashlib.sha256(v.encode()).hexdigest() for k, v in headers.items()}
   started = time.time()
