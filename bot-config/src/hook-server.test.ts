@@ -308,6 +308,59 @@ describe('on_before_task and on_after_task', () => {
     expect(facts.started).toHaveLength(1);
   });
 
+  it('starts and ends a task once when two configs report the same task id', async () => {
+    const { app, facts } = rig();
+    const before = { task_id: 't1' };
+    for (const call_id of ['global', 'injected']) {
+      const payload = { ...before, call_id };
+      await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    }
+    const after = { failure: false, internal_failure: false, task_id: 't1' };
+    const answers = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/on_after_task',
+        headers,
+        payload: after,
+      });
+      answers.push(res.json());
+    }
+    expect(answers).toStrictEqual([{ ok: true }, { ok: true, duplicate: true }]);
+    expect(facts.started).toHaveLength(1);
+    expect(facts.ended).toHaveLength(1);
+    // The next task (even under a reused id) counts again.
+    await app.inject({
+      method: 'POST',
+      url: '/on_before_task',
+      headers,
+      payload: { task_id: 't1' },
+    });
+    await app.inject({ method: 'POST', url: '/on_after_task', headers, payload: after });
+    expect([facts.started.length, facts.ended.length]).toStrictEqual([2, 2]);
+  });
+
+  it('reports a handshake or a poll that got a command as the server accepting the bot', async () => {
+    const accepted: string[] = [];
+    const { app } = rig({ onServerAccepted: (botId) => accepted.push(botId) });
+    const handshake = await app.inject({
+      method: 'POST',
+      url: '/on_handshake',
+      headers,
+      payload: {},
+    });
+    const poll = await app.inject({
+      method: 'POST',
+      url: '/on_after_poll',
+      headers,
+      payload: { cmd: 'sleep' },
+    });
+    expect([handshake.statusCode, poll.statusCode]).toStrictEqual([200, 200]);
+    const noCmd = await app.inject({ method: 'POST', url: '/on_after_poll', headers, payload: {} });
+    expect(noCmd.statusCode).toBe(400);
+    expect(accepted).toStrictEqual([BOT, BOT]);
+  });
+
   it('stops waiting for the device when the shim hangs up', async () => {
     const { app, facts } = rig();
     facts.holdWaits = true;
