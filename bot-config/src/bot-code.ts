@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
@@ -99,7 +99,8 @@ export class BotCodeStore {
       this.logger.warn({ path, reason }, 'ignoring bot code that is not a whole zip'),
     );
     if (!best) return this.ensure(signal);
-    if (best.path !== this.zipPath) {
+    // The bot's last-known-good copy of code it got from the cache is newer but the same.
+    if (best.path !== this.zipPath && !(await sameContent(best.path, this.zipPath))) {
       await copyZip(best, this.zipPath);
       await syncDir(this.options.stateDir);
       this.logger.info(
@@ -255,6 +256,12 @@ export class BotCodeStore {
       if (TEMP_PATTERN.test(name) && !this.ownTemps.has(path)) await rm(path, { force: true });
     }
   }
+}
+
+/** Whether two files hold the same bytes; a missing file is never the same. */
+async function sameContent(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([readFile(a), readFile(b)].map((p) => p.catch(() => undefined)));
+  return x !== undefined && y !== undefined && x.equals(y);
 }
 
 /** Makes the rename itself durable: without it a power cut can bring the old entry back. */

@@ -79,7 +79,9 @@ export async function newestGoodZip(
 export async function copyZip(source: ZipFile, target: string): Promise<void> {
   const partial = `${target}.partial`;
   await copyFile(source.path, partial);
-  const at = new Date(source.mtimeMs);
+  // Half way into the whole millisecond: utimes goes through floating-point seconds, and the
+  // whole millisecond itself could come back as the one before.
+  const at = (wholeMs(source) + 0.5) / 1000;
   await utimes(partial, at, at);
   await rename(partial, target);
 }

@@ -22,6 +22,8 @@ let swarming: FakeSwarming | undefined;
 let tokens: TokenServer | undefined;
 let agent: AgentProcess | undefined;
 let dir: string;
+/** The environment the agent was started with, to start it again. */
+let agentEnv: Record<string, string>;
 
 afterEach(async () => {
   await agent?.stop('SIGKILL');
@@ -47,7 +49,7 @@ async function startAll(
   }));
   const tokenConfig = join(dir, 'token.json');
   await writeFile(tokenConfig, JSON.stringify({ url: tokens.url, headers: {} }));
-  agent = await startAgentProcess({
+  agentEnv = {
     FARM_SWARMING_SERVER: fake.url,
     FARM_TOKEN_CONFIG: tokenConfig,
     FARM_BOT_ID: BOT_ID,
@@ -55,7 +57,8 @@ async function startAll(
     FARM_BOT_STOP_GRACE: '5s',
     TEST_POLL_S: '0.2',
     ...env,
-  });
+  };
+  agent = await startAgentProcess(agentEnv);
   return { a: agent, fake, v1 };
 }
 
@@ -156,7 +159,15 @@ describe('a bot that updates itself', () => {
     expect(fake.requests.filter((r) => r.path.startsWith('/bot_code'))).toHaveLength(1);
     // The host's code followed the bot: a new slot would start on v2 too.
     expect(sha(await readFile(join(a.stateDir, 'swarming_bot.zip')))).toBe(sha(v2));
-  });
+
+    // A pod restart (same state directory) comes back on v2 as well, with no download.
+    expect(await a.stop('SIGTERM')).toBe(0);
+    const again = await startAgentProcess({ ...agentEnv, FARM_STATE_DIR: a.stateDir });
+    agent = again;
+    const back = await again.waitForLog(botSaid('test bot version '));
+    expect(String(back.msg)).toContain(sha(v2));
+    expect(fake.requests.filter((r) => r.path.startsWith('/bot_code'))).toHaveLength(1);
+  }, 60_000);
 });
 
 describe('a bot whose credentials the server refuses', () => {
