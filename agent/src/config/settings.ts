@@ -156,7 +156,7 @@ export const SETTINGS = {
   }),
   readyTimeout: setting({
     env: 'FARM_READY_TIMEOUT',
-    doc: 'Longest `on_before_task` waits for the phone to be ready.',
+    doc: 'Longest `on_before_task` waits for the phone to be ready (the bots get it as `FARM_READY_TIMEOUT_S`).',
     parse: parseDuration,
     default: '10m',
   }),
@@ -289,7 +289,7 @@ export const SETTINGS = {
   }),
   hostDiskMinPercent: setting({
     env: 'FARM_HOST_DISK_MIN_PERCENT',
-    doc: 'Maintenance when less than this share of the state filesystem is free…',
+    doc: 'Maintenance when less than this share of the state filesystem is free… (the bots’ own `free_partition` floor is the same)',
     parse: parsePercent,
     default: '5',
   }),
