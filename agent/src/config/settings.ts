@@ -289,7 +289,7 @@ export const SETTINGS = {
   }),
   hostDiskMinPercent: setting({
     env: 'FARM_HOST_DISK_MIN_PERCENT',
-    doc: 'Maintenance when less than this share of the state filesystem is free… (the bots’ own `free_partition` floor is the same)',
+    doc: 'Maintenance (and the bots’ own `free_partition` quarantine) when less than this share of the state filesystem is free…',
     parse: parsePercent,
     default: '5',
   }),
