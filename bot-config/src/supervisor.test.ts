@@ -12,6 +12,7 @@ import {
   execingBot,
   isAlive,
   longRunningBot,
+  printingBot,
   versionedBot,
   waitFor,
 } from '../../test/rigs/test-bots.js';
@@ -165,6 +166,25 @@ describe('BotSupervisor', () => {
     expect(updated?.[2]).toBe(first?.[2]);
     expect(restarted?.[1]).toBe('v2');
     expect(eventsOfType(events, 'started')).toHaveLength(2);
+  });
+
+  it('reports a bot refused for its credentials once, until the server accepts it', async () => {
+    const refused =
+      '77 2026-08-20 10:00:01.123 E: Request to https://swarm.example/swarming/api/v1/bot/handshake failed with HTTP status code 401: missing credentials';
+    const zip = await printingBot(join(dir, 'src.zip'), [refused, refused]);
+    const { supervisor, records, events } = supervise(async () => zip);
+    supervisor.start();
+    await waitFor('the bot', () => botLine(records, 'printed'));
+    expect(eventsOfType(events, 'auth_refused')).toEqual([
+      { type: 'auth_refused', botId: 'pi-1-slot-0', reason: expect.stringContaining('HTTP 401') },
+    ]);
+    expect(supervisor.status().authRefused).toMatchObject({ status: 401, count: 2 });
+    expect(records.filter((r) => r.level === 50 && r.msg.includes('HTTP 401'))).toHaveLength(1);
+
+    supervisor.serverAccepted();
+    supervisor.serverAccepted();
+    expect(eventsOfType(events, 'auth_accepted')).toHaveLength(1);
+    expect(supervisor.status().authRefused).toBeUndefined();
   });
 
   it('forwards SIGTERM, then SIGKILLs a bot that ignores it, with its process group', async () => {

@@ -126,6 +126,19 @@ wait_forever()
   );
 }
 
+/** Prints `lines`, then `printed`, all to stderr (one stream keeps their order), and stays up. */
+export function printingBot(zipPath: string, lines: string[]): Promise<string> {
+  return writeBot(
+    zipPath,
+    `
+for line in ${JSON.stringify(lines)}:
+    say(line, stream=sys.stderr)
+say('printed', stream=sys.stderr)
+wait_forever()
+`,
+  );
+}
+
 /**
  * Like the real bot's host_reboot: on its first run only, runs each argv via
  * subprocess (expected to start with `sudo`), then prints `survived sudo`.
