@@ -8,6 +8,7 @@ import type { Config } from './config/settings.js';
 import { AdbBackend } from './devices/adb-backend.js';
 import type { DeviceBackend } from './devices/backend.js';
 import { HostBackend } from './devices/host-backend.js';
+import type { HostThresholds } from './host/host-maintenance.js';
 import { HostMonitor } from './host/host-monitor.js';
 import { ensureWritableStateDir } from './host/state-dir.js';
 import { createClusterServer } from './http/cluster-server.js';
@@ -24,10 +25,9 @@ import {
   type OperatorOverrides,
   type OverrideKind,
 } from './operator/overrides.js';
+import { clusterEventOf } from './swarming/bot-events.js';
+import { botSettings } from './swarming/bot-settings.js';
 import { SwarmingHost } from './swarming/swarming-host.js';
-
-/** Swarming's default isolated cache size, as Skia's hook server answered get_settings. */
-const BOT_SETTINGS = { caches: { isolated: { size: 8_589_934_592 } } };
 
 export interface AgentOptions {
   config: Config;
@@ -75,17 +75,18 @@ export class FarmAgent {
       labelNames: ['bot'],
       registers: [this.registry],
     });
+    const thresholds: HostThresholds = {
+      temperatureMaxC: config.hostTemperatureMax,
+      temperatureResumeC: config.hostTemperatureResume,
+      diskFreeMinPercent: config.hostDiskMinPercent,
+      diskFreeMinBytes: config.hostDiskMinFree,
+    };
     this.host = new HostMonitor({
       stateDir: config.stateDir,
       logger: logger.child({ component: 'host' }),
       registry: this.registry,
       intervalMs: config.hostPollInterval,
-      thresholds: {
-        temperatureMaxC: config.hostTemperatureMax,
-        temperatureResumeC: config.hostTemperatureResume,
-        diskFreeMinPercent: config.hostDiskMinPercent,
-        diskFreeMinBytes: config.hostDiskMinFree,
-      },
+      thresholds,
     });
     if (config.devices === 'adb') {
       const adb = new AdbBackend(config, logger, this.registry);
@@ -111,13 +112,8 @@ export class FarmAgent {
         registry: this.registry,
         hookUrl: `http://127.0.0.1:${config.hookPort}`,
         onEvent: (botId, event) => {
-          if (event.type === 'restart_scheduled' && event.reason === 'crash') {
-            this.cluster?.reporter.event({
-              type: 'Warning',
-              reason: 'BotRestarted',
-              note: `${botId} exited; restarting in ${Math.round(event.delayMs / 1000)} s`,
-            });
-          }
+          const reported = clusterEventOf(botId, event);
+          if (reported) this.cluster?.reporter.event(reported);
         },
       });
     } else {
@@ -131,10 +127,12 @@ export class FarmAgent {
         : this.devices.botDevices,
       botQuarantine: (botId) => this.swarming?.quarantineReason(botId),
       pool: config.pool,
-      settings: BOT_SETTINGS,
+      // The bot's own disk floor and cache caps follow the agent's disk floor.
+      settings: () => botSettings(thresholds, this.host.current().facts?.disk?.totalBytes),
       readyWaitMaxMs: config.readyTimeout,
       onRebootRequested: (botId, argv, ppid) => this.onRebootRequested(botId, argv, ppid),
       onAnswered: (exchange) => this.recordExchange(exchange),
+      onServerAccepted: (botId) => this.swarming?.serverAccepted(botId),
       logger: logger.child({ listener: 'hooks' }),
       registry: this.registry,
     });
@@ -214,7 +212,7 @@ export class FarmAgent {
       swarming: {
         enabled: this.swarming !== undefined,
         server: config.swarmingServer ?? null,
-        pool: config.pool,
+        pool: config.pool ?? null,
         bots: (this.swarming?.statuses() ?? []).map((bot) => ({
           ...bot,
           lastAnswered: this.exchanges.get(bot.botId) ?? {},

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -98,6 +98,41 @@ describe('BotCodeStore', () => {
     expect(await counts()).toEqual({ ok: 1 });
     expect(await readdir(stateDir)).toEqual(['swarming_bot.zip']);
     expect(logs()).not.toContain(TOKEN);
+  });
+
+  it('follows a bot that updated itself: new slots start on its code, with no download', async () => {
+    const { codes } = store();
+    await codes.ensure(controller.signal);
+    expect(fake.requests).toHaveLength(2);
+    const bots = [join(stateDir, 'bots', 'a'), join(stateDir, 'bots', 'b')];
+    await Promise.all(bots.map((bot) => mkdir(bot, { recursive: true })));
+    // Bot b got `update` from the server and wrote its new code, later than the cache.
+    const updated = join(bots[1] ?? '', 'swarming_bot.1.zip');
+    await writeFile(updated, zipB);
+    const later = new Date(Date.now() + 60_000);
+    await utimes(updated, later, later);
+    // Bot a's update was cut short: a partial zip, newer still, is not followed.
+    const partial = join(bots[0] ?? '', 'swarming_bot.2.zip');
+    await writeFile(partial, zipA.subarray(0, 100));
+    const latest = new Date(Date.now() + 120_000);
+    await utimes(partial, latest, latest);
+
+    expect(await codes.newest(bots, controller.signal)).toBe(join(stateDir, 'swarming_bot.zip'));
+    expect(await onDisk()).toEqual(zipB);
+    expect(Math.floor((await stat(join(stateDir, 'swarming_bot.zip'))).mtimeMs)).toBe(
+      Math.floor((await stat(updated)).mtimeMs),
+    );
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('downloads for newest() only when no whole zip exists anywhere', async () => {
+    const { codes } = store();
+    const bot = join(stateDir, 'bots', 'a');
+    await mkdir(bot, { recursive: true });
+    await writeFile(join(bot, 'swarming_bot.zip'), zipB.subarray(0, 50));
+    expect(await codes.newest([bot], controller.signal)).toBe(join(stateDir, 'swarming_bot.zip'));
+    expect(await onDisk()).toEqual(zipA);
+    expect(fake.requests.filter((r) => r.path === '/bot_code')).toHaveLength(1);
   });
 
   it('shares one download among bots that ask at once', async () => {

@@ -68,7 +68,7 @@ function rig(overrides: Partial<HookServerOptions> = {}): Rig {
     devices,
     botQuarantine: (botId) => supervisor.get(botId),
     pool: 'android',
-    settings: { caches: { isolated: { size: 8589934592 } } },
+    settings: () => ({ caches: { isolated: { size: 8589934592 } } }),
     readyWaitMaxMs: 1000,
     onRebootRequested: (botId, argv) => reboots.push({ botId, argv }),
     logger: pino({ level: 'silent' }),
@@ -311,6 +311,59 @@ describe('on_before_task and on_after_task', () => {
     devices.failStart = false;
     await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
     expect(devices.started).toHaveLength(1);
+  });
+
+  it('starts and ends a task once when two configs report the same task id', async () => {
+    const { app, devices } = rig();
+    const before = { task_id: 't1' };
+    for (const call_id of ['global', 'injected']) {
+      const payload = { ...before, call_id };
+      await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    }
+    const after = { failure: false, internal_failure: false, task_id: 't1' };
+    const answers = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/on_after_task',
+        headers,
+        payload: after,
+      });
+      answers.push(res.json());
+    }
+    expect(answers).toStrictEqual([{ ok: true }, { ok: true, duplicate: true }]);
+    expect(devices.started).toHaveLength(1);
+    expect(devices.ended).toHaveLength(1);
+    // The next task (even under a reused id) counts again.
+    await app.inject({
+      method: 'POST',
+      url: '/on_before_task',
+      headers,
+      payload: { task_id: 't1' },
+    });
+    await app.inject({ method: 'POST', url: '/on_after_task', headers, payload: after });
+    expect([devices.started.length, devices.ended.length]).toStrictEqual([2, 2]);
+  });
+
+  it('reports a handshake or a poll that got a command as the server accepting the bot', async () => {
+    const accepted: string[] = [];
+    const { app } = rig({ onServerAccepted: (botId) => accepted.push(botId) });
+    const handshake = await app.inject({
+      method: 'POST',
+      url: '/on_handshake',
+      headers,
+      payload: {},
+    });
+    const poll = await app.inject({
+      method: 'POST',
+      url: '/on_after_poll',
+      headers,
+      payload: { cmd: 'sleep' },
+    });
+    expect([handshake.statusCode, poll.statusCode]).toStrictEqual([200, 200]);
+    const noCmd = await app.inject({ method: 'POST', url: '/on_after_poll', headers, payload: {} });
+    expect(noCmd.statusCode).toBe(400);
+    expect(accepted).toStrictEqual([BOT, BOT]);
   });
 
   it('stops waiting for the device when the shim hangs up', async () => {

@@ -33,10 +33,10 @@ export interface HookServerOptions {
   devices: BotDevices;
   /** A reason the supervisor holds against the bot itself (e.g. a crash loop), if any. */
   botQuarantine: (botId: string) => string | undefined;
-  /** Reported as `pool` when the bot names none. */
-  pool: string;
-  /** Returned as is by /get_settings; the bot deep-merges it into its defaults. */
-  settings: Record<string, unknown>;
+  /** FARM_POOL: when set, replaces the bot's own `pool`; undefined keeps the bot's. */
+  pool?: string;
+  /** Answered by /get_settings; the bot deep-merges it into its defaults. */
+  settings: () => Record<string, unknown>;
   /** Upper bound for one /on_before_task wait, whatever the shim asks for. */
   readyWaitMaxMs: number;
   /** The bot ran `sudo reboot` (or similar); argv is what it asked sudo to run. */
@@ -47,6 +47,11 @@ export interface HookServerOptions {
    * built from: what Swarming last received, for /status and `farm-agent dims`.
    */
   onAnswered?: (exchange: HookExchange) => void;
+  /**
+   * The bot got through to the Swarming server: its handshake succeeded (`on_handshake`) or
+   * a poll answered a command (`on_after_poll`). Proof that its credentials are accepted.
+   */
+  onServerAccepted?: (botId: string) => void;
   logger: Logger;
   registry: Registry;
   bodyLimit?: number;
@@ -66,6 +71,8 @@ const HOOKS = [
   'on_before_task',
   'on_after_task',
   'reboot_requested',
+  'on_handshake',
+  'on_after_poll',
   'healthz',
 ] as const;
 type Hook = (typeof HOOKS)[number];
@@ -102,7 +109,17 @@ const schemas = {
   on_after_task: {
     type: 'object',
     required: ['failure', 'internal_failure'],
-    properties: { failure: { type: 'boolean' }, internal_failure: { type: 'boolean' } },
+    properties: {
+      failure: { type: 'boolean' },
+      internal_failure: { type: 'boolean' },
+      task_id: { type: 'string' },
+    },
+  },
+  on_handshake: { type: 'object' },
+  on_after_poll: {
+    type: 'object',
+    required: ['cmd'],
+    properties: { cmd: { type: 'string', minLength: 1 } },
   },
   reboot_requested: {
     type: 'object',
@@ -120,6 +137,7 @@ interface BeforeTaskBody {
 interface AfterTaskBody {
   failure?: boolean;
   internal_failure?: boolean;
+  task_id?: string;
 }
 interface RebootBody {
   argv: string[];
@@ -189,7 +207,11 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
   const lastDropped = new Map<string, string>();
   // The call_id/task_id whose start was already reported, per bot: the shim repeats
   // on_before_task while it waits, and that must not count as new tasks.
+  // Keyed by task id when the shim knows it: a hook defined in both the zip's bot_config.py
+  // and the bots.cfg script is called in both (e.g. our shim in both places), and the task
+  // must still start and end once.
   const started = new Map<string, string>();
+  const ended = new Map<string, string>();
 
   async function readView(botId: string): Promise<{ view?: BotDeviceView; quarantined?: string }> {
     const supervisor = opts.botQuarantine(botId);
@@ -273,11 +295,12 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     async (request, reply) => {
       const botId = botIdOf(request);
       const { task_id: taskId, call_id: callId, wait_ms: waitMs } = request.body;
-      const key = callId ?? taskId;
+      const key = taskId ?? callId;
       if (key === undefined || started.get(botId) !== key) {
         // Claimed before awaiting so a concurrent repeat does not report it twice.
         if (key === undefined) started.delete(botId);
         else started.set(botId, key);
+        ended.delete(botId);
         try {
           await opts.devices.taskStarted(botId, taskId === undefined ? {} : { taskId });
         } catch (err) {
@@ -299,7 +322,12 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     schemas.on_after_task,
     async (request) => {
       const botId = botIdOf(request);
+      const taskId = request.body.task_id;
       started.delete(botId);
+      if (taskId !== undefined) {
+        if (ended.get(botId) === taskId) return { ok: true, duplicate: true };
+        ended.set(botId, taskId);
+      }
       await opts.devices.taskEnded(botId, {
         failure: request.body.failure ?? false,
         internalFailure: request.body.internal_failure ?? false,
@@ -321,9 +349,22 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     false,
   );
 
+  // Only successes are reported: the shim calls these when the server answered.
+  for (const url of ['/on_handshake', '/on_after_poll'] as const) {
+    hook<Record<string, unknown>>(
+      url,
+      schemas[url === '/on_handshake' ? 'on_handshake' : 'on_after_poll'],
+      async (request) => {
+        opts.onServerAccepted?.(botIdOf(request));
+        return { ok: true };
+      },
+      false,
+    );
+  }
+
   // Settings are the same for every bot: no bot id needed.
-  app.post('/get_settings', async () => opts.settings);
-  app.get('/get_settings', async () => opts.settings);
+  app.post('/get_settings', async () => opts.settings());
+  app.get('/get_settings', async () => opts.settings());
   app.get('/healthz', async () => ({ ok: true }));
 
   return app;

@@ -1,3 +1,4 @@
+export * from './auth-refusal.js';
 export * from './backoff.js';
 export * from './bot-code.js';
 export * from './crash-window.js';
@@ -7,6 +8,7 @@ export * from './dimensions.js';
 export * from './hook-server.js';
 export * from './line-splitter.js';
 export * from './paths.js';
+export * from './start-zip.js';
 export * from './state.js';
 export * from './supervisor.js';
 export * from './token.js';

@@ -64,7 +64,7 @@ async function startAll(env: Record<string, string> = {}) {
     FARM_OVERRIDES_POLL: '1s',
     FARM_IDLE_CHECK_INTERVAL: '2s',
     FARM_IDLE_CHECKS: '3',
-    FARM_READY_TIMEOUT_S: '2',
+    FARM_READY_TIMEOUT: '2s',
     TEST_POLL_S: '0.2',
     ...env,
   });

@@ -12,12 +12,28 @@ const SOURCES = fileURLToPath(new URL('./test-bot/', import.meta.url));
  * stand-in `api/os_utilities.py`) plus the real `bot_config.py` at
  * `config/bot_config.py`, where the real bot keeps it.
  */
-export async function buildTestBot(zipPath: string): Promise<string> {
+export interface TestBotOptions {
+  /**
+   * Written to `config/config.json` as the real zip carries it: the bot then handshakes and
+   * polls this (fake) Swarming server, and updates itself when told (see test-bot/remote.py).
+   */
+  server?: string;
+  /** Replaces the shim as the zip's own `config/bot_config.py` (the server's global config). */
+  botConfig?: string;
+  /** Any text, to make zips of different versions. */
+  label?: string;
+}
+
+export async function buildTestBot(zipPath: string, options: TestBotOptions = {}): Promise<string> {
   const files: Record<string, string> = {};
   for (const path of await sourceFiles(SOURCES)) {
     files[relative(SOURCES, path).split(sep).join('/')] = await readFile(path, 'utf8');
   }
-  files['config/bot_config.py'] = await readFile(BOT_CONFIG_PY, 'utf8');
+  files['config/bot_config.py'] = options.botConfig ?? (await readFile(BOT_CONFIG_PY, 'utf8'));
+  if (options.server !== undefined) {
+    files['config/config.json'] = JSON.stringify({ server: options.server });
+  }
+  if (options.label !== undefined) files['label.txt'] = options.label;
   await makeZip(zipPath, files);
   return zipPath;
 }

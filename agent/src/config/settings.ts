@@ -85,9 +85,8 @@ export const SETTINGS = {
   }),
   pool: setting({
     env: 'FARM_POOL',
-    doc: 'Swarming `pool` dimension, used when the bot reports none.',
+    doc: 'Swarming `pool` dimension. Set: replaces the pool the bot reports (the real bot always says `default`). Unset: the bot’s own pool stays, as the server’s `bots.cfg` normally sets it.',
     parse: parseSwarmingId,
-    default: 'Skia',
   }),
   tokenConfig: setting({
     env: 'FARM_TOKEN_CONFIG',
@@ -163,7 +162,7 @@ export const SETTINGS = {
   }),
   readyTimeout: setting({
     env: 'FARM_READY_TIMEOUT',
-    doc: 'Longest `on_before_task` waits for the phone to be ready.',
+    doc: 'Longest `on_before_task` waits for the phone to be ready (the bots get it as `FARM_READY_TIMEOUT_S`).',
     parse: durationIn('1s', '1h'),
     default: '10m',
   }),
@@ -304,7 +303,7 @@ export const SETTINGS = {
   }),
   hostDiskMinPercent: setting({
     env: 'FARM_HOST_DISK_MIN_PERCENT',
-    doc: 'Maintenance when less than this share of the state filesystem is free…',
+    doc: 'Maintenance (and the bots’ own `free_partition` quarantine) when less than this share of the state filesystem is free…',
     parse: percentIn(0, 50),
     default: '5',
   }),
