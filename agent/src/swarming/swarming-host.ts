@@ -106,6 +106,7 @@ export class SwarmingHost {
       crashes: { max: config.botCrashLimit, windowMs: config.botCrashWindow },
       stableAfterMs: config.botStableAfter,
       stopGraceMs: config.botStopGrace,
+      terminatedRestartMs: config.botTerminatedRestart,
       onEvent: (event) => onEvent?.(spec.botId, event),
     });
     this.supervisors.set(spec.botId, { supervisor, spec });
