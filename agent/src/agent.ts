@@ -21,6 +21,7 @@ import {
   type OperatorOverrides,
   type OverrideKind,
 } from './operator/overrides.js';
+import { TaskDrain } from './swarming/drain.js';
 import { SwarmingHost } from './swarming/swarming-host.js';
 
 /** Swarming's default isolated cache size, as Skia's hook server answered get_settings. */
@@ -48,6 +49,8 @@ export class FarmAgent {
   private readonly clusterServer: FastifyInstance;
   private readonly rebootRequests: Counter;
   private readonly exchanges = new Map<string, LastExchanges>();
+  /** Which bots run a task; on stop, no new tasks and a grace for the running ones. */
+  private readonly drain = new TaskDrain();
   private unsubscribeBots: (() => void) | undefined;
   /** Set with the CLI on this node; lasts until the agent restarts. */
   private localOverrides: OperatorOverrides = noOverrides();
@@ -107,6 +110,14 @@ export class FarmAgent {
         registry: this.registry,
         hookUrl: `http://127.0.0.1:${config.hookPort}`,
         onEvent: (botId, event) => {
+          if (event.type === 'exited') this.drain.ended(botId);
+          if (event.type === 'restart_scheduled' && event.reason === 'terminated') {
+            this.cluster?.reporter.event({
+              type: 'Normal',
+              reason: 'BotTerminated',
+              note: `${botId} ended itself (exit 0, terminated by the server); starting it again in ${Math.round(event.delayMs / 1000)} s`,
+            });
+          }
           if (event.type === 'restart_scheduled' && event.reason === 'crash') {
             this.cluster?.reporter.event({
               type: 'Warning',
@@ -122,7 +133,9 @@ export class FarmAgent {
 
     this.hookServer = createHookServer({
       // on_before_task wakes a sleeping phone and waits until it is ready.
-      facts: this.lifecycle ? wakingFacts(this.devices.facts, this.lifecycle) : this.devices.facts,
+      facts: this.drain.facts(
+        this.lifecycle ? wakingFacts(this.devices.facts, this.lifecycle) : this.devices.facts,
+      ),
       botQuarantine: (botId) => this.swarming?.quarantineReason(botId),
       pool: config.pool,
       settings: BOT_SETTINGS,
@@ -183,9 +196,14 @@ export class FarmAgent {
     );
   }
 
+  /**
+   * Drains first: the bots report maintenance so no new task starts, running
+   * tasks get up to FARM_DRAIN_GRACE; then every bot's whole tree is stopped.
+   */
   async stop(): Promise<void> {
     this.unsubscribeBots?.();
     this.unsubscribeHost?.();
+    if (this.swarming) await this.drain.drain(this.options.config.drainGrace, this.options.logger);
     await this.swarming?.stop();
     await this.cluster?.stop();
     await this.lifecycle?.stop();
@@ -204,6 +222,7 @@ export class FarmAgent {
         enabled: this.swarming !== undefined,
         server: config.swarmingServer ?? null,
         pool: config.pool,
+        ...this.drain.status(),
         bots: (this.swarming?.statuses() ?? []).map((bot) => ({
           ...bot,
           lastAnswered: this.exchanges.get(bot.botId) ?? {},

@@ -145,7 +145,7 @@ async function run({ config, unknown }: LoadResult): Promise<number> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  logger.info({ signal }, 'stopping: the bots get their grace period');
+  logger.info({ signal }, 'stopping: no new tasks; running ones get FARM_DRAIN_GRACE');
   await agent.stop();
   logger.info('stopped');
   return 0;
