@@ -64,8 +64,9 @@ async function pidFrom(file: string): Promise<number> {
   return Number((await readFile(join(dir, file), 'utf8')).trim());
 }
 
-// Like the bot: a child in its own session (task_runner), an orphan in another session whose
-// parent is gone (run_isolated once task_runner died), and the bot itself running on.
+// Like the bot, only harsher (new sessions, not just process groups): a detached child
+// (task_runner), an orphan whose parent is gone (run_isolated once task_runner died), and the
+// bot itself running on.
 const BOT_LIKE = `
 setsid sleep 301 & echo $! > detached.tmp && mv detached.tmp detached
 (setsid sleep 302 & echo $! > orphan.tmp && mv orphan.tmp orphan)

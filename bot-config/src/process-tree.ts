@@ -1,8 +1,8 @@
 /**
  * Everything one bot started, as one thing that can be listed and killed.
  *
- * The real bot starts task_runner with its own session and process group, and
- * run_isolated gets another: a process group reaches neither, and once their
+ * The real bot starts task_runner in its own process group, and run_isolated
+ * gets another: the bot's process group reaches neither, and once their
  * parent dies they are re-parented to PID 1 (the pod's pause process), where
  * ppid no longer says whose they were. Two mechanisms keep them known:
  *

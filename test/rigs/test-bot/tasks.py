@@ -6,8 +6,9 @@ Triggers are files in the bot's working directory (its cwd), written by tests:
   terminate   the server's `terminate`: post bot_shutdown and exit 0.
 
 Like bot_main._run_manifest, a task calls on_before_task, starts task_runner
-detached (its own session) and waits for it; task_runner starts run_isolated
-in yet another session, which keeps running on its own (here: sleeps). Like
+detached (subprocess42's detached: its own process group, same session) and
+waits for it; task_runner starts run_isolated detached too, which keeps
+running on its own (here: sleeps). Like
 bot_main._run_bot, SIGTERM only sets a quit flag, checked between tasks, so a
 running task is never cut short by it. Every line a test waits on is printed.
 
@@ -31,8 +32,9 @@ _quit = threading.Event()
 # task_runner: starts run_isolated in a new session and waits for it, at most argv[1] seconds.
 _TASK_RUNNER = '''
 import subprocess, sys, time
+import os
 iso = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)'],
-                       start_new_session=True)
+                       preexec_fn=os.setpgrp)
 print('run_isolated %d' % iso.pid, flush=True)
 deadline = time.time() + float(sys.argv[1])
 while iso.poll() is None and time.time() < deadline:
@@ -82,8 +84,8 @@ def run_task(bot, call, seconds):
   env = dict(os.environ, SWARMING_TASK_ID='test-task-%d' % int(time.time() * 1000))
   command = [sys.executable, '-c', _TASK_RUNNER, str(seconds)]
   call('on_before_task', bot, 'bot_file.json', command, env)
-  # As bot_main._Popen: detached, i.e. its own session and process group.
-  runner = subprocess.Popen(command, env=env, start_new_session=True)
+  # As bot_main._Popen: detached, i.e. os.setpgid(0, 0) in the child (no new session).
+  runner = subprocess.Popen(command, env=env, preexec_fn=os.setpgrp)
   say('task_runner %d' % runner.pid)
   # A signal does not interrupt the wait (PEP 475): the task runs to its end.
   runner.wait()
