@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { markedProcesses } from '../../test/rigs/bot-processes.js';
 import { captureLogger, isAlive, waitFor } from '../../test/rigs/test-bots.js';
-import { ProcessTree, treeName } from './process-tree.js';
+import { ProcessTree, killLeftoverTrees, treeName } from './process-tree.js';
 
 let dir: string;
 let trees: ProcessTree[];
@@ -106,6 +106,42 @@ describe.each([
       expect(await later.kill()).toBeGreaterThanOrEqual(3);
       await waitFor('orphan gone', () => !isAlive(orphan), 2_000);
       expect(markedProcesses(later.name)).toEqual([]);
+    },
+  );
+});
+
+describe.each([
+  ['cgroup', undefined],
+  ['/proc marker', null],
+] as const)('killLeftoverTrees with %s', (mechanism, cgroupParent) => {
+  it.skipIf(mechanism === 'cgroup' && !cgroupWritable)(
+    "kills the trees of this state directory's bots, and only those",
+    async () => {
+      const logger = captureLogger().logger;
+      const tree = (botsDir: string, botId: string) => {
+        const t = new ProcessTree({
+          name: treeName(botId, join(botsDir, botId)),
+          cgroupParent,
+          logger,
+        });
+        trees.push(t);
+        return t;
+      };
+      const ours = tree(join(dir, 'bots'), 'gone-phone-bot');
+      const theirs = tree(join(dir, 'other-agent', 'bots'), 'gone-phone-bot');
+      for (const t of [ours, theirs]) await t.prepare();
+      const oursPid = runInTree(ours, 'exec sleep 305');
+      const theirsPid = runInTree(theirs, 'exec sleep 306');
+      await waitFor(
+        'both running',
+        async () => (await ours.pids()).length + (await theirs.pids()).length === 2,
+      );
+
+      expect(await killLeftoverTrees(join(dir, 'bots'), { cgroupParent, logger })).toEqual([
+        ours.name,
+      ]);
+      await waitFor('ours gone', () => !isAlive(oursPid), 2_000);
+      expect(isAlive(theirsPid)).toBe(true);
     },
   );
 });

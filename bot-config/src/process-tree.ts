@@ -23,7 +23,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { sleep } from './backoff.js';
 
@@ -188,6 +188,39 @@ export class ProcessTree {
   }
 }
 
+/**
+ * Kills the trees an earlier run of the agent left for bots whose work
+ * directory is `<botsDir>/<bot id>`, found by name in the cgroups and /proc
+ * alone: bots that are started again clean up after themselves, but a bot
+ * whose phone went away while the agent was down never starts again. Call
+ * before starting any bot. Returns the names of the trees it killed.
+ */
+export async function killLeftoverTrees(
+  botsDir: string,
+  options: Omit<ProcessTreeOptions, 'name'>,
+): Promise<string[]> {
+  const parent =
+    options.cgroupParent === null ? undefined : (options.cgroupParent ?? defaultCgroupParent());
+  const names = new Set<string>();
+  for (const entry of await listProc()) if (entry.tree !== undefined) names.add(entry.tree);
+  if (parent !== undefined) {
+    const dirs = await readdir(parent, { withFileTypes: true }).catch(() => []);
+    for (const dir of dirs) if (dir.isDirectory()) names.add(dir.name);
+  }
+  const ours = [...names].filter((name) => {
+    const botId = name.slice(0, name.lastIndexOf('-'));
+    return botId !== '' && treeName(botId, resolve(botsDir, botId)) === name;
+  });
+  const killed: string[] = [];
+  for (const name of ours.sort()) {
+    const tree = new ProcessTree({ ...options, name });
+    await tree.prepare();
+    if ((await tree.kill()) > 0) killed.push(name);
+    await tree.remove();
+  }
+  return killed;
+}
+
 /** Members of a cgroup and its children; [] when it is gone. */
 async function readCgroupPids(dir: string): Promise<number[]> {
   try {
@@ -208,7 +241,8 @@ interface ProcEntry {
   pid: number;
   ppid: number;
   pgrp: number;
-  marked: boolean;
+  /** The value of its FARM_BOT_TREE, if it has one. */
+  tree?: string;
 }
 
 /**
@@ -216,14 +250,7 @@ interface ProcEntry {
  * descending from any of those. Never this process or its ancestors.
  */
 async function scanProc(name: string, rootPid: number | undefined): Promise<number[]> {
-  const marker = `${TREE_MARKER_ENV}=${name}`;
-  const entries: ProcEntry[] = [];
-  for (const dirent of await readdir('/proc')) {
-    const pid = Number(dirent);
-    if (!Number.isInteger(pid) || pid <= 1) continue;
-    const entry = await readProcEntry(pid, marker);
-    if (entry) entries.push(entry);
-  }
+  const entries = await listProc();
   const children = new Map<number, number[]>();
   for (const e of entries) children.set(e.ppid, [...(children.get(e.ppid) ?? []), e.pid]);
   const found = new Set<number>();
@@ -233,14 +260,26 @@ async function scanProc(name: string, rootPid: number | undefined): Promise<numb
     for (const child of children.get(pid) ?? []) visit(child);
   };
   for (const e of entries) {
-    if (e.marked || (rootPid !== undefined && (e.pid === rootPid || e.pgrp === rootPid)))
+    if (e.tree === name || (rootPid !== undefined && (e.pid === rootPid || e.pgrp === rootPid)))
       visit(e.pid);
   }
   for (const pid of selfAndAncestors(entries)) found.delete(pid);
   return [...found].filter((pid) => entries.some((e) => e.pid === pid));
 }
 
-async function readProcEntry(pid: number, marker: string): Promise<ProcEntry | undefined> {
+/** Every live process (not PID 1), with its tree marker. */
+async function listProc(): Promise<ProcEntry[]> {
+  const entries: ProcEntry[] = [];
+  for (const dirent of await readdir('/proc')) {
+    const pid = Number(dirent);
+    if (!Number.isInteger(pid) || pid <= 1) continue;
+    const entry = await readProcEntry(pid);
+    if (entry) entries.push(entry);
+  }
+  return entries;
+}
+
+async function readProcEntry(pid: number): Promise<ProcEntry | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses: fields start after the last ')'.
@@ -248,12 +287,12 @@ async function readProcEntry(pid: number, marker: string): Promise<ProcEntry | u
     // A zombie is already dead: nothing to kill, its parent reaps it.
     if (fields[0] === 'Z') return undefined;
     const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '');
-    return {
-      pid,
-      ppid: Number(fields[1]),
-      pgrp: Number(fields[2]),
-      marked: environ.split('\0').includes(marker),
-    };
+    const prefix = `${TREE_MARKER_ENV}=`;
+    const tree = environ
+      .split('\0')
+      .find((v) => v.startsWith(prefix))
+      ?.slice(prefix.length);
+    return { pid, ppid: Number(fields[1]), pgrp: Number(fields[2]), tree };
   } catch {
     // Gone between readdir and read.
     return undefined;

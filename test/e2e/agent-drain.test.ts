@@ -128,11 +128,26 @@ describe('farm-agent SIGKILLed', () => {
     await waitFor('bot gone with the agent', () => !isAlive(bot), 5_000);
 
     const second = await startAgent({ FARM_STATE_DIR: first.stateDir });
-    await second.waitForLog((l) => l.msg === 'killed processes left by an earlier bot');
+    await second.waitForLog(
+      (l) => l.msg === 'killed bot processes an earlier run of the agent left',
+    );
     await second.waitForLog(botSaid('poll '));
     expect([isAlive(runner), isAlive(isolated)]).toEqual([false, false]);
     const tree = treeName(BOT_ID, join(first.stateDir, 'bots', BOT_ID));
     const now = (await second.getJson('/status')) as { swarming: { bots: { pid: number }[] } };
     expect(markedProcesses(tree)).toEqual([now.swarming.bots[0]?.pid]);
+  });
+
+  it('kills what it left for a bot that is not started again', async () => {
+    const first = await startAgent();
+    const { runner, isolated } = await runTask(first, 3600);
+    await first.stop('SIGKILL');
+    // Its phone went away meanwhile: the next agent runs another bot.
+    const second = await startAgent({ FARM_STATE_DIR: first.stateDir, FARM_BOT_ID: 'other-bot' });
+    await second.waitForLog(
+      (l) => l.msg === 'killed bot processes an earlier run of the agent left',
+    );
+    expect([isAlive(runner), isAlive(isolated)]).toEqual([false, false]);
+    expect(markedProcesses(treeName(BOT_ID, join(first.stateDir, 'bots', BOT_ID)))).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import {
   BotCodeStore,
   BotSupervisor,
+  killLeftoverTrees,
   SHIM_DIR,
   TokenSource,
   type SupervisorEvent,
@@ -35,6 +36,8 @@ export class SwarmingHost {
   private code: BotCodeStore | undefined;
   private readonly supervisors = new Map<string, { supervisor: BotSupervisor; spec: BotSpec }>();
   private readonly stopping = new AbortController();
+  /** Once, before the first bot starts: what an earlier run of the agent left running. */
+  private leftovers: Promise<void> | undefined;
 
   constructor(private readonly options: SwarmingHostOptions) {
     const { config, logger, registry } = options;
@@ -61,6 +64,8 @@ export class SwarmingHost {
    * another ANDROID_SERIAL, which a running bot cannot pick up).
    */
   async setBots(specs: BotSpec[]): Promise<void> {
+    this.leftovers ??= this.killLeftovers();
+    await this.leftovers;
     const wanted = new Map(specs.map((s) => [s.botId, s]));
     const stale = [...this.supervisors].filter(
       ([id, { spec }]) => !sameEnv(wanted.get(id)?.env, spec.env),
@@ -91,11 +96,27 @@ export class SwarmingHost {
     await Promise.all([...this.supervisors.keys()].map((id) => this.stopBot(id)));
   }
 
+  private async killLeftovers(): Promise<void> {
+    const { logger } = this.options;
+    try {
+      const killed = await killLeftoverTrees(this.botsDir(), { logger });
+      if (killed.length > 0)
+        logger.warn({ trees: killed }, 'killed bot processes an earlier run of the agent left');
+    } catch (err) {
+      // Each bot still cleans its own tree before it starts.
+      logger.error({ err }, 'could not look for processes an earlier run left');
+    }
+  }
+
+  private botsDir(): string {
+    return join(this.options.config.stateDir, 'bots');
+  }
+
   private startBot(spec: BotSpec): void {
     const { config, logger, registry, hookUrl, onEvent } = this.options;
     const supervisor = new BotSupervisor({
       botId: spec.botId,
-      workDir: join(config.stateDir, 'bots', spec.botId),
+      workDir: join(this.botsDir(), spec.botId),
       zip: () => this.codeStore(spec.botId).ensure(this.stopping.signal),
       python: config.python,
       shimDir: SHIM_DIR,
