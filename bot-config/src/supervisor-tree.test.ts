@@ -130,6 +130,23 @@ describe.each([
   });
 });
 
+describe('BotSupervisor stopped while it starts a bot', () => {
+  it('never leaves a bot running, whenever the stop lands', async () => {
+    // The start has several waits (zip copy, the sweep for leftovers) before the spawn.
+    for (let delayMs = 0; delayMs <= 120; delayMs += 10) {
+      const { supervisor, tree } = supervise();
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const stopped = await Promise.race([
+        supervisor.stop().then(() => true),
+        new Promise((resolve) => setTimeout(() => resolve(false), 10_000)),
+      ]);
+      expect({ delayMs, stopped }).toEqual({ delayMs, stopped: true });
+      expect(supervisor.status().running).toBe(false);
+      expect(markedProcesses(tree)).toEqual([]);
+    }
+  });
+});
+
 describe('BotSupervisor and a bot that ends itself', () => {
   it('treats exit 0 (terminate) as a deliberate stop: calm restart, never a crash', async () => {
     const { supervisor, events, records, registry, workDir, tree } = supervise();

@@ -212,6 +212,8 @@ export class BotSupervisor {
     let pendingRestart: RestartReason | undefined;
     while (!signal.aborted) {
       const zipPath = await this.prepareZip(signal);
+      if (zipPath !== undefined) await this.killLeftovers();
+      // Checked after every wait before the spawn: a stop() meanwhile found no bot to stop.
       if (signal.aborted) break;
       let reason: RestartReason | 'zip_unavailable';
       let delayMs: number;
@@ -269,14 +271,17 @@ export class BotSupervisor {
     }
   }
 
-  /** Spawns the bot and waits for it to exit; returns why it should be restarted. */
-  private async runOnce(zipPath: string): Promise<{ reason: RestartReason }> {
-    const python = this.options.python ?? 'python3';
+  /** What an earlier incarnation or a SIGKILLed agent left must not run beside the next bot. */
+  private async killLeftovers(): Promise<void> {
     await this.tree.prepare();
-    // What an earlier incarnation or a SIGKILLed agent left behind must not run beside this one.
     const leftovers = await this.tree.kill();
     if (leftovers > 0)
       this.log.warn({ killed: leftovers }, 'killed processes left by an earlier bot');
+  }
+
+  /** Spawns the bot and waits for it to exit; returns why it should be restarted. */
+  private async runOnce(zipPath: string): Promise<{ reason: RestartReason }> {
+    const python = this.options.python ?? 'python3';
     const startedAt = this.now();
     const { child, exited } = this.spawnBot(python, zipPath);
     const pid = child?.pid;

@@ -66,11 +66,14 @@ export class SwarmingHost {
   async setBots(specs: BotSpec[]): Promise<void> {
     this.leftovers ??= this.killLeftovers();
     await this.leftovers;
+    // stop() may have run meanwhile: no bot may start after it.
+    if (this.stopping.signal.aborted) return;
     const wanted = new Map(specs.map((s) => [s.botId, s]));
     const stale = [...this.supervisors].filter(
       ([id, { spec }]) => !sameEnv(wanted.get(id)?.env, spec.env),
     );
     await Promise.all(stale.map(([id]) => this.stopBot(id)));
+    if (this.stopping.signal.aborted) return;
     for (const spec of wanted.values()) {
       if (!this.supervisors.has(spec.botId)) this.startBot(spec);
     }
