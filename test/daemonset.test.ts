@@ -170,17 +170,26 @@ function problems(objects: K8sObject[]): string[] {
   }
   check(container.ports?.[0]?.containerPort === port, `containerPort is not ${port}`);
 
-  // The bots' grace, then time to stop adb and the listeners before the kubelet's SIGKILL. An
-  // unparsable grace is reported with the other values below.
-  let stopGraceMs = Number.POSITIVE_INFINITY;
-  try {
-    stopGraceMs = parseDuration(setting('FARM_BOT_STOP_GRACE', defaultOf(SETTINGS.botStopGrace)));
-  } catch {
-    // reported below
-  }
+  // The drain, the bots' grace, then time to stop adb and the listeners before the kubelet's
+  // SIGKILL. An unparsable grace is reported with the other values below.
+  const durationOf = (name: `FARM_${string}`, fallback: string): number => {
+    try {
+      return parseDuration(setting(name, fallback));
+    } catch {
+      return Number.POSITIVE_INFINITY; // reported below
+    }
+  };
+  const stopGraceMs = durationOf('FARM_BOT_STOP_GRACE', defaultOf(SETTINGS.botStopGrace));
+  const drainGraceMs = durationOf('FARM_DRAIN_GRACE', defaultOf(SETTINGS.drainGrace));
+  const graceMs = (pod.terminationGracePeriodSeconds ?? 30) * 1000;
   check(
-    (pod.terminationGracePeriodSeconds ?? 30) * 1000 >= stopGraceMs + 10_000,
-    'terminationGracePeriodSeconds is not at least FARM_BOT_STOP_GRACE + 10 s',
+    graceMs >= drainGraceMs + stopGraceMs + 10_000,
+    'terminationGracePeriodSeconds is not at least FARM_DRAIN_GRACE + FARM_BOT_STOP_GRACE + 10 s',
+  );
+  // Agreeing both ways: a grace far beyond the drain only delays a rollout for nothing.
+  check(
+    graceMs <= drainGraceMs + stopGraceMs + 120_000,
+    'terminationGracePeriodSeconds is more than 2 min above FARM_DRAIN_GRACE + FARM_BOT_STOP_GRACE',
   );
 
   const downward = Object.fromEntries(
@@ -407,6 +416,19 @@ describe('the checks bite', () => {
       'short grace',
       (o) => (podOf(o).terminationGracePeriodSeconds = 30),
       /terminationGracePeriodSeconds/,
+    ],
+    [
+      'drain longer than the grace',
+      (o) => {
+        const data = find<IConfigMap>(o, 'ConfigMap')[0]?.data;
+        if (data) data.FARM_DRAIN_GRACE = '20m';
+      },
+      /terminationGracePeriodSeconds is not at least FARM_DRAIN_GRACE/,
+    ],
+    [
+      'grace far beyond the drain',
+      (o) => (podOf(o).terminationGracePeriodSeconds = 3600),
+      /more than 2 min above FARM_DRAIN_GRACE/,
     ],
     [
       'unknown setting',

@@ -27,6 +27,7 @@ import {
 } from './operator/overrides.js';
 import { clusterEventOf } from './swarming/bot-events.js';
 import { botSettings } from './swarming/bot-settings.js';
+import { TaskDrain } from './swarming/drain.js';
 import { SwarmingHost } from './swarming/swarming-host.js';
 
 export interface AgentOptions {
@@ -52,6 +53,8 @@ export class FarmAgent {
   readonly clusterServer: FastifyInstance;
   private readonly rebootRequests: Counter;
   private readonly exchanges = new Map<string, LastExchanges>();
+  /** Which bots run a task; on stop, no new tasks and a grace for the running ones. */
+  private readonly drain = new TaskDrain();
   private unsubscribeBots: (() => void) | undefined;
   /** Set with the CLI on this node; lasts until the agent restarts. */
   private localOverrides: OperatorOverrides = noOverrides();
@@ -112,6 +115,7 @@ export class FarmAgent {
         registry: this.registry,
         hookUrl: `http://127.0.0.1:${config.hookPort}`,
         onEvent: (botId, event) => {
+          if (event.type === 'exited') this.drain.ended(botId);
           const reported = clusterEventOf(botId, event);
           if (reported) this.cluster?.reporter.event(reported);
         },
@@ -122,9 +126,11 @@ export class FarmAgent {
 
     this.hookServer = createHookServer({
       // on_before_task wakes a sleeping phone and waits until it is ready.
-      devices: this.lifecycle
-        ? wakingBotDevices(this.devices.botDevices, this.lifecycle)
-        : this.devices.botDevices,
+      devices: this.drain.botDevices(
+        this.lifecycle
+          ? wakingBotDevices(this.devices.botDevices, this.lifecycle)
+          : this.devices.botDevices,
+      ),
       botQuarantine: (botId) => this.swarming?.quarantineReason(botId),
       pool: config.pool,
       // The bot's own disk floor and cache caps follow the agent's disk floor.
@@ -192,9 +198,14 @@ export class FarmAgent {
     );
   }
 
+  /**
+   * Drains first: the bots report maintenance so no new task starts, running
+   * tasks get up to FARM_DRAIN_GRACE; then every bot's whole tree is stopped.
+   */
   async stop(): Promise<void> {
     this.unsubscribeBots?.();
     this.unsubscribeHost?.();
+    if (this.swarming) await this.drain.drain(this.options.config.drainGrace, this.options.logger);
     await this.swarming?.stop();
     await this.cluster?.stop();
     await this.lifecycle?.stop();
@@ -213,6 +224,7 @@ export class FarmAgent {
         enabled: this.swarming !== undefined,
         server: config.swarmingServer ?? null,
         pool: config.pool ?? null,
+        ...this.drain.status(),
         bots: (this.swarming?.statuses() ?? []).map((bot) => ({
           ...bot,
           lastAnswered: this.exchanges.get(bot.botId) ?? {},

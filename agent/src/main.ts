@@ -121,7 +121,7 @@ async function run({ config, unknown }: LoadResult): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  logger.info({ signal }, 'stopping: the bots get their grace period');
+  logger.info({ signal }, 'stopping: no new tasks; running ones get FARM_DRAIN_GRACE');
   await agent.stop();
   logger.info('stopped');
   return 0;

@@ -8,6 +8,7 @@ export * from './dimensions.js';
 export * from './hook-server.js';
 export * from './line-splitter.js';
 export * from './paths.js';
+export * from './process-tree.js';
 export * from './start-zip.js';
 export * from './state.js';
 export * from './supervisor.js';

@@ -60,6 +60,7 @@ function supervise(
     crashes: { max: 3, windowMs: 60_000 },
     stableAfterMs: 60_000,
     stopGraceMs: 2_000,
+    terminatedRestartMs: 60_000,
     onEvent: (e) => events.push(e),
     ...overrides,
   });
@@ -360,6 +361,7 @@ describe('BotSupervisor', () => {
       crashes: { max: 1, windowMs: 1 },
       stableAfterMs: 1,
       stopGraceMs: 1,
+      terminatedRestartMs: 1,
     };
     expect(() => {
       new BotSupervisor({ ...options, botId: 'a' });

@@ -2,7 +2,12 @@
  * Runs one Swarming bot (`python3 swarming_bot.zip start_bot`) for as long as
  * the agent lives: restarts it with capped, jittered backoff, reports crash
  * loops as a quarantine, turns the sudo shim's kill into an immediate restart,
- * and streams the bot's output into the structured log.
+ * restarts a bot that ended itself (exit 0, the server's `terminate`) after a
+ * calm delay, and streams the bot's output into the structured log.
+ *
+ * Everything the bot starts belongs to its ProcessTree: whenever the bot
+ * exits, stops or restarts, whatever is left of that tree is killed, so no
+ * task of an old incarnation runs beside the new one.
  *
  * Never throws out of its background loop: a broken download, a missing
  * python or a dying child are logged, retried and counted, because the agent
@@ -11,7 +16,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { delimiter } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
@@ -20,7 +25,9 @@ import { Backoff, sleep } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import { CrashWindow } from './crash-window.js';
 import { AuthWatch, type AuthRefusalStatus } from './auth-refusal.js';
+import { BotOutput } from './bot-output.js';
 import { LineSplitter } from './line-splitter.js';
+import { ProcessTree, findOnPath, treeName } from './process-tree.js';
 import { chooseStartZip } from './start-zip.js';
 
 export interface BotSupervisorOptions {
@@ -44,8 +51,15 @@ export interface BotSupervisorOptions {
   crashes: { max: number; windowMs: number };
   /** Uptime after which backoff resets and a crash quarantine lifts. */
   stableAfterMs: number;
-  /** Time between SIGTERM and SIGKILL on stop. */
+  /** Time between SIGTERM and SIGKILL (of the bot's whole process tree) on stop. */
   stopGraceMs: number;
+  /** Wait before starting a bot again that ended itself with exit code 0 (`terminate`). */
+  terminatedRestartMs: number;
+  /**
+   * Where the bot's cgroup is made: default the agent's own cgroup v2 (see
+   * ProcessTree); null tracks the bot's processes through /proc alone.
+   */
+  cgroupParent?: string | null;
   onEvent?: (event: SupervisorEvent) => void;
   /** Longer output lines are cut (default 8192 characters). */
   maxLineChars?: number;
@@ -53,7 +67,8 @@ export interface BotSupervisorOptions {
   now?: () => number;
 }
 
-export type RestartReason = 'crash' | 'reboot_requested';
+/** `terminated`: the bot exited 0 by itself (the server's `terminate`), a deliberate stop. */
+export type RestartReason = 'crash' | 'reboot_requested' | 'terminated';
 
 export interface BotExit {
   code: number | null;
@@ -90,6 +105,8 @@ export interface BotStatus {
   quarantined?: string;
   /** Set while the server refuses the bot's requests for authentication. */
   authRefused?: AuthRefusalStatus;
+  /** How the bot's processes are tracked: `cgroup <dir>` or `proc-marker`. */
+  processTree: string;
 }
 
 /** One bot process, from spawn to exit. */
@@ -113,6 +130,8 @@ export class BotSupervisor {
   private readonly backoff: Backoff;
   private readonly crashWindow: CrashWindow;
   private readonly metrics: Metrics;
+  private readonly tree: ProcessTree;
+  private readonly output = new BotOutput();
   private readonly now: () => number;
   private readonly stopSignal = new AbortController();
   private loop: Promise<void> | undefined;
@@ -135,6 +154,11 @@ export class BotSupervisor {
       this.log.error({ status: refusal.status, url: refusal.url }, refusal.reason);
       this.emit({ type: 'auth_refused', botId: options.botId, reason: refusal.reason });
     }, this.now);
+    this.tree = new ProcessTree({
+      name: treeName(options.botId, resolve(options.workDir)),
+      cgroupParent: options.cgroupParent,
+      logger: this.log,
+    });
     // Export the series from the start so dashboards see a down bot, not a missing one.
     this.metrics.up.set({ bot: options.botId }, 0);
     this.metrics.quarantined.set({ bot: options.botId }, 0);
@@ -167,8 +191,10 @@ export class BotSupervisor {
   }
 
   /**
-   * SIGTERM, then SIGKILL to the bot's whole process group after stopGraceMs.
-   * Resolves once the bot is gone; never restarts it afterwards. Idempotent.
+   * SIGTERM to the bot, then SIGKILL to its whole process tree after
+   * stopGraceMs; whatever the bot left running when it exited is killed too.
+   * Resolves once no process of the bot is left; never restarts it
+   * afterwards. Idempotent.
    */
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
@@ -182,6 +208,11 @@ export class BotSupervisor {
     this.emit({ type: 'auth_accepted', botId: this.options.botId });
   }
 
+  /** Pids of every live process of the bot's tree: the bot, its tasks, their children. */
+  processes(): Promise<number[]> {
+    return this.tree.pids(this.current?.pid);
+  }
+
   status(): BotStatus {
     const run = this.current;
     return {
@@ -193,6 +224,7 @@ export class BotSupervisor {
       lastExit: this.lastExit,
       quarantined: this.crashWindow.quarantined,
       authRefused: this.auth.status(),
+      processTree: this.tree.mechanism,
     };
   }
 
@@ -201,6 +233,8 @@ export class BotSupervisor {
     let pendingRestart: RestartReason | undefined;
     while (!signal.aborted) {
       const zipPath = await this.prepareZip(signal);
+      if (zipPath !== undefined) await this.killLeftovers();
+      // Checked after every wait before the spawn: a stop() meanwhile found no bot to stop.
       if (signal.aborted) break;
       let reason: RestartReason | 'zip_unavailable';
       let delayMs: number;
@@ -215,7 +249,7 @@ export class BotSupervisor {
         const exit = await this.runOnce(zipPath);
         if (signal.aborted) break;
         reason = exit.reason;
-        delayMs = exit.reason === 'reboot_requested' ? 0 : this.backoff.next();
+        delayMs = this.restartDelay(exit.reason);
         pendingRestart = exit.reason;
       }
       this.log.info({ reason, delayMs }, 'bot restart scheduled');
@@ -226,6 +260,13 @@ export class BotSupervisor {
         break;
       }
     }
+  }
+
+  private restartDelay(reason: RestartReason): number {
+    if (reason === 'reboot_requested') return 0;
+    // Deliberate: neither a failure to back off from nor a reason to hurry.
+    if (reason === 'terminated') return this.options.terminatedRestartMs;
+    return this.backoff.next();
   }
 
   /** The zip to start (see start-zip.ts); undefined (logged) when there is none. */
@@ -251,6 +292,14 @@ export class BotSupervisor {
     }
   }
 
+  /** What an earlier incarnation or a SIGKILLed agent left must not run beside the next bot. */
+  private async killLeftovers(): Promise<void> {
+    await this.tree.prepare();
+    const leftovers = await this.tree.kill();
+    if (leftovers > 0)
+      this.log.warn({ killed: leftovers }, 'killed processes left by an earlier bot');
+  }
+
   /** Spawns the bot and waits for it to exit; returns why it should be restarted. */
   private async runOnce(zipPath: string): Promise<{ reason: RestartReason }> {
     const python = this.options.python ?? 'python3';
@@ -265,7 +314,7 @@ export class BotSupervisor {
       run = { child, pid, startedAt, exited };
       this.current = run;
       this.metrics.up.set({ bot: this.options.botId }, 1);
-      this.log.info({ pid, python, zip: zipPath }, 'bot started');
+      this.log.info({ pid, python, zip: zipPath, tree: this.tree.mechanism }, 'bot started');
       this.emit({ type: 'started', botId: this.options.botId, pid, at: startedAt });
       stableTimer = setTimeout(() => this.onStable(startedAt), this.options.stableAfterMs);
     }
@@ -275,10 +324,12 @@ export class BotSupervisor {
     this.current = undefined;
     this.lastExit = exit;
     this.metrics.up.set({ bot: this.options.botId }, 0);
-    if (pid !== undefined) killGroup(pid, this.log, 'leftover processes of the exited bot');
+    // Detached task processes (task_runner, run_isolated) outlive the bot unless killed here.
+    await this.tree.kill(pid);
 
     const stopped = this.stopSignal.signal.aborted;
-    const expected = stopped || run?.rebootReason !== undefined;
+    const terminated = !stopped && run?.rebootReason === undefined && exit.code === 0;
+    const expected = stopped || terminated || run?.rebootReason !== undefined;
     this.log[expected ? 'info' : 'warn'](
       {
         pid,
@@ -287,10 +338,11 @@ export class BotSupervisor {
         error: exit.error,
         uptimeMs: exit.at - startedAt,
       },
-      'bot exited',
+      terminated ? 'bot ended itself (exit 0, e.g. terminated by the server)' : 'bot exited',
     );
     this.emit({ type: 'exited', botId: this.options.botId, pid, exit });
     if (run?.rebootReason !== undefined) return { reason: 'reboot_requested' };
+    if (terminated) return { reason: 'terminated' };
     const reason = stopped ? undefined : this.crashWindow.crashed(exit.at, describeExit(exit));
     if (reason !== undefined) {
       this.metrics.quarantined.set({ bot: this.options.botId }, 1);
@@ -314,10 +366,19 @@ export class BotSupervisor {
       SWARMING_EXTERNAL_BOT_SETUP: '1',
       PATH: [shimDir, this.options.env?.PATH ?? process.env.PATH ?? ''].join(delimiter),
     };
+    Object.assign(env, this.tree.markerEnv());
+    // Looked up here: behind the wrapper a missing python would be an anonymous exit 127.
+    const program = findOnPath(python, env.PATH);
+    if (program === undefined) {
+      // Worded as node's own spawn error, which it replaces.
+      const error = `spawn ${python} ENOENT`;
+      return { exited: Promise.resolve({ code: null, signal: null, at: this.now(), error }) };
+    }
+    const command = this.tree.wrap(program, [zipPath, 'start_bot']);
     let child: ChildProcess;
     try {
-      // Own process group: stop() and exit cleanup can SIGKILL the task processes the bot left.
-      child = spawn(python, [zipPath, 'start_bot'], {
+      // Own process group too: a task it forks without detaching shares it.
+      child = spawn(command.command, command.args, {
         cwd: workDir,
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -351,8 +412,14 @@ export class BotSupervisor {
     const write = (lines: ReturnType<LineSplitter['push']>): void => {
       for (const { text, truncatedChars } of lines) {
         this.auth.line(text);
-        if (truncatedChars > 0) this.log.info({ stream, truncatedChars }, text);
-        else if (text !== '') this.log.info({ stream }, text);
+        if (text === '' && truncatedChars === 0) continue;
+        const line = this.output.line(stream, text, this.now());
+        if (line === undefined) continue;
+        const { level, message, ...fields } = line;
+        this.log[level](
+          { stream, ...fields, ...(truncatedChars > 0 ? { truncatedChars } : {}) },
+          message,
+        );
       }
     };
     // The decoder keeps multi-byte characters split across chunks intact.
@@ -379,12 +446,16 @@ export class BotSupervisor {
       // SIGTERM to the bot alone: it is the one that knows how to end its task cleanly.
       run.child.kill('SIGTERM');
       if (!(await exitsWithin(run.exited, this.options.stopGraceMs))) {
-        this.log.warn({ pid: run.pid }, 'bot ignored SIGTERM; killing its process group');
-        killGroup(run.pid, this.log, 'bot process group');
+        // The bot checks its quit flag only between tasks: a long task ends here.
+        this.log.warn({ pid: run.pid }, 'bot still running after its grace; killing its tree');
+        await this.tree.kill(run.pid);
         await run.exited;
       }
     }
     await this.loop;
+    // Also covers a stop between two incarnations, and leftovers of a start cut short.
+    await this.tree.kill();
+    await this.tree.remove();
   }
 
   private emit(event: SupervisorEvent): void {
@@ -400,21 +471,6 @@ export class BotSupervisor {
 export function describeExit(exit: BotExit): string {
   if (exit.error !== undefined) return exit.error;
   return exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code}`;
-}
-
-/**
- * SIGKILLs a process group. The group id is the bot's pid; Linux does not hand
- * out a pid that is still in use as a group id, so a surviving group is ours.
- */
-function killGroup(pid: number, log: Logger, what: string): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-    log.info({ pgid: pid }, `killed ${what}`);
-  } catch (err) {
-    // ESRCH: nothing left in the group, the usual case.
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH')
-      log.warn({ err, pgid: pid }, 'kill failed');
-  }
 }
 
 function exitsWithin(exited: Promise<unknown>, ms: number): Promise<boolean> {

@@ -156,9 +156,21 @@ export const SETTINGS = {
   }),
   botStopGrace: setting({
     env: 'FARM_BOT_STOP_GRACE',
-    doc: 'Time the bot gets after SIGTERM before it is killed.',
+    doc: 'Time the bot gets after SIGTERM before its whole process tree (tasks included) is killed.',
     parse: durationIn('1s', '10m'),
     default: '30s',
+  }),
+  botTerminatedRestart: setting({
+    env: 'FARM_BOT_TERMINATED_RESTART',
+    doc: "Wait before starting a bot again that ended itself with exit 0 (the server's `terminate`); never counted as a crash.",
+    parse: durationIn('1s', '24h'),
+    default: '5m',
+  }),
+  drainGrace: setting({
+    env: 'FARM_DRAIN_GRACE',
+    doc: 'On SIGTERM, how long running tasks may finish (no new ones start) before the bots are stopped. `terminationGracePeriodSeconds` must cover it plus `FARM_BOT_STOP_GRACE`.',
+    parse: durationIn('0s', '2h'),
+    default: '10m',
   }),
   readyTimeout: setting({
     env: 'FARM_READY_TIMEOUT',

@@ -7,13 +7,22 @@ import type { ReportedEvent } from '../cluster/event-dedupe.js';
  */
 export function clusterEventOf(botId: string, event: SupervisorEvent): ReportedEvent | undefined {
   switch (event.type) {
-    case 'restart_scheduled':
+    case 'restart_scheduled': {
+      const seconds = Math.round(event.delayMs / 1000);
+      if (event.reason === 'terminated') {
+        return {
+          type: 'Normal',
+          reason: 'BotTerminated',
+          note: `${botId} ended itself (exit 0, terminated by the server); starting it again in ${seconds} s`,
+        };
+      }
       if (event.reason !== 'crash') return undefined;
       return {
         type: 'Warning',
         reason: 'BotRestarted',
-        note: `${botId} exited; restarting in ${Math.round(event.delayMs / 1000)} s`,
+        note: `${botId} exited; restarting in ${seconds} s`,
       };
+    }
     case 'auth_refused':
       return { type: 'Warning', reason: 'BotAuthRefused', note: `${botId}: ${event.reason}` };
     case 'auth_accepted':

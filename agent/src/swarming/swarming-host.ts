@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import {
   BotCodeStore,
   BotSupervisor,
+  killLeftoverTrees,
   SHIM_DIR,
   TokenSource,
   type SupervisorEvent,
@@ -36,6 +37,8 @@ export class SwarmingHost {
   private code: BotCodeStore | undefined;
   private readonly supervisors = new Map<string, { supervisor: BotSupervisor; spec: BotSpec }>();
   private readonly stopping = new AbortController();
+  /** Once, before the first bot starts: what an earlier run of the agent left running. */
+  private leftovers: Promise<void> | undefined;
 
   constructor(private readonly options: SwarmingHostOptions) {
     const { config, logger, registry } = options;
@@ -62,11 +65,16 @@ export class SwarmingHost {
    * another ANDROID_SERIAL, which a running bot cannot pick up).
    */
   async setBots(specs: BotSpec[]): Promise<void> {
+    this.leftovers ??= this.killLeftovers();
+    await this.leftovers;
+    // stop() may have run meanwhile: no bot may start after it.
+    if (this.stopping.signal.aborted) return;
     const wanted = new Map(specs.map((s) => [s.botId, s]));
     const stale = [...this.supervisors].filter(
       ([id, { spec }]) => !sameEnv(wanted.get(id)?.env, spec.env),
     );
     await Promise.all(stale.map(([id]) => this.stopBot(id)));
+    if (this.stopping.signal.aborted) return;
     for (const spec of wanted.values()) {
       if (!this.supervisors.has(spec.botId)) this.startBot(spec);
     }
@@ -97,6 +105,22 @@ export class SwarmingHost {
     await Promise.all([...this.supervisors.keys()].map((id) => this.stopBot(id)));
   }
 
+  private async killLeftovers(): Promise<void> {
+    const { logger } = this.options;
+    try {
+      const killed = await killLeftoverTrees(this.botsDir(), { logger });
+      if (killed.length > 0)
+        logger.warn({ trees: killed }, 'killed bot processes an earlier run of the agent left');
+    } catch (err) {
+      // Each bot still cleans its own tree before it starts.
+      logger.error({ err }, 'could not look for processes an earlier run left');
+    }
+  }
+
+  private botsDir(): string {
+    return join(this.options.config.stateDir, 'bots');
+  }
+
   private startBot(spec: BotSpec): void {
     const { config, logger, registry, hookUrl, onEvent } = this.options;
     const supervisor = new BotSupervisor({
@@ -123,6 +147,7 @@ export class SwarmingHost {
       crashes: { max: config.botCrashLimit, windowMs: config.botCrashWindow },
       stableAfterMs: config.botStableAfter,
       stopGraceMs: config.botStopGrace,
+      terminatedRestartMs: config.botTerminatedRestart,
       onEvent: (event) => onEvent?.(spec.botId, event),
     });
     this.supervisors.set(spec.botId, { supervisor, spec });
@@ -130,7 +155,7 @@ export class SwarmingHost {
   }
 
   private workDir(botId: string): string {
-    return join(this.options.config.stateDir, 'bots', botId);
+    return join(this.botsDir(), botId);
   }
 
   private async stopBot(botId: string): Promise<void> {

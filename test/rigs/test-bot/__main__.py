@@ -5,7 +5,8 @@ a bot object like the real api/bot.Bot, and prints one JSON line: for each
 hook, what it returned or, if it raised, {"raised": "..."}. Run through `sudo`
 on PATH, it also asks for a reboot the way the bot's host_reboot does.
 `python3 test-bot.zip start_bot` (what the agent runs) does the same once,
-then polls get_dimensions and get_state until SIGTERM, printing each answer.
+then polls get_dimensions and get_state until SIGTERM, printing each answer,
+and runs tasks and terminates like the real bot (tasks.py).
 """
 
 import json
@@ -88,14 +89,12 @@ def call_hooks(redact_token=False):
 
 
 def start_bot():
-  """What the agent runs: call every hook once, then poll as the bot does until SIGTERM."""
-  import signal
+  """What the agent runs: call every hook once, then poll as the bot does until SIGTERM.
 
-  def on_term(_signum, _frame):
-    print('test bot got SIGTERM', flush=True)
-    sys.exit(0)
-
-  signal.signal(signal.SIGTERM, on_term)
+  Tasks, SIGTERM and terminate behave as in the real bot: see tasks.py.
+  """
+  import tasks
+  tasks.install_quit_handler()
   print('test bot up %s %s' % (os.environ.get('SWARMING_BOT_ID'),
                                os.environ.get('SWARMING_EXTERNAL_BOT_SETUP')), flush=True)
   print('test bot serial %s' % os.environ.get('ANDROID_SERIAL'), flush=True)
@@ -104,14 +103,16 @@ def start_bot():
   bot = FakeBot({})
   poll_s = float(os.environ.get('TEST_POLL_S', '0.5'))
   api = server_api(bot, poll_s)
-  while True:
+  while not tasks.quitting():
     bot = FakeBot(call('get_dimensions', bot))
     state = call('get_state', bot)
     print('poll ' + json.dumps({'state': state, 'dimensions': bot.dimensions},
                                sort_keys=True), flush=True)
     if api:
       api.poll({'dimensions': bot.dimensions, 'state': state, 'version': remote.version()})
-    time.sleep(poll_s)
+    if tasks.poll(bot, call):
+      break
+    tasks.pause(poll_s)
 
 
 def server_api(bot, poll_s):
