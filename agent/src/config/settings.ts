@@ -169,7 +169,7 @@ export const SETTINGS = {
   drainGrace: setting({
     env: 'FARM_DRAIN_GRACE',
     doc: 'On SIGTERM, how long running tasks may finish (no new ones start) before the bots are stopped. `terminationGracePeriodSeconds` must cover it plus `FARM_BOT_STOP_GRACE`.',
-    parse: durationIn('0s', '2h'),
+    parse: durationIn('1s', '2h'),
     default: '10m',
   }),
   readyTimeout: setting({
