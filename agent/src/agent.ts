@@ -12,7 +12,7 @@ import { createClusterServer } from './http/cluster-server.js';
 import { wakeRoutes } from './http/wake-routes.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { wakingFacts } from './lifecycle/waking-facts.js';
-import { operatorRoutes } from './http/operator-routes.js';
+import { operatorOnly, operatorRoutes } from './http/operator-routes.js';
 import { createMetricsRegistry } from './metrics.js';
 import {
   effectiveOverrides,
@@ -21,6 +21,8 @@ import {
   type OperatorOverrides,
   type OverrideKind,
 } from './operator/overrides.js';
+import { OperatorCredential, operatorCredentialPath } from './operator/credential.js';
+import { hookAccess } from './swarming/hook-access.js';
 import { SwarmingHost } from './swarming/swarming-host.js';
 
 /** Swarming's default isolated cache size, as Skia's hook server answered get_settings. */
@@ -62,6 +64,7 @@ export class FarmAgent {
   /** Read from the Node's annotations; the source of truth when there is a cluster. */
   private clusterOverrides: OperatorOverrides = noOverrides();
   private unsubscribeHost: (() => void) | undefined;
+  private readonly operator: OperatorCredential;
 
   constructor(private readonly options: AgentOptions) {
     const { config, logger } = options;
@@ -120,7 +123,11 @@ export class FarmAgent {
       this.disabled.swarming = 'FARM_SWARMING_SERVER is not set: no Swarming bot is run';
     }
 
+    this.operator = new OperatorCredential(operatorCredentialPath(config.stateDir));
+    const swarming = this.swarming;
     this.hookServer = createHookServer({
+      // Without Swarming the agent runs no bot: nobody to check callers against.
+      authorizeCaller: swarming && hookAccess((botId) => swarming.botPid(botId), this.operator),
       // on_before_task wakes a sleeping phone and waits until it is ready.
       facts: this.lifecycle ? wakingFacts(this.devices.facts, this.lifecycle) : this.devices.facts,
       botQuarantine: (botId) => this.swarming?.quarantineReason(botId),
@@ -137,20 +144,30 @@ export class FarmAgent {
       registry: this.registry,
       status: () => this.status(),
     });
-    if (this.lifecycle) void this.clusterServer.register(wakeRoutes, { lifecycle: this.lifecycle });
+    const guard = operatorOnly(this.operator);
+    if (this.lifecycle) {
+      void this.clusterServer.register(wakeRoutes, {
+        lifecycle: this.lifecycle,
+        operatorOnly: guard,
+      });
+    }
     void this.clusterServer.register(
-      operatorRoutes({
-        slotName: (wanted) => this.devices.resolveSlot(wanted),
-        knownSlots: () => this.devices.slotNames(),
-        setOverride: (kind, slot, reason) => this.setOverride(kind, slot, reason),
-        effective: () => this.effectiveOverrides(),
-      }),
+      operatorRoutes(
+        {
+          slotName: (wanted) => this.devices.resolveSlot(wanted),
+          knownSlots: () => this.devices.slotNames(),
+          setOverride: (kind, slot, reason) => this.setOverride(kind, slot, reason),
+          effective: () => this.effectiveOverrides(),
+        },
+        guard,
+      ),
     );
   }
 
   async start(): Promise<void> {
     const { config, logger } = this.options;
-    // Loopback only: the hooks trust their caller to be one of our bots.
+    await this.operator.write();
+    // Loopback only, and each call checked against the bot's process (hook-access.ts).
     await this.hookServer.listen({ host: '127.0.0.1', port: config.hookPort });
     await this.clusterServer.listen({ host: config.httpHost, port: config.httpPort });
     await this.host.start();

@@ -43,6 +43,16 @@ export interface HookServerOptions {
    * built from: what Swarming last received, for /status and `farm-agent dims`.
    */
   onAnswered?: (exchange: HookExchange) => void;
+  /**
+   * Checked before every hook that names a bot (not get_settings/healthz):
+   * undefined lets the call through, a string refuses it with 403. Unset,
+   * any local process may speak for any bot.
+   */
+  authorizeCaller?: (
+    request: FastifyRequest,
+    botId: string,
+    hook: Hook,
+  ) => Promise<string | undefined>;
   logger: Logger;
   registry: Registry;
   bodyLimit?: number;
@@ -64,7 +74,7 @@ const HOOKS = [
   'reboot_requested',
   'healthz',
 ] as const;
-type Hook = (typeof HOOKS)[number];
+export type Hook = (typeof HOOKS)[number];
 
 const botHeaders = {
   type: 'object',
@@ -200,8 +210,24 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     handler: (request: FastifyRequest<{ Body: Body }>, reply: FastifyReply) => Promise<unknown>,
     acceptsGet: boolean,
   ): void {
-    app.post<{ Body: Body }>(url, { schema: { headers: botHeaders, body } }, handler);
-    if (acceptsGet) app.get<{ Body: Body }>(url, { schema: { headers: botHeaders } }, handler);
+    const name = url.slice(1) as Hook;
+    const authorize = opts.authorizeCaller;
+    // Before the body is even read: a stranger's body is nobody's business. A missing
+    // or repeated header is left to the header schema (400).
+    const onRequest = authorize
+      ? async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+          const botId = request.headers[BOT_ID_HEADER];
+          if (typeof botId !== 'string') return;
+          const refused = await authorize(request, botId, name);
+          if (refused === undefined) return;
+          log.warn({ hook: name, botId, reason: refused }, 'hook caller refused');
+          await reply.code(403).send({ error: refused });
+        }
+      : undefined;
+    app.post<{ Body: Body }>(url, { schema: { headers: botHeaders, body }, onRequest }, handler);
+    if (acceptsGet) {
+      app.get<{ Body: Body }>(url, { schema: { headers: botHeaders }, onRequest }, handler);
+    }
   }
 
   hook<Record<string, unknown>>(

@@ -3,6 +3,7 @@ export * from './bot-code.js';
 export * from './crash-window.js';
 export * from './device-facts.js';
 export * from './dimensions.js';
+export * from './hook-callers.js';
 export * from './hook-server.js';
 export * from './line-splitter.js';
 export * from './paths.js';

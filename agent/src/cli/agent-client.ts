@@ -1,4 +1,15 @@
 import type { Config } from '../config/settings.js';
+import { operatorAuthorization, operatorCredentialPath } from '../operator/credential.js';
+
+/**
+ * The operator credential's header when this user can read it (root in the
+ * agent's container), else none: read-only commands work without it, and an
+ * operator command is then refused with the reason.
+ */
+export async function operatorHeaders(config: Config): Promise<Record<string, string>> {
+  const authorization = await operatorAuthorization(operatorCredentialPath(config.stateDir));
+  return authorization === undefined ? {} : { authorization };
+}
 
 /**
  * How CLI commands reach the running agent inside the same pod
@@ -28,9 +39,13 @@ async function requestAgent(
   init: RequestInit = {},
 ): Promise<unknown> {
   const url = `http://127.0.0.1:${config.httpPort}${path}`;
+  const headers = {
+    ...(await operatorHeaders(config)),
+    ...(init.headers as Record<string, string>),
+  };
   let response: Response;
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+    response = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(10_000) });
   } catch (err) {
     throw new Error(
       `cannot reach the agent at ${url} (${(err as Error).message}); is it running? ` +

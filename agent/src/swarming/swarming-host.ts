@@ -78,6 +78,11 @@ export class SwarmingHost {
     return supervisor !== undefined;
   }
 
+  /** The running process of the bot, the only one its hooks answer. */
+  botPid(botId: string): number | undefined {
+    return this.supervisors.get(botId)?.supervisor.status().pid;
+  }
+
   quarantineReason(botId: string): string | undefined {
     return this.supervisors.get(botId)?.supervisor.status().quarantined;
   }
