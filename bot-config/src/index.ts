@@ -1,5 +1,6 @@
 export * from './backoff.js';
 export * from './bot-code.js';
+export * from './bot-user.js';
 export * from './crash-window.js';
 export * from './device-facts.js';
 export * from './dimensions.js';

@@ -18,6 +18,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Metric, Registry } from 'prom-client';
 import { Backoff, sleep } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
+import { ownTree, type BotUser } from './bot-user.js';
 import { CrashWindow } from './crash-window.js';
 import { LineSplitter } from './line-splitter.js';
 
@@ -33,6 +34,8 @@ export interface BotSupervisorOptions {
   shimDir: string;
   /** Extra environment, e.g. FARM_HOOK_URL, ANDROID_SERIAL. */
   env?: Record<string, string>;
+  /** Run the bot as this user (the agent must be root); default: the agent's own user. */
+  user?: BotUser;
   logger: Logger;
   registry: Registry;
   restartBackoff: BackoffOptions;
@@ -217,6 +220,8 @@ export class BotSupervisor {
         signal,
       );
       await mkdir(this.options.workDir, { recursive: true });
+      // The bot writes its state and self-updates there.
+      if (this.options.user) await ownTree(this.options.workDir, this.options.user);
       if (resolve(source) !== resolve(target)) {
         // Via a temporary name so a crash mid-copy never leaves a truncated zip to run.
         const partial = `${target}.partial`;
@@ -281,9 +286,10 @@ export class BotSupervisor {
     python: string,
     zipPath: string,
   ): { child?: ChildProcess; exited: Promise<BotExit> } {
-    const { botId, workDir, shimDir } = this.options;
+    const { botId, workDir, shimDir, user } = this.options;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      ...(user && { HOME: user.home, USER: user.name, LOGNAME: user.name }),
       // Without it python block-buffers a piped stdout: lines arrive late and die with a SIGKILL.
       PYTHONUNBUFFERED: '1',
       ...this.options.env,
@@ -299,6 +305,8 @@ export class BotSupervisor {
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
+        // libuv also drops root's supplementary groups when it switches user.
+        ...(user && { uid: user.uid, gid: user.gid }),
       });
     } catch (err) {
       const exit = { code: null, signal: null, at: this.now(), error: String(err) };

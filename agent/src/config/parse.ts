@@ -4,6 +4,8 @@
  * `FARM_HOOK_PORT="abc": expected a TCP port (1-65535)`.
  */
 
+import { findUser, type BotUser } from '@farm-agent/bot-config';
+
 export function parsePort(raw: string): number {
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n < 1 || n > 65535) throw new Error('expected a TCP port (1-65535)');
@@ -59,6 +61,16 @@ export function parseHttpUrl(raw: string): string {
 export function parseHost(raw: string): string {
   if (!/^[0-9A-Za-z.:-]+$/.test(raw)) throw new Error('expected a host name or IP address');
   return raw;
+}
+
+/** A user from /etc/passwd the agent can start processes as: itself, or anyone when root. */
+export function parseBotUser(raw: string): BotUser {
+  const user = findUser(raw.trim());
+  const me = process.getuid?.();
+  if (me !== undefined && me !== 0 && me !== user.uid) {
+    throw new Error(`the agent runs as uid ${me}, not root: it cannot start bots as ${user.name}`);
+  }
+  return user;
 }
 
 export function parseNonEmpty(raw: string): string {

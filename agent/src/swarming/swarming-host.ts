@@ -104,6 +104,7 @@ export class SwarmingHost {
       zip: () => this.codeStore(spec.botId).ensure(this.stopping.signal),
       python: config.python,
       shimDir: SHIM_DIR,
+      user: config.botUser,
       env: { FARM_HOOK_URL: hookUrl, FARM_TOKEN_CONFIG: config.tokenConfig, ...spec.env },
       logger,
       registry,
