@@ -14,6 +14,12 @@ answers again.
 
 Standard library only, Python 3: it runs inside whatever python3 runs the bot.
 
+The agent answers a hook only when the connection belongs to the process of
+the bot named in X-Farm-Bot-Id (it looks the socket up in /proc), so the
+hooks connect from the bot's own process, one fresh connection per call, and
+never hand a connection to a subprocess. A refusal (HTTP 403, with the reason)
+surfaces like any other failure: as a quarantine reason.
+
 Environment:
   FARM_HOOK_URL          the agent's hook listener (default http://127.0.0.1:11000)
   SWARMING_BOT_ID        the bot id, when the bot object does not know it yet

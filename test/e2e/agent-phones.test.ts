@@ -150,6 +150,8 @@ describe('farm-agent with phones over adb', () => {
       ...process.env,
       FARM_HTTP_PORT: new URL(agent.httpUrl).port,
       FARM_HOOK_PORT: new URL(agent.hookUrl).port,
+      // The pod's environment: where the CLI finds the operator credential.
+      FARM_STATE_DIR: agent.stateDir,
     };
     const devices = await run(process.execPath, ['agent/bin/farm-agent.js', 'devices'], {
       env: cliEnv,
@@ -364,7 +366,11 @@ describe('farm-agent with phones over adb', () => {
     );
     const cli = (...args: string[]) =>
       run(process.execPath, ['agent/bin/farm-agent.js', ...args], {
-        env: { ...process.env, FARM_HTTP_PORT: new URL(agent.httpUrl).port },
+        env: {
+          ...process.env,
+          FARM_HTTP_PORT: new URL(agent.httpUrl).port,
+          FARM_STATE_DIR: agent.stateDir,
+        },
       });
     await cli('quarantine', botId, '--reason', 'cracked screen');
     await waitFor('the quarantine in the bot', () =>
