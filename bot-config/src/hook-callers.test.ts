@@ -114,6 +114,43 @@ describe('who may call a bot hook', () => {
   });
 });
 
+/** Two get_state calls on one kept-alive connection, the second after a line on stdin. */
+const TWO_CALLS = `
+import http.client, sys
+connection = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]))
+for _ in range(2):
+    connection.request('POST', '/get_state', body=b'{}', headers={
+        'Content-Type': 'application/json', 'X-Farm-Bot-Id': '${BOT}'})
+    response = connection.getresponse()
+    response.read()
+    print(response.status, flush=True)
+    sys.stdin.readline()
+`;
+
+describe('a kept-alive connection', () => {
+  it('is checked again when the bot has another process', async () => {
+    const { hostname, port } = new URL(url);
+    const child = spawn('python3', ['-c', TWO_CALLS, hostname, port], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    botPid = child.pid;
+    const codes: string[] = [];
+    let pending = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+        codes.push(pending.slice(0, end));
+        pending = pending.slice(end + 1);
+        // The bot restarted: same connection, but its pid is no longer the bot's.
+        botPid = process.pid;
+        child.stdin.write('\n');
+      }
+    });
+    await new Promise((resolve) => child.once('close', resolve));
+    expect(codes).toEqual(['200', '403']);
+  });
+});
+
 describe('procfs lookups', () => {
   it('read parent and children of a process', async () => {
     expect(await parentPid(process.pid)).toBe(process.ppid);

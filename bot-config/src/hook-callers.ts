@@ -26,11 +26,22 @@ export type CallerCheck = (
   caller: HookCaller,
 ) => Promise<string | undefined>;
 
-/** `botPid`: the running process of a bot this agent supervises, undefined when there is none. */
+/**
+ * `botPid`: the running process of a bot this agent supervises, undefined when there is none.
+ *
+ * A connection found to be the bot's stays the bot's while it lives: Python's
+ * sockets are not inherited across exec (PEP 446), and the shim keeps its
+ * connection alive, so the lookup (whose cost grows with the node's TCP
+ * sockets) runs once per connection, not per call. It runs again if the
+ * connection speaks for another bot or role, or the bot has another process.
+ */
 export function botProcessCheck(botPid: (botId: string) => number | undefined): CallerCheck {
+  const known = new WeakMap<Socket, string>();
   return async (socket, botId, caller) => {
     const pid = botPid(botId);
     if (pid === undefined) return `bot "${botId}" is not running on this node`;
+    const identity = `${caller} ${botId} ${pid}`;
+    if (known.get(socket) === identity) return undefined;
     const { remoteAddress, remotePort, localAddress, localPort } = socket;
     if (!remoteAddress || !remotePort || !localAddress || !localPort) {
       return 'the connection is closed';
@@ -42,7 +53,10 @@ export function botProcessCheck(botPid: (botId: string) => number | undefined): 
     if (inode === undefined) return `no local process holds ${remoteAddress}:${remotePort}`;
     const candidates = caller === 'bot' ? [pid] : await childrenOf(pid);
     for (const candidate of candidates) {
-      if (await holdsSocket(candidate, inode)) return undefined;
+      if (await holdsSocket(candidate, inode)) {
+        known.set(socket, identity);
+        return undefined;
+      }
     }
     return caller === 'bot'
       ? `the caller is not bot ${botId}'s process (pid ${pid})`

@@ -52,16 +52,15 @@ export async function peerSocketInode(
   const wantRemote = hexEndpoint(local);
   if (wantLocal === undefined || wantRemote === undefined) return undefined;
   const table = await readFile(`${PROC}/net/tcp`, 'latin1');
-  // Columns: sl local_address rem_address st queues tr retrnsmt uid timeout inode ...
-  for (const line of table.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    if (fields[1] === wantLocal && fields[2] === wantRemote) {
-      const inode = Number(fields[9]);
-      // Inode 0: a socket already closed by its process (TIME_WAIT), owned by nobody.
-      return Number.isInteger(inode) && inode > 0 ? inode : undefined;
-    }
-  }
-  return undefined;
+  // Columns: sl local_address rem_address st queues tr retrnsmt uid timeout inode ...; the
+  // table holds every TCP socket of the namespace, so only the matching line is parsed.
+  const at = table.indexOf(` ${wantLocal} ${wantRemote} `);
+  if (at < 0) return undefined;
+  const end = table.indexOf('\n', at);
+  const line = table.slice(at, end < 0 ? undefined : end);
+  const inode = Number(line.trim().split(/\s+/)[8]);
+  // Inode 0: a socket already closed by its process (TIME_WAIT), owned by nobody.
+  return Number.isInteger(inode) && inode > 0 ? inode : undefined;
 }
 
 /** Whether `pid` has the socket `inode` open; false when the process is gone. */

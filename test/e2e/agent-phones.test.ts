@@ -269,9 +269,11 @@ describe('farm-agent with phones over adb', () => {
       );
 
     // A poll prints the dimensions of its get_dimensions and the state of the get_state after it.
+    // adb lists the phone as offline until its handshake fails: a fast poll can see that first.
     const u = await pollOf(
       unauthorized,
-      (p) => p.state.quarantined !== undefined && p.dimensions.quarantined !== undefined,
+      (p) =>
+        /unauthorized/.test(String(p.state.quarantined)) && p.dimensions.quarantined !== undefined,
     );
     expect(u.state.quarantined).toBe('Device unauthorized: accept the RSA key on the phone');
     expect(u.dimensions.quarantined).toEqual([

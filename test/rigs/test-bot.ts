@@ -12,15 +12,19 @@ export const BOT_CONFIG_PY = fileURLToPath(
 /**
  * Builds the test bot: `test/rigs/test-bot/**` (its `__main__.py` and a
  * stand-in `api/os_utilities.py`) plus the real `bot_config.py` at
- * `config/bot_config.py`, where the real bot keeps it.
+ * `config/bot_config.py`, where the real bot keeps it. `extra` adds or
+ * replaces files (another `__main__.py`).
  */
-export async function buildTestBot(zipPath: string): Promise<string> {
+export async function buildTestBot(
+  zipPath: string,
+  extra: Record<string, string> = {},
+): Promise<string> {
   const files: Record<string, string> = {};
   for (const path of await sourceFiles(SOURCES)) {
     files[relative(SOURCES, path).split(sep).join('/')] = await readFile(path, 'utf8');
   }
   files['config/bot_config.py'] = await readFile(BOT_CONFIG_PY, 'utf8');
-  await makeZip(zipPath, files);
+  await makeZip(zipPath, { ...files, ...extra });
   return zipPath;
 }
 
