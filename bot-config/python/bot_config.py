@@ -28,6 +28,7 @@ Environment:
   SWARMING_BOT_ID        the bot id, when the bot object does not know it yet
   FARM_READY_TIMEOUT_S   how long on_before_task waits for the device (default 600)
   FARM_TOKEN_CONFIG      token config file (default /etc/swarming_config/oauth2_access_token_config.json)
+  FARM_BOT_PRIVATE       1: make the bot process non-dumpable (set by the agent with FARM_BOT_USER)
 """
 
 import http.client
@@ -67,6 +68,30 @@ _connections = threading.local()
 # Last good answers, kept for when the source fails (see the hooks below).
 _last_token = None
 _last_settings = None
+
+
+def _keep_tasks_out():
+  """Makes the bot's process non-dumpable, once it runs as its own user.
+
+  Its tasks run as the same user, and where Yama's ptrace_scope is 0 (Debian's
+  default) a task could attach to the bot and speak through its connection.
+  A non-dumpable process cannot be ptraced, nor its /proc files (fds, environ,
+  memory) read, by processes of its own user; root with CAP_SYS_PTRACE (the
+  agent, checking who holds a hook connection) still can. The tasks the bot
+  starts are dumpable again after their exec. Best effort: never raises.
+  """
+  if os.environ.get('FARM_BOT_PRIVATE') != '1':
+    return
+  try:
+    import ctypes  # pylint: disable=import-outside-toplevel
+    pr_set_dumpable = 4
+    if ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0) != 0:
+      logging.warning('farm-agent: prctl(PR_SET_DUMPABLE) failed: errno %d', ctypes.get_errno())
+  except Exception:  # pylint: disable=broad-except
+    logging.exception('farm-agent: cannot make the bot non-dumpable')
+
+
+_keep_tasks_out()
 
 
 class HookError(Exception):

@@ -1,12 +1,27 @@
-import { chmod, lstat, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { botLine, captureLogger, waitFor } from '../../test/rigs/test-bots.js';
 import { makeZip } from '../../test/rigs/zip.js';
 import { findUser, type BotUser } from './bot-user.js';
 import { BotSupervisor } from './supervisor.js';
+
+const run = promisify(execFile);
 
 const PASSWD = `root:x:0:0:root:/root:/bin/bash
 swarming:x:2000:2000:Swarming bot:/home/swarming:/usr/sbin/nologin
@@ -104,5 +119,57 @@ describe.runIf(process.getuid?.() === 0)('a bot run as another user (agent as ro
   it('without a user runs as the agent, which can read the file (the check above can fail)', async () => {
     const { line } = await runBot(undefined);
     expect(line).toMatch(/^bot 0 0 .* read$/);
+  });
+});
+
+/** Imports bot_config.py as the bot does, says `ready` and waits. */
+const IMPORTING_BOT = `
+import sys, bot_config
+print('ready', flush=True)
+sys.stdin.read()
+`;
+
+/** What a task of the same user tries against the bot: its environment and its fds. */
+const PRYING_TASK = `
+import os, sys
+for path in ('/proc/%s/environ' % sys.argv[1], '/proc/%s/fd' % sys.argv[1]):
+    try:
+        os.listdir(path) if path.endswith('fd') else open(path, 'rb').read()
+        print('read')
+    except PermissionError:
+        print('denied')
+`;
+
+describe.runIf(process.getuid?.() === 0)('FARM_BOT_PRIVATE (set with FARM_BOT_USER)', () => {
+  const nobody = findUser('nobody');
+  const shim = join(import.meta.dirname, '..', 'python');
+
+  async function pry(botPrivate: boolean): Promise<{ task: string[]; agentSeesFds: boolean }> {
+    const env = { PATH: process.env.PATH, PYTHONPATH: shim, PYTHONDONTWRITEBYTECODE: '1' };
+    const bot = spawn('python3', ['-c', IMPORTING_BOT], {
+      uid: nobody.uid,
+      gid: nobody.gid,
+      env: botPrivate ? { ...env, FARM_BOT_PRIVATE: '1' } : env,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    try {
+      await once(bot.stdout, 'data');
+      const { stdout } = await run('python3', ['-c', PRYING_TASK, String(bot.pid)], {
+        uid: nobody.uid,
+        gid: nobody.gid,
+      });
+      const agentSeesFds = (await readdir(`/proc/${bot.pid}/fd`)).length > 0;
+      return { task: stdout.trim().split('\n'), agentSeesFds };
+    } finally {
+      bot.kill();
+    }
+  }
+
+  it("keeps the bot's own tasks out of its /proc files, not the agent", async () => {
+    expect(await pry(true)).toEqual({ task: ['denied', 'denied'], agentSeesFds: true });
+  });
+
+  it('unset, a task of the same user can read them (the check above can fail)', async () => {
+    expect(await pry(false)).toEqual({ task: ['read', 'read'], agentSeesFds: true });
   });
 });

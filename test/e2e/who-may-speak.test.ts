@@ -5,7 +5,7 @@
  * without the credential, is refused. The CLI, run as root, still works.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -76,6 +76,8 @@ describe.runIf(process.getuid?.() === 0)('who may speak for whom (agent as root)
     const pid = host.bots[0]?.pid;
     const uid = /^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
     expect(uid).toBe('65534');
+    // Non-dumpable (FARM_BOT_PRIVATE): the kernel hands its /proc files to root.
+    expect((await stat(`/proc/${pid}/environ`)).uid).toBe(0);
     const poll = agent.logs.findLast(
       (l) => l.stream === 'stdout' && typeof l.msg === 'string' && l.msg.startsWith('poll '),
     );

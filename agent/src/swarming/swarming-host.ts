@@ -105,7 +105,13 @@ export class SwarmingHost {
       python: config.python,
       shimDir: SHIM_DIR,
       user: config.botUser,
-      env: { FARM_HOOK_URL: hookUrl, FARM_TOKEN_CONFIG: config.tokenConfig, ...spec.env },
+      env: {
+        FARM_HOOK_URL: hookUrl,
+        FARM_TOKEN_CONFIG: config.tokenConfig,
+        // The agent (root) can still read a non-dumpable bot's fds; its tasks cannot (bot_config.py).
+        ...(config.botUser && { FARM_BOT_PRIVATE: '1' }),
+        ...spec.env,
+      },
       logger,
       registry,
       restartBackoff: { initialMs: 1000, maxMs: config.botRestartMax },
