@@ -11,11 +11,28 @@ export default defineConfig({
     },
   },
   test: {
-    globalSetup: ['test/global-setup.ts'],
-    include: ['agent/src/**/*.test.ts', 'bot-config/src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Tests start real processes (python3, adb); two cores do not like eight of them at once.
     maxWorkers: 2,
+    // `vitest run` runs both; `npm run test:unit` / `test:e2e` one (`--project`).
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['agent/src/**/*.test.ts', 'bot-config/src/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.test.ts'],
+          // The end-to-end tests start the farm-agent program from its build output.
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -1,12 +1,17 @@
 /** Small helpers shared by the benchmark sections: statistics, /proc readings, polling. */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Quick mode (BENCH_QUICK=1) shrinks every window and count, for trying the harness out. */
 export const QUICK = process.env.BENCH_QUICK === '1';
+/** The same for `npm run soak` (SOAK_QUICK=1). */
+export const SOAK_QUICK = process.env.SOAK_QUICK === '1';
 
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
@@ -91,6 +96,27 @@ export function procSample(pid: number): ProcSample {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
   return { at: Date.now(), cpuSeconds: ticks / CLK_TCK, rssBytes: rssKb * 1024 };
+}
+
+export interface FdSample {
+  /** Every open file descriptor. */
+  fds: number;
+  /** Those that are sockets (TCP, unix, netlink). */
+  sockets: number;
+}
+
+/** The open file descriptors of a process of ours (same user), from /proc/<pid>/fd. */
+export function fdSample(pid: number): FdSample {
+  let sockets = 0;
+  const entries = readdirSync(`/proc/${pid}/fd`);
+  for (const fd of entries) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) sockets += 1;
+    } catch {
+      // closed between the listing and the readlink
+    }
+  }
+  return { fds: entries.length, sockets };
 }
 
 /** CPU share of one core between two samples, in percent. */
@@ -178,6 +204,73 @@ export function trackDevices(port: number): Promise<DeviceTracker> {
 // ---------------------------------------------------------------------------------------------
 // Results
 
+/** What the figures were measured on, and what else was running. */
+export function machine(): Record<string, unknown> {
+  const sh = (cmd: string, args: string[]): string => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  };
+  return {
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    memoryBytes: totalmem(),
+    kernel: sh('uname', ['-r']),
+    node: process.version,
+    python: sh('python3', ['--version']),
+    adb: sh('adb', ['version']).split('\n')[0],
+    // Another engineer's multi-arch image build under qemu competes for the two cores.
+    busy: sh('sh', ['-c', "pgrep -fa 'qemu|debootstrap|buildah' | cut -c1-120 || true"]),
+    loadavg: sh('cat', ['/proc/loadavg']),
+  };
+}
+
+/**
+ * Runs the named sections in turn (all, or those in the comma-separated `only`), each to its
+ * end even when another failed, and writes every row, the errors and the machine to
+ * bench/results/<file>.
+ */
+export async function runSections<R>(
+  label: string,
+  sections: Record<string, () => Promise<R[]>>,
+  only: string | undefined,
+  quick: boolean,
+  file: string,
+): Promise<{ rows: R[]; errors: Record<string, string> }> {
+  const names = only?.split(',').filter(Boolean) ?? Object.keys(sections);
+  const before = machine();
+  const rows: R[] = [];
+  const errors: Record<string, string> = {};
+  const started = Date.now();
+  for (const name of names) {
+    const section = sections[name];
+    if (!section) throw new Error(`no section ${name}; have ${Object.keys(sections).join(', ')}`);
+    console.error(`${label}: ${name}…`);
+    const t0 = Date.now();
+    try {
+      rows.push(...(await section()));
+    } catch (e) {
+      errors[name] = (e as Error).stack ?? String(e);
+      console.error(`${label}: ${name} failed: ${errors[name]}`);
+    }
+    console.error(`${label}: ${name} done in ${Math.round((Date.now() - t0) / 1000)} s`);
+  }
+  const result = {
+    at: new Date().toISOString(),
+    quick,
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    machine: before,
+    loadavgAfter: machine().loadavg,
+    rows,
+    errors,
+  };
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', file), `${JSON.stringify(result, null, 2)}\n`);
+  return { rows, errors };
+}
+
 export interface Row {
   section: string;
   figure: string;
@@ -189,6 +282,16 @@ export interface Row {
   note?: string;
 }
 
+/** A plain-text table: a header, a rule, then each row, columns padded to their widest cell. */
+export function printColumns(header: readonly string[], cells: readonly string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]?.length ?? 0)));
+  const line = (c: readonly string[]): string =>
+    c.map((x, i) => x.padEnd(widths[i] ?? 0)).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const c of cells) console.log(line(c));
+}
+
 export function printTable(rows: readonly Row[]): void {
   const cells = rows.map((r) => [
     r.section,
@@ -197,10 +300,5 @@ export function printTable(rows: readonly Row[]): void {
     r.floor === undefined ? '' : `${round(r.floor)} ${r.unit} (${r.floorLabel ?? 'floor'})`,
     r.floor === undefined || r.floor === 0 ? '' : `×${round(r.value / r.floor)}`,
   ]);
-  const header = ['section', 'figure', 'value', 'floor', 'vs floor'];
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]?.length ?? 0)));
-  const line = (c: string[]): string => c.map((x, i) => x.padEnd(widths[i] ?? 0)).join('  ');
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const c of cells) console.log(line(c));
+  printColumns(['section', 'figure', 'value', 'floor', 'vs floor'], cells);
 }

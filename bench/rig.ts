@@ -1,5 +1,5 @@
 /** Assembles the rigs the way the e2e tests do: the real agent, fake phones, the fake API. */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgentProcess, type AgentProcess } from '../test/rigs/agent-process.js';
@@ -62,6 +62,29 @@ export function startAgent(env: Record<string, string>, heapFile?: string): Prom
         }),
     ...env,
   });
+}
+
+/** GCs the agent twice (the preloaded probe) and returns its memory usage. */
+export async function heapAfterGc(
+  agent: AgentProcess,
+  file: string,
+): Promise<{ heapUsed: number; rss: number }> {
+  const before = Date.now();
+  agent.child.kill('SIGUSR2');
+  const { value } = await pollUntil(
+    'heap probe',
+    async () => {
+      const m = JSON.parse(await readFile(file, 'utf8')) as {
+        at: number;
+        heapUsed: number;
+        rss: number;
+      };
+      return m.at >= before ? m : undefined;
+    },
+    10_000,
+    20,
+  );
+  return value;
 }
 
 /** Waits until /status lists `count` slots, all in `state`. */

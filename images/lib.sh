@@ -27,7 +27,8 @@ DEBIAN_MIRROR="http://deb.debian.org/debian"
 # What the Swarming bot and the agent need at run time: python3 runs the bot,
 # adb talks to the phones, uhubctl power-cycles their USB ports, CA
 # certificates let the bot reach the Swarming server over TLS.
-RUNTIME_PACKAGES=(python3 adb uhubctl ca-certificates)
+# util-linux (Essential, so already there) is named for setpriv: the adb server dies with the agent.
+RUNTIME_PACKAGES=(python3 adb uhubctl ca-certificates util-linux)
 # Node's official armv7l binary links libatomic (node:*-slim ships it; a
 # debootstrap root does not).
 offline_extra_packages() {

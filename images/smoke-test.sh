@@ -129,7 +129,7 @@ for platform in "${platforms[@]}"; do
 
   # What the image must (not) contain, before running anything.
   for f in /.dockerenv /home/swarming/.boto /usr/bin/sudo /usr/local/bin/farm-agent /usr/local/bin/node \
-    /usr/bin/python3 /usr/bin/adb /usr/sbin/uhubctl /etc/ssl/certs/ca-certificates.crt \
+    /usr/bin/python3 /usr/bin/adb /usr/sbin/uhubctl /etc/ssl/certs/ca-certificates.crt /usr/bin/setpriv \
     /opt/farm-agent/bot-config/python/bot_config.py; do
     # -L too: absolute symlinks point into the host from out here.
     [ -e "$mnt$f" ] || [ -L "$mnt$f" ] || fail "$f is missing from the image"

@@ -9,12 +9,4 @@ describe('README', () => {
     const table = /<!-- settings:begin -->\n([\s\S]*?)<!-- settings:end -->/.exec(readme)?.[1];
     expect(table?.trim()).toBe(settingsMarkdown());
   });
-
-  it('gives the two set-up commands that .ci/run relies on', () => {
-    expect(readme).toContain('npm ci && npm start');
-    expect(readme).toContain('npm ci && npm test');
-    expect(readFileSync(new URL('../.ci/run', import.meta.url), 'utf8')).toContain(
-      'npm ci && npm test',
-    );
-  });
 });

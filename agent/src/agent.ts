@@ -3,15 +3,19 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { ClusterLink } from './cluster/cluster-link.js';
+import { ConfigError } from './config/load.js';
 import type { Config } from './config/settings.js';
 import { AdbBackend } from './devices/adb-backend.js';
 import type { DeviceBackend } from './devices/backend.js';
 import { HostBackend } from './devices/host-backend.js';
+import type { HostThresholds } from './host/host-maintenance.js';
 import { HostMonitor } from './host/host-monitor.js';
+import { ensureWritableStateDir } from './host/state-dir.js';
 import { createClusterServer } from './http/cluster-server.js';
+import { readStatusToken } from './http/status-token.js';
 import { wakeRoutes } from './http/wake-routes.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
-import { wakingFacts } from './lifecycle/waking-facts.js';
+import { wakingBotDevices } from './lifecycle/waking-bot-devices.js';
 import { operatorOnly, operatorRoutes } from './http/operator-routes.js';
 import { createMetricsRegistry } from './metrics.js';
 import {
@@ -22,11 +26,10 @@ import {
   type OverrideKind,
 } from './operator/overrides.js';
 import { OperatorCredential, operatorCredentialPath } from './operator/credential.js';
+import { clusterEventOf } from './swarming/bot-events.js';
+import { botSettings } from './swarming/bot-settings.js';
 import { hookAccess } from './swarming/hook-access.js';
 import { SwarmingHost } from './swarming/swarming-host.js';
-
-/** Swarming's default isolated cache size, as Skia's hook server answered get_settings. */
-const BOT_SETTINGS = { caches: { isolated: { size: 8_589_934_592 } } };
 
 export interface AgentOptions {
   config: Config;
@@ -47,7 +50,8 @@ export class FarmAgent {
   private readonly swarming: SwarmingHost | undefined;
   private readonly disabled: Record<string, string> = {};
   private readonly hookServer: FastifyInstance;
-  private readonly clusterServer: FastifyInstance;
+  /** The cluster-facing listener, with every route the agent serves (tests inject into it). */
+  readonly clusterServer: FastifyInstance;
   private readonly rebootRequests: Counter;
   private readonly exchanges = new Map<string, LastExchanges>();
   private unsubscribeBots: (() => void) | undefined;
@@ -64,7 +68,8 @@ export class FarmAgent {
   /** Read from the Node's annotations; the source of truth when there is a cluster. */
   private clusterOverrides: OperatorOverrides = noOverrides();
   private unsubscribeHost: (() => void) | undefined;
-  private readonly operator: OperatorCredential;
+  /** What operator commands must carry; written to its file (for the CLI) by start(). */
+  readonly operator: OperatorCredential;
 
   constructor(private readonly options: AgentOptions) {
     const { config, logger } = options;
@@ -74,17 +79,18 @@ export class FarmAgent {
       labelNames: ['bot'],
       registers: [this.registry],
     });
+    const thresholds: HostThresholds = {
+      temperatureMaxC: config.hostTemperatureMax,
+      temperatureResumeC: config.hostTemperatureResume,
+      diskFreeMinPercent: config.hostDiskMinPercent,
+      diskFreeMinBytes: config.hostDiskMinFree,
+    };
     this.host = new HostMonitor({
       stateDir: config.stateDir,
       logger: logger.child({ component: 'host' }),
       registry: this.registry,
       intervalMs: config.hostPollInterval,
-      thresholds: {
-        temperatureMaxC: config.hostTemperatureMax,
-        temperatureResumeC: config.hostTemperatureResume,
-        diskFreeMinPercent: config.hostDiskMinPercent,
-        diskFreeMinBytes: config.hostDiskMinFree,
-      },
+      thresholds,
     });
     if (config.devices === 'adb') {
       const adb = new AdbBackend(config, logger, this.registry);
@@ -110,13 +116,8 @@ export class FarmAgent {
         registry: this.registry,
         hookUrl: `http://127.0.0.1:${config.hookPort}`,
         onEvent: (botId, event) => {
-          if (event.type === 'restart_scheduled' && event.reason === 'crash') {
-            this.cluster?.reporter.event({
-              type: 'Warning',
-              reason: 'BotRestarted',
-              note: `${botId} exited; restarting in ${Math.round(event.delayMs / 1000)} s`,
-            });
-          }
+          const reported = clusterEventOf(botId, event);
+          if (reported) this.cluster?.reporter.event(reported);
         },
       });
     } else {
@@ -129,13 +130,17 @@ export class FarmAgent {
       // Without Swarming the agent runs no bot: nobody to check callers against.
       authorizeCaller: swarming && hookAccess((botId) => swarming.botPid(botId), this.operator),
       // on_before_task wakes a sleeping phone and waits until it is ready.
-      facts: this.lifecycle ? wakingFacts(this.devices.facts, this.lifecycle) : this.devices.facts,
+      devices: this.lifecycle
+        ? wakingBotDevices(this.devices.botDevices, this.lifecycle)
+        : this.devices.botDevices,
       botQuarantine: (botId) => this.swarming?.quarantineReason(botId),
       pool: config.pool,
-      settings: BOT_SETTINGS,
+      // The bot's own disk floor and cache caps follow the agent's disk floor.
+      settings: () => botSettings(thresholds, this.host.current().facts?.disk?.totalBytes),
       readyWaitMaxMs: config.readyTimeout,
       onRebootRequested: (botId, argv, ppid) => this.onRebootRequested(botId, argv, ppid),
       onAnswered: (exchange) => this.recordExchange(exchange),
+      onServerAccepted: (botId) => this.swarming?.serverAccepted(botId),
       logger: logger.child({ listener: 'hooks' }),
       registry: this.registry,
     });
@@ -143,6 +148,9 @@ export class FarmAgent {
       logger,
       registry: this.registry,
       status: () => this.status(),
+      ...(config.statusTokenFile === undefined
+        ? {}
+        : { statusToken: readStatusToken(config.statusTokenFile) }),
     });
     const guard = operatorOnly(this.operator);
     if (this.lifecycle) {
@@ -166,6 +174,7 @@ export class FarmAgent {
 
   async start(): Promise<void> {
     const { config, logger } = this.options;
+    await ensureWritableStateDir(config.stateDir);
     await this.operator.write();
     // Loopback only, and each call checked against the bot's process (hook-access.ts).
     await this.hookServer.listen({ host: '127.0.0.1', port: config.hookPort });
@@ -177,8 +186,9 @@ export class FarmAgent {
     });
     this.hostOverrides = hostOverridesOf(this.host.current().maintenance.reason);
     this.applyOverrides();
-    await this.devices.start();
+    // Before the devices: a FARM_KUBECONFIG that cannot be used stops start-up before adb runs.
     await this.connectCluster();
+    await this.devices.start();
     this.lifecycle?.start(await this.cluster?.restoredLifecycle());
     this.cluster?.start();
     if (this.swarming) {
@@ -220,7 +230,7 @@ export class FarmAgent {
       swarming: {
         enabled: this.swarming !== undefined,
         server: config.swarmingServer ?? null,
-        pool: config.pool,
+        pool: config.pool ?? null,
         bots: (this.swarming?.statuses() ?? []).map((bot) => ({
           ...bot,
           lastAnswered: this.exchanges.get(bot.botId) ?? {},
@@ -233,7 +243,7 @@ export class FarmAgent {
         reason: this.disabled.cluster,
       },
       devices: this.devices.info(),
-      slots: this.devices.describe(),
+      slots: this.devices.statusSlots(),
     };
   }
 
@@ -256,6 +266,10 @@ export class FarmAgent {
       host: this.host,
     });
     if (typeof opened === 'string') {
+      // Standalone is for where no cluster is configured; a kubeconfig someone named must work.
+      if (config.kubeconfig !== undefined) {
+        throw new ConfigError(`FARM_KUBECONFIG=${JSON.stringify(config.kubeconfig)}: ${opened}`);
+      }
       this.disabled.cluster = `standalone: ${opened}`;
       return;
     }

@@ -1,5 +1,5 @@
 import { hostname, homedir } from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, USAGE, UsageError, type CommandLine } from './cli/command-line.js';
 import { getFromAgent, postToAgent } from './cli/agent-client.js';
 import { formatDevices, type SlotSummary } from './cli/devices.js';
 import { swarmingView, type AgentStatusForDims } from './cli/dims.js';
@@ -7,44 +7,22 @@ import { ConfigError, loadConfig, settingsMarkdown, type LoadResult } from './co
 import { FarmAgent } from './agent.js';
 import { createLogger } from './logging.js';
 
-const USAGE = `usage: farm-agent [command]
-
-commands:
-  run                 run the agent (the default)
-  status              print the running agent's /status
-  devices [--json]    the phone slots: bot, serial, state, battery, temperature
-  dims [slot|bot]     exactly what Swarming receives for each bot (dimensions and state)
-  maintenance [slot] (--reason TEXT | --clear)
-                      put one slot (or every slot) in maintenance, or take it out
-  quarantine [slot] (--reason TEXT | --clear)
-                      quarantine one slot (or every slot) in Swarming, or lift it
-  wake [slot]         wake one phone (or all) now and reset the idle counter
-  sleep [slot]        put one idle phone (or all) to sleep now
-  config [--markdown] print the effective configuration (or the README table of settings)
-  help                this text
-
-Settings come from FARM_* environment variables; see the README.`;
-
 /** Entry point of the `farm-agent` program; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: false,
-    options: {
-      markdown: { type: 'boolean' },
-      json: { type: 'boolean' },
-      reason: { type: 'string' },
-      clear: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const command = values.help ? 'help' : (positionals[0] ?? 'run');
+  let line: CommandLine;
+  try {
+    line = parseCommandLine(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`farm-agent: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { command } = line;
   if (command === 'help') {
     console.log(USAGE);
     return 0;
   }
-  if (command === 'config' && values.markdown) {
+  if (command === 'config' && line.markdown) {
     console.log(settingsMarkdown());
     return 0;
   }
@@ -70,15 +48,15 @@ export async function main(argv: string[]): Promise<number> {
         const { slots } = (await getFromAgent(loaded.config, '/status')) as {
           slots: SlotSummary[];
         };
-        console.log(values.json ? JSON.stringify(slots, null, 2) : formatDevices(slots));
+        console.log(line.json ? JSON.stringify(slots, null, 2) : formatDevices(slots));
         return 0;
       }
       case 'maintenance':
       case 'quarantine': {
-        const reason = overrideReason(command, values.reason, values.clear);
+        const reason = overrideReason(command, line);
         const effective = await postToAgent(loaded.config, '/operator/override', {
           kind: command,
-          ...(positionals[1] === undefined ? {} : { slot: positionals[1] }),
+          ...(line.slot === undefined ? {} : { slot: line.slot }),
           reason,
         });
         console.log(JSON.stringify(effective, null, 2));
@@ -86,8 +64,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'wake':
       case 'sleep': {
-        const query =
-          positionals[1] === undefined ? '' : `?slot=${encodeURIComponent(positionals[1])}`;
+        const query = line.slot === undefined ? '' : `?slot=${encodeURIComponent(line.slot)}`;
         console.log(
           JSON.stringify(await postToAgent(loaded.config, `/${command}${query}`), null, 2),
         );
@@ -95,13 +72,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'dims': {
         const status = (await getFromAgent(loaded.config, '/status')) as AgentStatusForDims;
-        const view = await swarmingView(loaded.config, status, positionals[1]);
+        const view = await swarmingView(loaded.config, status, line.slot);
         console.log(JSON.stringify(view, null, 2));
         return 0;
       }
-      default:
-        console.error(`farm-agent: unknown command "${command}"\n\n${USAGE}`);
-        return 2;
     }
   } catch (err) {
     console.error(`farm-agent ${command}: ${(err as Error).message}`);
@@ -110,18 +84,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** `--clear` lifts the override; otherwise a reason is stored (a default one if none is given). */
-function overrideReason(
-  kind: string,
-  reason: string | boolean | undefined,
-  clear: string | boolean | undefined,
-): string | null {
-  if (clear === true) {
-    if (reason !== undefined) throw new Error('give either --reason or --clear, not both');
-    return null;
-  }
-  return typeof reason === 'string' && reason.trim() !== ''
-    ? reason.trim()
-    : `${kind} set with farm-agent CLI`;
+function overrideReason(kind: string, line: CommandLine): string | null {
+  if (line.clear) return null;
+  const reason = line.reason?.trim();
+  return reason ? reason : `${kind} set with farm-agent CLI`;
 }
 
 async function run({ config, unknown }: LoadResult): Promise<number> {
@@ -133,17 +99,27 @@ async function run({ config, unknown }: LoadResult): Promise<number> {
     // A stray rejection must not take down the phones' bots; it is a bug to log and fix.
     logger.error({ err: reason }, 'unhandled promise rejection');
   });
-  const agent = new FarmAgent({ config, logger });
+  let agent: FarmAgent | undefined;
   try {
+    agent = new FarmAgent({ config, logger });
     await agent.start();
   } catch (err) {
-    logger.fatal({ err }, 'farm-agent could not start');
-    await agent.stop();
-    return 1;
+    logger.fatal({ err }, `farm-agent could not start: ${(err as Error).message}`);
+    await agent?.stop();
+    // As for a wrong setting found while loading: 2 means "fix the configuration".
+    return err instanceof ConfigError ? 2 : 1;
   }
+  // The handlers stay for the whole stop: Ctrl-C on `npm start` delivers SIGINT twice (the
+  // terminal's and npm's forwarded copy), and a second one must not cut the bots' grace short.
+  let stopping = false;
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+    const onSignal = (received: NodeJS.Signals): void => {
+      if (stopping) logger.info({ signal: received }, 'already stopping');
+      stopping = true;
+      resolve(received);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
   logger.info({ signal }, 'stopping: the bots get their grace period');
   await agent.stop();

@@ -4,15 +4,15 @@
  * 4. API load: requests on the fake API per node per hour, steady and under churn.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentProcess } from '../../test/rigs/agent-process.js';
 import { hostRequest } from '../../test/rigs/adb-server.js';
 import { startFakePhone, type FakePhone } from '../../test/rigs/fake-adbd/index.js';
 import type { FakeKube } from '../../test/rigs/fake-kube/index.js';
-import { cpuPercent, pollUntil, procSample, QUICK, sleep, type Row } from '../lib.js';
-import { callHook, startAgent, startCluster, waitForSlots } from '../rig.js';
+import { cpuPercent, procSample, QUICK, sleep, type Row } from '../lib.js';
+import { callHook, heapAfterGc, startAgent, startCluster, waitForSlots } from '../rig.js';
 
 const SETTLE_MS = QUICK ? 3000 : 10_000;
 const WINDOW_MS = QUICK ? 10_000 : 40_000;
@@ -120,29 +120,6 @@ async function steady(phones: number, floorPid: number): Promise<Row[]> {
     await Promise.all(fakes.map((p) => p.close()));
     await cluster.kube.close();
   }
-}
-
-/** GCs the agent twice (the preloaded probe) and returns its memory usage. */
-async function heapAfterGc(
-  agent: AgentProcess,
-  file: string,
-): Promise<{ heapUsed: number; rss: number }> {
-  const before = Date.now();
-  agent.child.kill('SIGUSR2');
-  const { value } = await pollUntil(
-    'heap probe',
-    async () => {
-      const m = JSON.parse(await readFile(file, 'utf8')) as {
-        at: number;
-        heapUsed: number;
-        rss: number;
-      };
-      return m.at >= before ? m : undefined;
-    },
-    10_000,
-    20,
-  );
-  return value;
 }
 
 async function churn(): Promise<Row[]> {

@@ -13,7 +13,8 @@ import { botProcessCheck } from '../../bot-config/src/hook-callers.js';
 import type { AgentProcess } from '../../test/rigs/agent-process.js';
 import { startFakePhone } from '../../test/rigs/fake-adbd/index.js';
 import { startFakeSwarming } from '../../test/rigs/fake-swarming.js';
-import { BOT_CONFIG_PY, buildTestBot } from '../../test/rigs/test-bot.js';
+import { BOT_CONFIG_PY } from '../../bot-config/src/paths.js';
+import { buildTestBot } from '../../test/rigs/test-bot.js';
 import { startTokenServer } from '../../test/rigs/token-server.js';
 import { pollUntil, QUICK, ROOT, summarise, type Row } from '../lib.js';
 import { startAgent, waitForSlots } from '../rig.js';
@@ -46,9 +47,11 @@ async function timeHooksAsBot(): Promise<Record<string, number[]>> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-hooks-'));
   const read = (path: string) => readFile(path, 'utf8');
   const zip = await buildTestBot(join(dir, 'swarming_bot.zip'), {
-    '__main__.py': await read(join(ROOT, 'bench', 'bench_bot_main.py')),
-    'hook_calls.py': await read(join(ROOT, 'bench', 'hook_calls.py')),
-    'bot_config.py': await read(BOT_CONFIG_PY),
+    files: {
+      '__main__.py': await read(join(ROOT, 'bench', 'bench_bot_main.py')),
+      'hook_calls.py': await read(join(ROOT, 'bench', 'hook_calls.py')),
+      'bot_config.py': await read(BOT_CONFIG_PY),
+    },
   });
   const swarming = await startFakeSwarming({ zip: await readFile(zip), token: 'bench' });
   const tokens = await startTokenServer(() => ({

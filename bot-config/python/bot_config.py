@@ -68,6 +68,11 @@ _connections = threading.local()
 # Last good answers, kept for when the source fails (see the hooks below).
 _last_token = None
 _last_settings = None
+# The task on_before_task reported, named again by on_after_task: the bot calls both hooks in
+# the zip's config and in the bots.cfg script, and the agent counts each task once by its id.
+_task_id = None
+# Success notices are best effort: never hold the bot's poll loop up for long.
+NOTICE_TIMEOUT_S = 1.0
 
 
 def _keep_tasks_out():
@@ -319,9 +324,11 @@ def on_before_task(bot=None, bot_file=None, runner_cmd=None, runner_env=None, *_
   reported once) until the device is ready or the deadline passes. The task
   then runs either way: refusing it is not a hook's power.
   """
+  global _task_id
   del bot_file, runner_cmd  # Part of the hook's signature; the agent needs neither.
   bot_id = _bot_id(bot)
   task_id = runner_env.get('SWARMING_TASK_ID') if isinstance(runner_env, dict) else None
+  _task_id = task_id if isinstance(task_id, str) and task_id else None
   call_id = uuid.uuid4().hex
   deadline = time.time() + _ready_timeout()
   last = 'no answer yet'
@@ -348,11 +355,32 @@ def on_after_task(bot=None, failure=False, internal_failure=False, dimensions=No
                   *_args, **_kwargs):
   """Tells the agent the task ended."""
   del dimensions, summary  # Part of the hook's signature; the agent needs neither.
+  body = {'failure': bool(failure), 'internal_failure': bool(internal_failure)}
+  if _task_id:
+    body['task_id'] = _task_id
   try:
-    _call('on_after_task', {'failure': bool(failure), 'internal_failure': bool(internal_failure)},
-          _bot_id(bot))
+    _call('on_after_task', body, _bot_id(bot))
   except Exception as e:  # pylint: disable=broad-except
     logging.exception('%s', _reason('on_after_task', e))
+
+
+def _notice(hook, body, bot):
+  """Tells the agent the bot got through to the server; failures are only logged."""
+  try:
+    _call(hook, body, _bot_id(bot), timeout=NOTICE_TIMEOUT_S)
+  except Exception as e:  # pylint: disable=broad-except
+    logging.warning('%s', _reason(hook, e))
+
+
+def on_handshake(bot=None, *_args, **_kwargs):
+  """The server accepted the bot's handshake: its credentials work."""
+  _notice('on_handshake', {}, bot)
+
+
+def on_after_poll(bot=None, cmd=None, *_args, **_kwargs):
+  """A poll that got a command (None: the poll failed) proves the credentials still work."""
+  if isinstance(cmd, str) and cmd:
+    _notice('on_after_poll', {'cmd': cmd}, bot)
 
 
 # The hooks below are the agent's business elsewhere (it starts, restarts and
@@ -372,10 +400,6 @@ def on_bot_shutdown(*_args, **_kwargs):
 
 
 def on_before_poll(*_args, **_kwargs):
-  return None
-
-
-def on_after_poll(*_args, **_kwargs):
   return None
 
 

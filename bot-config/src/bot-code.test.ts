@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -100,6 +100,41 @@ describe('BotCodeStore', () => {
     expect(logs()).not.toContain(TOKEN);
   });
 
+  it('follows a bot that updated itself: new slots start on its code, with no download', async () => {
+    const { codes } = store();
+    await codes.ensure(controller.signal);
+    expect(fake.requests).toHaveLength(2);
+    const bots = [join(stateDir, 'bots', 'a'), join(stateDir, 'bots', 'b')];
+    await Promise.all(bots.map((bot) => mkdir(bot, { recursive: true })));
+    // Bot b got `update` from the server and wrote its new code, later than the cache.
+    const updated = join(bots[1] ?? '', 'swarming_bot.1.zip');
+    await writeFile(updated, zipB);
+    const later = new Date(Date.now() + 60_000);
+    await utimes(updated, later, later);
+    // Bot a's update was cut short: a partial zip, newer still, is not followed.
+    const partial = join(bots[0] ?? '', 'swarming_bot.2.zip');
+    await writeFile(partial, zipA.subarray(0, 100));
+    const latest = new Date(Date.now() + 120_000);
+    await utimes(partial, latest, latest);
+
+    expect(await codes.newest(bots, controller.signal)).toBe(join(stateDir, 'swarming_bot.zip'));
+    expect(await onDisk()).toEqual(zipB);
+    expect(Math.floor((await stat(join(stateDir, 'swarming_bot.zip'))).mtimeMs)).toBe(
+      Math.floor((await stat(updated)).mtimeMs),
+    );
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('downloads for newest() only when no whole zip exists anywhere', async () => {
+    const { codes } = store();
+    const bot = join(stateDir, 'bots', 'a');
+    await mkdir(bot, { recursive: true });
+    await writeFile(join(bot, 'swarming_bot.zip'), zipB.subarray(0, 50));
+    expect(await codes.newest([bot], controller.signal)).toBe(join(stateDir, 'swarming_bot.zip'));
+    expect(await onDisk()).toEqual(zipA);
+    expect(fake.requests.filter((r) => r.path === '/bot_code')).toHaveLength(1);
+  });
+
   it('shares one download among bots that ask at once', async () => {
     const { codes, counts } = store();
     const paths = await Promise.all([1, 2, 3, 4].map(() => codes.ensure(controller.signal)));
@@ -109,20 +144,26 @@ describe('BotCodeStore', () => {
     expect(await onDisk()).toEqual(zipA);
   });
 
+  /** A sleep that records each delay and takes none, recovering the server after `n`. */
+  function recordedSleep(n: number) {
+    const delays: number[] = [];
+    const sleep = async (ms: number): Promise<void> => {
+      delays.push(ms);
+      if (delays.length === n) fake.mode = 'ok';
+    };
+    return { delays, sleep };
+  }
+
   it('retries 5xx with backoff until the server recovers', async () => {
     fake.mode = 'error500';
-    const { codes, counts } = store({ backoff: { initialMs: 40, maxMs: 40 } });
-    const pending = codes.ensure(controller.signal);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    // Delays of 20-40 ms allow at most ~16 attempts in 300 ms; a loop without backoff makes
-    // hundreds, one that gave up makes 1.
-    const failed = fake.requests.length;
-    expect(failed).toBeGreaterThanOrEqual(3);
-    expect(failed).toBeLessThanOrEqual(16);
-    fake.mode = 'ok';
-    await pending;
+    const { delays, sleep } = recordedSleep(3);
+    const { codes, counts } = store({ backoff: { initialMs: 40, maxMs: 40 }, sleep });
+    await codes.ensure(controller.signal);
+    // One wait of the (half-jittered) 40 ms backoff after each failure.
+    expect(delays).toHaveLength(3);
+    for (const ms of delays) expect(ms).toSatisfy((d: number) => d >= 20 && d <= 40);
     expect(await onDisk()).toEqual(zipA);
-    expect((await counts()).http_error).toBe(failed);
+    expect(await counts()).toEqual({ http_error: 3, ok: 1 });
   });
 
   it('gives up on a stalled server after the request timeout and retries', async () => {
@@ -178,18 +219,15 @@ describe('BotCodeStore', () => {
 
   it('logs a clear error on 403 and retries on the slower auth backoff', async () => {
     fake.mode = 'unauthorized';
-    const { codes, counts, logs } = store({ backoff: { initialMs: 1, maxMs: 1 } });
-    const pending = codes.ensure(controller.signal);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    // Auth backoff is 50-100 ms: 2 to 6 attempts in 250 ms, where the 1 ms backoff would give >100.
-    const attempts = fake.requests.length;
-    expect(attempts).toBeGreaterThanOrEqual(2);
-    expect(attempts).toBeLessThanOrEqual(6);
+    const { delays, sleep } = recordedSleep(2);
+    const { codes, counts, logs } = store({ backoff: { initialMs: 1, maxMs: 1 }, sleep });
+    await codes.ensure(controller.signal);
+    // The auth backoff (100 ms, half jitter), not the 1 ms one for server errors.
+    expect(delays).toHaveLength(2);
+    for (const ms of delays) expect(ms).toSatisfy((d: number) => d >= 50 && d <= 100);
     expect(logs()).toContain(`not authorized for bot id \\"${BOT_ID}\\"`);
     expect(logs()).toContain('"level":50');
-    fake.mode = 'ok';
-    await pending;
-    expect((await counts()).auth_error).toBe(attempts);
+    expect(await counts()).toEqual({ auth_error: 2, ok: 1 });
     expect(logs()).not.toContain(TOKEN);
   });
 

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { Backoff, sleep, type BackoffOptions } from './backoff.js';
+import { botZipPaths, copyZip, newestGoodZip } from './start-zip.js';
 import { describeError } from './token.js';
 import { isBotZip } from './zip-check.js';
 
@@ -20,6 +21,8 @@ export interface BotCodeStoreOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Slower pace for 401/403 and token failures: a person has to fix those. */
   authBackoff?: { initialMs: number; maxMs: number };
+  /** Waits between attempts; tests pass one that records the delays instead of taking them. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Limit for one whole download, body included: a stalled server must not hang us. */
   requestTimeoutMs?: number;
   fetch?: typeof fetch;
@@ -46,6 +49,8 @@ const METRIC = 'farm_bot_code_downloads_total';
 export class BotCodeStore {
   /** The ensure() under way, shared by every caller until it settles. */
   private ensuring: Promise<string> | undefined;
+  /** The newest() under way, shared likewise: bots starting together look once. */
+  private choosing: Promise<string> | undefined;
   readonly zipPath: string;
   private readonly logger: Logger;
   private readonly fetch: typeof fetch;
@@ -72,6 +77,40 @@ export class BotCodeStore {
         labelNames: ['result'],
         registers: [options.registry],
       });
+  }
+
+  /**
+   * The newest whole bot code on this host, as a path to the cache: the cached zip, or a bot's
+   * own newer code under `botDirs` (the bot updated itself when the server said so), which is
+   * then copied into the cache with its time, so that new slots and restarts start on it
+   * rather than on the first version ever downloaded. Following the bots costs no download
+   * and no token, works while the server is unreachable, and can only pick code the server
+   * handed out. Downloads (until success or abort) only when no whole zip exists at all.
+   */
+  newest(botDirs: readonly string[], signal: AbortSignal): Promise<string> {
+    this.choosing ??= this.newestOnce(botDirs, signal).finally(() => {
+      this.choosing = undefined;
+    });
+    return this.choosing;
+  }
+
+  private async newestOnce(botDirs: readonly string[], signal: AbortSignal): Promise<string> {
+    await this.ensuring?.catch(() => undefined);
+    const candidates = [this.zipPath, ...botDirs.flatMap(botZipPaths)];
+    const best = await newestGoodZip(candidates, (path, reason) =>
+      this.logger.warn({ path, reason }, 'ignoring bot code that is not a whole zip'),
+    );
+    if (!best) return this.ensure(signal);
+    // The bot's last-known-good copy of code it got from the cache is newer but the same.
+    if (best.path !== this.zipPath && !(await sameContent(best.path, this.zipPath))) {
+      await copyZip(best, this.zipPath);
+      await syncDir(this.options.stateDir);
+      this.logger.info(
+        { from: best.path, path: this.zipPath },
+        'bot code cache follows a bot that updated itself',
+      );
+    }
+    return this.zipPath;
   }
 
   /** The path of a valid cached zip, downloading it (until success or abort) when needed. */
@@ -124,7 +163,7 @@ export class BotCodeStore {
       const slow = failure.result === 'auth_error' || failure.result === 'token_error';
       const delayMs = (slow ? authBackoff : backoff).next();
       this.report(failure, delayMs);
-      await sleep(delayMs, signal);
+      await (this.options.sleep ?? sleep)(delayMs, signal);
     }
     return this.zipPath;
   }
@@ -219,6 +258,12 @@ export class BotCodeStore {
       if (TEMP_PATTERN.test(name) && !this.ownTemps.has(path)) await rm(path, { force: true });
     }
   }
+}
+
+/** Whether two files hold the same bytes; a missing file is never the same. */
+async function sameContent(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([readFile(a), readFile(b)].map((p) => p.catch(() => undefined)));
+  return x !== undefined && y !== undefined && x.equals(y);
 }
 
 /** Makes the rename itself durable: without it a power cut can bring the old entry back. */

@@ -107,9 +107,9 @@ describe.runIf(process.getuid?.() === 0)('a bot run as another user (agent as ro
     const { line } = await runBot(nobody);
 
     expect(line).toBe(`bot ${nobody.uid} ${nobody.gid} [] ${nobody.home} denied`);
-    // The zip the supervisor copies in stays root's: readable, and replaceable by the
-    // directory's owner, which is all the bot's self-update needs.
-    for (const name of ['.', 'state.json', 'written-by-bot']) {
+    // The zip the supervisor copies in is the bot's too: its last-known-good step
+    // rewrites swarming_bot.zip in place.
+    for (const name of ['.', 'state.json', 'written-by-bot', 'swarming_bot.zip']) {
       expect((await stat(join(workDir, name))).uid, name).toBe(nobody.uid);
     }
     expect((await lstat(join(workDir, 'link-to-token'))).uid).toBe(nobody.uid);

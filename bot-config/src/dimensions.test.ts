@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Dimensions } from './device-facts.js';
-import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH, mergeDimensions } from './dimensions.js';
+import type { Dimensions } from './bot-devices.js';
+import {
+  MAX_KEY_LENGTH,
+  MAX_VALUE_LENGTH,
+  mergeDimensions,
+  type MergeOptions,
+} from './dimensions.js';
 
 const opts = { botId: 'pi-1-usb-1-1.3', pool: 'android' };
 const base = { id: ['pi-1-usb-1-1.3'], pool: ['android'] };
@@ -12,6 +17,8 @@ interface Case {
   want: Dimensions;
   /** Substrings expected in the drop reasons, one per reason, in order. */
   dropped: string[];
+  /** Default: `opts`, with FARM_POOL set. */
+  opts?: MergeOptions;
 }
 
 const long = 'x'.repeat(MAX_VALUE_LENGTH + 1);
@@ -143,31 +150,41 @@ const cases: Case[] = [
     dropped: ['id [] replaced by ["pi-1-usb-1-1.3"]'],
   },
   {
-    name: 'pool defaults to the configured pool when missing',
-    botOwn: { id: ['pi-1-usb-1-1.3'] },
+    name: 'FARM_POOL replaces the pool the bot reports (the real bot always says default)',
+    botOwn: { id: ['pi-1-usb-1-1.3'], pool: ['default'] },
     agentOwned: {},
     want: { ...base },
     dropped: [],
   },
   {
-    name: 'pool defaults to the configured pool when the agent removed it or it was all blank',
+    name: 'FARM_POOL is reported when the bot names no pool or only blanks',
     botOwn: { id: ['pi-1-usb-1-1.3'], pool: [' '] },
     agentOwned: {},
     want: { ...base },
     dropped: ['pool: empty value'],
   },
   {
-    name: 'a pool the bot or agent names is kept',
-    botOwn: { ...base, pool: ['skia'] },
+    name: 'without FARM_POOL the bot keeps its own pool',
+    botOwn: { ...base, pool: ['skia', 'default'] },
     agentOwned: {},
-    want: { id: base.id, pool: ['skia'] },
+    opts: { botId: opts.botId },
+    want: { id: base.id, pool: ['skia', 'default'] },
+    dropped: [],
+  },
+  {
+    name: 'without FARM_POOL no pool is invented (the server’s bots.cfg sets it)',
+    botOwn: { id: ['pi-1-usb-1-1.3'] },
+    agentOwned: {},
+    opts: { botId: opts.botId },
+    want: { id: base.id },
     dropped: [],
   },
 ];
 
 describe('mergeDimensions', () => {
-  it.each(cases)('$name', ({ botOwn, agentOwned, want, dropped }) => {
-    const got = mergeDimensions(botOwn, agentOwned, opts);
+  it.each(cases)('$name', (c) => {
+    const { botOwn, agentOwned, want, dropped } = c;
+    const got = mergeDimensions(botOwn, agentOwned, c.opts ?? opts);
     expect(got.dimensions).toStrictEqual(want);
     expect(got.dropped).toHaveLength(dropped.length);
     dropped.forEach((fragment, i) => expect(got.dropped[i]).toContain(fragment));

@@ -1,4 +1,4 @@
-import type { Dimensions } from './device-facts.js';
+import type { Dimensions } from './bot-devices.js';
 
 /** The Swarming server's rule for dimension keys. */
 const KEY_PATTERN = /^[a-zA-Z\-_.][0-9a-zA-Z\-_.]*$/;
@@ -8,8 +8,11 @@ export const MAX_VALUE_LENGTH = 256;
 export interface MergeOptions {
   /** The id the bot was launched with: the only value `id` may have. */
   botId: string;
-  /** The pool to report when neither the bot nor the agent names one. */
-  pool: string;
+  /**
+   * FARM_POOL: when set, the only `pool` reported, replacing the bot's own (the real bot always
+   * says `default`); unset, the bot's own pool stays, so a server's bots.cfg decides.
+   */
+  pool?: string;
 }
 
 export interface MergedDimensions {
@@ -53,7 +56,7 @@ export function mergeDimensions(
     dropped.push(`id ${JSON.stringify(ownId)} replaced by ${JSON.stringify([opts.botId])}`);
   }
   dimensions['id'] = [opts.botId];
-  if (!dimensions['pool']) dimensions['pool'] = [opts.pool];
+  if (opts.pool !== undefined) dimensions['pool'] = [opts.pool];
   return { dimensions, dropped };
 }
 

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readyDevices } from '../../test/rigs/ready-devices.js';
 import { botProcessCheck, callerOf } from './hook-callers.js';
 import { createHookServer } from './hook-server.js';
 import { childrenOf, parentPid, peerSocketInode } from './peer-process.js';
@@ -44,15 +45,10 @@ beforeAll(async () => {
   await writeFile(script, CALLER);
   const check = botProcessCheck((botId) => (botId === BOT ? botPid : undefined));
   app = createHookServer({
-    facts: {
-      view: async () => ({ dimensions: {}, ready: true }),
-      whenReady: async () => true,
-      taskStarted: async () => undefined,
-      taskEnded: async () => undefined,
-    },
+    devices: readyDevices([BOT]),
     botQuarantine: () => undefined,
     pool: 'android',
-    settings: {},
+    settings: () => ({}),
     readyWaitMaxMs: 1000,
     onRebootRequested: (botId) => reboots.push(botId),
     authorizeCaller: (request, botId, hook) => check(request.socket, botId, callerOf(hook)),
@@ -105,6 +101,26 @@ describe('who may call a bot hook', () => {
     const none = callAsBot('get_dimensions', 0);
     botPid = undefined;
     expect(await none).toBe(403);
+  });
+
+  it('gives an unknown or malformed id its own reason; a known one from another process 403', async () => {
+    // Some live process that does not hold this test's connections.
+    botPid = process.ppid;
+    const post = async (botId: string, body = '{}') => {
+      const res = await fetch(`${url}/get_state`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-farm-bot-id': botId },
+        body,
+      });
+      return [res.status, ((await res.json()) as { error: string }).error];
+    };
+    expect(await post('pi-9-usb-1')).toEqual([404, 'no bot "pi-9-usb-1" runs on this node']);
+    expect((await post('x'.repeat(257)))[0]).toBe(400);
+    expect((await post('pi-1 usb-1'))[0]).toBe(400);
+    const refused = [403, `the caller is not bot ${BOT}'s process (pid ${process.ppid})`];
+    expect(await post(BOT)).toEqual(refused);
+    // Checked before the body is read: a stranger learns nothing about what it sent.
+    expect(await post(BOT, '{')).toEqual(refused);
   });
 
   it('leaves get_settings and healthz open: they are the same for everyone', async () => {

@@ -4,14 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BotDeviceView, DeviceFacts, TaskEnd, TaskStart } from './device-facts.js';
+import type { BotDeviceView, BotDevices, TaskEnd, TaskStart } from './bot-devices.js';
 import { createHookServer, type HookExchange, type HookServerOptions } from './hook-server.js';
 
 const BOT = 'pi-1-usb-1-1.3';
 const headers = { 'x-farm-bot-id': BOT };
 
-/** DeviceFacts that answers from fields the test sets and records what it was told. */
-class RecordingFacts implements DeviceFacts {
+/** BotDevices that answers from fields the test sets and records what it was told. */
+class RecordingBotDevices implements BotDevices {
   view_: BotDeviceView | Error | 'hang' = { dimensions: {}, ready: true };
   ready = true;
   started: { botId: string; task: TaskStart }[] = [];
@@ -21,6 +21,11 @@ class RecordingFacts implements DeviceFacts {
   holdWaits = false;
   failStart = false;
 
+  /** Every bot the test names, unless it empties this. */
+  known = new Set([BOT]);
+  knows(botId: string): boolean {
+    return this.known.has(botId);
+  }
   async view(): Promise<BotDeviceView> {
     if (this.view_ === 'hang') return new Promise(() => undefined);
     if (this.view_ instanceof Error) throw this.view_;
@@ -42,7 +47,7 @@ class RecordingFacts implements DeviceFacts {
 
 interface Rig {
   app: FastifyInstance;
-  facts: RecordingFacts;
+  devices: RecordingBotDevices;
   registry: Registry;
   reboots: { botId: string; argv: string[] }[];
   supervisor: Map<string, string>;
@@ -55,22 +60,22 @@ afterEach(async () => {
 });
 
 function rig(overrides: Partial<HookServerOptions> = {}): Rig {
-  const facts = new RecordingFacts();
+  const devices = new RecordingBotDevices();
   const registry = new Registry();
   const reboots: Rig['reboots'] = [];
   const supervisor = new Map<string, string>();
   const app = createHookServer({
-    facts,
+    devices,
     botQuarantine: (botId) => supervisor.get(botId),
     pool: 'android',
-    settings: { caches: { isolated: { size: 8589934592 } } },
+    settings: () => ({ caches: { isolated: { size: 8589934592 } } }),
     readyWaitMaxMs: 1000,
     onRebootRequested: (botId, argv) => reboots.push({ botId, argv }),
     logger: pino({ level: 'silent' }),
     registry,
     ...overrides,
   });
-  current = { app, facts, registry, reboots, supervisor };
+  current = { app, devices, registry, reboots, supervisor };
   return current;
 }
 
@@ -85,8 +90,8 @@ const ownDims = { id: [BOT], os: ['Linux'], cores: ['4'] };
 
 describe('get_dimensions', () => {
   it('replaces the keys the device owns and forces id and pool', async () => {
-    const { app, facts } = rig();
-    facts.view_ = {
+    const { app, devices } = rig();
+    devices.view_ = {
       dimensions: { os: ['Android'], device_type: ['sargo', ' sargo'] },
       ready: true,
     };
@@ -108,8 +113,8 @@ describe('get_dimensions', () => {
 
   it('reports each answer with the bot values it was built from', async () => {
     const exchanges: HookExchange[] = [];
-    const { app, facts } = rig({ onAnswered: (e) => exchanges.push(e) });
-    facts.view_ = { dimensions: { os: ['Android'] }, maintenance: 'charging', ready: false };
+    const { app, devices } = rig({ onAnswered: (e) => exchanges.push(e) });
+    devices.view_ = { dimensions: { os: ['Android'] }, maintenance: 'charging', ready: false };
     await app.inject({ method: 'POST', url: '/get_dimensions', headers, payload: ownDims });
     await app.inject({ method: 'POST', url: '/get_state', headers, payload: ownState });
     expect(exchanges).toEqual([
@@ -135,9 +140,9 @@ describe('get_dimensions', () => {
   });
 
   it('adds quarantined from the supervisor and the device view, next to the device own', async () => {
-    const { app, facts, supervisor } = rig();
+    const { app, devices, supervisor } = rig();
     supervisor.set(BOT, 'crash loop');
-    facts.view_ = {
+    devices.view_ = {
       dimensions: { quarantined: ['Device "sargo" has gone missing'] },
       quarantined: 'battery unreadable',
       ready: false,
@@ -169,8 +174,8 @@ describe('get_dimensions', () => {
   });
 
   it('answers the bot own dimensions plus a quarantine reason when devices cannot be read', async () => {
-    const { app, facts } = rig();
-    facts.view_ = new Error('adb server is down');
+    const { app, devices } = rig();
+    devices.view_ = new Error('adb server is down');
     const res = await app.inject({
       method: 'POST',
       url: '/get_dimensions',
@@ -186,8 +191,8 @@ describe('get_dimensions', () => {
   });
 
   it('does not wait for a device view that never answers', async () => {
-    const { app, facts } = rig();
-    facts.view_ = 'hang';
+    const { app, devices } = rig();
+    devices.view_ = 'hang';
     const res = await app.inject({
       method: 'POST',
       url: '/get_dimensions',
@@ -203,9 +208,9 @@ describe('get_dimensions', () => {
 
 describe('get_state', () => {
   it('keeps the bot keys and replaces quarantined and maintenance with the agent reasons', async () => {
-    const { app, facts, supervisor } = rig();
+    const { app, devices, supervisor } = rig();
     supervisor.set(BOT, 'crash loop');
-    facts.view_ = { dimensions: {}, maintenance: 'battery 12% < 30%', ready: false };
+    devices.view_ = { dimensions: {}, maintenance: 'battery 12% < 30%', ready: false };
     const res = await app.inject({ method: 'POST', url: '/get_state', headers, payload: ownState });
     expect(res.json()).toStrictEqual({
       running_time: 42,
@@ -223,9 +228,9 @@ describe('get_state', () => {
   });
 
   it('quarantines with the reason when devices cannot be read, never a 5xx', async () => {
-    const { app, facts, supervisor } = rig();
+    const { app, devices, supervisor } = rig();
     supervisor.set(BOT, 'crash loop');
-    facts.view_ = new Error('adb server is down');
+    devices.view_ = new Error('adb server is down');
     const res = await app.inject({ method: 'POST', url: '/get_state', headers, payload: ownState });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toStrictEqual({
@@ -253,34 +258,34 @@ describe('get_settings and healthz', () => {
 
 describe('on_before_task and on_after_task', () => {
   it('reports the start once per call id and waits at most readyWaitMaxMs', async () => {
-    const { app, facts } = rig();
+    const { app, devices } = rig();
     const call = { task_id: 'abc123', call_id: 'c1', wait_ms: 60_000 };
     for (const payload of [call, call, { ...call, wait_ms: 250 }]) {
       const res = await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
       expect(res.json()).toStrictEqual({ ready: true });
     }
-    expect(facts.started).toStrictEqual([{ botId: BOT, task: { taskId: 'abc123' } }]);
-    expect(facts.waits.map((w) => w.timeoutMs)).toStrictEqual([1000, 1000, 250]);
+    expect(devices.started).toStrictEqual([{ botId: BOT, task: { taskId: 'abc123' } }]);
+    expect(devices.waits.map((w) => w.timeoutMs)).toStrictEqual([1000, 1000, 250]);
   });
 
   it('answers ready false when the device is not ready in time', async () => {
-    const { app, facts } = rig();
-    facts.ready = false;
+    const { app, devices } = rig();
+    devices.ready = false;
     const res = await app.inject({ method: 'GET', url: '/on_before_task', headers });
     expect(res.json()).toStrictEqual({ ready: false });
-    expect(facts.started).toStrictEqual([{ botId: BOT, task: {} }]);
-    expect(facts.waits[0]?.timeoutMs).toBe(1000);
+    expect(devices.started).toStrictEqual([{ botId: BOT, task: {} }]);
+    expect(devices.waits[0]?.timeoutMs).toBe(1000);
   });
 
   it('a call without ids is always a new start', async () => {
-    const { app, facts } = rig();
+    const { app, devices } = rig();
     await app.inject({ method: 'POST', url: '/on_before_task', headers, payload: {} });
     await app.inject({ method: 'POST', url: '/on_before_task', headers, payload: {} });
-    expect(facts.started).toHaveLength(2);
+    expect(devices.started).toHaveLength(2);
   });
 
   it('reports the end, after which the same task id starts again', async () => {
-    const { app, facts } = rig();
+    const { app, devices } = rig();
     const before = { task_id: 't1' };
     await app.inject({ method: 'POST', url: '/on_before_task', headers, payload: before });
     const res = await app.inject({
@@ -290,27 +295,80 @@ describe('on_before_task and on_after_task', () => {
       payload: { failure: true, internal_failure: false },
     });
     expect(res.json()).toStrictEqual({ ok: true });
-    expect(facts.ended).toStrictEqual([
+    expect(devices.ended).toStrictEqual([
       { botId: BOT, result: { failure: true, internalFailure: false } },
     ]);
     await app.inject({ method: 'POST', url: '/on_before_task', headers, payload: before });
-    expect(facts.started).toHaveLength(2);
+    expect(devices.started).toHaveLength(2);
   });
 
   it('a failed start is a 500 with the reason, and the retry reports the start again', async () => {
-    const { app, facts } = rig();
-    facts.failStart = true;
+    const { app, devices } = rig();
+    devices.failStart = true;
     const payload = { call_id: 'c9' };
     const res = await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
     expect([res.statusCode, res.json()]).toStrictEqual([500, { error: 'device layer broke' }]);
-    facts.failStart = false;
+    devices.failStart = false;
     await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
-    expect(facts.started).toHaveLength(1);
+    expect(devices.started).toHaveLength(1);
+  });
+
+  it('starts and ends a task once when two configs report the same task id', async () => {
+    const { app, devices } = rig();
+    const before = { task_id: 't1' };
+    for (const call_id of ['global', 'injected']) {
+      const payload = { ...before, call_id };
+      await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    }
+    const after = { failure: false, internal_failure: false, task_id: 't1' };
+    const answers = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/on_after_task',
+        headers,
+        payload: after,
+      });
+      answers.push(res.json());
+    }
+    expect(answers).toStrictEqual([{ ok: true }, { ok: true, duplicate: true }]);
+    expect(devices.started).toHaveLength(1);
+    expect(devices.ended).toHaveLength(1);
+    // The next task (even under a reused id) counts again.
+    await app.inject({
+      method: 'POST',
+      url: '/on_before_task',
+      headers,
+      payload: { task_id: 't1' },
+    });
+    await app.inject({ method: 'POST', url: '/on_after_task', headers, payload: after });
+    expect([devices.started.length, devices.ended.length]).toStrictEqual([2, 2]);
+  });
+
+  it('reports a handshake or a poll that got a command as the server accepting the bot', async () => {
+    const accepted: string[] = [];
+    const { app } = rig({ onServerAccepted: (botId) => accepted.push(botId) });
+    const handshake = await app.inject({
+      method: 'POST',
+      url: '/on_handshake',
+      headers,
+      payload: {},
+    });
+    const poll = await app.inject({
+      method: 'POST',
+      url: '/on_after_poll',
+      headers,
+      payload: { cmd: 'sleep' },
+    });
+    expect([handshake.statusCode, poll.statusCode]).toStrictEqual([200, 200]);
+    const noCmd = await app.inject({ method: 'POST', url: '/on_after_poll', headers, payload: {} });
+    expect(noCmd.statusCode).toBe(400);
+    expect(accepted).toStrictEqual([BOT, BOT]);
   });
 
   it('stops waiting for the device when the shim hangs up', async () => {
-    const { app, facts } = rig();
-    facts.holdWaits = true;
+    const { app, devices } = rig();
+    devices.holdWaits = true;
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
     const req = httpRequest({
@@ -322,8 +380,8 @@ describe('on_before_task and on_after_task', () => {
     });
     req.on('error', () => undefined);
     req.end('{}');
-    await expect.poll(() => facts.waits.length).toBe(1);
-    const signal = facts.waits[0]?.signal;
+    await expect.poll(() => devices.waits.length).toBe(1);
+    const signal = devices.waits[0]?.signal;
     expect(signal?.aborted).toBe(false);
     req.destroy();
     await expect.poll(() => signal?.aborted).toBe(true);
@@ -426,11 +484,11 @@ describe('malformed calls', () => {
       error: 'body/ppid must be integer',
     },
   ])('$url with $payload is a 400: $error', async ({ url, payload, error }) => {
-    const { app, facts, reboots } = rig();
+    const { app, devices, reboots } = rig();
     const res = await app.inject({ method: 'POST', url, headers, payload });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toContain(error);
-    expect([facts.started, facts.ended, reboots]).toStrictEqual([[], [], []]);
+    expect([devices.started, devices.ended, reboots]).toStrictEqual([[], [], []]);
   });
 
   it.each(allHooks)('%s with a body over the limit is a 413', async (url) => {
@@ -468,10 +526,10 @@ describe('malformed calls', () => {
   });
 
   it('GET /on_after_task (as Skia did) ends the task without an outcome', async () => {
-    const { app, facts } = rig();
+    const { app, devices } = rig();
     const res = await app.inject({ method: 'GET', url: '/on_after_task', headers });
     expect([res.statusCode, res.json()]).toStrictEqual([200, { ok: true }]);
-    expect(facts.ended).toStrictEqual([
+    expect(devices.ended).toStrictEqual([
       { botId: BOT, result: { failure: false, internalFailure: false } },
     ]);
   });
@@ -497,5 +555,121 @@ describe('metrics', () => {
     expect(text).toContain('farm_hook_requests_total{hook="get_state",code="400"} 1');
     expect(text).toContain('farm_hook_requests_total{hook="unknown",code="404"} 1');
     expect(text).toContain('farm_hook_duration_seconds_count{hook="get_state"} 2');
+  });
+});
+
+describe('hostile callers', () => {
+  const bodies: Record<string, object> = {
+    '/get_state': ownState,
+    '/get_dimensions': ownDims,
+    '/on_before_task': { call_id: 'c1' },
+    '/on_after_task': { failure: false, internal_failure: false },
+    '/reboot_requested': { argv: ['reboot'] },
+  };
+
+  it.each(Object.keys(bodies))('%s for a bot this node does not run is a 404', async (url) => {
+    const { app, devices, reboots } = rig();
+    const res = await app.inject({
+      method: 'POST',
+      url,
+      headers: { 'x-farm-bot-id': 'someone-else' },
+      payload: bodies[url],
+    });
+    expect([res.statusCode, res.json()]).toStrictEqual([
+      404,
+      { error: 'no bot "someone-else" runs on this node' },
+    ]);
+    expect([devices.started, devices.ended, devices.waits, reboots]).toStrictEqual([
+      [],
+      [],
+      [],
+      [],
+    ]);
+  });
+
+  it('2,000 invented bot ids reach nothing that keeps per-bot records', async () => {
+    const exchanges: HookExchange[] = [];
+    const { app, devices, reboots } = rig({ onAnswered: (e) => exchanges.push(e) });
+    const codes = new Set<number>();
+    for (let i = 0; i < 2000; i++) {
+      const url = Object.keys(bodies)[i % 5] ?? '/get_state';
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        headers: { 'x-farm-bot-id': `bot-${i}` },
+        payload: bodies[url],
+      });
+      codes.add(res.statusCode);
+    }
+    expect([...codes]).toStrictEqual([404]);
+    expect([exchanges, reboots, devices.started, devices.ended]).toStrictEqual([[], [], [], []]);
+  });
+
+  it('a bot id longer than Swarming accepts (256 characters) is a 400 naming the header', async () => {
+    const { app, devices } = rig();
+    const longest = 'b'.repeat(256);
+    devices.known.add(longest).add(`${longest}b`);
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/get_dimensions',
+      headers: { 'x-farm-bot-id': longest },
+      payload: {},
+    });
+    expect(ok.json().id).toStrictEqual([longest]);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/get_dimensions',
+      headers: { 'x-farm-bot-id': `${longest}b` },
+      payload: {},
+    });
+    expect([res.statusCode, res.json()]).toStrictEqual([
+      400,
+      { error: 'headers/x-farm-bot-id must NOT have more than 256 characters' },
+    ]);
+  });
+
+  const nested = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+
+  it.each(Object.keys(bodies))(
+    '%s with a body nested 5,000 deep is a 400, and nothing is recorded',
+    async (url) => {
+      const exchanges: HookExchange[] = [];
+      const { app, devices, reboots } = rig({ onAnswered: (e) => exchanges.push(e) });
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload: nested(5000),
+      });
+      expect([res.statusCode, res.json()]).toStrictEqual([
+        400,
+        { error: 'body nests deeper than 32 levels' },
+      ]);
+      expect([exchanges, reboots, devices.started, devices.ended]).toStrictEqual([[], [], [], []]);
+    },
+  );
+
+  it('accepts 32 levels of nesting and refuses 33', async () => {
+    const { app } = rig();
+    const post = (payload: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/get_state',
+        headers: { ...headers, 'content-type': 'application/json' },
+        payload,
+      });
+    expect((await post(nested(32))).statusCode).toBe(200);
+    expect((await post(`{"x":${nested(32)}}`)).statusCode).toBe(400);
+  });
+
+  it('still refuses prototype poisoning, as Fastify does', async () => {
+    const { app } = rig();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/get_state',
+      headers: { ...headers, 'content-type': 'application/json' },
+      payload: '{"__proto__": {"x": 1}}',
+    });
+    expect(res.statusCode).toBe(400);
   });
 });

@@ -8,15 +8,19 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { BotDeviceView, DeviceFacts, Dimensions } from './device-facts.js';
+import type { BotDeviceView, BotDevices, Dimensions } from './bot-devices.js';
 import { MAX_VALUE_LENGTH, mergeDimensions } from './dimensions.js';
+import { limitJsonDepth, refuseUnknownBot } from './hook-guards.js';
 import { joinReasons, mergeState } from './state.js';
 
 /** The header the Python shim names its bot with (Node lower-cases header names). */
 export const BOT_ID_HEADER = 'x-farm-bot-id';
 
-/** Bot state with environment and disks is a few kB; this leaves room without inviting abuse. */
-const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/**
+ * Bot state with environment and disks is a few kB; this leaves room without
+ * inviting abuse (the last bodies of each bot are kept for /status).
+ */
+const DEFAULT_BODY_LIMIT = 256 * 1024;
 
 /**
  * How long get_state/get_dimensions wait for the device view. Shorter than the
@@ -26,13 +30,13 @@ const DEFAULT_BODY_LIMIT = 1024 * 1024;
 const VIEW_TIMEOUT_MS = 4000;
 
 export interface HookServerOptions {
-  facts: DeviceFacts;
+  devices: BotDevices;
   /** A reason the supervisor holds against the bot itself (e.g. a crash loop), if any. */
   botQuarantine: (botId: string) => string | undefined;
-  /** Reported as `pool` when the bot names none. */
-  pool: string;
-  /** Returned as is by /get_settings; the bot deep-merges it into its defaults. */
-  settings: Record<string, unknown>;
+  /** FARM_POOL: when set, replaces the bot's own `pool`; undefined keeps the bot's. */
+  pool?: string;
+  /** Answered by /get_settings; the bot deep-merges it into its defaults. */
+  settings: () => Record<string, unknown>;
   /** Upper bound for one /on_before_task wait, whatever the shim asks for. */
   readyWaitMaxMs: number;
   /** The bot ran `sudo reboot` (or similar); argv is what it asked sudo to run. */
@@ -44,9 +48,14 @@ export interface HookServerOptions {
    */
   onAnswered?: (exchange: HookExchange) => void;
   /**
-   * Checked before every hook that names a bot (not get_settings/healthz):
-   * undefined lets the call through, a string refuses it with 403. Unset,
-   * any local process may speak for any bot.
+   * The bot got through to the Swarming server: its handshake succeeded (`on_handshake`) or
+   * a poll answered a command (`on_after_poll`). Proof that its credentials are accepted.
+   */
+  onServerAccepted?: (botId: string) => void;
+  /**
+   * Checked before every hook that names a bot this node runs (not
+   * get_settings/healthz): undefined lets the call through, a string refuses
+   * it with 403. Unset, any local process may speak for any bot.
    */
   authorizeCaller?: (
     request: FastifyRequest,
@@ -72,14 +81,24 @@ const HOOKS = [
   'on_before_task',
   'on_after_task',
   'reboot_requested',
+  'on_handshake',
+  'on_after_poll',
   'healthz',
 ] as const;
 export type Hook = (typeof HOOKS)[number];
 
+/**
+ * The id comes back to Swarming as the `id` dimension, so it must be a value
+ * the server accepts: 1 to 256 characters (code points, as Python counts
+ * them), no surrounding white space. Ours allows none inside either, so a
+ * doubled header (Node joins it as "a, b") is refused too.
+ */
 const botHeaders = {
   type: 'object',
   required: [BOT_ID_HEADER],
-  properties: { [BOT_ID_HEADER]: { type: 'string', pattern: '^\\S+$' } },
+  properties: {
+    [BOT_ID_HEADER]: { type: 'string', pattern: '^\\S+$', maxLength: MAX_VALUE_LENGTH },
+  },
 } as const;
 
 const schemas = {
@@ -100,7 +119,17 @@ const schemas = {
   on_after_task: {
     type: 'object',
     required: ['failure', 'internal_failure'],
-    properties: { failure: { type: 'boolean' }, internal_failure: { type: 'boolean' } },
+    properties: {
+      failure: { type: 'boolean' },
+      internal_failure: { type: 'boolean' },
+      task_id: { type: 'string' },
+    },
+  },
+  on_handshake: { type: 'object' },
+  on_after_poll: {
+    type: 'object',
+    required: ['cmd'],
+    properties: { cmd: { type: 'string', minLength: 1 } },
   },
   reboot_requested: {
     type: 'object',
@@ -118,6 +147,7 @@ interface BeforeTaskBody {
 interface AfterTaskBody {
   failure?: boolean;
   internal_failure?: boolean;
+  task_id?: string;
 }
 interface RebootBody {
   argv: string[];
@@ -142,6 +172,8 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
   });
   // Only JSON bodies are hooks; anything else is a 415.
   app.removeContentTypeParser('text/plain');
+  limitJsonDepth(app);
+  const knownBotsOnly = refuseUnknownBot((botId) => opts.devices.knows(botId), botIdOf);
 
   const requests = new Counter({
     name: 'farm_hook_requests_total',
@@ -185,12 +217,16 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
   const lastDropped = new Map<string, string>();
   // The call_id/task_id whose start was already reported, per bot: the shim repeats
   // on_before_task while it waits, and that must not count as new tasks.
+  // Keyed by task id when the shim knows it: a hook defined in both the zip's bot_config.py
+  // and the bots.cfg script is called in both (e.g. our shim in both places), and the task
+  // must still start and end once.
   const started = new Map<string, string>();
+  const ended = new Map<string, string>();
 
   async function readView(botId: string): Promise<{ view?: BotDeviceView; quarantined?: string }> {
     const supervisor = opts.botQuarantine(botId);
     try {
-      const view = await withTimeout(opts.facts.view(botId), VIEW_TIMEOUT_MS);
+      const view = await withTimeout(opts.devices.view(botId), VIEW_TIMEOUT_MS);
       return { view, quarantined: joinReasons(supervisor, view.quarantined) };
     } catch (err) {
       log.warn({ botId, err }, 'cannot read the device view');
@@ -212,21 +248,24 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
   ): void {
     const name = url.slice(1) as Hook;
     const authorize = opts.authorizeCaller;
-    // Before the body is even read: a stranger's body is nobody's business. A missing
-    // or repeated header is left to the header schema (400).
+    // Before the body is even read: a stranger's body is nobody's business. Only
+    // ids of bots this node runs are checked here (all well-formed), so a missing,
+    // malformed or repeated header still gets its 400 from the header schema and
+    // an unknown bot its 404 from knownBotsOnly.
     const onRequest = authorize
       ? async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
           const botId = request.headers[BOT_ID_HEADER];
-          if (typeof botId !== 'string') return;
+          if (typeof botId !== 'string' || !opts.devices.knows(botId)) return;
           const refused = await authorize(request, botId, name);
           if (refused === undefined) return;
           log.warn({ hook: name, botId, reason: refused }, 'hook caller refused');
           await reply.code(403).send({ error: refused });
         }
       : undefined;
-    app.post<{ Body: Body }>(url, { schema: { headers: botHeaders, body }, onRequest }, handler);
+    const route = { onRequest, preHandler: knownBotsOnly };
+    app.post<{ Body: Body }>(url, { schema: { headers: botHeaders, body }, ...route }, handler);
     if (acceptsGet) {
-      app.get<{ Body: Body }>(url, { schema: { headers: botHeaders }, onRequest }, handler);
+      app.get<{ Body: Body }>(url, { schema: { headers: botHeaders }, ...route }, handler);
     }
   }
 
@@ -282,13 +321,14 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     async (request, reply) => {
       const botId = botIdOf(request);
       const { task_id: taskId, call_id: callId, wait_ms: waitMs } = request.body;
-      const key = callId ?? taskId;
+      const key = taskId ?? callId;
       if (key === undefined || started.get(botId) !== key) {
         // Claimed before awaiting so a concurrent repeat does not report it twice.
         if (key === undefined) started.delete(botId);
         else started.set(botId, key);
+        ended.delete(botId);
         try {
-          await opts.facts.taskStarted(botId, taskId === undefined ? {} : { taskId });
+          await opts.devices.taskStarted(botId, taskId === undefined ? {} : { taskId });
         } catch (err) {
           started.delete(botId);
           throw err;
@@ -296,7 +336,7 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
       }
       const timeoutMs = Math.min(waitMs ?? opts.readyWaitMaxMs, opts.readyWaitMaxMs);
       const ready = await untilClosed(reply, (signal) =>
-        opts.facts.whenReady(botId, timeoutMs, signal),
+        opts.devices.whenReady(botId, timeoutMs, signal),
       );
       return { ready };
     },
@@ -308,8 +348,13 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     schemas.on_after_task,
     async (request) => {
       const botId = botIdOf(request);
+      const taskId = request.body.task_id;
       started.delete(botId);
-      await opts.facts.taskEnded(botId, {
+      if (taskId !== undefined) {
+        if (ended.get(botId) === taskId) return { ok: true, duplicate: true };
+        ended.set(botId, taskId);
+      }
+      await opts.devices.taskEnded(botId, {
         failure: request.body.failure ?? false,
         internalFailure: request.body.internal_failure ?? false,
       });
@@ -330,9 +375,22 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     false,
   );
 
+  // Only successes are reported: the shim calls these when the server answered.
+  for (const url of ['/on_handshake', '/on_after_poll'] as const) {
+    hook<Record<string, unknown>>(
+      url,
+      schemas[url === '/on_handshake' ? 'on_handshake' : 'on_after_poll'],
+      async (request) => {
+        opts.onServerAccepted?.(botIdOf(request));
+        return { ok: true };
+      },
+      false,
+    );
+  }
+
   // Settings are the same for every bot: no bot id needed.
-  app.post('/get_settings', async () => opts.settings);
-  app.get('/get_settings', async () => opts.settings);
+  app.post('/get_settings', async () => opts.settings());
+  app.get('/get_settings', async () => opts.settings());
   app.get('/healthz', async () => ({ ok: true }));
 
   return app;

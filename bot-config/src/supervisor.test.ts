@@ -12,6 +12,8 @@ import {
   execingBot,
   isAlive,
   longRunningBot,
+  printingBot,
+  versionedBot,
   waitFor,
 } from '../../test/rigs/test-bots.js';
 import type { LogRecord } from '../../test/rigs/test-bots.js';
@@ -145,6 +147,44 @@ describe('BotSupervisor', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(events.map((e) => e.type)).toEqual(['started']);
     expect(supervisor.status()).toMatchObject({ running: true, pid, restarts: 0 });
+  });
+
+  it('restarts a bot that updated itself on its new code, not the host’s older zip', async () => {
+    const v1 = await versionedBot(join(dir, 'v1.zip'), 'v1');
+    const v2 = await versionedBot(join(dir, 'v2.zip'), 'v2');
+    const { supervisor, records, events } = supervise(async () => v1, {
+      env: { TEST_UPDATE_ZIP: v2 },
+    });
+    supervisor.start();
+    const versions = () =>
+      records.filter((r) => r.stream !== undefined && r.msg.startsWith('version '));
+    // v1 updates itself in place (same pid), v2 crashes once, and the restart must run v2.
+    await waitFor('the restart after the crash', () => versions().length >= 3 && versions());
+    const [first, updated, restarted] = versions().map((r) => r.msg.split(' '));
+    expect(first?.[1]).toBe('v1');
+    expect(updated?.[1]).toBe('v2');
+    expect(updated?.[2]).toBe(first?.[2]);
+    expect(restarted?.[1]).toBe('v2');
+    expect(eventsOfType(events, 'started')).toHaveLength(2);
+  });
+
+  it('reports a bot refused for its credentials once, until the server accepts it', async () => {
+    const refused =
+      '77 2026-08-20 10:00:01.123 E: Request to https://swarm.example/swarming/api/v1/bot/handshake failed with HTTP status code 401: missing credentials';
+    const zip = await printingBot(join(dir, 'src.zip'), [refused, refused]);
+    const { supervisor, records, events } = supervise(async () => zip);
+    supervisor.start();
+    await waitFor('the bot', () => botLine(records, 'printed'));
+    expect(eventsOfType(events, 'auth_refused')).toEqual([
+      { type: 'auth_refused', botId: 'pi-1-slot-0', reason: expect.stringContaining('HTTP 401') },
+    ]);
+    expect(supervisor.status().authRefused).toMatchObject({ status: 401, count: 2 });
+    expect(records.filter((r) => r.level === 50 && r.msg.includes('HTTP 401'))).toHaveLength(1);
+
+    supervisor.serverAccepted();
+    supervisor.serverAccepted();
+    expect(eventsOfType(events, 'auth_accepted')).toHaveLength(1);
+    expect(supervisor.status().authRefused).toBeUndefined();
   });
 
   it('forwards SIGTERM, then SIGKILLs a bot that ignores it, with its process group', async () => {

@@ -10,8 +10,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { copyFile, mkdir, rename } from 'node:fs/promises';
-import { delimiter, join, resolve } from 'node:path';
+import { lchown, mkdir } from 'node:fs/promises';
+import { delimiter } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
@@ -20,13 +20,18 @@ import { Backoff, sleep } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import { ownTree, type BotUser } from './bot-user.js';
 import { CrashWindow } from './crash-window.js';
+import { AuthWatch, type AuthRefusalStatus } from './auth-refusal.js';
 import { LineSplitter } from './line-splitter.js';
+import { chooseStartZip } from './start-zip.js';
 
 export interface BotSupervisorOptions {
   botId: string;
   /** The bot's base directory: it keeps its zip, state and self-updates (`swarming_bot.1.zip`) here. */
   workDir: string;
-  /** Path of a valid bot zip; called before every start, so a fresh download can be picked up. */
+  /**
+   * Path of the newest valid bot code on the host; called before every start. The bot starts
+   * on it only when it is newer than the bot's own code in workDir (see start-zip.ts).
+   */
   zip: () => Promise<string>;
   /** Default `python3`, looked up on the bot's PATH. */
   python?: string;
@@ -72,7 +77,10 @@ export type SupervisorEvent =
       delayMs: number;
     }
   | { type: 'quarantined'; botId: string; reason: string }
-  | { type: 'unquarantined'; botId: string };
+  | { type: 'unquarantined'; botId: string }
+  /** The bot's output shows the server refusing its credentials (see auth-refusal.ts). */
+  | { type: 'auth_refused'; botId: string; reason: string }
+  | { type: 'auth_accepted'; botId: string };
 
 export interface BotStatus {
   botId: string;
@@ -83,6 +91,8 @@ export interface BotStatus {
   restarts: number;
   lastExit?: BotExit;
   quarantined?: string;
+  /** Set while the server refuses the bot's requests for authentication. */
+  authRefused?: AuthRefusalStatus;
 }
 
 /** One bot process, from spawn to exit. */
@@ -101,8 +111,6 @@ interface Metrics {
   quarantined: Gauge<'bot'>;
 }
 
-const ZIP_NAME = 'swarming_bot.zip';
-
 export class BotSupervisor {
   private readonly log: Logger;
   private readonly backoff: Backoff;
@@ -115,6 +123,7 @@ export class BotSupervisor {
   private current: Incarnation | undefined;
   private restarts = 0;
   private lastExit: BotExit | undefined;
+  private readonly auth: AuthWatch;
 
   constructor(private readonly options: BotSupervisorOptions) {
     this.log = options.logger.child({ bot: options.botId });
@@ -125,6 +134,10 @@ export class BotSupervisor {
     });
     this.metrics = supervisorMetrics(options.registry);
     this.now = options.now ?? Date.now;
+    this.auth = new AuthWatch((refusal) => {
+      this.log.error({ status: refusal.status, url: refusal.url }, refusal.reason);
+      this.emit({ type: 'auth_refused', botId: options.botId, reason: refusal.reason });
+    }, this.now);
     // Export the series from the start so dashboards see a down bot, not a missing one.
     this.metrics.up.set({ bot: options.botId }, 0);
     this.metrics.quarantined.set({ bot: options.botId }, 0);
@@ -165,6 +178,13 @@ export class BotSupervisor {
     return this.stopping;
   }
 
+  /** The bot got through to the server (its handshake or a poll): auth works. */
+  serverAccepted(): void {
+    if (!this.auth.clear()) return;
+    this.log.info('Swarming accepts the bot again');
+    this.emit({ type: 'auth_accepted', botId: this.options.botId });
+  }
+
   status(): BotStatus {
     const run = this.current;
     return {
@@ -175,6 +195,7 @@ export class BotSupervisor {
       restarts: this.restarts,
       lastExit: this.lastExit,
       quarantined: this.crashWindow.quarantined,
+      authRefused: this.auth.status(),
     };
   }
 
@@ -210,25 +231,30 @@ export class BotSupervisor {
     }
   }
 
-  /** Copies the bot code into workDir; undefined (logged) when it cannot be had. */
+  /** The zip to start (see start-zip.ts); undefined (logged) when there is none. */
   private async prepareZip(signal: AbortSignal): Promise<string | undefined> {
-    const target = join(this.options.workDir, ZIP_NAME);
     try {
-      // zip() may hang on a stalled download: stop() must not wait for it.
-      const source = await untilAborted(
-        Promise.resolve().then(() => this.options.zip()),
-        signal,
-      );
       await mkdir(this.options.workDir, { recursive: true });
       // The bot writes its state and self-updates there.
       if (this.options.user) await ownTree(this.options.workDir, this.options.user);
-      if (resolve(source) !== resolve(target)) {
-        // Via a temporary name so a crash mid-copy never leaves a truncated zip to run.
-        const partial = `${target}.partial`;
-        await copyFile(source, partial);
-        await rename(partial, target);
+      // zip() may hang on a stalled download: stop() must not wait for it.
+      const seed = (): Promise<string> =>
+        untilAborted(
+          Promise.resolve().then(() => this.options.zip()),
+          signal,
+        );
+      const chosen = await chooseStartZip(this.options.workDir, seed, (path, reason) =>
+        this.log.warn(
+          { path, reason },
+          'bot code in the bot directory is not a whole zip; skipped',
+        ),
+      );
+      // The bot copies its running code back over swarming_bot.zip in place (upstream's
+      // last-known-good step, shutil.copy): a zip seeded by root must be the bot's to write.
+      if (chosen.source === 'seeded' && this.options.user) {
+        await lchown(chosen.path, this.options.user.uid, this.options.user.gid);
       }
-      return target;
+      return chosen.path;
     } catch (err) {
       if (!signal.aborted) this.log.error({ err }, 'bot code unavailable; will retry');
       return undefined;
@@ -244,6 +270,8 @@ export class BotSupervisor {
     let stableTimer: NodeJS.Timeout | undefined;
     let run: Incarnation | undefined;
     if (child && pid !== undefined) {
+      // A new process starts with auth untried: an old refusal is history.
+      this.auth.clear();
       run = { child, pid, startedAt, exited };
       this.current = run;
       this.metrics.up.set({ bot: this.options.botId }, 1);
@@ -335,6 +363,7 @@ export class BotSupervisor {
     const splitter = new LineSplitter(this.options.maxLineChars ?? 8192);
     const write = (lines: ReturnType<LineSplitter['push']>): void => {
       for (const { text, truncatedChars } of lines) {
+        this.auth.line(text);
         if (truncatedChars > 0) this.log.info({ stream, truncatedChars }, text);
         else if (text !== '') this.log.info({ stream }, text);
       }

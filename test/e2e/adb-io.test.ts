@@ -91,6 +91,23 @@ describe('AdbDeviceIO', () => {
     await server.waitForState(phone.serial, 'offline', 2000);
   });
 
+  it('keeps no socket once a call is over, whatever its outcome', async () => {
+    const phone = await connectedPhone({ hang: new Set(['sleep 60']), rebootAwayMs: 5000 });
+    const sockets = () =>
+      process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const before = sockets();
+    for (let round = 0; round < 5; round++) {
+      await io.shell(phone.serial, 'getprop ro.build.id', 2000);
+      await expect(io.shell(phone.serial, 'sleep 60', 200)).rejects.toThrow(AdbTimeoutError);
+      await expect(io.shell('no-such-serial', 'true', 2000)).rejects.toThrow(/not found/);
+      await io.devicePath(phone.serial, 2000);
+      await expect(io.devicePath('no-such-serial', 2000)).rejects.toThrow(/not found/);
+    }
+    await io.reboot(phone.serial, 2000);
+    // Unfixed, every host:devices-l stayed open for good: 10 more here.
+    await waitFor('every socket closed', () => sockets() <= before, 3000);
+  });
+
   it('never starts an adb server itself when none answers', async () => {
     await server.kill();
     // adbkit would run `adb -P port start-server` on ECONNREFUSED and leave a daemon.

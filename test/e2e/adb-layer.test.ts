@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import { afterEach, expect, it } from 'vitest';
 import { AdbDeviceIO } from '../../agent/src/devices/adb/adb-io.js';
 import { AdbServerProcess } from '../../agent/src/devices/adb/adb-server.js';
-import { isTcpSerial, reconnectTcp } from '../../agent/src/devices/adb/tcp-devices.js';
+import { reconnectTcp } from '../../agent/src/devices/adb/tcp-devices.js';
 import { AdbTracker } from '../../agent/src/devices/adb/tracker.js';
 import { ADB_BIN } from '../rigs/adb-server.js';
 import { startFakePhone } from '../rigs/fake-adbd/index.js';
@@ -51,8 +51,9 @@ it('serves two phones, survives the adb server being killed, and converges again
     restartBackoff: { initialMs: 100, maxMs: 1000 },
     onReady: () => {
       readyCount += 1;
-      // What the composition root would do: a fresh server knows no TCP device.
-      reconnected.push(reconnectTcp({ port }, [...known].filter(isTcpSerial), 3000));
+      // What the composition root does: a fresh server knows no TCP device (every phone here is
+      // one).
+      reconnected.push(reconnectTcp({ port }, [...known], 3000));
     },
   });
   const tracker = new AdbTracker({

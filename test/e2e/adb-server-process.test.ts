@@ -1,17 +1,21 @@
 /**
  * AdbServerProcess supervising the real Debian adb server.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AdbServerProcess } from '../../agent/src/devices/adb/adb-server.js';
+import { parseProcNetTcp } from '../../agent/src/lifecycle/proc-net-tcp.js';
 import type { AdbServerProcessOptions } from '../../agent/src/devices/adb/adb-server.js';
 import { ADB_BIN, hostRequest, startAdbServer, stopAllAdbServers } from '../rigs/adb-server.js';
 import { freePort } from '../rigs/ports.js';
 import { captureLogger, isAlive, waitFor } from '../rigs/test-bots.js';
 import type { LogRecord } from '../rigs/test-bots.js';
+
+/** The kernel's TCP_LISTEN state in /proc/net/tcp. */
+const TCP_LISTEN = 0x0a;
 
 /** Resolves with the server's version reply once one answers on the port. */
 async function answers(port: number, timeoutMs = 5000): Promise<string> {
@@ -92,6 +96,33 @@ describe('AdbServerProcess', () => {
     expect(await restartCount(registry, 'exit')).toBe(1);
   });
 
+  it('backs off while the server keeps dying, capped, and starts over after a stable run', async () => {
+    const port = await freePort();
+    let ready = 0;
+    const supervisor = supervise({
+      port,
+      restartBackoff: { initialMs: 50, maxMs: 200, jitter: 0 },
+      stableAfterMs: 1500,
+      onReady: () => (ready += 1),
+    });
+    supervisor.start();
+    const killWhenReady = async (readyCount: number) => {
+      await waitFor(`ready ${readyCount}`, () => ready === readyCount);
+      const pid = supervisor.pid as number;
+      process.kill(pid, 'SIGKILL');
+      await waitFor('gone', () => !isAlive(pid));
+    };
+    for (let run = 1; run <= 5; run++) await killWhenReady(run);
+    await waitFor('ready 6', () => ready === 6);
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    await killWhenReady(6);
+    await waitFor('ready 7', () => ready === 7);
+    const delays = records
+      .filter((r) => r.msg.startsWith('adb server ended'))
+      .map((r) => r.restartInMs);
+    expect(delays).toEqual([50, 100, 200, 200, 200, 50]);
+  });
+
   it('keeps retrying a missing binary without throwing, and stops cleanly', async () => {
     const port = await freePort();
     const supervisor = supervise({ port, bin: '/nonexistent/adb' });
@@ -126,5 +157,23 @@ describe('AdbServerProcess', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(supervisor.pid).toBeUndefined();
     await expect(hostRequest(port, 'host:version', 300)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  // Anyone who reaches an adb server gets a shell on every phone: loopback unless asked.
+  it.each([
+    [undefined, ['127.0.0.1']],
+    ['loopback' as const, ['127.0.0.1']],
+    ['all' as const, ['::']], // every address, IPv4 and IPv6
+  ])('listen %s binds %j', async (listen, addresses) => {
+    const port = await freePort();
+    supervise({ port, ...(listen ? { listen } : {}) }).start();
+    await answers(port);
+    const table =
+      (await readFile('/proc/net/tcp', 'utf8')) + (await readFile('/proc/net/tcp6', 'utf8'));
+    const listening = parseProcNetTcp(
+      table,
+      (state, local) => state === TCP_LISTEN && local === port,
+    );
+    expect(listening.map((socket) => socket.local.replace(/:\d+$/, ''))).toEqual(addresses);
   });
 });

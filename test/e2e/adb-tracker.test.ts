@@ -1,7 +1,8 @@
 /**
  * AdbTracker against the real adb server and fake phones. Unless a test is about the
  * reconcile, it runs with the reconcile effectively off, so what is seen came from the
- * tracker connection and the seed alone.
+ * tracker connection and the seed alone. Waits are for events, with generous limits: how
+ * fast adb reports a change is measured by the benchmark (bench/sections/change.ts), not here.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,7 +56,7 @@ describe('AdbTracker', () => {
   }
 
   const typesOf = (serial: string) => seen.filter((s) => s.serial === serial).map((s) => s.type);
-  const until = (tracker: AdbTracker, serial: string, type: string | undefined, ms = 3000) =>
+  const until = (tracker: AdbTracker, serial: string, type: string | undefined, ms = 10_000) =>
     waitFor(`${serial} ${type ?? 'gone'}`, () => tracker.devices().get(serial)?.type === type, ms);
 
   beforeEach(async () => {
@@ -75,29 +76,28 @@ describe('AdbTracker', () => {
     await server.waitForState(p.serial, 'device');
     const tracker = track(server.port);
     await until(tracker, p.serial, 'device');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // A later change on the same connection: whatever the seed and the tracker's first list
+    // had to say about the first phone has been said by then.
+    const later = await phone();
+    await server.connect(later.serial);
+    await until(tracker, later.serial, 'device');
     expect(typesOf(p.serial)).toEqual(['device']);
   });
 
-  it('reports attach and detach after start within a second, through an idle spell', async () => {
+  it('reports attach and detach after start, through an idle spell', async () => {
     const tracker = track(server.port);
     // Idle longer than any socket timeout one might be tempted to put on the tracker.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const p = await phone();
-    const attachAt = Date.now();
     await server.connect(p.serial);
-    await until(tracker, p.serial, 'device', 1000);
-    const attachMs = Date.now() - attachAt;
+    await until(tracker, p.serial, 'device');
     // A TCP device is listed `offline` until its handshake, then `device`. Reading the
     // tracker's list inside `changeSet` (before adbkit updates it) would stop at offline.
     expect(typesOf(p.serial)).toEqual(['offline', 'device']);
-    const detachAt = Date.now();
     await server.disconnect(p.serial);
-    await until(tracker, p.serial, undefined, 1000);
-    const detachMs = Date.now() - detachAt;
+    await until(tracker, p.serial, undefined);
     // The removal carries no state: adbkit's `remove` repeats the stale `device`.
     expect(typesOf(p.serial)).toEqual(['offline', 'device', undefined]);
-    console.log(`tracker: attach seen after ${attachMs} ms, detach after ${detachMs} ms`);
   });
 
   it('reports unauthorized and offline phones, and an approval', async () => {
@@ -122,9 +122,7 @@ describe('AdbTracker', () => {
     const dropAt = Date.now();
     p.dropConnection();
     await waitFor('offline seen', () => seen.find((s) => s.at >= dropAt && s.type === 'offline'));
-    const offlineMs = (seen.find((s) => s.at >= dropAt)?.at ?? 0) - dropAt;
-    await until(tracker, p.serial, 'device', 2000);
-    console.log(`tracker: dropped connection seen offline after ${offlineMs} ms`);
+    await until(tracker, p.serial, 'device');
   });
 
   it('a phone gone away: the tracker stays silent, the reconcile sees offline', async () => {
@@ -134,15 +132,13 @@ describe('AdbTracker', () => {
     await until(silent, p.serial, 'device');
     const reconciled = track(server.port, { reconcileIntervalMs: 200 });
     await until(reconciled, p.serial, 'device');
-    const goneAt = Date.now();
     void p.reboot();
-    await until(reconciled, p.serial, 'offline', 2000);
-    const reconcileMs = Date.now() - goneAt;
+    await until(reconciled, p.serial, 'offline');
     await server.waitForState(p.serial, 'offline', 100);
+    // The pitfall: adb lists it offline, the tracker connection says nothing. (A second of
+    // silence: under load a late message would make this pass, never fail.)
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    // The pitfall: adb lists it offline, the tracker connection says nothing.
     expect(silent.devices().get(p.serial)?.type).toBe('device');
-    console.log(`reconcile (200 ms period): offline after ${reconcileMs} ms`);
   });
 
   it('keeps the list through a short outage, forgets it after forgetAfterMs, never throws', async () => {
@@ -155,10 +151,10 @@ describe('AdbTracker', () => {
     await until(tracker, p.serial, 'device');
     const killedAt = Date.now();
     await server.kill();
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(tracker.devices().get(p.serial)?.type).toBe('device');
-    await until(tracker, p.serial, undefined, 2000);
-    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(790);
+    await until(tracker, p.serial, undefined);
+    // Kept through the outage for forgetAfterMs at least (timers only ever fire late).
+    const forgotAt = seen.find((s) => s.type === undefined)?.at ?? 0;
+    expect(forgotAt - killedAt).toBeGreaterThanOrEqual(790);
     expect(typesOf(p.serial)).toEqual(['device', undefined]);
   });
 
@@ -186,6 +182,7 @@ describe('AdbTracker across an adb server restart (same port)', () => {
   let tracker: AdbTracker;
   let p: FakePhone;
   let seen: Seen[];
+  let registry: Registry;
 
   beforeEach(async () => {
     seen = [];
@@ -200,7 +197,7 @@ describe('AdbTracker across an adb server restart (same port)', () => {
   });
 
   /** Server, phone connected, then the tracker (seeded with just `device`). */
-  async function setUp(afterRestart: (port: number) => void): Promise<number> {
+  async function setUp(afterRestart: (port: number) => void, reconnectMs = 600): Promise<number> {
     const port = await freePort();
     p = await startFakePhone();
     let ready = 0;
@@ -219,13 +216,14 @@ describe('AdbTracker across an adb server restart (same port)', () => {
     supervisor.start();
     await waitFor('server ready', () => ready === 1);
     expect(await reconnectTcp({ port }, [p.serial], 2000)).toEqual([{ serial: p.serial }]);
+    registry = new Registry();
     tracker = new AdbTracker({
       port,
       logger: pino({ level: 'silent' }),
-      registry: new Registry(),
+      registry,
       reconcileIntervalMs: OFF,
       // Deterministic: the tracker comes back 600 ms after losing the server.
-      reconnectBackoff: { initialMs: 600, maxMs: 600, jitter: 0 },
+      reconnectBackoff: { initialMs: reconnectMs, maxMs: reconnectMs, jitter: 0 },
     });
     tracker.onChange((serial, device) => seen.push({ serial, type: device?.type, at: Date.now() }));
     tracker.start();
@@ -241,21 +239,45 @@ describe('AdbTracker across an adb server restart (same port)', () => {
     // The supervisor restarts the server at once and the phone is connected again long
     // before the tracker reconnects: from the tracker's side nothing changed.
     await waitFor('new server', () => supervisor.pid !== undefined && supervisor.pid !== first);
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // The tracker counts a reconnect once it has tracked and re-seeded from the new server.
+    await waitFor('the tracker reconnected', async () => {
+      const metric = await registry.getSingleMetric('farm_adb_tracker_reconnects_total')?.get();
+      return (metric?.values[0]?.value ?? 0) >= 1;
+    });
     expect(seen.map((s) => s.type)).toEqual(['device']);
     expect(tracker.devices().get(p.serial)?.type).toBe('device');
     // And it really tracks the new server: a dropped connection is reported.
     p.dropConnection();
-    await waitFor('offline via the new tracker', () => seen.length > 1, 2000);
+    await waitFor('offline via the new tracker', () => seen.length > 1);
     expect(seen[1]?.type).toBe('offline');
   });
 
   it('a restarted server that forgot the phone: removed once, then back', async () => {
     const port = await setUp(() => undefined);
     process.kill(supervisor.pid as number, 'SIGKILL');
-    await waitFor('gone', () => tracker.devices().get(p.serial) === undefined, 3000);
+    await waitFor('gone', () => tracker.devices().get(p.serial) === undefined);
     await reconnectTcp({ port }, [p.serial], 2000);
-    await waitFor('back', () => tracker.devices().get(p.serial)?.type === 'device', 3000);
+    await waitFor('back', () => tracker.devices().get(p.serial)?.type === 'device');
     expect(seen.map((s) => s.type)).toEqual(['device', undefined, 'offline', 'device']);
+  });
+
+  it('says the server is down from the moment it is lost until reconnectNow() is back on it', async () => {
+    const problems: (string | undefined)[] = [];
+    // Left to its backoff the tracker would wait a minute: only reconnectNow() can help.
+    await setUp((port) => {
+      tracker.reconnectNow();
+      void reconnectTcp({ port }, [p.serial], 2000);
+    }, 60_000);
+    expect(tracker.serverProblem()).toBeUndefined();
+    tracker.onServerChange((problem) => problems.push(problem));
+    const first = supervisor.pid as number;
+    process.kill(first, 'SIGKILL');
+    await waitFor('the problem reported', () => problems.length > 0, 2000);
+    expect(problems[0]).toMatch(/^adb server unreachable: /);
+    // The last list is kept meanwhile: the problem, not an empty list, tells the truth.
+    expect(tracker.devices().get(p.serial)?.type).toBe('device');
+    await waitFor('the new server tracked', () => tracker.serverProblem() === undefined, 5000);
+    expect(problems).toHaveLength(2);
+    await waitFor('phone back', () => tracker.devices().get(p.serial)?.type === 'device', 3000);
   });
 });

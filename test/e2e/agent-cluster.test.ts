@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAgentProcess, type AgentProcess, type LogLine } from '../rigs/agent-process.js';
 import { startFakePhone, type FakePhone } from '../rigs/fake-adbd/index.js';
-import { startFakeKube, type FakeKube } from '../rigs/fake-kube/index.js';
+import { startFakeKube, type FakeKube, type RecordedRequest } from '../rigs/fake-kube/index.js';
 import { writeKubeconfig } from '../rigs/fake-kube/kubeconfig.js';
 import { startFakeSwarming } from '../rigs/fake-swarming.js';
 import { buildTestBot } from '../rigs/test-bot.js';
@@ -17,8 +17,8 @@ import { startTokenServer } from '../rigs/token-server.js';
  * Issue 4 end to end: the real farm-agent program with two fake phones over
  * the real adb server, its test bots, and the strict fake Kubernetes API.
  * The idle counter climbs, the phones sleep, /wake wakes them, Events and
- * labels appear, operator annotations reach Swarming, and the API writes in
- * steady state are counted.
+ * labels appear, operator annotations reach Swarming, and in steady state the
+ * only API writes are Lease renewals.
  */
 const run = promisify(execFile);
 const NODE = 'pi-lab-9';
@@ -64,7 +64,7 @@ async function startAll(env: Record<string, string> = {}) {
     FARM_OVERRIDES_POLL: '1s',
     FARM_IDLE_CHECK_INTERVAL: '2s',
     FARM_IDLE_CHECKS: '3',
-    FARM_READY_TIMEOUT_S: '2',
+    FARM_READY_TIMEOUT: '2s',
     TEST_POLL_S: '0.2',
     ...env,
   });
@@ -190,7 +190,7 @@ describe('farm-agent reporting to Kubernetes', () => {
     expect(event?.body).toMatchObject({ regarding: { kind: 'Node', name: NODE }, type: 'Normal' });
   });
 
-  it('takes operator annotations and CLI commands to Swarming, and writes little in steady state', async () => {
+  it('takes operator annotations and CLI commands to Swarming; in steady state it writes only Lease renewals', async () => {
     const { kube, agent, phones } = await startAll({ FARM_IDLE_CHECK_INTERVAL: '1h' });
     const [phone] = phones as [FakePhone];
     const botId = botIdOf(phone);
@@ -233,19 +233,19 @@ describe('farm-agent reporting to Kubernetes', () => {
       lastState(agent, botId)?.maintenance === 'rewiring' ? true : undefined,
     );
 
-    // Steady state: count the writes over a window of renewals.
-    await new Promise((r) => setTimeout(r, 2000));
-    const from = Date.now();
-    await new Promise((r) => setTimeout(r, 6000));
-    const writes = kube.requests.filter((r) => r.at >= from && WRITE.has(r.method));
-    const perMinute = (writes.length * 60_000) / (Date.now() - from);
-    const leasePuts = writes.filter((r) => r.method === 'PUT' && r.path.includes('/leases/'));
-    console.log(
-      `steady state: ${writes.length} writes in ${((Date.now() - from) / 1000).toFixed(1)} s ` +
-        `(${perMinute.toFixed(0)}/min at a 1 s renewal; ${leasePuts.length} Lease renewals) ` +
-        `→ ${((writes.length / ((Date.now() - from) / 1000)) * 6).toFixed(1)} writes/min at the default 10 s`,
+    // Steady state: nothing but Lease renewals. Seven in a row at a 1 s renewal span more than
+    // the 5 s between change rounds, so churn in what the real agent reports (labels, Events,
+    // a Lease key flapping) would break the run. The reporter's own rule is checked exactly on
+    // a manual clock (cluster-reporter.test.ts); writes per hour are the benchmark's figure.
+    const isRenewal = (r: RecordedRequest): boolean =>
+      r.method === 'PUT' && r.path.endsWith(`/leases/farm-agent-${NODE}`);
+    await waitFor(
+      'seven Lease renewals in a row with no other write',
+      () => {
+        const tail = kube.requests.filter((r) => WRITE.has(r.method)).slice(-7);
+        return tail.length === 7 && tail.every(isRenewal);
+      },
+      30_000,
     );
-    expect(writes.length - leasePuts.length).toBe(0);
-    expect(leasePuts.length).toBeLessThanOrEqual(7);
   });
 });

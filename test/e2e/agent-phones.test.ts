@@ -75,7 +75,8 @@ async function startRig(
     FARM_BOT_STOP_GRACE: '3s',
     TEST_POLL_S: '0.2',
     // The test bot's one on_before_task must not wait 10 minutes for a phone that cannot be ready.
-    FARM_READY_TIMEOUT_S: '2',
+    FARM_READY_TIMEOUT: '2s',
+    FARM_POOL: 'Skia',
     ...env,
   });
   cleanups.push(() => agent.stop());

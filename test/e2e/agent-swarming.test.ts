@@ -62,7 +62,7 @@ const botSaid = (prefix: string) => (line: LogLine) =>
 
 describe('farm-agent hosting a Swarming bot', () => {
   it('downloads the bot, runs it and answers every hook through bot_config.py', async () => {
-    const a = await startAll();
+    const a = await startAll({ FARM_POOL: 'Skia' });
     const up = await a.waitForLog(botSaid('test bot up'));
     expect(up.msg).toBe(`test bot up ${BOT_ID} 1`);
     expect(up.bot).toBe(BOT_ID);
@@ -80,11 +80,19 @@ describe('farm-agent hosting a Swarming bot', () => {
       (l) => l.stream === 'stdout' && typeof l.msg === 'string' && l.msg.startsWith('{'),
     );
     const hooks = JSON.parse(String(hooksLine.msg)) as Record<string, unknown>;
+    // FARM_POOL replaces the `default` pool the bot reports, as the real bot always does.
     expect(hooks.get_dimensions).toMatchObject({ id: [BOT_ID], pool: ['Skia'] });
     expect(hooks.get_dimensions).not.toHaveProperty('quarantined');
     expect(hooks.get_state).toMatchObject({ running_time: expect.any(Number) });
     expect(hooks.get_state).not.toHaveProperty('quarantined');
-    expect(hooks.get_settings).toEqual({ caches: { isolated: { size: 8589934592 } } });
+    // The bot's disk floor is the agent's (FARM_HOST_DISK_MIN_PERCENT/FREE), not its ~4 GiB default.
+    expect(hooks.get_settings).toMatchObject({
+      free_partition: {
+        root: { size: 500 * 1024 * 1024, max_percent: 0, min_percent: 5 },
+        bot: { size: 500 * 1024 * 1024, max_percent: 0, min_percent: 5 },
+      },
+      caches: { isolated: { size: expect.any(Number) } },
+    });
     expect(hooks.get_authentication_headers).toEqual([
       { Authorization: createHash('sha256').update(`Bearer ${TOKEN}`).digest('hex') },
       expect.any(Number),
@@ -103,6 +111,22 @@ describe('farm-agent hosting a Swarming bot', () => {
     const metrics = await (await fetch(`${a.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`farm_bot_up\\{bot="${BOT_ID}"\\} 1`));
     expect(metrics).toContain('farm_hook_requests_total');
+  });
+
+  it('without FARM_POOL leaves the bot its own pool, and hands it FARM_READY_TIMEOUT_S', async () => {
+    const a = await startAll({ FARM_READY_TIMEOUT: '2m' });
+    const hooksLine = await a.waitForLog(
+      (l) => l.stream === 'stdout' && typeof l.msg === 'string' && l.msg.startsWith('{'),
+    );
+    const hooks = JSON.parse(String(hooksLine.msg)) as Record<string, unknown>;
+    expect(hooks.get_dimensions).toMatchObject({ id: [BOT_ID], pool: ['default'] });
+
+    // The shim reads FARM_READY_TIMEOUT_S (hooks-through-python tests that it obeys it): it
+    // must be in the environment of the bot process itself.
+    const status = (await a.getJson('/status')) as { swarming: { bots: { pid: number }[] } };
+    const pid = status.swarming.bots[0]?.pid;
+    const environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+    expect(environ).toContain('FARM_READY_TIMEOUT_S=120');
   });
 
   it('forwards SIGTERM to the bot and exits cleanly', async () => {
@@ -149,7 +173,8 @@ describe('farm-agent with no Swarming server and no cluster', () => {
       headers: { 'content-type': 'application/json', 'x-farm-bot-id': BOT_ID },
       body: JSON.stringify({ id: ['other'], os: ['Linux'] }),
     });
-    expect(await hook.json()).toEqual({ id: [BOT_ID], os: ['Linux'], pool: ['Skia'] });
+    // No FARM_POOL: no pool is made up; the bot's own (here none) stays.
+    expect(await hook.json()).toEqual({ id: [BOT_ID], os: ['Linux'] });
     const metrics = await fetch(`${agent.httpUrl}/metrics`);
     expect(await metrics.text()).toContain('farm_process_resident_memory_bytes');
   });

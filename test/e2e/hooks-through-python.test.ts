@@ -17,11 +17,12 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   BotDeviceView,
-  DeviceFacts,
+  BotDevices,
   TaskEnd,
   TaskStart,
-} from '../../bot-config/src/device-facts.js';
+} from '../../bot-config/src/bot-devices.js';
 import { createHookServer } from '../../bot-config/src/hook-server.js';
+import { BOT_CONFIG_PY } from '../../bot-config/src/paths.js';
 import { buildTestBot } from '../rigs/test-bot.js';
 
 const run = promisify(execFile);
@@ -29,12 +30,15 @@ const BOT = 'pi-7-usb-1-1.2';
 const SUDO_SHIM = fileURLToPath(new URL('../../bot-config/shims/sudo', import.meta.url));
 
 /** A phone that is asleep until `readyAt`, as the agent's wake-up would leave it. */
-class SleepyPhone implements DeviceFacts {
+class SleepyPhone implements BotDevices {
   readyAt = 0;
   events: string[] = [];
   started: TaskStart[] = [];
   ended: TaskEnd[] = [];
 
+  knows(botId: string): boolean {
+    return botId === BOT;
+  }
   async view(): Promise<BotDeviceView> {
     return {
       dimensions: { os: ['Android'], device_type: ['sargo'], android_devices: ['1'] },
@@ -123,10 +127,10 @@ describe('bot_config.py through the hook server', () => {
   beforeAll(async () => {
     phone = new SleepyPhone();
     app = createHookServer({
-      facts: phone,
+      devices: phone,
       botQuarantine: () => undefined,
       pool: 'android',
-      settings: { caches: { isolated: { size: 8589934592 } } },
+      settings: () => ({ caches: { isolated: { size: 8589934592 } } }),
       readyWaitMaxMs: 30_000,
       onRebootRequested: (botId, argv) => reboots.push({ botId, argv }),
       logger: pino({ level: 'silent' }),
@@ -178,11 +182,11 @@ describe('bot_config.py through the hook server', () => {
     expect(asleepFor).toBeGreaterThan(1);
     expect(hooks['on_before_task_s']).toBeGreaterThanOrEqual(asleepFor - 0.2);
     expect(phone.started).toStrictEqual([{ taskId: '6a1b2c3d4e5f6010' }]);
-    expect(phone.ended).toStrictEqual([
-      { failure: true, internalFailure: false },
-      { failure: false, internalFailure: true },
-    ]);
-    expect(phone.events).toStrictEqual(['started', 'ended', 'ended']);
+    // The driver calls on_after_task twice for the one task (positional, then keywords): the
+    // second is the same task again, as a second config would report it, and counts once.
+    expect(hooks['on_after_task_kwargs']).toBeNull();
+    expect(phone.ended).toStrictEqual([{ failure: true, internalFailure: false }]);
+    expect(phone.events).toStrictEqual(['started', 'ended']);
 
     for (const hook of ['on_bot_startup', 'on_bot_shutdown', 'on_before_poll', 'on_after_poll']) {
       expect(hooks[hook]).toBeNull();
@@ -209,6 +213,32 @@ describe('bot_config.py through the hook server', () => {
     expect(hooks['on_before_task_s']).toBeLessThan(5);
     expect(phone.started).toHaveLength(1);
     expect(stderr).toContain('not ready in time');
+  });
+
+  it('starts and ends a task once when both the zip’s config and the bots.cfg script are the shim', async () => {
+    phone.readyAt = 0;
+    const [started, ended] = [phone.started.length, phone.ended.length];
+    // The bot's _call_hook(chained=True): the zip's config/bot_config.py, then the injected one.
+    const script = [
+      'import importlib.util, sys',
+      'def load(name):',
+      '    spec = importlib.util.spec_from_file_location(name, sys.argv[1])',
+      '    module = importlib.util.module_from_spec(spec)',
+      '    spec.loader.exec_module(module)',
+      '    return module',
+      'configs = [load("bot_config"), load("injected")]',
+      'env = {"SWARMING_TASK_ID": "7f00aa11bb22cc01"}',
+      'for config in configs:',
+      '    config.on_before_task(None, "/b/w/bot_file.json", ["python3", "run_isolated.py"], env)',
+      'for config in configs:',
+      '    config.on_after_task(None, False, False, {}, {})',
+    ].join('\n');
+    await run('python3', ['-c', script, BOT_CONFIG_PY], {
+      timeout: 20_000,
+      env: { PATH: process.env['PATH'] ?? '', SWARMING_BOT_ID: BOT, FARM_HOOK_URL: hookUrl() },
+    });
+    expect(phone.started.slice(started)).toStrictEqual([{ taskId: '7f00aa11bb22cc01' }]);
+    expect(phone.ended.slice(ended)).toStrictEqual([{ failure: false, internalFailure: false }]);
   });
 
   it('with the agent gone, every hook still answers: the bot own values plus a quarantine reason', async () => {

@@ -13,15 +13,15 @@ import { Registry } from 'prom-client';
 import { afterEach, expect, it } from 'vitest';
 import { AdbDeviceIO } from '../../agent/src/devices/adb/adb-io.js';
 import { AdbTracker } from '../../agent/src/devices/adb/tracker.js';
-import { SlotDeviceFacts } from '../../agent/src/devices/slot-facts.js';
+import { SlotBotDevices } from '../../agent/src/devices/slot-bot-devices.js';
 import { SlotManager } from '../../agent/src/devices/slot-manager.js';
 import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import { wakeRoutes } from '../../agent/src/http/wake-routes.js';
 import { operatorOnly } from '../../agent/src/http/operator-routes.js';
 import { Lifecycle } from '../../agent/src/lifecycle/lifecycle.js';
 import type { SleepAction } from '../../agent/src/lifecycle/lifecycle.js';
-import { FakeUhubctl } from '../../agent/src/lifecycle/testing/fake-uhubctl.js';
 import { OperatorCredential } from '../../agent/src/operator/credential.js';
+import { FakeUhubctl } from '../rigs/fake-uhubctl.js';
 import { startAdbServer } from '../rigs/adb-server.js';
 import { startFakePhone } from '../rigs/fake-adbd/index.js';
 import { waitFor } from '../rigs/test-bots.js';
@@ -162,7 +162,7 @@ it('sleeps idle phones with KEYCODE_SLEEP at N checks, wakes them over /wake; co
 
 it('usb-power: a phone that leaves adb while its port is off is asleep, not missing, and /wake brings it back', async () => {
   const r = await startRig('usb-power');
-  const facts = new SlotDeviceFacts(r.manager);
+  const devices = new SlotBotDevices(r.manager);
   const [first = '', second = ''] = r.serials;
   for (let i = 0; i < LIMIT; i++) await r.lifecycle.check();
   expect(r.hub.calls).toEqual([
@@ -179,8 +179,8 @@ it('usb-power: a phone that leaves adb while its port is off is asleep, not miss
   expect(slot?.health.state).toBe('asleep');
   expect(slot?.absentOnPurpose).toBe('powered-off');
   // Swarming keeps the bot, not quarantined: the next task wakes the phone.
-  expect(await facts.view(slot?.botId ?? '')).toMatchObject({ ready: false });
-  expect(await facts.view(slot?.botId ?? '')).not.toHaveProperty('quarantined');
+  expect(await devices.view(slot?.botId ?? '')).toMatchObject({ ready: false });
+  expect(await devices.view(slot?.botId ?? '')).not.toHaveProperty('quarantined');
 
   const name = slot?.name ?? '';
   const woke = await r.http('POST', `/wake?slot=${name}`);

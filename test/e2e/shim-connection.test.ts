@@ -12,7 +12,8 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHookServer } from '../../bot-config/src/hook-server.js';
-import { BOT_CONFIG_PY } from '../rigs/test-bot.js';
+import { BOT_CONFIG_PY } from '../../bot-config/src/paths.js';
+import { readyDevices } from '../rigs/ready-devices.js';
 
 const run = promisify(execFile);
 
@@ -30,15 +31,10 @@ const connections: Socket[] = [];
 
 beforeAll(async () => {
   app = createHookServer({
-    facts: {
-      view: async () => ({ dimensions: {}, ready: true }),
-      whenReady: async () => true,
-      taskStarted: async () => undefined,
-      taskEnded: async () => undefined,
-    },
+    devices: readyDevices([]),
     botQuarantine: () => undefined,
     pool: 'android',
-    settings: { n: 1 },
+    settings: () => ({ n: 1 }),
     readyWaitMaxMs: 1000,
     onRebootRequested: () => undefined,
     logger: pino({ level: 'silent' }),

@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import { afterEach, expect, it } from 'vitest';
 import { AdbDeviceIO } from '../../agent/src/devices/adb/adb-io.js';
 import { AdbTracker } from '../../agent/src/devices/adb/tracker.js';
-import { SlotDeviceFacts } from '../../agent/src/devices/slot-facts.js';
+import { SlotBotDevices } from '../../agent/src/devices/slot-bot-devices.js';
 import { SlotManager } from '../../agent/src/devices/slot-manager.js';
 import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import { startAdbServer } from '../rigs/adb-server.js';
@@ -49,7 +49,7 @@ it('attaches a phone over adb as ready, and reports it missing once adb drops it
   });
   await manager.start();
   cleanups.push(() => manager.stop());
-  const facts = new SlotDeviceFacts(manager);
+  const devices = new SlotBotDevices(manager);
 
   await server.connect(phone.serial);
   const [bot] = await waitFor('a bot for the phone', () => manager.bots()[0] && manager.bots());
@@ -59,15 +59,15 @@ it('attaches a phone over adb as ready, and reports it missing once adb drops it
     serial: phone.serial,
   });
   const botId = bot?.botId ?? '';
-  expect(await facts.whenReady(botId, 10_000)).toBe(true);
-  expect(await facts.view(botId)).toEqual({
+  expect(await devices.whenReady(botId, 10_000)).toBe(true);
+  expect(await devices.view(botId)).toEqual({
     dimensions: DEFAULT_PHONE_DIMENSIONS,
     ready: true,
   });
 
   await server.disconnect(phone.serial);
   await waitFor('the slot missing', () => manager.slot(phone.serial)?.health.state === 'missing');
-  expect(await facts.view(botId)).toMatchObject({
+  expect(await devices.view(botId)).toMatchObject({
     quarantined: 'Device "x1s" has gone missing',
     ready: false,
   });

@@ -17,6 +17,7 @@ import { botProcessCheck, callerOf } from '../../bot-config/src/hook-callers.js'
 import { createHookServer } from '../../bot-config/src/hook-server.js';
 import { BotSupervisor } from '../../bot-config/src/supervisor.js';
 import type { SupervisorEvent } from '../../bot-config/src/supervisor.js';
+import { readyDevices } from '../rigs/ready-devices.js';
 import { botLine, captureLogger, eventsOfType, rebootingBot, waitFor } from '../rigs/test-bots.js';
 
 const shimDir = fileURLToPath(new URL('../../bot-config/shims', import.meta.url));
@@ -33,15 +34,10 @@ beforeEach(async () => {
   reported.length = 0;
   const check = botProcessCheck((id) => (id === botId ? supervisor.status().pid : undefined));
   app = createHookServer({
-    facts: {
-      view: async () => ({ dimensions: {}, ready: true }),
-      whenReady: async () => true,
-      taskStarted: async () => undefined,
-      taskEnded: async () => undefined,
-    },
+    devices: readyDevices([botId]),
     botQuarantine: () => undefined,
     pool: 'android',
-    settings: {},
+    settings: () => ({}),
     readyWaitMaxMs: 1000,
     onRebootRequested: (_id, argv, ppid) => {
       reported.push(ppid ?? 0);

@@ -16,7 +16,7 @@ import { operatorOnly } from '../../agent/src/http/operator-routes.js';
 import { wakeRoutes } from '../../agent/src/http/wake-routes.js';
 import { Lifecycle } from '../../agent/src/lifecycle/lifecycle.js';
 import { OperatorCredential } from '../../agent/src/operator/credential.js';
-import { FakeUhubctl } from '../../agent/src/lifecycle/testing/fake-uhubctl.js';
+import { FakeUhubctl } from '../rigs/fake-uhubctl.js';
 import { defaultState } from '../rigs/fake-adbd/shell.js';
 import { scriptedSlots, shellOf } from '../rigs/scripted-slots.js';
 import { waitFor } from '../rigs/test-bots.js';

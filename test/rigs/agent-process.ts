@@ -107,7 +107,7 @@ export async function startAgentProcess(env: Record<string, string> = {}): Promi
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const code = await exited;
-      // An agent killed hard cannot stop the adb server it supervised.
+      // Its adb server dies with it (setpriv); this catches one that could not (no setpriv).
       await new Promise((resolve) =>
         execFile('adb', ['-P', String(adbPort), 'kill-server'], { timeout: 5000 }, resolve),
       );
@@ -117,7 +117,11 @@ export async function startAgentProcess(env: Record<string, string> = {}): Promi
   await Promise.race([
     waitForLog((l) => l.msg === 'farm-agent started'),
     exited.then((code) => {
-      throw new Error(`farm-agent exited with ${code} before starting:\n${stderr.join('\n')}`);
+      // The log goes with the error: a refused start-up says why there.
+      throw Object.assign(
+        new Error(`farm-agent exited with ${code} before starting:\n${stderr.join('\n')}`),
+        { code, logs },
+      );
     }),
   ]);
   return agent;

@@ -392,86 +392,27 @@ describe('fake kube-apiserver strictness', () => {
   });
 });
 
-/** Reads a watch response to its end (or `count` lines) as parsed events. */
-async function watchLines(
-  path: string,
-  count?: number,
-): Promise<{ type: string; object: Record<string, unknown> }[]> {
-  const res = await fetch(`${kube.url}${path}`, { headers: { Authorization: 'Bearer secret' } });
-  expect(res.status).toBe(200);
-  const reader = res.body?.getReader();
-  if (reader === undefined) throw new Error('no body');
-  let text = '';
-  const decoder = new TextDecoder();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    text += decoder.decode(value);
-    if (count !== undefined && text.split('\n').length > count) {
-      await reader.cancel();
-      break;
+describe('fake kube-apiserver: what farm-agent never asks is refused, not guessed', () => {
+  it('a watch, by query or by the old /watch/ path, and a Node list: 400 naming why', async () => {
+    for (const path of [
+      '/api/v1/nodes?watch=1&fieldSelector=metadata.name%3Dpi-1',
+      '/api/v1/nodes/pi-1?watch=true',
+      `${LEASES}/pi-1?watch=1`,
+      '/api/v1/watch/nodes/pi-1',
+    ]) {
+      const res = await raw('GET', path);
+      expect({ path, status: res.status, reason: res.body.reason }).toEqual({
+        path,
+        status: 400,
+        reason: 'BadRequest',
+      });
+      expect(res.body.message).toBe('watch is not modelled by the fake: farm-agent never watches');
     }
-  }
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .slice(0, count)
-    .map((l) => JSON.parse(l) as { type: string; object: Record<string, unknown> });
-}
-
-describe('fake kube-apiserver watch', () => {
-  const base = '/api/v1/nodes?watch=1&fieldSelector=metadata.name%3Dpi-1';
-
-  it('replays what came after resourceVersion, then ends after timeoutSeconds', async () => {
-    const rv = kube.resourceVersion;
-    kube.put('nodes', { metadata: { name: 'pi-2' } });
-    kube.put('nodes', { metadata: { name: 'pi-1', annotations: { 'farm/maintenance': 'true' } } });
-    const started = Date.now();
-    const events = await watchLines(`${base}&resourceVersion=${rv}&timeoutSeconds=1`);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    expect(events.map((e) => e.type)).toEqual(['MODIFIED']);
-    expect(events[0]?.object).toMatchObject({
-      metadata: { annotations: { 'farm/maintenance': 'true' } },
-    });
-  });
-
-  it('streams changes as they happen; without resourceVersion starts with ADDED', async () => {
-    const pending = watchLines(`${base}&timeoutSeconds=5`, 2);
-    await new Promise((r) => setTimeout(r, 100));
-    kube.put('nodes', { metadata: { name: 'pi-1', labels: { x: 'y' } } });
-    expect((await pending).map((e) => e.type)).toEqual(['ADDED', 'MODIFIED']);
-  });
-
-  it('a resourceVersion older than the compaction point: 200, one ERROR event with 410 Expired', async () => {
-    const old = kube.resourceVersion;
-    kube.put('nodes', { metadata: { name: 'pi-1', labels: { x: 'y' } } });
-    kube.compact();
-    const events = await watchLines(`${base}&resourceVersion=${old}&timeoutSeconds=5`);
-    expect(events).toEqual([
-      {
-        type: 'ERROR',
-        object: {
-          kind: 'Status',
-          apiVersion: 'v1',
-          metadata: {},
-          status: 'Failure',
-          message: `too old resource version: ${old} (${old + 1})`,
-          reason: 'Expired',
-          code: 410,
-        },
-      },
-    ]);
-    // From the compaction point itself the watch is fine.
-    const fine = await watchLines(
-      `${base}&resourceVersion=${kube.resourceVersion}&timeoutSeconds=1`,
-    );
-    expect(fine).toEqual([]);
-  });
-
-  it('rejects field selectors it does not serve', async () => {
-    expect((await raw('GET', '/api/v1/nodes?watch=1&fieldSelector=spec.foo%3Dbar')).status).toBe(
-      400,
-    );
+    const list = await raw('GET', '/api/v1/nodes');
+    expect(list.status).toBe(400);
+    expect(list.body.message).toMatch(/^listing Nodes is not modelled by the fake/);
+    // The refusals are recorded with their status, like any other answer.
+    expect(kube.requests.at(-1)).toMatchObject({ path: '/api/v1/nodes', status: 400 });
   });
 });
 

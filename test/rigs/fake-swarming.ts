@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -14,6 +19,8 @@ export interface RecordedRequest {
   /** Path with query string. */
   path: string;
   headers: IncomingHttpHeaders;
+  /** The JSON body of a bot API call (handshake, poll). */
+  body?: unknown;
 }
 
 export interface FakeSwarming {
@@ -21,15 +28,32 @@ export interface FakeSwarming {
   readonly url: string;
   readonly requests: RecordedRequest[];
   mode: FakeSwarmingMode;
+  /** Served as the bots.cfg `bot_config` script with every handshake when set. */
+  injectedBotConfig?: string;
+  /**
+   * Refuse handshake and poll with 403 although the token is valid, as the server does for an
+   * account that may not act as the bot; bot code downloads still work.
+   */
+  refuseBots?: boolean;
+  /**
+   * Serves this zip from now on: bots whose poll reports another version are told to
+   * `update` to it, as the server does after a bot code deployment.
+   */
   setZip(zip: Buffer): void;
   close(): Promise<void>;
 }
 
 export const BOT_CODE_PATH = '/swarming/api/v1/bot/bot_code/';
 
+const BOT_API = '/swarming/api/v1/bot/';
+/** How long a bot is told to sleep between polls. */
+const POLL_SLEEP_S = 0.2;
+
 /**
- * A strict stand-in for the Swarming server's bot code endpoints: it rejects what the real one
- * rejects (no or wrong bearer token: 401; no bot id in header or query: 400) on both URLs.
+ * A strict stand-in for the Swarming server's bot endpoints: bot code (`/bot_code` and the
+ * versioned zip), `handshake` and `poll`. It rejects what the real one rejects (no or wrong
+ * bearer token: 401; no bot id in header or query: 400) on every URL. The version of the bot
+ * code is the sha256 of the zip, which the test bot computes of itself the same way.
  */
 export async function startFakeSwarming(options: {
   zip: Buffer;
@@ -38,7 +62,7 @@ export async function startFakeSwarming(options: {
   let zip = options.zip;
   let sha = sha256(zip);
   const requests: RecordedRequest[] = [];
-  const fake = {
+  const fake: FakeSwarming & { url: string } = {
     url: '',
     requests,
     mode: 'ok' as FakeSwarmingMode,
@@ -55,7 +79,12 @@ export async function startFakeSwarming(options: {
   };
 
   const server = createServer((req, res) => {
-    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
+    const recorded: RecordedRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+    };
+    requests.push(recorded);
     if (fake.mode === 'stall') return;
     const url = new URL(req.url ?? '/', 'http://fake');
     if (req.headers.authorization !== `Bearer ${options.token}`) {
@@ -67,6 +96,19 @@ export async function startFakeSwarming(options: {
       return error(res, 403, `the caller is not authorized to act as bot "${String(botId)}"`);
     }
     if (fake.mode === 'error500') return error(res, 500, 'internal server error');
+    if (
+      req.method === 'POST' &&
+      ['handshake', 'poll'].includes(url.pathname.slice(BOT_API.length))
+    ) {
+      void readJson(req).then((body) => {
+        recorded.body = body;
+        if (fake.refuseBots) return error(res, 403, `not allowed to act as bot "${String(botId)}"`);
+        if (body === undefined) return error(res, 400, 'body is not JSON');
+        const answer = url.pathname.endsWith('/handshake') ? handshake() : poll(body);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      });
+      return;
+    }
     if (req.method !== 'GET') return error(res, 405, 'method not allowed');
     if (url.pathname === '/bot_code') {
       // The bot id query, if that is how it came, must survive the redirect.
@@ -81,6 +123,22 @@ export async function startFakeSwarming(options: {
     error(res, 404, 'not found');
   });
 
+  const handshake = (): Record<string, unknown> => ({
+    bot_version: sha,
+    server_version: 'fake-swarming',
+    ...(fake.injectedBotConfig === undefined
+      ? {}
+      : {
+          bot_config: fake.injectedBotConfig,
+          bot_config_name: 'bot_config.py',
+          bot_config_rev: 'r1',
+        }),
+  });
+  const poll = (body: unknown): Record<string, unknown> =>
+    (body as { version?: unknown }).version === sha
+      ? { cmd: 'sleep', duration: POLL_SLEEP_S }
+      : { cmd: 'update', version: sha };
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return fake;
@@ -88,6 +146,17 @@ export async function startFakeSwarming(options: {
 
 function error(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ message }));
+}
+
+/** The request's JSON body; undefined when it is not JSON. */
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function sha256(data: Buffer): string {

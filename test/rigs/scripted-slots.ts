@@ -7,7 +7,7 @@ import {
   type SlotManagerOptions,
 } from '../../agent/src/devices/slot-manager.js';
 import { SlotStore } from '../../agent/src/devices/slot-store.js';
-import { ScriptedDevices } from '../../agent/src/devices/testing/scripted-device-io.js';
+import { ScriptedDevices } from './scripted-devices.js';
 
 export interface ScriptedSlots {
   devices: ScriptedDevices;

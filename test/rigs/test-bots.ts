@@ -102,6 +102,44 @@ wait_forever()
 }
 
 /**
+ * Bot code version `version`: prints `version <version> <pid>`. The first run that finds
+ * TEST_UPDATE_ZIP in its environment updates itself like the real bot (copies that zip to
+ * `swarming_bot.1.zip` beside itself and execs it, same pid); the first run that does not
+ * update crashes (exit 3), so that the supervisor restarts it; later runs stay up.
+ */
+export function versionedBot(zipPath: string, version: string): Promise<string> {
+  return writeBot(
+    zipPath,
+    `
+say('version', ${JSON.stringify(version)}, os.getpid())
+update = os.environ.get('TEST_UPDATE_ZIP')
+if update and not os.path.exists('updated'):
+    open('updated', 'w').close()
+    target = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), 'swarming_bot.1.zip')
+    shutil.copyfile(update, target)
+    os.execv(sys.executable, [sys.executable, target, 'start_bot'])
+if not os.path.exists('crashed'):
+    open('crashed', 'w').close()
+    sys.exit(3)
+wait_forever()
+`,
+  );
+}
+
+/** Prints `lines`, then `printed`, all to stderr (one stream keeps their order), and stays up. */
+export function printingBot(zipPath: string, lines: string[]): Promise<string> {
+  return writeBot(
+    zipPath,
+    `
+for line in ${JSON.stringify(lines)}:
+    say(line, stream=sys.stderr)
+say('printed', stream=sys.stderr)
+wait_forever()
+`,
+  );
+}
+
+/**
  * Like the real bot's host_reboot: on its first run only, runs each argv via
  * subprocess (expected to start with `sudo`), then prints `survived sudo`.
  * Later runs print `back after reboot`.

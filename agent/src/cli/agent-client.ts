@@ -1,4 +1,5 @@
 import type { Config } from '../config/settings.js';
+import { bearer, readStatusToken } from '../http/status-token.js';
 import { operatorAuthorization, operatorCredentialPath } from '../operator/credential.js';
 
 /**
@@ -16,18 +17,29 @@ export async function operatorHeaders(config: Config): Promise<Record<string, st
  * (`kubectl exec ... -- farm-agent status`): the cluster listener on loopback.
  */
 export async function getFromAgent(config: Config, path: string): Promise<unknown> {
-  return requestAgent(config, path);
+  const file = config.statusTokenFile;
+  return requestAgent(
+    config,
+    path,
+    file === undefined ? {} : { headers: { authorization: bearer(readStatusToken(file)) } },
+  );
 }
 
+/**
+ * An operator command: carries the operator credential. Each request needs one
+ * Authorization header only: the status token for what getFromAgent reads
+ * (/status), the operator credential here.
+ */
 export async function postToAgent(config: Config, path: string, body?: unknown): Promise<unknown> {
+  const operator = await operatorHeaders(config);
   return requestAgent(
     config,
     path,
     body === undefined
-      ? { method: 'POST' }
+      ? { method: 'POST', headers: operator }
       : {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { ...operator, 'content-type': 'application/json' },
           body: JSON.stringify(body),
         },
   );
@@ -39,13 +51,9 @@ async function requestAgent(
   init: RequestInit = {},
 ): Promise<unknown> {
   const url = `http://127.0.0.1:${config.httpPort}${path}`;
-  const headers = {
-    ...(await operatorHeaders(config)),
-    ...(init.headers as Record<string, string>),
-  };
   let response: Response;
   try {
-    response = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(10_000) });
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
   } catch (err) {
     throw new Error(
       `cannot reach the agent at ${url} (${(err as Error).message}); is it running? ` +

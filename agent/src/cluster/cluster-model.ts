@@ -4,6 +4,7 @@
  * annotations on the Node. No I/O here, so every rule is table-tested.
  */
 
+import type { LifecycleState } from '../lifecycle/idle-counter.js';
 import type { OperatorOverrides, OverrideKind, OverrideSet } from '../operator/overrides.js';
 
 export const PREFIX = 'farm-agent.io';
@@ -19,7 +20,7 @@ export const ANNOTATION_INVENTORY = `${PREFIX}/inventory`;
 /** What the agent tells the cluster, provided on demand. */
 export interface ClusterSnapshot {
   node: string;
-  lifecycle: Record<string, { idleChecks: number; asleep: boolean }>;
+  lifecycle: LifecycleState;
   slots: SnapshotSlot[];
   /** Host facts (model, temperatures, disk...), small. */
   host?: Record<string, unknown>;
@@ -36,8 +37,6 @@ export interface SnapshotSlot {
   batteryPercent?: number;
   temperatureC?: number;
 }
-
-export type Lifecycle = ClusterSnapshot['lifecycle'];
 
 // ---------------------------------------------------------------------------------------------
 // Node labels
@@ -228,11 +227,11 @@ function parseJsonObject(text: string | undefined): Record<string, unknown> | un
  */
 export function parseLeaseLifecycle(
   annotations: Record<string, string> | undefined,
-): Lifecycle | undefined {
+): LifecycleState | undefined {
   const idle = parseJsonObject(annotations?.[ANNOTATION_IDLE_CHECKS]);
   const life = parseJsonObject(annotations?.[ANNOTATION_LIFECYCLE]);
   if (idle === undefined && life === undefined) return undefined;
-  const result: Lifecycle = {};
+  const result: LifecycleState = {};
   for (const name of new Set([...Object.keys(idle ?? {}), ...Object.keys(life ?? {})])) {
     const count = idle?.[name];
     const state = life?.[name];

@@ -18,6 +18,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { systemClock } from '../devices/slot-manager.js';
 import type { Clock } from '../devices/slot-manager.js';
+import type { LifecycleState } from '../lifecycle/idle-counter.js';
 import {
   computeLabels,
   labelPatch,
@@ -29,12 +30,7 @@ import {
   sameOverrides,
   urgentLeaseKey,
 } from './cluster-model.js';
-import type {
-  ClusterSnapshot,
-  Lifecycle,
-  OperatorOverrides,
-  OverrideKind,
-} from './cluster-model.js';
+import type { ClusterSnapshot, OperatorOverrides, OverrideKind } from './cluster-model.js';
 import { EventDeduper } from './event-dedupe.js';
 import type { EventSummary, ReportedEvent } from './event-dedupe.js';
 import { KubeApiError, normaliseError } from './kube-client.js';
@@ -136,7 +132,7 @@ export class ClusterReporter {
   private eventSeq = 0;
 
   private lease: V1Lease | undefined;
-  private restored: Lifecycle | undefined;
+  private restored: LifecycleState | undefined;
   private lastSnapshot: ClusterSnapshot | undefined;
   /** The Node's labels as last read or patched: what a label write is compared with. */
   private nodeLabels: Record<string, string> | undefined;
@@ -205,7 +201,7 @@ export class ClusterReporter {
    * The lifecycle the previous agent left in the Lease, read once before the lifecycle starts.
    * Never throws: undefined when the API is unreachable, the Lease absent or unreadable.
    */
-  async restore(): Promise<Lifecycle | undefined> {
+  async restore(): Promise<LifecycleState | undefined> {
     try {
       const lease = await this.exclusive(() =>
         this.request('get', 'leases', () =>

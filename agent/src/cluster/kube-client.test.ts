@@ -5,7 +5,7 @@ import { CoreV1Api, type KubeConfig, V1MicroTime, type V1Lease } from '@kubernet
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeKube, startFakeKube } from '../../../test/rigs/fake-kube/index.js';
 import { writeKubeconfig } from '../../../test/rigs/fake-kube/kubeconfig.js';
-import { KubeApi, KubeApiError, loadKubeConfig, type NodeWatchEventType } from './kube-client.js';
+import { KubeApi, KubeApiError, loadKubeConfig } from './kube-client.js';
 
 let dir: string;
 beforeAll(() => {
@@ -138,50 +138,6 @@ describe('KubeApi against the fake API server over HTTP', () => {
     expect((kube.requests.at(-1)?.body as { eventTime: string }).eventTime).toMatch(/\.\d{6}Z$/);
     const wrongNs = await rejection(api.createEvent('farm', { ...event, metadata: { name: 'x' } }));
     expect(wrongNs).toMatchObject({ status: 422, reason: 'Invalid', retryable: false });
-  });
-
-  it('watches the Node: replays from resourceVersion, streams changes, ends after timeoutSeconds', async () => {
-    const node = await api.getNode('pi-1');
-    const seen: [NodeWatchEventType, string | undefined][] = [];
-    const started = Date.now();
-    const watching = api.watchNode('pi-1', node.metadata?.resourceVersion ?? '', 1, (type, n) =>
-      seen.push([type, n.metadata?.annotations?.['farm.example.com/maintenance']]),
-    );
-    await new Promise((r) => setTimeout(r, 100));
-    await api.patchNode('pi-1', {
-      metadata: { annotations: { 'farm.example.com/maintenance': 'on' } },
-    });
-    const end = await watching;
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    expect(seen).toEqual([['MODIFIED', 'on']]);
-    expect(end).toEqual({
-      ended: 'closed',
-      resourceVersion: kube.get('nodes', 'pi-1')?.metadata?.resourceVersion,
-    });
-    expect(kube.requests.at(-2)?.query).toEqual({
-      watch: 'true',
-      fieldSelector: 'metadata.name=pi-1',
-      resourceVersion: node.metadata?.resourceVersion,
-      timeoutSeconds: '1',
-      allowWatchBookmarks: 'true',
-    });
-  });
-
-  it('a watch from a compacted resourceVersion fails with 410 Expired, not retryable', async () => {
-    const old = (await api.getNode('pi-1')).metadata?.resourceVersion ?? '';
-    await api.patchNode('pi-1', { metadata: { labels: { x: 'y' } } });
-    kube.compact();
-    const err = await rejection(api.watchNode('pi-1', old, 5, () => undefined));
-    expect(err).toMatchObject({ status: 410, reason: 'Expired', retryable: false });
-  });
-
-  it('a watch ends on abort, and times out when the server never answers', async () => {
-    const controller = new AbortController();
-    const watching = api.watchNode('pi-1', '', 30, () => controller.abort(), controller.signal);
-    await expect(watching).resolves.toMatchObject({ ended: 'aborted' });
-    kube.failNext(1, 'stall');
-    const err = await rejection(api.watchNode('pi-1', '', 30, () => undefined));
-    expect(err).toMatchObject({ reason: 'Timeout', retryable: true });
   });
 
   it('normalises failures: status codes, reset, stall, refused', async () => {

@@ -8,7 +8,6 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import {
   ApiException,
   type ConfigurationOptions,
@@ -162,7 +161,7 @@ const NETWORK_CODES = new Set([
 ]);
 
 /** From an HTTP status and, when the body is a Status, its reason and message. */
-export function errorFromStatus(code: number, body: unknown, retryAfter?: string): KubeApiError {
+function errorFromStatus(code: number, body: unknown, retryAfter?: string): KubeApiError {
   const status = parseStatus(body);
   const reason = status?.reason ?? http.STATUS_CODES[code] ?? 'Unknown';
   // Retrying a create for a name that exists never succeeds; a Conflict (stale
@@ -193,7 +192,7 @@ function parseStatus(body: unknown): V1Status | undefined {
     : undefined;
 }
 
-/** Any failure of a call, from the generated client, node-fetch or our own watch request. */
+/** Any failure of a call, from the generated client or the transport beneath it. */
 export function normaliseError(e: unknown): KubeApiError {
   if (e instanceof KubeApiError) return e;
   if (e instanceof ApiException) {
@@ -218,15 +217,6 @@ export function normaliseError(e: unknown): KubeApiError {
   return new KubeApiError(undefined, 'Unknown', false, message);
 }
 
-export type NodeWatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
-
-export interface WatchEnd {
-  /** 'closed': the server ended the stream (timeoutSeconds); 'aborted': the signal fired. */
-  ended: 'closed' | 'aborted';
-  /** The last resourceVersion seen (events or bookmarks): where the next watch resumes. */
-  resourceVersion: string;
-}
-
 export interface KubeApiOptions {
   /** Per call: connect, send, and read the whole response. Default 10 s. */
   timeoutMs?: number;
@@ -243,19 +233,13 @@ export class KubeApi {
   private readonly events: EventsV1Api;
   private readonly agent: http.Agent;
   private readonly timeoutMs: number;
-  private readonly server: string;
 
-  private constructor(
-    private readonly kc: KubeConfig,
-    agent: http.Agent,
-    options: KubeApiOptions,
-  ) {
+  private constructor(kc: KubeConfig, agent: http.Agent, options: KubeApiOptions) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.events = kc.makeApiClient(EventsV1Api);
     this.agent = agent;
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.server = kc.getCurrentCluster()?.server ?? '';
   }
 
   static async create(kc: KubeConfig, options: KubeApiOptions = {}): Promise<KubeApi> {
@@ -359,122 +343,6 @@ export class KubeApi {
         o,
       ),
     );
-  }
-
-  /**
-   * One watch of one Node from `resourceVersion`, ended by the server after `timeoutSeconds`.
-   * Resolves when the stream ends or `signal` aborts; rejects with a KubeApiError, 410 Expired
-   * (retryable: false) when the resourceVersion is too old: read the Node again and watch from
-   * its resourceVersion. The call times out if no headers come within the call timeout, or the
-   * stream outlives timeoutSeconds by that much: a silent watch is a dead watch.
-   *
-   * Not the library's Watch: in 1.4.x it cannot be cancelled before the response headers
-   * arrive (the AbortController is returned only after fetch resolves), its 30 s timeout is
-   * overwritten and never applies, and a non-200 answer loses the Status body.
-   */
-  async watchNode(
-    name: string,
-    resourceVersion: string,
-    timeoutSeconds: number,
-    onEvent: (type: NodeWatchEventType, node: V1Node) => void,
-    signal?: AbortSignal,
-  ): Promise<WatchEnd> {
-    const url = new URL(`${this.server}/api/v1/nodes`);
-    url.searchParams.set('watch', 'true');
-    url.searchParams.set('fieldSelector', `metadata.name=${name}`);
-    url.searchParams.set('resourceVersion', resourceVersion);
-    url.searchParams.set('timeoutSeconds', String(timeoutSeconds));
-    url.searchParams.set('allowWatchBookmarks', 'true');
-    // Bearer token (re-read from the token file as the library does) and TLS options.
-    const request: https.RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(request);
-    const headers = { ...request.headers, Accept: 'application/json' };
-    const deadline = AbortSignal.timeout(timeoutSeconds * 1000 + this.timeoutMs);
-    let lastVersion = resourceVersion;
-
-    return new Promise<WatchEnd>((resolve, reject) => {
-      let settled = false;
-      const finish = (result: WatchEnd | KubeApiError): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(headerTimer);
-        signal?.removeEventListener('abort', onAbort);
-        deadline.removeEventListener('abort', onDeadline);
-        req.destroy();
-        if (result instanceof KubeApiError) reject(result);
-        else resolve(result);
-      };
-      const onAbort = (): void => finish({ ended: 'aborted', resourceVersion: lastVersion });
-      const onDeadline = (): void =>
-        finish(
-          new KubeApiError(
-            undefined,
-            'Timeout',
-            true,
-            `watch of node ${name} outlived its timeout`,
-          ),
-        );
-      const get = url.protocol === 'https:' ? https.get : http.get;
-      const req = get(url, { agent: this.agent, headers }, (res) => {
-        clearTimeout(headerTimer);
-        if (res.statusCode !== 200) {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            finish(
-              errorFromStatus(
-                res.statusCode ?? 0,
-                Buffer.concat(chunks).toString('utf8'),
-                res.headers['retry-after'],
-              ),
-            ),
-          );
-          return;
-        }
-        const lines = createInterface({ input: res });
-        lines.on('line', (line) => {
-          if (line.trim() === '' || settled) return;
-          let event: { type?: string; object?: unknown };
-          try {
-            event = JSON.parse(line) as typeof event;
-          } catch {
-            finish(
-              new KubeApiError(
-                200,
-                'BadWatchEvent',
-                true,
-                `unparseable watch line: ${line.slice(0, 200)}`,
-              ),
-            );
-            return;
-          }
-          if (event.type === 'ERROR') {
-            const status = parseStatus(event.object);
-            finish(errorFromStatus(status?.code ?? 500, event.object));
-            return;
-          }
-          const node = event.object as V1Node;
-          lastVersion = node.metadata?.resourceVersion ?? lastVersion;
-          if (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED') {
-            onEvent(event.type, node);
-          }
-        });
-        res.on('end', () => finish({ ended: 'closed', resourceVersion: lastVersion }));
-        // readline re-emits its input's errors (an aborted stream): handled here, once.
-        lines.on('error', (e) => finish(normaliseError(e)));
-      });
-      req.on('error', (e) => finish(normaliseError(e)));
-      const headerTimer = setTimeout(
-        () =>
-          finish(
-            new KubeApiError(undefined, 'Timeout', true, `watch of node ${name}: no response`),
-          ),
-        this.timeoutMs,
-      );
-      if (signal?.aborted === true) onAbort();
-      signal?.addEventListener('abort', onAbort);
-      deadline.addEventListener('abort', onDeadline);
-    });
   }
 
   /** Closes the kept-alive connections. */

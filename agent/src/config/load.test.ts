@@ -128,10 +128,60 @@ describe('loadConfig', () => {
   });
 });
 
+describe('ranges', () => {
+  it.each([
+    // intervals: the probe's 1 ms Lease renewal sent 5,212 requests in 20 s
+    ['FARM_LEASE_RENEW_INTERVAL', '1ms', 'expected a duration (ms, s, m or h) from 1s to 5m'],
+    ['FARM_LEASE_RENEW_INTERVAL', '6m', 'expected a duration (ms, s, m or h) from 1s to 5m'],
+    ['FARM_DEVICE_REFRESH', '999ms', 'expected a duration (ms, s, m or h) from 1s to 1h'],
+    ['FARM_IDLE_CHECK_INTERVAL', '25h', 'expected a duration (ms, s, m or h) from 1s to 24h'],
+    ['FARM_BOT_CRASH_WINDOW', '1s', 'expected a duration (ms, s, m or h) from 10s to 24h'],
+    ['FARM_BOT_STOP_GRACE', '0.5s', 'expected a duration (ms, s, m or h) from 1s to 10m'],
+    ['FARM_OVERRIDES_POLL', 'soon', 'expected a duration (ms, s, m or h) from 1s to 1h'],
+    // counts
+    ['FARM_BOT_CRASH_LIMIT', '0', 'expected a whole number from 1 to 100'],
+    ['FARM_BOT_CRASH_LIMIT', '101', 'expected a whole number from 1 to 100'],
+    ['FARM_IDLE_CHECKS', '2.5', 'expected a whole number from 1 to 1000'],
+    ['FARM_IDLE_CHECKS', '1001', 'expected a whole number from 1 to 1000'],
+    // sizes and shares
+    ['FARM_HOST_DISK_MIN_FREE', '2Ti', 'expected a size (bytes, Ki, Mi, Gi or Ti) from 0 to 1Ti'],
+    ['FARM_HOST_DISK_MIN_PERCENT', '60', 'expected a percentage from 0 to 50'],
+    ['FARM_BATTERY_MIN', '-1', 'expected a percentage from 0 to 100'],
+    ['FARM_HTTP_PORT', '0', 'expected a TCP port from 1 to 65535'],
+    ['FARM_TEMPERATURE_MAX', '151', 'expected a temperature in °C from -40 to 150'],
+  ])('%s=%s is refused with the allowed range', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value }, ctx)).toThrow(
+      `${name}=${JSON.stringify(value)}: ${message}`,
+    );
+  });
+
+  it('takes both ends of a range', () => {
+    const low = { FARM_LEASE_RENEW_INTERVAL: '1s', FARM_BOT_CRASH_LIMIT: '1' };
+    const high = { FARM_LEASE_RENEW_INTERVAL: '5m', FARM_BOT_CRASH_LIMIT: '100' };
+    expect(loadConfig(low, ctx).config).toMatchObject({
+      leaseRenewInterval: 1000,
+      botCrashLimit: 1,
+    });
+    expect(loadConfig(high, ctx).config).toMatchObject({
+      leaseRenewInterval: 300_000,
+      botCrashLimit: 100,
+    });
+  });
+
+  it('every numeric setting (interval, count, size, port, threshold) has one', () => {
+    const { config } = loadConfig({}, ctx);
+    const unbounded = (Object.keys(SETTINGS) as (keyof typeof SETTINGS)[])
+      .filter((key) => typeof config[key] === 'number')
+      .filter((key) => SETTINGS[key].parse.allowed === undefined);
+    expect(unbounded).toEqual([]);
+  });
+});
+
 describe('settingsMarkdown', () => {
-  it('has one row per setting', () => {
+  it('has one row per setting, with its allowed range', () => {
     const table = settingsMarkdown();
     for (const spec of Object.values(SETTINGS)) expect(table).toContain(`\`${spec.env}\``);
     expect(table.split('\n')).toHaveLength(Object.keys(SETTINGS).length + 2);
+    expect(table).toContain('| `FARM_LEASE_RENEW_INTERVAL` | `10s` | 1s – 5m |');
   });
 });

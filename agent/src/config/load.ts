@@ -108,7 +108,9 @@ export function settingsMarkdown(): string {
   const rows = Object.values(SETTINGS).map((spec: SettingSpec<unknown>) => {
     const def =
       spec.defaultDoc ?? (typeof spec.default === 'string' ? `\`${spec.default}\`` : '(unset)');
-    return `| \`${spec.env}\` | ${def} | ${spec.doc} |`;
+    return `| \`${spec.env}\` | ${def} | ${spec.parse.allowed ?? ''} | ${spec.doc} |`;
   });
-  return ['| Setting | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
+  return ['| Setting | Default | Allowed | Meaning |', '| --- | --- | --- | --- |', ...rows].join(
+    '\n',
+  );
 }

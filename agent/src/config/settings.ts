@@ -1,19 +1,20 @@
 import { SLEEP_ACTIONS } from '../lifecycle/lifecycle.js';
 import {
+  bytesIn,
+  countIn,
+  durationIn,
   parseBoolean,
   parseBotUser,
-  parseBytes,
   parseCelsius,
-  parseDuration,
   parseEnum,
   parseHost,
   parseHttpUrl,
   parseNonEmpty,
-  parsePercent,
   parsePort,
-  parsePositiveInt,
   parseSwarmingId,
   parseTcpSerials,
+  percentIn,
+  type Parser,
 } from './parse.js';
 
 /** What defaults may depend on; injected so tests do not read the real host. */
@@ -25,7 +26,7 @@ export interface DefaultsContext {
 interface SettingSpec<T> {
   env: `FARM_${string}`;
   doc: string;
-  parse: (raw: string) => T;
+  parse: Parser<T>;
   /** A raw value run through `parse` like any input, so a default can never be invalid. */
   default?: string | ((ctx: DefaultsContext) => string);
   /** How the README shows a computed default. */
@@ -85,9 +86,8 @@ export const SETTINGS = {
   }),
   pool: setting({
     env: 'FARM_POOL',
-    doc: 'Swarming `pool` dimension, used when the bot reports none.',
+    doc: 'Swarming `pool` dimension. Set: replaces the pool the bot reports (the real bot always says `default`). Unset: the bot’s own pool stays, as the server’s `bots.cfg` normally sets it.',
     parse: parseSwarmingId,
-    default: 'Skia',
   }),
   tokenConfig: setting({
     env: 'FARM_TOKEN_CONFIG',
@@ -97,7 +97,7 @@ export const SETTINGS = {
   }),
   stateDir: setting({
     env: 'FARM_STATE_DIR',
-    doc: 'Where the bot code zip, the bots’ working directories and the agent’s state live.',
+    doc: 'Where the bot code zip, the bots’ working directories and the agent’s state live; created if missing. Start-up stops if it cannot be written.',
     parse: parseNonEmpty,
     default: (ctx) => `${ctx.home}/.local/state/farm-agent`,
     defaultDoc: '`~/.local/state/farm-agent` (image: `/var/lib/farm-agent`)',
@@ -110,7 +110,7 @@ export const SETTINGS = {
   }),
   botUser: setting({
     env: 'FARM_BOT_USER',
-    doc: 'User the Swarming bots and their tasks run as (name or uid from `/etc/passwd`), so they cannot read what is root’s: the pod’s service-account token, the operator credential. Needs the agent to run as root. Unset: the agent’s own user.',
+    doc: 'User the Swarming bots and their tasks run as, so they cannot read what is root’s: the pod’s service-account token, the operator credential. Needs the agent to run as root. Unset: the agent’s own user.',
     parse: parseBotUser,
     defaultDoc: 'unset (image: `swarming`)',
   }),
@@ -122,7 +122,7 @@ export const SETTINGS = {
   }),
   httpHost: setting({
     env: 'FARM_HTTP_HOST',
-    doc: 'Address of the cluster-facing listener (`/healthz`, `/status`, `/metrics`).',
+    doc: 'Address of the cluster-facing listener (`/healthz`, `/status`, `/metrics`, the wake page). `0.0.0.0` shows them to the lab network (see “Who can read what”); `127.0.0.1` keeps them on the node.',
     parse: parseHost,
     default: '0.0.0.0',
   }),
@@ -132,47 +132,60 @@ export const SETTINGS = {
     parse: parsePort,
     default: '8080',
   }),
+  statusTokenFile: setting({
+    env: 'FARM_STATUS_TOKEN_FILE',
+    doc: 'File holding a bearer token that `GET /status` then requires (`Authorization: Bearer …`); the CLI reads it too. Unset: `/status` answers anyone who reaches `FARM_HTTP_HOST`.',
+    parse: parseNonEmpty,
+  }),
   botCrashLimit: setting({
     env: 'FARM_BOT_CRASH_LIMIT',
     doc: 'Bot crashes inside `FARM_BOT_CRASH_WINDOW` that quarantine the bot until it stays up.',
-    parse: parsePositiveInt,
+    parse: countIn(1, 100),
     default: '5',
   }),
   botCrashWindow: setting({
     env: 'FARM_BOT_CRASH_WINDOW',
     doc: 'Window in which bot crashes are counted.',
-    parse: parseDuration,
+    parse: durationIn('10s', '24h'),
     default: '10m',
   }),
   botStableAfter: setting({
     env: 'FARM_BOT_STABLE_AFTER',
     doc: 'Uptime after which a bot counts as stable again (restart backoff and quarantine clear).',
-    parse: parseDuration,
+    parse: durationIn('5s', '1h'),
     default: '2m',
   }),
   botRestartMax: setting({
     env: 'FARM_BOT_RESTART_MAX',
     doc: 'Longest wait between bot restarts (backoff starts at 1s).',
-    parse: parseDuration,
+    parse: durationIn('1s', '1h'),
     default: '5m',
   }),
   botStopGrace: setting({
     env: 'FARM_BOT_STOP_GRACE',
     doc: 'Time the bot gets after SIGTERM before it is killed.',
-    parse: parseDuration,
+    parse: durationIn('1s', '10m'),
     default: '30s',
   }),
   readyTimeout: setting({
     env: 'FARM_READY_TIMEOUT',
-    doc: 'Longest `on_before_task` waits for the phone to be ready.',
-    parse: parseDuration,
+    doc: 'Longest `on_before_task` waits for the phone to be ready (the bots get it as `FARM_READY_TIMEOUT_S`).',
+    parse: durationIn('1s', '1h'),
     default: '10m',
   }),
   adbPort: setting({
     env: 'FARM_ADB_PORT',
-    doc: 'Port of the adb server (`adb -a -P <port> server nodaemon`).',
+    doc: 'Port of the adb server (`adb [-a] -P <port> server nodaemon`).',
     parse: parsePort,
     default: '5037',
+  }),
+  adbListen: setting({
+    env: 'FARM_ADB_LISTEN',
+    doc:
+      'Where the supervised adb server listens: `loopback` (this host only) or `all` (`adb -a`: ' +
+      'anyone who reaches the port gets a shell on every phone; for labs that use remote adb).',
+    parse: parseEnum(['loopback', 'all'] as const),
+    default: 'loopback',
   }),
   adbExternal: setting({
     env: 'FARM_ADB_EXTERNAL',
@@ -196,7 +209,7 @@ export const SETTINGS = {
   deviceRefresh: setting({
     env: 'FARM_DEVICE_REFRESH',
     doc: 'How often battery, temperatures, uptime and boot state of each phone are read.',
-    parse: parseDuration,
+    parse: durationIn('1s', '1h'),
     default: '30s',
   }),
   rebootAfterTask: setting({
@@ -208,13 +221,13 @@ export const SETTINGS = {
   batteryMin: setting({
     env: 'FARM_BATTERY_MIN',
     doc: 'Below this battery percentage a phone goes into recovery (maintenance).',
-    parse: parsePercent,
+    parse: percentIn(0, 100),
     default: '30',
   }),
   batteryResume: setting({
     env: 'FARM_BATTERY_RESUME',
     doc: 'Recovery ends once the battery is back at this percentage (hysteresis).',
-    parse: parsePercent,
+    parse: percentIn(0, 100),
     default: '35',
   }),
   temperatureMax: setting({
@@ -232,13 +245,13 @@ export const SETTINGS = {
   idleCheckInterval: setting({
     env: 'FARM_IDLE_CHECK_INTERVAL',
     doc: 'How often each slot is checked for activity (a task, an outside adb connection, a recent wake).',
-    parse: parseDuration,
+    parse: durationIn('1s', '24h'),
     default: '15m',
   }),
   idleChecks: setting({
     env: 'FARM_IDLE_CHECKS',
     doc: 'Consecutive idle checks after which a ready phone is put to sleep (the emulator’s 4 ≈ 1 h).',
-    parse: parsePositiveInt,
+    parse: countIn(1, 1000),
     default: '4',
   }),
   sleepAction: setting({
@@ -262,25 +275,25 @@ export const SETTINGS = {
   }),
   kubeconfig: setting({
     env: 'FARM_KUBECONFIG',
-    doc: 'Kubeconfig for runs outside the cluster (`KUBECONFIG` is deliberately ignored). In a pod the service account is used; with neither, the agent runs standalone.',
+    doc: 'Kubeconfig for runs outside the cluster (`KUBECONFIG` is deliberately ignored). In a pod the service account is used; with neither, the agent runs standalone. Set but missing or unusable: start-up stops.',
     parse: parseNonEmpty,
   }),
   leaseRenewInterval: setting({
     env: 'FARM_LEASE_RENEW_INTERVAL',
     doc: 'How often the node’s heartbeat Lease is renewed (it lasts four times as long).',
-    parse: parseDuration,
+    parse: durationIn('1s', '5m'),
     default: '10s',
   }),
   overridesPoll: setting({
     env: 'FARM_OVERRIDES_POLL',
     doc: 'How often the Node is read for operator annotations (maintenance, quarantine).',
-    parse: parseDuration,
+    parse: durationIn('1s', '1h'),
     default: '30s',
   }),
   hostPollInterval: setting({
     env: 'FARM_HOST_POLL_INTERVAL',
     doc: 'How often the Pi’s own temperature, memory, disk and load are read.',
-    parse: parseDuration,
+    parse: durationIn('1s', '1h'),
     default: '30s',
   }),
   hostTemperatureMax: setting({
@@ -297,14 +310,14 @@ export const SETTINGS = {
   }),
   hostDiskMinPercent: setting({
     env: 'FARM_HOST_DISK_MIN_PERCENT',
-    doc: 'Maintenance when less than this share of the state filesystem is free…',
-    parse: parsePercent,
+    doc: 'Maintenance (and the bots’ own `free_partition` quarantine) when less than this share of the state filesystem is free…',
+    parse: percentIn(0, 50),
     default: '5',
   }),
   hostDiskMinFree: setting({
     env: 'FARM_HOST_DISK_MIN_FREE',
     doc: '…or less than this much, whichever is larger.',
-    parse: parseBytes,
+    parse: bytesIn('0', '1Ti'),
     default: '500Mi',
   }),
   logLevel: setting({

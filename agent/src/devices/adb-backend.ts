@@ -9,9 +9,9 @@ import { AdbServerProcess } from './adb/adb-server.js';
 import { reconnectTcp } from './adb/tcp-devices.js';
 import { AdbTracker } from './adb/tracker.js';
 import type { DeviceBackend } from './backend.js';
-import { SlotDeviceFacts } from './slot-facts.js';
+import { SlotBotDevices } from './slot-bot-devices.js';
 import { SlotManager, type Slot } from './slot-manager.js';
-import { describeSlot } from './slot-status.js';
+import { describeSlot, type SlotStatus } from './slot-status.js';
 import { SlotStore } from './slot-store.js';
 
 /** `adb connect` of a phone that never answers blocks for 10 s; do not wait longer. */
@@ -22,7 +22,7 @@ const TCP_CONNECT_TIMEOUT_MS = 12_000;
  * slots built on them. Each slot runs its own bot with ANDROID_SERIAL set.
  */
 export class AdbBackend implements DeviceBackend {
-  readonly facts: SlotDeviceFacts;
+  readonly botDevices: SlotBotDevices;
   readonly manager: SlotManager;
   readonly io: AdbDeviceIO;
   private readonly server: AdbServerProcess;
@@ -37,12 +37,17 @@ export class AdbBackend implements DeviceBackend {
     const port = config.adbPort;
     this.server = new AdbServerProcess({
       port,
+      listen: config.adbListen,
       bin: config.adbBin,
       external: config.adbExternal,
       logger: logger.child({ component: 'adb-server' }),
       registry,
-      // A restarted server forgets network phones: connect them again.
-      onReady: () => void this.connectTcpDevices(),
+      onReady: () => {
+        // Track the new server now, not at the end of the tracker's backoff.
+        this.tracker.reconnectNow();
+        // A restarted server forgets network phones: connect them again.
+        void this.connectTcpDevices();
+      },
     });
     this.tracker = new AdbTracker({
       port,
@@ -69,7 +74,7 @@ export class AdbBackend implements DeviceBackend {
         resumeTemperatureC: config.temperatureResume,
       },
     });
-    this.facts = new SlotDeviceFacts(this.manager);
+    this.botDevices = new SlotBotDevices(this.manager);
     // A slot that appears (or reappears) gets the overrides already in force.
     this.manager.onSlotChanged((slot) => this.syncOverrides(slot));
   }
@@ -104,17 +109,17 @@ export class AdbBackend implements DeviceBackend {
   }
 
   bots(): BotSpec[] {
-    return this.facts.bots().map((bot): BotSpec => ({
+    return this.botDevices.bots().map((bot): BotSpec => ({
       botId: bot.botId,
       env: bot.serial ? { ANDROID_SERIAL: bot.serial } : {},
     }));
   }
 
   onBotsChanged(listener: () => void): () => void {
-    return this.facts.onBotsChanged(listener);
+    return this.botDevices.onBotsChanged(listener);
   }
 
-  describe(): unknown[] {
+  statusSlots(): SlotStatus[] {
     return this.manager.slots().map(describeSlot);
   }
 

@@ -1,18 +1,20 @@
-import type { DeviceFacts } from '@farm-agent/bot-config';
+import type { BotDevices } from '@farm-agent/bot-config';
+import type { BotActivity } from './in-memory-bot-devices.js';
+import type { SlotStatus } from './slot-status.js';
 import type { OverrideSet } from '../operator/overrides.js';
 import type { BotSpec } from '../swarming/swarming-host.js';
 
 /**
  * What the composition root needs from the device side, whichever backend:
- * the facts the hooks read, the bots to run, and a picture for /status.
+ * the devices behind the bots (what the hooks read), the bots to run, and a picture for /status.
  */
 export interface DeviceBackend {
-  readonly facts: DeviceFacts;
+  readonly botDevices: BotDevices;
   /** One Swarming bot per slot (or one for the host when there are no phones). */
   bots(): BotSpec[];
   onBotsChanged(listener: () => void): () => void;
-  /** JSON-ready description of every slot, for /status and the CLI. */
-  describe(): unknown[];
+  /** Every slot as /status and the CLI show it: a phone slot, or the host's one bot. */
+  statusSlots(): SlotStatus[] | BotActivity[];
   /** Backend facts for /status (e.g. the adb server). */
   info(): Record<string, unknown>;
   /** Slot names, for operator commands; a slot is named by key, name or bot id. */

@@ -30,4 +30,11 @@ export interface DevicePresence {
   devices(): ReadonlyMap<string, AdbDevice>;
   /** `device` is undefined when the serial left the server's list. Returns an unsubscribe function. */
   onChange(listener: (serial: string, device: AdbDevice | undefined) => void): () => void;
+  /**
+   * Why the adb server cannot be asked now (down, restarting, not reached yet); undefined
+   * while the device list is live. While it is set, devices() is only the last list seen.
+   */
+  serverProblem(): string | undefined;
+  /** Called each time serverProblem() changes. Returns an unsubscribe function. */
+  onServerChange(listener: (problem: string | undefined) => void): () => void;
 }

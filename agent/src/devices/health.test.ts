@@ -115,6 +115,18 @@ describe('evaluateSlotHealth: each state and what Swarming sees', () => {
       },
     ],
     [
+      'adb down',
+      { adbDown: 'adb server unreachable: connect ECONNREFUSED 127.0.0.1:5037' },
+      {
+        state: 'adb-down',
+        reason: 'adb server unreachable: connect ECONNREFUSED 127.0.0.1:5037',
+        swarming: {
+          maintenance: 'adb server unreachable: connect ECONNREFUSED 127.0.0.1:5037',
+          ready: false,
+        },
+      },
+    ],
+    [
       'operator maintenance',
       { operator: { maintenance: 'swapping the cable' } },
       {
@@ -179,8 +191,9 @@ describe('evaluateSlotHealth: precedence', () => {
   // reveal the next state in the documented order.
   const steps: [HealthState, Partial<SlotObservation>][] = [
     ['quarantined', { operator: { quarantine: 'q', maintenance: 'm' } }],
-    ['maintenance', { operator: { maintenance: 'm' } }],
-    ['missing', { operator: {} }],
+    ['maintenance', { operator: { maintenance: 'm' }, adbDown: 'adb server unreachable' }],
+    ['adb-down', { operator: {} }],
+    ['missing', { adbDown: undefined }],
     ['recovering', { adbState: 'device', batteryPercent: 10, maxTemperatureC: 40 }],
     ['booting', { batteryPercent: 80, maxTemperatureC: 30, bootCompleted: false }],
     ['busy', { bootCompleted: true }],
@@ -224,6 +237,9 @@ describe('evaluateSlotHealth: precedence', () => {
       'unauthorized',
     ],
     ['offline beats a running task', { adbState: 'offline', taskRunning: true }, 'offline'],
+    ['adb down hides an offline phone', { adbDown: 'down', adbState: 'offline' }, 'adb-down'],
+    ['adb down hides a running task', { adbDown: 'down', taskRunning: true }, 'adb-down'],
+    ['adb down hides a ready phone', { adbDown: 'down' }, 'adb-down'],
     ['missing beats a running task', { adbState: undefined, taskRunning: true }, 'missing'],
     ['asleep is not missing', { adbState: undefined, absentOnPurpose: 'powered-off' }, 'asleep'],
     [

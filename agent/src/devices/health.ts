@@ -12,7 +12,8 @@ export type HealthState =
   | 'maintenance'
   | 'quarantined'
   | 'asleep'
-  | 'empty';
+  | 'empty'
+  | 'adb-down';
 
 /** What Swarming is told: the device view without its dimensions. */
 export type SwarmingHealth = Omit<BotDeviceView, 'dimensions'>;
@@ -30,6 +31,11 @@ export interface SlotHealth {
 }
 
 export interface SlotObservation {
+  /**
+   * Why the adb server cannot be asked now; then adbState and the readings are only
+   * what was last seen, and nothing can be run on the phone.
+   */
+  adbDown?: string;
   /** The device's state in `adb devices`; undefined when adb does not list it. */
   adbState?: string;
   /** `sys.boot_completed` was `1`. */
@@ -90,20 +96,22 @@ export function recoveryThresholdsProblem(t: RecoveryThresholds): string | undef
  *  2. operator maintenance: a person is working on the phone, so its faults
  *     (unplugged, unauthorized while re-flashing) are expected and must not
  *     raise quarantines. Skia did the same: no "gone missing" in maintenance.
- *  3. the phone is not usable over adb: asleep or rebooting on purpose, else
+ *  3. the adb server is down: nothing about the phone can be known or done;
+ *  4. the phone is not usable over adb: asleep or rebooting on purpose, else
  *     missing / unauthorized / offline (hardware facts that need a person),
  *     or empty (a slot that never had a phone);
- *  4. recovering (battery or heat): the phone is there but must rest;
- *  5. booting: it will be ready by itself;
- *  6. busy: running a task;
- *  7. ready.
+ *  5. recovering (battery or heat): the phone is there but must rest;
+ *  6. booting: it will be ready by itself;
+ *  7. busy: running a task;
+ *  8. ready.
  *
  * What Swarming sees follows from who has to act:
  *  - quarantined (bot refuses tasks, shows red) when a person must act:
  *    operator quarantine, missing, unauthorized, offline or a mode adb cannot use;
  *  - maintenance (bot sleeps quietly, clears itself) when the state is
- *    expected and passes on its own: operator maintenance, recovering,
- *    booting, an empty slot (Skia reported recovery as maintenance too);
+ *    expected and passes on its own: operator maintenance, adb down (the agent
+ *    restarts its server), recovering, booting, an empty slot (Skia reported
+ *    recovery as maintenance too);
  *  - neither, just not ready, when the next task should still come: asleep
  *    (on_before_task wakes the phone) and busy.
  */
@@ -125,6 +133,7 @@ function decide(obs: SlotObservation, recovery: string | undefined): SlotHealth 
   if (maintenance !== undefined) {
     return inMaintenance('maintenance', maintenance || 'In maintenance by an operator');
   }
+  if (obs.adbDown !== undefined) return inMaintenance('adb-down', obs.adbDown);
   const adb = classifyAdbState(obs.adbState);
   if (adb.kind === 'absent') return absent(obs);
   if (adb.kind === 'fault') return quarantined(adb.state, adb.reason);

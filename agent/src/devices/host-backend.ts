@@ -1,7 +1,7 @@
 import type { OverrideSet } from '../operator/overrides.js';
 import type { BotSpec } from '../swarming/swarming-host.js';
 import type { DeviceBackend } from './backend.js';
-import { InMemoryDeviceFacts } from './in-memory-facts.js';
+import { type BotActivity, InMemoryBotDevices } from './in-memory-bot-devices.js';
 
 /** Operator commands name the host's one slot like this. */
 const HOST_SLOT = 'host';
@@ -11,7 +11,7 @@ const HOST_SLOT = 'host';
  * one bot, ready unless an operator says otherwise, with no device dimensions.
  */
 export class HostBackend implements DeviceBackend {
-  readonly facts = new InMemoryDeviceFacts();
+  readonly botDevices = new InMemoryBotDevices();
 
   constructor(private readonly botId: string) {
     this.applyOverrides(() => ({}));
@@ -31,7 +31,7 @@ export class HostBackend implements DeviceBackend {
 
   applyOverrides(forSlot: (slotName: string) => OverrideSet): void {
     const { maintenance, quarantine } = forSlot(HOST_SLOT);
-    this.facts.set(this.botId, {
+    this.botDevices.set(this.botId, {
       dimensions: {},
       ready: maintenance === undefined && quarantine === undefined,
       ...(maintenance === undefined ? {} : { maintenance }),
@@ -47,8 +47,8 @@ export class HostBackend implements DeviceBackend {
     return () => undefined;
   }
 
-  describe(): unknown[] {
-    return this.facts.activity();
+  statusSlots(): BotActivity[] {
+    return this.botDevices.activity();
   }
 
   async start(): Promise<void> {}

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { defaultState, runShellCommand } from '../../../test/rigs/fake-adbd/shell.js';
 import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
 import { readDevicePath, readProps, readVitals } from './interrogate.js';
-import { ManualClock, ScriptedDevices } from './testing/scripted-device-io.js';
+import { ManualClock } from '../../../test/rigs/manual-clock.js';
+import { ScriptedDevices } from '../../../test/rigs/scripted-devices.js';
 
 const TIMEOUTS = { commandMs: 1_000, getpropMs: 2_000 };
 

@@ -9,7 +9,8 @@ import { scriptedSlots, shellOf } from '../../../test/rigs/scripted-slots.js';
 import { SlotManager } from './slot-manager.js';
 import type { BotSlot, Slot, SlotManagerOptions } from './slot-manager.js';
 import { SlotStore } from './slot-store.js';
-import { ManualClock, ScriptedDevices, settle } from './testing/scripted-device-io.js';
+import { ManualClock, settle } from '../../../test/rigs/manual-clock.js';
+import { ScriptedDevices } from '../../../test/rigs/scripted-devices.js';
 
 const REFRESH_MS = 30_000;
 const COMMAND_MS = 1_000;
@@ -236,6 +237,27 @@ describe('SlotManager', () => {
     await r.manager.idle();
     expect(r.slot().health.state).toBe('ready');
     expect(r.devices.calls.filter((c) => c === 'R58N getprop')).toHaveLength(2);
+  });
+
+  it('shows adb down on every slot at once, reads nothing meanwhile, reads again when back', async () => {
+    const r = await r0();
+    const down = 'adb server unreachable: Connection closed';
+    r.devices.setServerProblem(down);
+    expect(r.slot()).toMatchObject({
+      adbState: 'device',
+      health: { state: 'adb-down', reason: down, swarming: { maintenance: down, ready: false } },
+    });
+    expect(await r.metric('farm_slot_state', { slot: 'usb-1-1-3', state: 'adb-down' })).toBe(1);
+    const asked = r.devices.calls.length;
+    await r.tick();
+    expect(r.devices.calls).toHaveLength(asked);
+    expect(r.slot().health.state).toBe('adb-down');
+
+    // Back: ready at once, read again without waiting for the next refresh.
+    r.devices.setServerProblem(undefined);
+    await r.manager.idle();
+    expect(r.slot().health.state).toBe('ready');
+    expect(r.devices.calls.slice(asked)).toContain('R58N cat /proc/uptime');
   });
 
   it('picks up a state change the tracker missed at the next refresh', async () => {

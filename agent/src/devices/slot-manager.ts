@@ -116,8 +116,11 @@ interface RebootInProgress {
  * and `absentOnPurpose` are derived when a Slot is handed out.
  */
 interface SlotState extends Omit<Slot, 'health' | 'deviceTypes' | 'absentOnPurpose'> {
-  /** Dimensions derived from the last properties read in this slot (or loaded from the store). */
-  known?: DeviceDimensions;
+  /**
+   * Dimensions derived from the last properties read in this slot (or loaded from the store):
+   * they outlive the phone's absence, so a phone put to sleep keeps matching its tasks.
+   */
+  lastDimensions?: DeviceDimensions;
   /** Properties must be (re-)read: the phone attached, came back or rebooted. */
   propsStale: boolean;
   health?: SlotHealth;
@@ -159,6 +162,9 @@ export class SlotManager {
   /** The state each slot's `farm_slot_state` series shows, to remove it on change. */
   private readonly statesShown = new Map<string, string>();
   private unsubscribe: (() => void) | undefined;
+  private unsubscribeServer: (() => void) | undefined;
+  /** Why the adb server cannot be asked now; every slot shows it until it can. */
+  private adbDown: string | undefined;
   private refreshTimer: unknown;
   private persisted = '';
   private botsShown = '';
@@ -193,6 +199,9 @@ export class SlotManager {
 
   /** Loads the known slots, then follows adb presence and refreshes periodically. */
   async start(): Promise<void> {
+    const { presence } = this.options;
+    this.adbDown = presence.serverProblem();
+    this.unsubscribeServer = presence.onServerChange((problem) => this.onServer(problem));
     for (const saved of await this.options.store.load()) this.restore(saved);
     this.unsubscribe = this.options.presence.onChange((serial, device) =>
       this.onPresence(serial, device),
@@ -207,6 +216,8 @@ export class SlotManager {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.unsubscribeServer?.();
+    this.unsubscribeServer = undefined;
     this.clock.clearTimeout(this.refreshTimer);
     for (const slot of this.slotsByKey.values()) this.clock.clearTimeout(slot.reboot?.timer);
     await this.idle();
@@ -284,6 +295,20 @@ export class SlotManager {
   }
 
   // --- presence ---------------------------------------------------------
+
+  /**
+   * The adb server went away or came back. Every slot says so at once; once it is
+   * back, presence is reconciled and the phones are read again, so a slot is ready
+   * again as soon as its phone answers, not at the next refresh.
+   */
+  private onServer(problem: string | undefined): void {
+    if (problem === this.adbDown) return;
+    this.adbDown = problem;
+    if (problem === undefined) this.log.info('adb server reachable again');
+    else this.log.warn({ reason: problem }, 'adb server down: no slot is ready');
+    for (const slot of this.slotsByKey.values()) this.update(slot);
+    if (problem === undefined) this.refreshAll();
+  }
 
   /** Applies an adb presence change at once; interrogation follows in the background. */
   private onPresence(serial: string, device: AdbDevice | undefined): void {
@@ -402,7 +427,7 @@ export class SlotManager {
     if (slot.botId !== saved.botId) {
       this.log.warn({ slot: slot.key, was: saved.botId, now: slot.botId }, 'bot id changed');
     }
-    slot.known = saved.dimensions;
+    slot.lastDimensions = saved.dimensions;
     this.update(slot);
   }
 
@@ -421,6 +446,8 @@ export class SlotManager {
    * not found, and refresh the readings of present phones.
    */
   private refreshAll(): void {
+    // Nothing can be read while the server is down; onServer() catches up after.
+    if (this.adbDown !== undefined) return;
     const listed = this.options.presence.devices();
     for (const [serial, slot] of [...this.slotOfSerial]) {
       const device = listed.get(serial);
@@ -478,7 +505,7 @@ export class SlotManager {
     }
     slot.readingErrors = without(slot.readingErrors, ['props']);
     slot.props = props.value.props;
-    slot.known = deriveAndroidDimensions(slot.props, this.options);
+    slot.lastDimensions = deriveAndroidDimensions(slot.props, this.options);
   }
 
   /** Applies the readings; true when the uptime went back (the phone rebooted). */
@@ -578,13 +605,14 @@ export class SlotManager {
     const absentOnPurpose = absentOnPurposeOf(slot);
     const health = evaluateSlotHealth(
       {
+        ...(this.adbDown === undefined ? {} : { adbDown: this.adbDown }),
         // A phone we rebooted shows `offline` until it is back: it is away on purpose.
         adbState: rebooting && slot.adbState !== 'device' ? undefined : slot.adbState,
         // Until it has been seen to reboot, a boot_completed of 1 is the old boot's.
         bootCompleted: slot.bootCompleted && !rebooting,
         batteryPercent: slot.battery?.percent,
         maxTemperatureC: slot.temperatureC,
-        lastDeviceTypes: slot.known?.device_type ?? [],
+        lastDeviceTypes: slot.lastDimensions?.device_type ?? [],
         ...(absentOnPurpose === undefined ? {} : { absentOnPurpose }),
         taskRunning: slot.taskRunning,
         operator: slot.overrides,
@@ -624,7 +652,7 @@ export class SlotManager {
       slot.adbState === undefined
         ? absentOnPurposeOf(slot) !== undefined
         : slot.props !== undefined;
-    return phone && slot.known !== undefined ? slot.known : this.noDevice;
+    return phone && slot.lastDimensions !== undefined ? slot.lastDimensions : this.noDevice;
   }
 
   private updateMetrics(slot: Slot): void {
@@ -639,8 +667,8 @@ export class SlotManager {
   private persist(): void {
     const slots = [...this.slotsByKey.values()]
       .sort((a, b) => a.index - b.index)
-      .flatMap(({ key, index, botId, known }) =>
-        known === undefined ? [] : [{ key, index, botId, dimensions: known }],
+      .flatMap(({ key, index, botId, lastDimensions }) =>
+        lastDimensions === undefined ? [] : [{ key, index, botId, dimensions: lastDimensions }],
       );
     const text = JSON.stringify(slots);
     if (text === this.persisted) return;
@@ -698,7 +726,7 @@ function snapshot(slot: SlotState): Slot {
     index: slot.index,
     botId: slot.botId,
     dimensions: copyDimensions(slot.dimensions),
-    deviceTypes: [...(slot.known?.device_type ?? [])],
+    deviceTypes: [...(slot.lastDimensions?.device_type ?? [])],
     bootCompleted: slot.bootCompleted,
     readingErrors: { ...slot.readingErrors },
     health,

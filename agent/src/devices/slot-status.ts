@@ -1,3 +1,4 @@
+import type { Battery } from './parse/battery.js';
 import type { Slot } from './slot-manager.js';
 
 /** Properties a person needs to recognise a phone; the full getprop dump stays out of /status. */
@@ -10,7 +11,36 @@ const SHOWN_PROPS = [
 ] as const;
 
 /** A slot as /status and `farm-agent devices` show it: plain JSON, no Maps. */
-export function describeSlot(slot: Slot): Record<string, unknown> {
+export interface SlotStatus {
+  /** The slot's key (USB port path or TCP serial). */
+  slot: Slot['key'];
+  name: Slot['name'];
+  index: Slot['index'];
+  botId: Slot['botId'];
+  serial: Slot['serial'];
+  /** null while adb does not list the phone. */
+  adbState: NonNullable<Slot['adbState']> | null;
+  state: Slot['health']['state'];
+  reason: Slot['health']['reason'];
+  swarming: Slot['health']['swarming'];
+  batteryPercent: Battery['percent'] | undefined;
+  /** The power sources the phone is plugged into (`usb`, `ac`...); empty when on battery. */
+  charging: Battery['plugged'] | undefined;
+  temperatureC: Slot['temperatureC'];
+  uptimeSeconds: Slot['uptimeSeconds'];
+  bootCompleted: Slot['bootCompleted'];
+  /** ISO time adb last listed the phone. */
+  lastSeen: string | undefined;
+  taskRunning: Slot['taskRunning'];
+  overrides: Slot['overrides'];
+  absentOnPurpose: Slot['absentOnPurpose'];
+  readingErrors: Slot['readingErrors'];
+  dimensions: Slot['dimensions'];
+  /** The few properties in SHOWN_PROPS; undefined until they are read. */
+  props: Record<string, string | undefined> | undefined;
+}
+
+export function describeSlot(slot: Slot): SlotStatus {
   const props = slot.props
     ? Object.fromEntries(
         SHOWN_PROPS.flatMap((k) => (slot.props?.has(k) ? [[k, slot.props.get(k)]] : [])),

@@ -1,12 +1,15 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { requireBearer } from './status-token.js';
 
 export interface ClusterServerOptions {
   logger: Logger;
   registry: Registry;
   /** The agent's whole picture, served as JSON at /status. */
   status: () => unknown;
+  /** When set, /status answers only requests bearing it (FARM_STATUS_TOKEN_FILE). */
+  statusToken?: string;
 }
 
 /**
@@ -24,6 +27,7 @@ export function createClusterServer(options: ClusterServerOptions): FastifyInsta
     reply.header('content-type', options.registry.contentType);
     return options.registry.metrics();
   });
-  app.get('/status', async () => options.status());
+  const preHandler = options.statusToken === undefined ? [] : [requireBearer(options.statusToken)];
+  app.get('/status', { preHandler }, async () => options.status());
   return app;
 }

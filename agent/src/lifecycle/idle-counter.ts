@@ -1,13 +1,16 @@
 /**
- * The emulator's idle-sleeper rule (seed 000), per slot: every check an idle
- * slot counts one more, an active slot goes back to zero, and at `limit`
- * consecutive idle checks the slot goes to sleep and the counter restarts.
+ * The idle rule, per slot: every check an idle slot counts one more, an active
+ * slot goes back to zero, and at `limit` consecutive idle checks the slot goes
+ * to sleep and the counter restarts.
  */
 
 export interface IdleCounterState {
   idleChecks: number;
   asleep: boolean;
 }
+
+/** Idle counter and sleep flag by slot key: what the cluster side keeps in the Lease. */
+export type LifecycleState = Record<string, IdleCounterState>;
 
 export type IdleAction = 'none' | 'sleep';
 

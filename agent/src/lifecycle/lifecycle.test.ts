@@ -5,13 +5,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultState } from '../../../test/rigs/fake-adbd/shell.js';
 import { scriptedSlots, shellOf } from '../../../test/rigs/scripted-slots.js';
 import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
-import { SlotDeviceFacts } from '../devices/slot-facts.js';
-import { ManualClock } from '../devices/testing/scripted-device-io.js';
+import { SlotBotDevices } from '../devices/slot-bot-devices.js';
+import { ManualClock } from '../../../test/rigs/manual-clock.js';
 import { execCommand } from './commands.js';
 import { Lifecycle, UnknownSlotError } from './lifecycle.js';
-import type { LifecycleEvent, LifecycleOptions, LifecycleState } from './lifecycle.js';
-import { FakeUhubctl } from './testing/fake-uhubctl.js';
-import { wakingFacts } from './waking-facts.js';
+import type { LifecycleState } from './idle-counter.js';
+import type { LifecycleEvent, LifecycleOptions } from './lifecycle.js';
+import { FakeUhubctl } from '../../../test/rigs/fake-uhubctl.js';
+import { wakingBotDevices } from './waking-bot-devices.js';
 
 const INTERVAL = 60_000;
 const LIMIT = 3;
@@ -354,9 +355,9 @@ describe('Lifecycle wake and operator sleep', () => {
     const r = await rig({ action: 'usb-power' });
     await r.lifecycle.sleep(PORTS.A);
     expect(r.slot('A').health.state).toBe('asleep');
-    // As on_before_task asks, through the hook server's facts.
-    const facts = wakingFacts(new SlotDeviceFacts(r.manager, r.clock), r.lifecycle);
-    expect(await facts.whenReady('pi-1-usb-1-1-1', 30_000)).toBe(true);
+    // As on_before_task asks, through what the hook server is given.
+    const devices = wakingBotDevices(new SlotBotDevices(r.manager, r.clock), r.lifecycle);
+    expect(await devices.whenReady('pi-1-usb-1-1-1', 30_000)).toBe(true);
     expect(r.events.at(-1)).toEqual({ type: 'woke', slot: PORTS.A, reason: 'task' });
     expect(await r.metric('farm_wakes_total', { reason: 'task' })).toBe(1);
     expect(r.slot('A').health.state).toBe('ready');

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { DeviceIO } from '../devices/device-io.js';
-import { SlotDeviceFacts } from '../devices/slot-facts.js';
+import { SlotBotDevices } from '../devices/slot-bot-devices.js';
 import { systemClock } from '../devices/slot-manager.js';
 import type { Clock, Slot, SlotManager } from '../devices/slot-manager.js';
 import { uhubctlTarget } from '../devices/slot.js';
@@ -11,7 +11,7 @@ import type { UhubctlTarget } from '../devices/slot.js';
 import { execCommand } from './commands.js';
 import type { CommandRunner } from './commands.js';
 import { idleCheck, woken } from './idle-counter.js';
-import type { IdleCounterState } from './idle-counter.js';
+import type { IdleCounterState, LifecycleState } from './idle-counter.js';
 import { externalConnections } from './proc-net-tcp.js';
 
 export const SLEEP_ACTIONS = ['screen', 'usb-power', 'none'] as const;
@@ -23,9 +23,6 @@ export type WakeReason = 'operator' | 'task';
 export type LifecycleEvent =
   | { type: 'slept'; slot: string; reason: SleepReason }
   | { type: 'woke'; slot: string; reason: WakeReason };
-
-/** Idle counter and sleep flag by slot key: what the cluster side keeps in the Lease. */
-export type LifecycleState = Record<string, IdleCounterState>;
 
 export const DEFAULT_IDLE_CHECK_INTERVAL_MS = 15 * 60_000;
 export const DEFAULT_IDLE_CHECKS = 4;
@@ -95,10 +92,9 @@ export class UnknownSlotError extends Error {
 type Method = { kind: 'none' } | { kind: 'screen' } | { kind: 'usb-power'; target: UhubctlTarget };
 
 /**
- * The emulator's idle and wake lifecycle (seed 000) for the phones of one
- * node. Every interval each ready slot is checked: idle checks in a row put
- * it to sleep, activity resets its counter, and a wake (a person, or a task
- * about to start) brings it back. The state lives here; the cluster side
+ * Idle sleep and wake for the phones of one node. Every interval each ready
+ * slot is checked: idle checks in a row put it to sleep, activity resets its
+ * counter, and a wake (a person, or a task about to start) brings it back. The state lives here; the cluster side
  * persists it from `onChange` and hands it back to `start()`.
  */
 export class Lifecycle {
@@ -110,7 +106,7 @@ export class Lifecycle {
   private readonly eventListeners = new Set<(event: LifecycleEvent) => void>();
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly facts: SlotDeviceFacts;
+  private readonly botDevices: SlotBotDevices;
   private readonly intervalMs: number;
   private readonly limit: number;
   private readonly holdMs: number;
@@ -130,7 +126,7 @@ export class Lifecycle {
   constructor(private readonly options: LifecycleOptions) {
     this.clock = options.clock ?? systemClock;
     this.log = options.logger;
-    this.facts = new SlotDeviceFacts(options.manager, this.clock);
+    this.botDevices = new SlotBotDevices(options.manager, this.clock);
     this.intervalMs = options.intervalMs ?? DEFAULT_IDLE_CHECK_INTERVAL_MS;
     this.limit = options.idleChecks ?? DEFAULT_IDLE_CHECKS;
     this.holdMs = options.holdMs ?? this.intervalMs;
@@ -297,7 +293,7 @@ export class Lifecycle {
     const started = this.clock.now();
     if (this.stateOf(key).asleep) await this.wake(key, 'task');
     const left = Math.max(0, timeoutMs - (this.clock.now() - started));
-    return this.facts.whenReady(this.slotOf(key).botId, left, signal);
+    return this.botDevices.whenReady(this.slotOf(key).botId, left, signal);
   }
 
   // --- sleep and wake of one slot ---------------------------------------

@@ -26,8 +26,9 @@ export interface SwarmingHostOptions {
 }
 
 /**
- * Runs one supervised Swarming bot per bot spec, all from one cached
- * `swarming_bot.zip`. The set of bots changes as phones come and go.
+ * Runs one supervised Swarming bot per bot spec. Each bot keeps its own code in its
+ * directory (it updates itself); the cached `swarming_bot.zip` follows the newest of them and
+ * seeds new slots. The set of bots changes as phones come and go.
  */
 export class SwarmingHost {
   private readonly tokens: TokenSource;
@@ -83,6 +84,11 @@ export class SwarmingHost {
     return this.supervisors.get(botId)?.supervisor.status().pid;
   }
 
+  /** The bot's shim reports that the server answered it: its credentials work. */
+  serverAccepted(botId: string): void {
+    this.supervisors.get(botId)?.supervisor.serverAccepted();
+  }
+
   quarantineReason(botId: string): string | undefined {
     return this.supervisors.get(botId)?.supervisor.status().quarantined;
   }
@@ -100,14 +106,21 @@ export class SwarmingHost {
     const { config, logger, registry, hookUrl, onEvent } = this.options;
     const supervisor = new BotSupervisor({
       botId: spec.botId,
-      workDir: join(config.stateDir, 'bots', spec.botId),
-      zip: () => this.codeStore(spec.botId).ensure(this.stopping.signal),
+      workDir: this.workDir(spec.botId),
+      // Every bot's own code counts: one that updated itself brings the others along.
+      zip: () =>
+        this.codeStore(spec.botId).newest(
+          [...this.supervisors.keys()].map((id) => this.workDir(id)),
+          this.stopping.signal,
+        ),
       python: config.python,
       shimDir: SHIM_DIR,
       user: config.botUser,
       env: {
         FARM_HOOK_URL: hookUrl,
         FARM_TOKEN_CONFIG: config.tokenConfig,
+        // The shim's on_before_task gives up waiting for the phone after this long.
+        FARM_READY_TIMEOUT_S: String(config.readyTimeout / 1000),
         // The agent (root) can still read a non-dumpable bot's fds; its tasks cannot (bot_config.py).
         ...(config.botUser && { FARM_BOT_PRIVATE: '1' }),
         ...spec.env,
@@ -122,6 +135,10 @@ export class SwarmingHost {
     });
     this.supervisors.set(spec.botId, { supervisor, spec });
     supervisor.start();
+  }
+
+  private workDir(botId: string): string {
+    return join(this.options.config.stateDir, 'bots', botId);
   }
 
   private async stopBot(botId: string): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * A strict fake kube-apiserver over HTTP or HTTPS for farm-agent's cluster reporting: it rejects
- * what a real API server rejects (see routes.ts, patch.ts, validation.ts), serves node watches
- * with 410 after compaction, records every request, and can fail, stall or go away on demand.
+ * what a real API server rejects (see routes.ts, patch.ts, validation.ts), refuses the lists and
+ * watches farm-agent never makes, records every request, and can fail, stall or go away on demand.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -16,7 +16,6 @@ import { EVENTS, LEASES, NODES, Routes } from './routes.js';
 import { ApiError, statusForCode, unauthorized } from './status.js';
 import { ObjectStore } from './store.js';
 import type { KubeObject } from './validation.js';
-import { serveWatch } from './watch.js';
 
 export { createTestPki, type TestPki } from './certs.js';
 export type { KubeObject } from './validation.js';
@@ -30,7 +29,7 @@ export interface RecordedRequest {
   body: unknown;
   /** Date.now() when the request arrived. */
   at: number;
-  /** The HTTP status answered; undefined while a watch streams or a stalled request hangs. */
+  /** The HTTP status answered; undefined while a stalled request hangs. */
   status?: number;
 }
 
@@ -47,15 +46,13 @@ export interface FakeKube {
   readonly ca: string | undefined;
   readonly token: string;
   readonly requests: RecordedRequest[];
-  /** Stores an object as the server would (new resourceVersion, watch event); returns it. */
+  /** Stores an object as the server would (new resourceVersion); returns it. */
   put(resource: ResourceName, object: KubeObject, namespace?: string): KubeObject;
   get(resource: ResourceName, name: string, namespace?: string): KubeObject | undefined;
   /** TCP connections accepted so far: with TLS, each one is a full handshake. */
   readonly connections: number;
   /** The resourceVersion of the last write. */
   readonly resourceVersion: number;
-  /** Drop watch history up to now: watches from an older resourceVersion get 410 Expired. */
-  compact(): void;
   /** The next n requests (after being recorded) meet this fault instead of the API. */
   failNext(n: number, fault: Fault): void;
   /** true: close the listener and every connection (connection refused); false: listen again. */
@@ -115,12 +112,7 @@ export async function startFakeKube(
           contentType: recorded.contentType,
           body: text,
         });
-        if ('watch' in result) {
-          recorded.status = 200;
-          serveWatch(res, store, result.watch);
-        } else {
-          answer(result.status, result.body);
-        }
+        answer(result.status, result.body);
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
         // Clients back off on 429 for as long as Retry-After says, as client-go does.
@@ -148,7 +140,7 @@ export async function startFakeKube(
         return;
       }
       server.close(() => resolve());
-      // Watches and stalled requests hold their connections; close() alone would wait for them.
+      // Stalled requests and kept-alive sockets hold connections; close() alone would wait.
       server.closeAllConnections();
     });
   let connections = 0;
@@ -174,7 +166,6 @@ export async function startFakeKube(
     get resourceVersion() {
       return store.resourceVersion;
     },
-    compact: () => store.compact(),
     failNext(n, fault) {
       for (let i = 0; i < n; i++) faults.push(fault);
     },

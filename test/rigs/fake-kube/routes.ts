@@ -23,7 +23,6 @@ import {
   validateLease,
   validateNode,
 } from './validation.js';
-import type { WatchOptions } from './watch.js';
 
 export const NODES: ResourceInfo = {
   group: '',
@@ -53,7 +52,10 @@ export interface ApiRequest {
   body: string;
 }
 
-export type ApiResult = { status: number; body: unknown } | { watch: WatchOptions };
+export interface ApiResult {
+  status: number;
+  body: unknown;
+}
 
 /** Bodies of POST and PUT: the real server also takes YAML and protobuf, the fake only JSON. */
 function decodeObject(info: ResourceInfo, req: ApiRequest): KubeObject {
@@ -108,7 +110,14 @@ export class Routes {
   handle(req: ApiRequest): ApiResult {
     const p = req.path;
     let m: RegExpMatchArray | null;
-    if (p === '/api/v1/nodes') return this.nodes(req);
+    // farm-agent neither lists nor watches (its RBAC grants neither): refused, not answered
+    // with a guess, so that a client starting to do so fails its tests at once.
+    if (req.query.has('watch') || /^\/apis?\/(.+\/)?watch\//.test(p)) {
+      throw badRequest('watch is not modelled by the fake: farm-agent never watches');
+    }
+    if (p === '/api/v1/nodes') {
+      throw badRequest('listing Nodes is not modelled by the fake: farm-agent reads only its own');
+    }
     if ((m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(p))) {
       return this.item(req, NODES, '', m[1] ?? '', ['GET', 'PATCH'], (i, o) => validateNode(i, o));
     }
@@ -126,50 +135,6 @@ export class Routes {
       return this.create(req, EVENTS, m[1] ?? '', validateEvent);
     }
     throw noRoute();
-  }
-
-  /** GET /api/v1/nodes: a list, or with watch=true|1 a watch; only metadata.name selects. */
-  private nodes(req: ApiRequest): ApiResult {
-    if (req.method !== 'GET') throw methodNotAllowed(req.method);
-    if (req.query.has('labelSelector'))
-      throw badRequest('labelSelector is not modelled by the fake');
-    const selector = req.query.get('fieldSelector') ?? '';
-    let name: string | undefined;
-    if (selector !== '') {
-      const sel = /^metadata\.name==?(.+)$/.exec(selector);
-      if (sel === null)
-        throw badRequest(`field label not supported: ${selector.split('=')[0] ?? ''}`);
-      name = sel[1];
-    }
-    const watch = req.query.get('watch');
-    if (watch !== null && /^(1|t|true|TRUE|True)$/.test(watch)) {
-      const rv = req.query.get('resourceVersion') ?? '';
-      if (rv !== '' && !/^\d+$/.test(rv)) throw badRequest(`invalid resource version: ${rv}`);
-      const timeout = req.query.get('timeoutSeconds');
-      if (timeout !== null && !/^\d+$/.test(timeout)) {
-        throw badRequest(`invalid timeoutSeconds: ${timeout}`);
-      }
-      return {
-        watch: {
-          resource: NODES.resource,
-          name,
-          resourceVersion: rv,
-          timeoutSeconds: timeout === null ? undefined : Number(timeout),
-        },
-      };
-    }
-    const items = this.store
-      .list(NODES.resource)
-      .filter((n) => name === undefined || n.metadata?.name === name);
-    return {
-      status: 200,
-      body: {
-        kind: 'NodeList',
-        apiVersion: 'v1',
-        metadata: { resourceVersion: String(this.store.resourceVersion) },
-        items,
-      },
-    };
   }
 
   private create(
@@ -215,8 +180,6 @@ export class Routes {
     validate: Validator,
   ): ApiResult {
     if (!methods.includes(req.method)) throw methodNotAllowed(req.method);
-    if (req.query.has('watch'))
-      throw badRequest('watching a single object by path is not modelled by the fake');
     let next: KubeObject;
     if (req.method === 'PATCH') {
       // The media type is checked by the handler, before the object is even looked up.

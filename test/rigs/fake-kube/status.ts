@@ -157,8 +157,3 @@ export function statusForCode(code: number): ApiError {
   const [reason, message] = reasons[code] ?? ['Unknown', `injected status ${code}`];
   return failure(code, reason, message);
 }
-
-/** The body of a watch ERROR event for a resourceVersion older than the compaction point. */
-export function expired(requested: number, oldest: number): StatusBody {
-  return failure(410, 'Expired', `too old resource version: ${requested} (${oldest})`).status;
-}

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 
+import remote
+
 
 class FakeBot(object):
   """The parts of api/bot.Bot that hooks read."""
@@ -32,9 +34,9 @@ class FakeBot(object):
 
 
 def call(name, *args, **kwargs):
-  from config import bot_config
   try:
-    result = getattr(bot_config, name)(*args, **kwargs)
+    # Like the bot: after a handshake that injected a config, both configs take part.
+    result = remote.call_hook(name, name in remote.CHAINED, *args, **kwargs)
   except Exception as e:  # pylint: disable=broad-except
     return {'raised': '%s: %s' % (type(e).__name__, e)}
   return list(result) if isinstance(result, tuple) else result
@@ -63,7 +65,7 @@ def call_hooks(redact_token=False):
   results['get_authentication_headers'] = call('get_authentication_headers', bot)
   if redact_token and isinstance(results['get_authentication_headers'], list):
     import hashlib
-    headers = results['get_authentication_headers'][0]
+    headers = results['get_authentication_headers'][0] or {}
     results['get_authentication_headers'][0] = {
         k: hashlib.sha256(v.encode()).hexdigest() for k, v in headers.items()}
   started = time.time()
@@ -100,11 +102,30 @@ def start_bot():
   # The bot's own output is logged by the agent: show a digest, never the token itself.
   call_hooks(redact_token=True)
   bot = FakeBot({})
+  poll_s = float(os.environ.get('TEST_POLL_S', '0.5'))
+  api = server_api(bot, poll_s)
   while True:
     bot = FakeBot(call('get_dimensions', bot))
-    print('poll ' + json.dumps({'state': call('get_state', bot), 'dimensions': bot.dimensions},
+    state = call('get_state', bot)
+    print('poll ' + json.dumps({'state': state, 'dimensions': bot.dimensions},
                                sort_keys=True), flush=True)
-    time.sleep(float(os.environ.get('TEST_POLL_S', '0.5')))
+    if api:
+      api.poll({'dimensions': bot.dimensions, 'state': state, 'version': remote.version()})
+    time.sleep(poll_s)
+
+
+def server_api(bot, poll_s):
+  """Handshakes with the server in config/config.json, if the zip names one."""
+  url = remote.server()
+  if not url:
+    return None
+  remote.setup_logging()
+  print('test bot version %s running %s' % (remote.version(), os.path.basename(remote.THIS_FILE)),
+        flush=True)
+  api = remote.Remote(url, bot, os.environ.get('SWARMING_BOT_ID'))
+  api.handshake({'dimensions': call('get_dimensions', bot), 'state': call('get_state', bot),
+                 'version': remote.version()}, poll_s)
+  return api
 
 
 def main(argv):

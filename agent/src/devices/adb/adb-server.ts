@@ -1,5 +1,5 @@
 /**
- * The adb server as a supervised child: `adb -a -P <port> server nodaemon`, restarted
+ * The adb server as a supervised child: `adb [-a] -P <port> server nodaemon`, restarted
  * when it dies. adbkit never supervises a server (DESIGN §4), and a daemonised one
  * (`adb start-server`) is not ours to watch or kill, so `nodaemon` keeps it our child.
  */
@@ -7,15 +7,25 @@ import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import type { Readable } from 'node:stream';
-import { Backoff, LineSplitter, sleep } from '@farm-agent/bot-config';
+import { Backoff, LineSplitter, dieWithParent, findProgram, sleep } from '@farm-agent/bot-config';
 import type { BackoffOptions } from '@farm-agent/bot-config';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { createAdbClient, serverVersion } from './adbkit.js';
 
+/** Where the supervised adb server listens: anyone who reaches it gets a shell on every phone. */
+export type AdbListen = 'loopback' | 'all';
+
+/** The server's command line: `-a` (every address) only when asked for; adb's default is localhost. */
+export function adbServerArgs(port: number, listen: AdbListen): string[] {
+  return [...(listen === 'all' ? ['-a'] : []), '-P', String(port), 'server', 'nodaemon'];
+}
+
 export interface AdbServerProcessOptions {
   port: number;
+  /** Default `loopback`. */
+  listen?: AdbListen;
   logger: Logger;
   registry: Registry;
   /** The adb binary; default `adb` from PATH. */
@@ -27,9 +37,16 @@ export interface AdbServerProcessOptions {
   external?: boolean;
   /** Environment for the server (HOME holds its RSA key in ~/.android). Default: ours. */
   env?: NodeJS.ProcessEnv;
-  /** Delay before a restart, growing while the server keeps dying. Default 500 ms .. 30 s. */
+  /**
+   * Delay before a restart, growing while the server keeps dying. Default 250 ms .. 5 s:
+   * every slot is out of service while adb is down, so a long wait costs far more than
+   * a futile restart of a crash-looping server (a few per minute at the cap).
+   */
   restartBackoff?: BackoffOptions;
-  /** A server that stayed up this long counts as healthy: the backoff starts over. Default 60 s. */
+  /**
+   * A server that stayed up this long counts as healthy: the next restart is quick again,
+   * however many came before. Default 10 s.
+   */
   stableAfterMs?: number;
   /** stop(): SIGTERM, then SIGKILL after this long. Default 3 s. */
   stopGraceMs?: number;
@@ -107,7 +124,7 @@ export class AdbServerProcess {
   constructor(private readonly options: AdbServerProcessOptions) {
     this.log = options.logger.child({ component: 'adb-server', port: options.port });
     this.restarts = restartsCounter(options.registry);
-    this.backoff = new Backoff(options.restartBackoff ?? { initialMs: 500, maxMs: 30_000 });
+    this.backoff = new Backoff(options.restartBackoff ?? { initialMs: 250, maxMs: 5000 });
   }
 
   /** The running server's pid, if one runs. */
@@ -138,12 +155,17 @@ export class AdbServerProcess {
 
   private async supervise(): Promise<void> {
     const signal = this.abort.signal;
+    if (findProgram('setpriv') === undefined) {
+      this.log.warn(
+        'setpriv (util-linux) not found: an agent that is killed leaves its adb server running',
+      );
+    }
     while (!signal.aborted) {
       await this.removeStrayServer();
       if (signal.aborted) return;
       const ending = await this.runOnce();
       if (signal.aborted) return;
-      if (ending.upMs >= (this.options.stableAfterMs ?? 60_000)) this.backoff.reset();
+      if (ending.upMs >= (this.options.stableAfterMs ?? 10_000)) this.backoff.reset();
       const delayMs = this.backoff.next();
       this.restarts.inc({ reason: ending.reason });
       this.log.warn(
@@ -199,8 +221,10 @@ export class AdbServerProcess {
   private runOnce(): Promise<Ending> {
     const started = Date.now();
     this.stderrTail = [];
-    const args = ['-a', '-P', String(this.options.port), 'server', 'nodaemon'];
-    const child = spawn(this.bin, args, {
+    const args = adbServerArgs(this.options.port, this.options.listen ?? 'loopback');
+    // A SIGKILLed agent must not leave its server behind holding the port and the phones.
+    const bound = dieWithParent(this.bin, args);
+    const child = spawn(bound.command, bound.args, {
       env: this.options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -6,11 +6,6 @@
  */
 import { connectTcp, createAdbClient } from './adbkit.js';
 
-/** adb names a TCP device `host:port` (`127.0.0.1:5555`, `[::1]:5555`); USB serials have no port. */
-export function isTcpSerial(serial: string): boolean {
-  return /^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(serial);
-}
-
 export interface ReconnectResult {
   serial: string;
   /** adb's reason when the connect failed or timed out. */

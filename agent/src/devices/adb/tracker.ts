@@ -11,7 +11,10 @@
  *  - a `host:devices` answer is dropped if the tracker spoke while it was in flight,
  *    since the two connections give no order and the tracker's list is the newer one;
  *  - the tracker's client has no socket timeout, which would kill it while idle;
- *  - adbkit's tracker ends for good when the server dies: we open a new one, with backoff;
+ *  - adbkit's tracker ends for good when the server dies: we open a new one, with backoff
+ *    (cut short by reconnectNow() when the supervisor sees a new server answer). From the
+ *    moment the connection is lost until a new one is open and seeded, serverProblem()
+ *    says why, so no slot passes for ready on a list nobody can vouch for;
  *  - a TCP device whose transport dropped shows `offline` in `host:devices` while the
  *    tracker stays silent: the periodic reconcile catches it.
  */
@@ -45,6 +48,10 @@ export interface AdbTrackerOptions {
 
 type Listener = (serial: string, device: AdbDevice | undefined) => void;
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function reconnectsCounter(registry: Registry): Counter {
   const name = 'farm_adb_tracker_reconnects_total';
   return (
@@ -61,6 +68,10 @@ export class AdbTracker implements DevicePresence {
   private readonly log: Logger;
   private readonly table = new DeviceTable();
   private readonly listeners = new Set<Listener>();
+  private readonly serverListeners = new Set<(problem: string | undefined) => void>();
+  private problem: string | undefined = 'adb server not reached yet';
+  /** Ends the current wait between two connection attempts. */
+  private wake: (() => void) | undefined;
   private readonly backoff: Backoff;
   private readonly reconnects: Counter;
   private readonly listClient: AdbClient;
@@ -92,8 +103,22 @@ export class AdbTracker implements DevicePresence {
     return () => this.listeners.delete(listener);
   }
 
+  serverProblem(): string | undefined {
+    return this.problem;
+  }
+
+  onServerChange(listener: (problem: string | undefined) => void): () => void {
+    this.serverListeners.add(listener);
+    return () => this.serverListeners.delete(listener);
+  }
+
   start(): void {
     this.running ??= this.run();
+  }
+
+  /** The server has just come up: try it now rather than at the end of the backoff. */
+  reconnectNow(): void {
+    this.wake?.();
   }
 
   /** Closes the tracking connection and clears every timer; resolves when all is let go. */
@@ -103,6 +128,18 @@ export class AdbTracker implements DevicePresence {
     clearTimeout(this.forgetTimer);
     this.tracker?.end();
     await this.running;
+  }
+
+  private setProblem(problem: string | undefined): void {
+    if (problem === this.problem) return;
+    this.problem = problem;
+    for (const listener of this.serverListeners) {
+      try {
+        listener(problem);
+      } catch (error) {
+        this.log.error({ err: error }, 'adb server listener failed');
+      }
+    }
   }
 
   private apply(list: readonly AdbDevice[], source: string): void {
@@ -135,20 +172,28 @@ export class AdbTracker implements DevicePresence {
         if (connectedBefore) this.reconnects.inc();
         connectedBefore = true;
         this.backoff.reset();
+        this.setProblem(undefined);
         clearTimeout(this.forgetTimer);
         this.forgetTimer = undefined;
         this.scheduleReconcile();
         const error = await closed;
         if (signal.aborted) return;
         this.log.warn({ err: error }, 'lost the device tracking connection to the adb server');
+        this.setProblem(`adb server unreachable: ${error?.message ?? 'connection closed'}`);
       } catch (error) {
         if (signal.aborted) return;
         this.log.warn({ err: error }, 'cannot track devices: adb server unreachable');
+        this.setProblem(`adb server unreachable: ${messageOf(error)}`);
       }
       this.tracker = undefined;
       clearTimeout(this.reconcileTimer);
       this.startForgetting();
-      await sleep(this.backoff.next(), signal).catch(() => undefined);
+      const nap = new AbortController();
+      this.wake = () => nap.abort();
+      await sleep(this.backoff.next(), AbortSignal.any([signal, nap.signal])).catch(
+        () => undefined,
+      );
+      this.wake = undefined;
     }
   }
 

@@ -24,6 +24,8 @@ def get_dimensions():
       'gpu': ['none'],
       'id': [os.environ.get('SWARMING_BOT_ID') or get_hostname_short()],
       'os': ['Linux', 'Debian', 'Debian-12'],
+      # As the real bot: it always names this pool; a server's bots.cfg or FARM_POOL replaces it.
+      'pool': ['default'],
       'python': ['%d.%d.%d' % sys.version_info[:3]],
   }
 

@@ -31,7 +31,16 @@ export interface TaskEnd {
   internalFailure: boolean;
 }
 
-export interface DeviceFacts {
+/**
+ * The devices behind the bots, as the hook server reaches them: what each bot's device looks
+ * like, waiting until it is ready, and being told when a task starts and ends.
+ */
+export interface BotDevices {
+  /**
+   * Whether `botId` is one of the bots this node runs (one per slot). The hook
+   * server refuses every other id, so callers cannot grow per-bot records.
+   */
+  knows(botId: string): boolean;
   /** The current view of the device behind `botId`. Rejects when the devices cannot be read. */
   view(botId: string): Promise<BotDeviceView>;
   /**

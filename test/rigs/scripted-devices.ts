@@ -1,57 +1,5 @@
-import type { AdbDevice, DeviceIO, DevicePresence } from '../device-io.js';
-import type { Clock } from '../slot-manager.js';
-
-/**
- * Time that moves only when a test says so. Timers fire in due order, and
- * after each one the promise continuations it started run, so a test can
- * step through a refresh, a command timeout or a reboot deadline exactly.
- */
-export class ManualClock implements Clock {
-  private time: number;
-  private nextId = 1;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-
-  constructor(start = 1_700_000_000_000) {
-    this.time = start;
-  }
-
-  now(): number {
-    return this.time;
-  }
-
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.nextId++;
-    this.timers.set(id, { at: this.time + Math.max(0, ms), fn });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-
-  /** Moves time forward by `ms`, firing every timer that falls due on the way. */
-  async advance(ms: number): Promise<void> {
-    const end = this.time + ms;
-    for (;;) {
-      let due: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.timers) {
-        if (entry[1].at <= end && (due === undefined || entry[1].at < due[1].at)) due = entry;
-      }
-      if (due === undefined) break;
-      this.timers.delete(due[0]);
-      this.time = due[1].at;
-      due[1].fn();
-      await settle();
-    }
-    this.time = end;
-    await settle();
-  }
-}
-
-/** Lets every pending promise continuation run. */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+import type { AdbDevice, DeviceIO, DevicePresence } from '../../agent/src/devices/device-io.js';
+import type { Clock } from '../../agent/src/devices/slot-manager.js';
 
 export interface ScriptedPhone {
   /** adb's state string: `device`, `offline`, `unauthorized`, ... */
@@ -79,6 +27,8 @@ export class ScriptedDevices implements DeviceIO, DevicePresence {
   private readonly phones = new Map<string, ScriptedPhone>();
   private readonly listeners = new Set<(serial: string, device: AdbDevice | undefined) => void>();
   private readonly pending = new Set<Pending>();
+  private readonly serverListeners = new Set<(problem: string | undefined) => void>();
+  private problem: string | undefined;
 
   constructor(private readonly clock: Clock) {}
 
@@ -121,6 +71,26 @@ export class ScriptedDevices implements DeviceIO, DevicePresence {
     return () => this.listeners.delete(listener);
   }
 
+  serverProblem(): string | undefined {
+    return this.problem;
+  }
+
+  onServerChange(listener: (problem: string | undefined) => void): () => void {
+    this.serverListeners.add(listener);
+    return () => this.serverListeners.delete(listener);
+  }
+
+  /**
+   * The adb server goes away (a reason) or is back (undefined). While it is away the
+   * phones keep their last listed state and every command is refused, as adb's are.
+   */
+  setServerProblem(problem: string | undefined): void {
+    this.problem = problem;
+    if (problem !== undefined)
+      for (const entry of [...this.pending]) entry.reject(new Error('closed'));
+    for (const listener of [...this.serverListeners]) listener(problem);
+  }
+
   async shell(serial: string, command: string, timeoutMs: number): Promise<string> {
     const phone = this.usable(serial, command);
     return this.answer(serial, command, timeoutMs, () => phone.answer(command));
@@ -139,6 +109,7 @@ export class ScriptedDevices implements DeviceIO, DevicePresence {
   }
 
   private known(serial: string): ScriptedPhone {
+    if (this.problem !== undefined) throw new Error('connect ECONNREFUSED');
     const phone = this.phones.get(serial);
     if (phone === undefined) throw new Error(`device '${serial}' not found`);
     return phone;

@@ -1,4 +1,4 @@
-import type { CommandRunner } from '../commands.js';
+import type { CommandRunner } from '../../agent/src/lifecycle/commands.js';
 
 /** Called when a port's power changes, to take the phone behind it out of adb or back. */
 export type PowerListener = (hub: string, port: number, on: boolean) => void | Promise<void>;

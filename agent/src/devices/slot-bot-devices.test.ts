@@ -5,15 +5,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_PHONE_DIMENSIONS, defaultState } from '../../../test/rigs/fake-adbd/shell.js';
 import { scriptedSlots, shellOf } from '../../../test/rigs/scripted-slots.js';
 import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
-import { SlotDeviceFacts } from './slot-facts.js';
+import { SlotBotDevices } from './slot-bot-devices.js';
 import type { BotSlot } from './slot-manager.js';
-import { ManualClock, settle } from './testing/scripted-device-io.js';
+import { ManualClock, settle } from '../../../test/rigs/manual-clock.js';
 
 const BOT = 'pi-1-usb-1-1-3';
 
 let dir: string;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'slot-facts-'));
+  dir = await mkdtemp(join(tmpdir(), 'slot-bot-devices-'));
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -23,10 +23,10 @@ async function rig(rebootAfterTask = false) {
   const clock = new ManualClock();
   const { devices, manager } = scriptedSlots(dir, clock, { rebootAfterTask });
   await manager.start();
-  const facts = new SlotDeviceFacts(manager, clock);
+  const botDevices = new SlotBotDevices(manager, clock);
   const plug = (state: PhoneState) =>
     devices.attach('R58N', { devicePath: 'usb:1-1.3', answer: shellOf(state) });
-  return { clock, devices, manager, facts, plug };
+  return { clock, devices, manager, botDevices, plug };
 }
 
 /** Tracks a promise's outcome without awaiting it. */
@@ -36,17 +36,20 @@ function watch<T>(promise: Promise<T>) {
   return seen;
 }
 
-describe('SlotDeviceFacts', () => {
+describe('SlotBotDevices', () => {
   it('shows a ready phone’s dimensions, and a pulled one’s quarantine', async () => {
     const r = await rig();
     r.plug(defaultState());
     await r.manager.idle();
-    expect(await r.facts.view(BOT)).toEqual({
+    expect(await r.botDevices.view(BOT)).toEqual({
       dimensions: DEFAULT_PHONE_DIMENSIONS,
       ready: true,
     });
+    expect([r.botDevices.knows(BOT), r.botDevices.knows('pi-1-usb-9')]).toEqual([true, false]);
     r.devices.detach('R58N');
-    expect(await r.facts.view(BOT)).toEqual({
+    // A pulled phone keeps its slot, so its bot can still be told why it is quarantined.
+    expect(r.botDevices.knows(BOT)).toBe(true);
+    expect(await r.botDevices.view(BOT)).toEqual({
       dimensions: {
         android_devices: [],
         device_os: [],
@@ -63,21 +66,21 @@ describe('SlotDeviceFacts', () => {
 
   it('rejects a bot it has no slot for', async () => {
     const r = await rig();
-    await expect(r.facts.view('someone-else')).rejects.toThrow(
+    await expect(r.botDevices.view('someone-else')).rejects.toThrow(
       'no device slot is known for bot "someone-else"',
     );
-    await expect(r.facts.whenReady('someone-else', 1_000)).rejects.toThrow('no device slot');
-    await expect(r.facts.taskStarted('someone-else', {})).rejects.toThrow('no device slot');
+    await expect(r.botDevices.whenReady('someone-else', 1_000)).rejects.toThrow('no device slot');
+    await expect(r.botDevices.taskStarted('someone-else', {})).rejects.toThrow('no device slot');
   });
 
   it('lists one bot per slot and tells when the list changes', async () => {
     const r = await rig();
     const lists: BotSlot[][] = [];
-    r.facts.onBotsChanged((bots) => lists.push(bots));
+    r.botDevices.onBotsChanged((bots) => lists.push(bots));
     r.plug(defaultState());
     await r.manager.idle();
-    expect(r.facts.bots()).toEqual([{ botId: BOT, slot: 'usb:1-1.3', serial: 'R58N' }]);
-    expect(lists).toEqual([r.facts.bots()]);
+    expect(r.botDevices.bots()).toEqual([{ botId: BOT, slot: 'usb:1-1.3', serial: 'R58N' }]);
+    expect(lists).toEqual([r.botDevices.bots()]);
   });
 
   describe('whenReady', () => {
@@ -87,7 +90,7 @@ describe('SlotDeviceFacts', () => {
       const r = await rig();
       r.plug(state);
       await r.manager.idle();
-      const ready = watch(r.facts.whenReady(BOT, 60_000));
+      const ready = watch(r.botDevices.whenReady(BOT, 60_000));
       state.bootCompleted = true;
       await r.clock.advance(30_000);
       await r.manager.idle();
@@ -99,9 +102,9 @@ describe('SlotDeviceFacts', () => {
       const r = await rig();
       r.plug(defaultState());
       await r.manager.idle();
-      await r.facts.taskStarted(BOT, { taskId: 't1' });
-      expect((await r.facts.view(BOT)).ready).toBe(false);
-      expect(await r.facts.whenReady(BOT, 1_000)).toBe(true);
+      await r.botDevices.taskStarted(BOT, { taskId: 't1' });
+      expect((await r.botDevices.view(BOT)).ready).toBe(false);
+      expect(await r.botDevices.whenReady(BOT, 1_000)).toBe(true);
     });
 
     it('answers false at the timeout', async () => {
@@ -109,7 +112,7 @@ describe('SlotDeviceFacts', () => {
       r.plug(defaultState());
       await r.manager.idle();
       r.devices.detach('R58N');
-      const ready = watch(r.facts.whenReady(BOT, 5_000));
+      const ready = watch(r.botDevices.whenReady(BOT, 5_000));
       await r.clock.advance(4_999);
       expect(ready.value).toBeUndefined();
       await r.clock.advance(1);
@@ -122,7 +125,7 @@ describe('SlotDeviceFacts', () => {
       await r.manager.idle();
       r.devices.detach('R58N');
       const abort = new AbortController();
-      const ready = watch(r.facts.whenReady(BOT, 5_000, abort.signal));
+      const ready = watch(r.botDevices.whenReady(BOT, 5_000, abort.signal));
       await settle();
       expect(ready.value).toBeUndefined();
       abort.abort();
@@ -130,7 +133,7 @@ describe('SlotDeviceFacts', () => {
       expect(ready.value).toBe(false);
       const aborted = new AbortController();
       aborted.abort();
-      expect(await r.facts.whenReady(BOT, 5_000, aborted.signal)).toBe(false);
+      expect(await r.botDevices.whenReady(BOT, 5_000, aborted.signal)).toBe(false);
     });
   });
 
@@ -139,12 +142,15 @@ describe('SlotDeviceFacts', () => {
     const r = await rig(true);
     r.plug(state);
     await r.manager.idle();
-    await r.facts.taskStarted(BOT, {});
-    await r.facts.taskEnded(BOT, { failure: false, internalFailure: false });
+    await r.botDevices.taskStarted(BOT, {});
+    await r.botDevices.taskEnded(BOT, { failure: false, internalFailure: false });
     expect(r.devices.calls.at(-1)).toBe('R58N reboot');
-    expect(await r.facts.view(BOT)).toMatchObject({ maintenance: 'Device booting', ready: false });
-    await r.facts.taskStarted(BOT, {});
-    const ready = watch(r.facts.whenReady(BOT, 600_000));
+    expect(await r.botDevices.view(BOT)).toMatchObject({
+      maintenance: 'Device booting',
+      ready: false,
+    });
+    await r.botDevices.taskStarted(BOT, {});
+    const ready = watch(r.botDevices.whenReady(BOT, 600_000));
     r.devices.detach('R58N');
     state.uptimeSeconds = 3;
     r.plug(state);
@@ -157,10 +163,10 @@ describe('SlotDeviceFacts', () => {
     const r = await rig();
     r.plug(defaultState());
     await r.manager.idle();
-    await r.facts.taskStarted(BOT, {});
-    expect((await r.facts.view(BOT)).ready).toBe(false);
-    await r.facts.taskEnded(BOT, { failure: true, internalFailure: false });
+    await r.botDevices.taskStarted(BOT, {});
+    expect((await r.botDevices.view(BOT)).ready).toBe(false);
+    await r.botDevices.taskEnded(BOT, { failure: true, internalFailure: false });
     expect(r.devices.calls).not.toContain('R58N reboot');
-    expect(await r.facts.view(BOT)).toMatchObject({ ready: true });
+    expect(await r.botDevices.view(BOT)).toMatchObject({ ready: true });
   });
 });

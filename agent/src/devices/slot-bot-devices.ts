@@ -1,17 +1,21 @@
-import type { BotDeviceView, DeviceFacts, TaskEnd, TaskStart } from '@farm-agent/bot-config';
+import type { BotDeviceView, BotDevices, TaskEnd, TaskStart } from '@farm-agent/bot-config';
 import { systemClock } from './slot-manager.js';
 import type { BotSlot, Clock, Slot, SlotManager } from './slot-manager.js';
 
 /**
- * Device facts over the slot manager: one bot per slot. A bot id no slot has
+ * The bots' devices over the slot manager: one bot per slot. A bot id no slot has
  * is an error, never an empty view, so a misrouted hook call becomes a
  * quarantine reason instead of a healthy-looking bot.
  */
-export class SlotDeviceFacts implements DeviceFacts {
+export class SlotBotDevices implements BotDevices {
   constructor(
     private readonly manager: SlotManager,
     private readonly clock: Clock = systemClock,
   ) {}
+
+  knows(botId: string): boolean {
+    return this.manager.slotOfBot(botId) !== undefined;
+  }
 
   async view(botId: string): Promise<BotDeviceView> {
     const slot = this.slotOf(botId);

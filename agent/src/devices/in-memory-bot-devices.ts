@@ -1,4 +1,4 @@
-import type { BotDeviceView, DeviceFacts, TaskEnd, TaskStart } from '@farm-agent/bot-config';
+import type { BotDeviceView, BotDevices, TaskEnd, TaskStart } from '@farm-agent/bot-config';
 
 export interface BotActivity {
   botId: string;
@@ -8,12 +8,12 @@ export interface BotActivity {
 }
 
 /**
- * Device facts held in memory: what the agent uses before (or without) a
+ * The bots' devices held in memory: what the agent uses before (or without) a
  * device backend, and a strict stand-in in tests. A bot it does not know is an
  * error, never a silently empty view, so a misrouted hook call shows up as a
  * quarantine reason instead of a healthy-looking bot.
  */
-export class InMemoryDeviceFacts implements DeviceFacts {
+export class InMemoryBotDevices implements BotDevices {
   private readonly bots = new Map<string, BotActivity>();
   private readonly waiters = new Set<() => void>();
 
@@ -27,6 +27,10 @@ export class InMemoryDeviceFacts implements DeviceFacts {
 
   activity(): BotActivity[] {
     return [...this.bots.values()];
+  }
+
+  knows(botId: string): boolean {
+    return this.bots.has(botId);
   }
 
   async view(botId: string): Promise<BotDeviceView> {

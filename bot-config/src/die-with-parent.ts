@@ -1,0 +1,60 @@
+/**
+ * Children that die with the agent. A SIGKILLed agent runs no exit handler, so whatever
+ * it started lives on with ppid 1, holding ports and phones. Linux's parent-death signal
+ * (prctl PR_SET_PDEATHSIG) has the kernel signal a child when its parent dies. Node
+ * cannot call prctl, so the command runs under `setpriv --pdeathsig KILL` (util-linux),
+ * which sets it and execs the command: the pid stays the command's, and the setting
+ * survives that exec (the kernel clears it only for set-user-ID programs and capability
+ * changes). It follows the thread that spawned the child; Node spawns from its main
+ * thread, which lives as long as the process.
+ */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+/** The absolute path of an executable `program` (looked up in PATH unless it has a slash). */
+export function findProgram(program: string, path = process.env.PATH ?? ''): string | undefined {
+  const candidates = program.includes('/')
+    ? [program]
+    : path
+        .split(delimiter)
+        .filter((dir) => dir !== '')
+        .map((dir) => join(dir, program));
+  return candidates.find((candidate) => {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export interface DeathBoundCommand {
+  command: string;
+  args: string[];
+  /** False when no `setpriv` was found: the command runs as it is and can outlive us. */
+  diesWithParent: boolean;
+}
+
+/**
+ * `command args` wrapped so that the child gets SIGKILL when this process dies. A command
+ * that cannot be found is left unwrapped, so spawn() still fails with its own ENOENT
+ * instead of setpriv exiting 127.
+ */
+export function dieWithParent(
+  command: string,
+  args: readonly string[],
+  /** The setpriv program; default: found on PATH. `null`: none. */
+  options: { setpriv?: string | null } = {},
+): DeathBoundCommand {
+  const setpriv =
+    options.setpriv === undefined ? findProgram('setpriv') : (options.setpriv ?? undefined);
+  if (setpriv === undefined || findProgram(command) === undefined) {
+    return { command, args: [...args], diesWithParent: false };
+  }
+  return {
+    command: setpriv,
+    args: ['--pdeathsig', 'KILL', '--', command, ...args],
+    diesWithParent: true,
+  };
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * Real bot state nests four or five levels (`disks./.free_mb`); this leaves
+ * room while keeping every body far from the recursion limits of
+ * `JSON.stringify`, which answers and `/status` serialize it with (5,000
+ * levels overflow the stack).
+ */
+export const MAX_BODY_DEPTH = 32;
+
+/** A refused call: the error handler answers it with this status and message. */
+export class HookRefusal extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Parses JSON bodies as Fastify does (prototype-poisoning checks included)
+ * and refuses any nested deeper than `maxDepth`, before a handler or a
+ * recorder ever sees it.
+ */
+export function limitJsonDepth(app: FastifyInstance, maxDepth = MAX_BODY_DEPTH): void {
+  // Fastify's own parser is callback-style; its type also allows a promise-returning one.
+  const parse = app.getDefaultJsonParser('error', 'error') as (
+    request: FastifyRequest,
+    body: string,
+    done: (err: Error | null, value?: unknown) => void,
+  ) => void;
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parse(request, String(body), (err, value) => {
+      if (err) return done(err, undefined);
+      if (deeperThan(value, maxDepth)) {
+        return done(new HookRefusal(400, `body nests deeper than ${maxDepth} levels`), undefined);
+      }
+      done(null, value);
+    });
+  });
+}
+
+/** Whether `value` has arrays or objects nested more than `max` levels; iterative, so any depth is safe. */
+export function deeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [item, depth] = next;
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * A preHandler that refuses a bot id this node does not run: nothing a
+ * caller names in `X-Farm-Bot-Id` may create per-bot records or metric
+ * labels unless it is one of our bots.
+ */
+export function refuseUnknownBot(
+  knows: (botId: string) => boolean,
+  botIdOf: (request: FastifyRequest) => string,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (request) => {
+    const botId = botIdOf(request);
+    if (!knows(botId)) throw new HookRefusal(404, `no bot "${botId}" runs on this node`);
+  };
+}

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * What `tsc -b` compiles into a workspace's dist/ (and so into the image) is exactly the modules
+ * its entry point can reach: no test, no test double, no module nothing imports. Doubles belong
+ * in test/rigs/, beside the tests that use them.
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The source files the workspace's tsconfig.json compiles, as tsc itself lists them. */
+function compiledFiles(workspace: string): string[] {
+  const configPath = join(ROOT, workspace, 'tsconfig.json');
+  const { config, error } = ts.readConfigFile(configPath, ts.sys.readFile);
+  if (error !== undefined)
+    throw new Error(ts.flattenDiagnosticMessageText(error.messageText, '\n'));
+  const parsed = ts.parseJsonConfigFileContent(config, ts.sys, dirname(configPath));
+  return parsed.fileNames.map((f) => resolve(f)).sort();
+}
+
+/** Relative imports and re-exports, static or dynamic, resolved from `.js` to the `.ts` source. */
+function localImports(file: string): string[] {
+  const source = readFileSync(file, 'utf8');
+  const specifiers = [...source.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)\.js'/g)];
+  return specifiers.map((m) => resolve(dirname(file), `${m[1] ?? ''}.ts`));
+}
+
+function reachable(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [entry];
+  for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    queue.push(...localImports(file));
+  }
+  return seen;
+}
+
+describe('what the build ships', () => {
+  it.each([
+    // agent/bin/farm-agent.js and the package's export both load dist/main.js.
+    ['agent', 'agent/src/main.ts'],
+    ['bot-config', 'bot-config/src/index.ts'],
+  ])('%s: every compiled module is reachable from %s', (workspace, entry) => {
+    const compiled = compiledFiles(workspace);
+    const used = reachable(join(ROOT, entry));
+    expect(compiled.length).toBeGreaterThan(5);
+    const unreachable = compiled.filter((f) => !used.has(f)).map((f) => relative(ROOT, f));
+    expect(unreachable).toEqual([]);
+    expect(compiled.filter((f) => f.endsWith('.test.ts'))).toEqual([]);
+  });
+});

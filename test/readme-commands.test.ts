@@ -1,0 +1,143 @@
+/**
+ * The README's commands, run as written. The run command is read from the README's "two
+ * commands" block, never copied here, so a README that drifts from what works fails this test.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { freePort } from './rigs/ports.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+const ciRun = await readFile(join(ROOT, '.ci/run'), 'utf8');
+
+/** The fenced `sh` block under a heading, as command lines without their comments. */
+function commandsUnder(heading: string): string[] {
+  const section = readme.split(/^## /m).find((part) => part.startsWith(heading));
+  const block = section && /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!block) throw new Error(`README has no sh block under "## ${heading}"`);
+  return block
+    .split('\n')
+    .map((line) => line.replace(/\s+#.*$/, '').trim())
+    .filter(Boolean);
+}
+
+const [runCommand, testCommand] = commandsUnder('The two commands');
+
+/** What follows `npm ci && `: the part a test can run without reinstalling node_modules. */
+function afterInstall(command: string | undefined): string {
+  const match = /^npm ci && (.+)$/.exec(command ?? '');
+  if (!match?.[1]) throw new Error(`expected "npm ci && …", the README says "${command}"`);
+  return match[1];
+}
+
+/** Pids of live processes whose environment carries the marker (descendants inherit it). */
+async function processesWith(marker: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '');
+    if (environ.split('\0').includes(marker)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, deadline: number) {
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const healthy = (url: string, deadline: number) =>
+  until(
+    `${url} to answer`,
+    () =>
+      fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    deadline,
+  );
+
+describe('README commands, as written', () => {
+  it('the test command is what .ci/run runs', () => {
+    expect(testCommand).toBe('npm ci && npm test');
+    expect(ciRun.split('\n')).toContain(testCommand);
+  });
+
+  it('the prerequisites are exactly what .ci/run installs', () => {
+    const packages = (text: string) =>
+      [...text.matchAll(/apt-get install (?:-\S+ )*([^>\n]+)/g)]
+        .flatMap((m) => (m[1] ?? '').trim().split(/\s+/))
+        .filter((word) => !word.startsWith('-') && !word.startsWith('#'))
+        .sort();
+    const prerequisites = commandsUnder('Prerequisites');
+    expect(packages(prerequisites.join('\n'))).toEqual(packages(ciRun));
+    expect(packages(ciRun)).toEqual(expect.arrayContaining(['adb', 'chromium', 'python3']));
+  });
+
+  it.each([
+    ['SIGTERM to npm (kill, kubectl delete)', 'npm' as const, 'SIGTERM' as const],
+    ['SIGINT to the whole terminal group (Ctrl-C)', 'group' as const, 'SIGINT' as const],
+  ])(
+    'the run command serves both listeners, then stops on %s with exit 0 and nothing left',
+    { timeout: 120_000 },
+    async (_label, target, signal) => {
+      const [httpPort, hookPort] = [await freePort(), await freePort()];
+      const marker = `FARM_README_TEST=${process.pid}-${httpPort}`;
+      const [name, value] = marker.split('=') as [string, string];
+      const stateDir = await mkdtemp(join(tmpdir(), 'farm-readme-'));
+      // As an interactive shell runs it: the command replaces the forked shell, in a process
+      // group of its own as a terminal's foreground job.
+      const shell = spawn('sh', ['-c', `exec ${afterInstall(runCommand)}`], {
+        cwd: ROOT,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          [name]: value,
+          FARM_DEVICES: 'none',
+          FARM_HTTP_HOST: '127.0.0.1',
+          FARM_HTTP_PORT: String(httpPort),
+          FARM_HOOK_PORT: String(hookPort),
+          FARM_STATE_DIR: stateDir,
+        },
+      });
+      let output = '';
+      shell.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      shell.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+        shell.on('close', (code, killedBy) => resolve(code ?? killedBy)),
+      );
+      try {
+        const deadline = Date.now() + 90_000;
+        await Promise.race([
+          Promise.all([
+            healthy(`http://127.0.0.1:${httpPort}/healthz`, deadline),
+            healthy(`http://127.0.0.1:${hookPort}/healthz`, deadline),
+          ]),
+          exited.then((code) => {
+            throw new Error(`"${runCommand}" exited ${code} before serving:\n${output}`);
+          }),
+        ]);
+        // The first log lines say what is disabled and why.
+        await until('the log', () => output.includes('farm-agent started'), deadline);
+        expect(output).toContain('devices disabled: FARM_DEVICES=none');
+        expect(output).toContain(`Server listening at http://127.0.0.1:${httpPort}`);
+        process.kill(target === 'group' ? -(shell.pid ?? 0) : (shell.pid ?? 0), signal);
+        expect(await exited, output).toBe(0);
+        expect(output).toContain('"msg":"stopped"');
+        // Ctrl-C reaches the agent twice (the terminal's SIGINT and npm's forwarded copy); the
+        // second must not kill it in the middle of stopping the bots.
+        if (target === 'group') expect(output).toContain('"msg":"already stopping"');
+        expect(await processesWith(marker)).toEqual([]);
+      } finally {
+        for (const pid of await processesWith(marker)) process.kill(pid, 'SIGKILL');
+      }
+    },
+  );
+});
