@@ -3,6 +3,7 @@
 Usage: python3 hook_calls.py N  (env: FARM_HOOK_URL, SWARMING_BOT_ID; PYTHONPATH holding
 bot-config/python and the test bot's api/ package). Prints one JSON object: microseconds
 per call for each hook, for the floor (a local function) and for a bare urllib GET /healthz.
+Run as the bot under the agent (bench_bot_main.py), it writes the object to $BENCH_HOOK_OUT.
 """
 
 import json
@@ -69,7 +70,13 @@ def main():
       after.append(a)
   out['on_before_task'] = before
   out['on_after_task'] = after
-  print(json.dumps(out))
+  target = os.environ.get('BENCH_HOOK_OUT')
+  if target:
+    with open(target + '.partial', 'w') as f:
+      json.dump(out, f)
+    os.rename(target + '.partial', target)
+  else:
+    print(json.dumps(out))
 
 
 if __name__ == '__main__':

@@ -196,6 +196,7 @@ image_config() {
     --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --env NODE_ENV=production \
     --env FARM_STATE_DIR=/var/lib/farm-agent \
+    --env FARM_BOT_USER=swarming \
     --workingdir /var/lib/farm-agent \
     --user 0:0 \
     --port 8080/tcp \

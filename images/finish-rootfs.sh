@@ -31,16 +31,28 @@ chmod 0755 "$root$app/agent/bin/farm-agent.js"
 # does not manage the host), whatever the container runtime is.
 : >"$root/.dockerenv"
 
+# The user the Swarming bots and their tasks run as (FARM_BOT_USER, set in the
+# image's environment): the agent stays root, and root's files (the pod's
+# service-account token, the operator credential) stay out of the tasks' reach.
+# Written directly: the offline build runs this from the host on a debootstrap
+# root, where useradd would edit the host's files. uid 2000 stays clear of the
+# base image's `node` (1000).
+if ! grep -q '^swarming:' "$root/etc/passwd"; then
+  echo 'swarming:x:2000:2000:Swarming bot:/home/swarming:/usr/sbin/nologin' >>"$root/etc/passwd"
+  echo 'swarming:x:2000:' >>"$root/etc/group"
+fi
+
 # gsutil, which tasks run through the bot, wants a boto config; it holds no
 # credentials (the bot authenticates through bot_config.py's
-# get_authentication_headers), only a state dir on the writable state volume.
-mkdir -p "$root/root"
-cat >"$root/root/.boto" <<'BOTO'
+# get_authentication_headers), only a state dir the bot user can write.
+mkdir -p "$root/home/swarming"
+cat >"$root/home/swarming/.boto" <<'BOTO'
 # Read by gsutil inside Swarming tasks. No credentials here: the bot's tasks
 # authenticate through LUCI, not through this file.
 [GSUtil]
-state_dir = /var/lib/farm-agent/gsutil
+state_dir = /home/swarming/.gsutil
 BOTO
+chown -R 2000:2000 "$root/home/swarming"
 
 # FARM_STATE_DIR; in a pod a hostPath volume is mounted here.
 mkdir -p "$root/var/lib/farm-agent"

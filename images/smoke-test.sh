@@ -128,7 +128,7 @@ for platform in "${platforms[@]}"; do
   mnt="$(bah mount "$ctr")"
 
   # What the image must (not) contain, before running anything.
-  for f in /.dockerenv /root/.boto /usr/bin/sudo /usr/local/bin/farm-agent /usr/local/bin/node \
+  for f in /.dockerenv /home/swarming/.boto /usr/bin/sudo /usr/local/bin/farm-agent /usr/local/bin/node \
     /usr/bin/python3 /usr/bin/adb /usr/sbin/uhubctl /etc/ssl/certs/ca-certificates.crt /usr/bin/setpriv \
     /opt/farm-agent/bot-config/python/bot_config.py; do
     # -L too: absolute symlinks point into the host from out here.

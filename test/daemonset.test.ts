@@ -1,6 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import {
+  ValidatingAdmissionPolicy,
+  ValidatingAdmissionPolicyBinding,
+  type IValidatingAdmissionPolicy,
+  type IValidatingAdmissionPolicyBinding,
+} from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { DaemonSet, type IDaemonSet } from 'kubernetes-models/apps/v1';
 import {
   ClusterRole,
@@ -49,6 +55,10 @@ const VALIDATORS: Record<string, (obj: unknown) => void> = {
     new ClusterRoleBinding(o as IClusterRoleBinding).validate(),
   'rbac.authorization.k8s.io/v1/Role': (o) => new Role(o as IRole).validate(),
   'rbac.authorization.k8s.io/v1/RoleBinding': (o) => new RoleBinding(o as IRoleBinding).validate(),
+  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy': (o) =>
+    new ValidatingAdmissionPolicy(o as IValidatingAdmissionPolicy).validate(),
+  'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding': (o) =>
+    new ValidatingAdmissionPolicyBinding(o as IValidatingAdmissionPolicyBinding).validate(),
 };
 
 function validate(obj: K8sObject): void {
@@ -156,6 +166,15 @@ function problems(objects: K8sObject[]): string[] {
     tokenMount?.readOnly === true &&
       volume(tokenMount.name)?.secret?.secretName === 'farm-agent-token-config',
     `FARM_TOKEN_CONFIG (${tokenConfig}) is not in the read-only token-config Secret mount`,
+  );
+
+  // The bots run as FARM_BOT_USER (set in the image): the token must be root's alone.
+  const apiAccess = volume(mountOf('/var/run/secrets/kubernetes.io/serviceaccount')?.name);
+  check(
+    pod.automountServiceAccountToken === false &&
+      apiAccess?.projected?.defaultMode === 0o600 &&
+      apiAccess.projected.sources?.some((s) => s.serviceAccountToken?.path === 'token') === true,
+    'the service-account token is not mounted by hand with mode 0600 (root only)',
   );
 
   const port = Number(setting('FARM_HTTP_PORT', defaultOf(SETTINGS.httpPort)));
@@ -267,6 +286,19 @@ function problems(objects: K8sObject[]): string[] {
       `${binding.metadata?.name} does not bind exactly the agent's ServiceAccount`,
     );
   }
+  // Without it every agent may patch every Node (admission-policy.yaml, tested on its own).
+  const username = `system:serviceaccount:${account?.metadata?.namespace}:${account?.metadata?.name}`;
+  const [policy] = find<IValidatingAdmissionPolicy>(objects, 'ValidatingAdmissionPolicy');
+  const [policyBinding] = find<IValidatingAdmissionPolicyBinding>(
+    objects,
+    'ValidatingAdmissionPolicyBinding',
+  );
+  check(
+    policy?.spec?.matchConditions?.some((c) => c.expression.includes(`'${username}'`)) === true &&
+      policyBinding?.spec?.policyName === policy.metadata?.name &&
+      policyBinding?.spec?.validationActions?.includes('Deny') === true,
+    `no admission policy bound with Deny for ${username}`,
+  );
   check(
     !objects.some((o) => o.kind === 'Secret'),
     'the build contains a Secret: `apply -k` would overwrite the real token config',
@@ -342,6 +374,8 @@ describe.each([
       'RoleBinding',
       'RoleBinding',
       'ServiceAccount',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
     ]);
     for (const obj of objects) validate(obj);
   });
@@ -452,6 +486,24 @@ describe('the checks bite', () => {
       /RBAC rules/,
     ],
     ['on the control plane', (o) => delete podOf(o).affinity, /control plane/],
+    [
+      'a token others can read',
+      (o) => {
+        const api = podOf(o).volumes?.find((v) => v.name === 'kube-api-access');
+        if (api?.projected) api.projected.defaultMode = 0o644;
+      },
+      /service-account token/,
+    ],
+    ['the automatic token', (o) => delete podOf(o).automountServiceAccountToken, /token/],
+    [
+      'no admission policy',
+      (o) =>
+        o.splice(
+          o.findIndex((x) => x.kind === 'ValidatingAdmissionPolicyBinding'),
+          1,
+        ),
+      /no admission policy/,
+    ],
     [
       'a Secret in the build',
       (o) => o.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }),

@@ -1,6 +1,7 @@
 /**
- * The node-local guard on operator commands, checked on the routes the agent itself registers
- * (not on a stand-in): removing the guard from any of them fails this test.
+ * The guard on operator commands (node-local, with the operator credential), checked on the
+ * routes the agent itself registers (not on a stand-in): removing it from any of them fails
+ * this test.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,9 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FarmAgent } from './agent.js';
 import { loadConfig } from './config/load.js';
 import { createLogger } from './logging.js';
+import { operatorAuthorization, operatorCredentialPath } from './operator/credential.js';
 
 let agent: FarmAgent;
 let stateDir: string;
+/** What the CLI sends, read from the file as the CLI reads it. */
+let authorization: string;
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'farm-agent-routes-'));
@@ -21,6 +25,9 @@ beforeAll(async () => {
   );
   // Built, not started: no adb server is needed to route a request.
   agent = new FarmAgent({ config, logger: createLogger('silent') });
+  // What start() does first; the rest of start() (adb) is not needed to route a request.
+  await agent.operator.write();
+  authorization = (await operatorAuthorization(operatorCredentialPath(stateDir))) ?? '';
   await agent.clusterServer.ready();
 });
 afterAll(async () => {
@@ -41,19 +48,41 @@ describe("the agent's cluster listener", () => {
       ...route,
       ...(route.method === 'POST' ? { payload: OVERRIDE } : {}),
       remoteAddress: '192.168.1.30',
+      // Even with the credential: it is meant for the node alone.
+      headers: { authorization },
     });
     expect(res.statusCode).toBe(403);
     expect(res.json().error).toContain('from the node itself only');
   });
 
-  it.each(OPERATOR_COMMANDS)('takes $method $url from the node', async (route) => {
-    const res = await agent.clusterServer.inject({
-      ...route,
-      ...(route.url === '/operator/override' ? { payload: OVERRIDE } : {}),
-      remoteAddress: '127.0.0.1',
-    });
-    expect(res.statusCode).toBe(200);
-  });
+  it.each(OPERATOR_COMMANDS)(
+    'refuses $method $url from the node without the credential',
+    async (route) => {
+      for (const header of [undefined, 'Bearer wrong']) {
+        const res = await agent.clusterServer.inject({
+          ...route,
+          ...(route.url === '/operator/override' ? { payload: OVERRIDE } : {}),
+          remoteAddress: '127.0.0.1',
+          headers: header === undefined ? {} : { authorization: header },
+        });
+        expect(res.statusCode).toBe(401);
+        expect(res.json().error).toContain(operatorCredentialPath(stateDir));
+      }
+    },
+  );
+
+  it.each(OPERATOR_COMMANDS)(
+    'takes $method $url from the node with the credential',
+    async (route) => {
+      const res = await agent.clusterServer.inject({
+        ...route,
+        ...(route.url === '/operator/override' ? { payload: OVERRIDE } : {}),
+        remoteAddress: '127.0.0.1',
+        headers: { authorization },
+      });
+      expect(res.statusCode).toBe(200);
+    },
+  );
 
   it('lets anyone wake the phones and read the lifecycle', async () => {
     for (const url of ['/wake', '/lifecycle', '/healthz']) {

@@ -16,7 +16,7 @@ import { readStatusToken } from './http/status-token.js';
 import { wakeRoutes } from './http/wake-routes.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { wakingBotDevices } from './lifecycle/waking-bot-devices.js';
-import { operatorRoutes } from './http/operator-routes.js';
+import { operatorOnly, operatorRoutes } from './http/operator-routes.js';
 import { createMetricsRegistry } from './metrics.js';
 import {
   effectiveOverrides,
@@ -25,9 +25,11 @@ import {
   type OperatorOverrides,
   type OverrideKind,
 } from './operator/overrides.js';
+import { OperatorCredential, operatorCredentialPath } from './operator/credential.js';
 import { clusterEventOf } from './swarming/bot-events.js';
 import { botSettings } from './swarming/bot-settings.js';
 import { TaskDrain } from './swarming/drain.js';
+import { hookAccess } from './swarming/hook-access.js';
 import { SwarmingHost } from './swarming/swarming-host.js';
 
 export interface AgentOptions {
@@ -69,6 +71,8 @@ export class FarmAgent {
   /** Read from the Node's annotations; the source of truth when there is a cluster. */
   private clusterOverrides: OperatorOverrides = noOverrides();
   private unsubscribeHost: (() => void) | undefined;
+  /** What operator commands must carry; written to its file (for the CLI) by start(). */
+  readonly operator: OperatorCredential;
 
   constructor(private readonly options: AgentOptions) {
     const { config, logger } = options;
@@ -124,7 +128,11 @@ export class FarmAgent {
       this.disabled.swarming = 'FARM_SWARMING_SERVER is not set: no Swarming bot is run';
     }
 
+    this.operator = new OperatorCredential(operatorCredentialPath(config.stateDir));
+    const swarming = this.swarming;
     this.hookServer = createHookServer({
+      // Without Swarming the agent runs no bot: nobody to check callers against.
+      authorizeCaller: swarming && hookAccess((botId) => swarming.botPid(botId), this.operator),
       // on_before_task wakes a sleeping phone and waits until it is ready.
       devices: this.drain.botDevices(
         this.lifecycle
@@ -150,21 +158,31 @@ export class FarmAgent {
         ? {}
         : { statusToken: readStatusToken(config.statusTokenFile) }),
     });
-    if (this.lifecycle) void this.clusterServer.register(wakeRoutes, { lifecycle: this.lifecycle });
+    const guard = operatorOnly(this.operator);
+    if (this.lifecycle) {
+      void this.clusterServer.register(wakeRoutes, {
+        lifecycle: this.lifecycle,
+        operatorOnly: guard,
+      });
+    }
     void this.clusterServer.register(
-      operatorRoutes({
-        slotName: (wanted) => this.devices.resolveSlot(wanted),
-        knownSlots: () => this.devices.slotNames(),
-        setOverride: (kind, slot, reason) => this.setOverride(kind, slot, reason),
-        effective: () => this.effectiveOverrides(),
-      }),
+      operatorRoutes(
+        {
+          slotName: (wanted) => this.devices.resolveSlot(wanted),
+          knownSlots: () => this.devices.slotNames(),
+          setOverride: (kind, slot, reason) => this.setOverride(kind, slot, reason),
+          effective: () => this.effectiveOverrides(),
+        },
+        guard,
+      ),
     );
   }
 
   async start(): Promise<void> {
     const { config, logger } = this.options;
     await ensureWritableStateDir(config.stateDir);
-    // Loopback only: the hooks trust their caller to be one of our bots.
+    await this.operator.write();
+    // Loopback only, and each call checked against the bot's process (hook-access.ts).
     await this.hookServer.listen({ host: '127.0.0.1', port: config.hookPort });
     await this.clusterServer.listen({ host: config.httpHost, port: config.httpPort });
     await this.host.start();

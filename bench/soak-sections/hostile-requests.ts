@@ -198,14 +198,20 @@ const SPECS: Spec[] = [
   { name: 'path traversal', hook: '../../etc/passwd', method: 'GET', as: 'known' },
 ];
 
-/** Every probe, speaking as `knownBot` where the spec says 'known'. */
-export function catalogue(knownBot: string): Probe[] {
+/**
+ * Every probe, speaking as `knownBot` where the spec says 'known'. Only the bot's own process
+ * gets its body read; `authorization` (the operator credential, which may preview get_state and
+ * get_dimensions) lets those bodies through the caller check to the body guards. Other hooks
+ * named for the known bot are refused (403) before their body is read.
+ */
+export function catalogue(knownBot: string, authorization?: string): Probe[] {
   return SPECS.map((spec) => {
     const as = spec.as === undefined ? STRANGER : spec.as === 'known' ? knownBot : spec.as;
     const headers: Record<string, string | string[]> = {};
     const contentType = spec.contentType === undefined ? JSON_TYPE : spec.contentType;
     if (contentType !== null) headers['content-type'] = contentType;
     if (as !== null) headers['x-farm-bot-id'] = as;
+    if (authorization !== undefined) headers['authorization'] = authorization;
     return {
       name: spec.name,
       method: spec.method ?? 'POST',

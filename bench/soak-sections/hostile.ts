@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_VALUE_LENGTH } from '../../bot-config/src/dimensions.js';
+import { operatorAuthorization } from '../../agent/src/operator/credential.js';
 import type { AgentProcess } from '../../test/rigs/agent-process.js';
 import { startFakeSwarming, type FakeSwarming } from '../../test/rigs/fake-swarming.js';
 import { buildTestBot } from '../../test/rigs/test-bot.js';
@@ -97,7 +98,10 @@ export async function hostile(): Promise<Check[]> {
     const checkStatus = async (after: string): Promise<void> => {
       status.add(after, (await send(agent.httpUrl, { method: 'GET', path: '/status' })).status);
     };
-    const probes = catalogue(BOT_ID);
+    const probes = catalogue(
+      BOT_ID,
+      await operatorAuthorization(join(agent.stateDir, 'operator-credential')),
+    );
     for (let round = 0; round < ROUNDS; round++) {
       await inPool(probes, CONCURRENCY, async (probe) => {
         const answer = await send(agent.hookUrl, probe);

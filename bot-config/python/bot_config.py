@@ -14,18 +14,30 @@ answers again.
 
 Standard library only, Python 3: it runs inside whatever python3 runs the bot.
 
+The agent answers a hook only when the connection belongs to the process of
+the bot named in X-Farm-Bot-Id (it looks the socket up in /proc, once per
+connection), so the hooks connect from the bot's own process and keep their
+connection alive between calls: one lookup per connection instead of one per
+call, and no socket left in TIME_WAIT per call (each such socket makes the
+lookup slower). Python's sockets are not inherited by subprocesses (PEP 446),
+so a task never holds it. A refusal (HTTP 403, with the reason) surfaces like
+any other failure: as a quarantine reason.
+
 Environment:
   FARM_HOOK_URL          the agent's hook listener (default http://127.0.0.1:11000)
   SWARMING_BOT_ID        the bot id, when the bot object does not know it yet
   FARM_READY_TIMEOUT_S   how long on_before_task waits for the device (default 600)
   FARM_TOKEN_CONFIG      token config file (default /etc/swarming_config/oauth2_access_token_config.json)
+  FARM_BOT_PRIVATE       1: make the bot process non-dumpable (set by the agent with FARM_BOT_USER)
 """
 
+import http.client
 import json
 import logging
 import os
+import threading
 import time
-import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -45,9 +57,13 @@ RETRY_PAUSE_S = 1.0
 # The Swarming server refuses dimension values longer than this.
 MAX_DIMENSION_VALUE = 256
 
-# The listener is on loopback and tokens come from a local endpoint, while a
-# pod may carry http_proxy for the bot's own traffic: never proxy these.
+# Tokens come from a local endpoint, while a pod may carry http_proxy for the
+# bot's own traffic: never proxy them. (The hooks use http.client, which never
+# proxies.)
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+# Each thread's kept-alive connection to the agent: (host, port, HTTPConnection).
+_connections = threading.local()
 
 # Last good answers, kept for when the source fails (see the hooks below).
 _last_token = None
@@ -57,6 +73,30 @@ _last_settings = None
 _task_id = None
 # Success notices are best effort: never hold the bot's poll loop up for long.
 NOTICE_TIMEOUT_S = 1.0
+
+
+def _keep_tasks_out():
+  """Makes the bot's process non-dumpable, once it runs as its own user.
+
+  Its tasks run as the same user, and where Yama's ptrace_scope is 0 (Debian's
+  default) a task could attach to the bot and speak through its connection.
+  A non-dumpable process cannot be ptraced, nor its /proc files (fds, environ,
+  memory) read, by processes of its own user; root with CAP_SYS_PTRACE (the
+  agent, checking who holds a hook connection) still can. The tasks the bot
+  starts are dumpable again after their exec. Best effort: never raises.
+  """
+  if os.environ.get('FARM_BOT_PRIVATE') != '1':
+    return
+  try:
+    import ctypes  # pylint: disable=import-outside-toplevel
+    pr_set_dumpable = 4
+    if ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0) != 0:
+      logging.warning('farm-agent: prctl(PR_SET_DUMPABLE) failed: errno %d', ctypes.get_errno())
+  except Exception:  # pylint: disable=broad-except
+    logging.exception('farm-agent: cannot make the bot non-dumpable')
+
+
+_keep_tasks_out()
 
 
 class HookError(Exception):
@@ -88,36 +128,68 @@ def _bot_id(bot, own_dimensions=None):
   return None
 
 
+def _connection(timeout):
+  """This thread's connection to the agent, with `timeout` for the next call."""
+  url = urllib.parse.urlsplit(_hook_url())
+  where = (url.hostname or '127.0.0.1', url.port or 80)
+  kept = getattr(_connections, 'kept', None)
+  if kept is None or kept[:2] != where:
+    if kept is not None:
+      kept[2].close()
+    kept = where + (http.client.HTTPConnection(where[0], where[1], timeout=timeout),)
+    _connections.kept = kept
+  connection = kept[2]
+  connection.timeout = timeout
+  if connection.sock is not None:
+    connection.sock.settimeout(timeout)
+  return connection
+
+
+def _round_trip(path, data, headers, timeout):
+  """(status, body) from one POST on the kept connection.
+
+  The agent closes a connection idle for a while; a request that finds it
+  closed was never read, so it is sent once more on a fresh connection.
+  """
+  for attempt in (1, 2):
+    connection = _connection(timeout)
+    reused = connection.sock is not None
+    try:
+      connection.request('POST', path, body=data, headers=headers)
+      response = connection.getresponse()
+      return response.status, response.read()
+    except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+      connection.close()
+      if not reused or attempt == 2:
+        raise
+    except Exception:
+      connection.close()
+      raise
+
+
 def _call(hook, body, bot_id, timeout=HOOK_TIMEOUT_S):
   """POSTs body to the agent's hook and returns the decoded JSON answer."""
   headers = {'Content-Type': 'application/json'}
   if bot_id:
     headers['X-Farm-Bot-Id'] = bot_id
-  request = urllib.request.Request(
-      '%s/%s' % (_hook_url(), hook),
-      data=json.dumps(body).encode('utf-8'),
-      headers=headers,
-      method='POST')
+  path = '%s/%s' % (urllib.parse.urlsplit(_hook_url()).path.rstrip('/'), hook)
   try:
-    with _OPENER.open(request, timeout=timeout) as response:
-      return json.loads(response.read().decode('utf-8'))
-  except urllib.error.HTTPError as e:
-    raise HookError('HTTP %d: %s' % (e.code, _error_of(e)))
-  except (OSError, ValueError) as e:
-    # URLError, timeouts and resets are OSErrors; ValueError is bad JSON.
-    raise HookError(str(getattr(e, 'reason', None) or e) or type(e).__name__)
+    status, raw = _round_trip(path, json.dumps(body).encode('utf-8'), headers, timeout)
+    if status != 200:
+      raise HookError('HTTP %d: %s' % (status, _error_of(raw)))
+    return json.loads(raw.decode('utf-8'))
+  except (OSError, ValueError, http.client.HTTPException) as e:
+    # Refused connections, timeouts and resets are OSErrors; ValueError is bad JSON.
+    raise HookError(str(e) or type(e).__name__)
 
 
-def _error_of(http_error):
+def _error_of(raw):
   """The agent's {"error": ...} reason, else the raw body."""
-  try:
-    text = http_error.read().decode('utf-8', 'replace')
-  except Exception:  # pylint: disable=broad-except
-    return http_error.reason
+  text = raw.decode('utf-8', 'replace')
   try:
     return json.loads(text)['error']
   except Exception:  # pylint: disable=broad-except
-    return text[:200] or http_error.reason
+    return text[:200] or 'no reason given'
 
 
 def _reason(hook, error):

@@ -52,6 +52,16 @@ export interface HookServerOptions {
    * a poll answered a command (`on_after_poll`). Proof that its credentials are accepted.
    */
   onServerAccepted?: (botId: string) => void;
+  /**
+   * Checked before every hook that names a bot this node runs (not
+   * get_settings/healthz): undefined lets the call through, a string refuses
+   * it with 403. Unset, any local process may speak for any bot.
+   */
+  authorizeCaller?: (
+    request: FastifyRequest,
+    botId: string,
+    hook: Hook,
+  ) => Promise<string | undefined>;
   logger: Logger;
   registry: Registry;
   bodyLimit?: number;
@@ -75,7 +85,7 @@ const HOOKS = [
   'on_after_poll',
   'healthz',
 ] as const;
-type Hook = (typeof HOOKS)[number];
+export type Hook = (typeof HOOKS)[number];
 
 /**
  * The id comes back to Swarming as the `id` dimension, so it must be a value
@@ -236,10 +246,26 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     handler: (request: FastifyRequest<{ Body: Body }>, reply: FastifyReply) => Promise<unknown>,
     acceptsGet: boolean,
   ): void {
-    const preHandler = knownBotsOnly;
-    app.post<{ Body: Body }>(url, { schema: { headers: botHeaders, body }, preHandler }, handler);
+    const name = url.slice(1) as Hook;
+    const authorize = opts.authorizeCaller;
+    // Before the body is even read: a stranger's body is nobody's business. Only
+    // ids of bots this node runs are checked here (all well-formed), so a missing,
+    // malformed or repeated header still gets its 400 from the header schema and
+    // an unknown bot its 404 from knownBotsOnly.
+    const onRequest = authorize
+      ? async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+          const botId = request.headers[BOT_ID_HEADER];
+          if (typeof botId !== 'string' || !opts.devices.knows(botId)) return;
+          const refused = await authorize(request, botId, name);
+          if (refused === undefined) return;
+          log.warn({ hook: name, botId, reason: refused }, 'hook caller refused');
+          await reply.code(403).send({ error: refused });
+        }
+      : undefined;
+    const route = { onRequest, preHandler: knownBotsOnly };
+    app.post<{ Body: Body }>(url, { schema: { headers: botHeaders, body }, ...route }, handler);
     if (acceptsGet) {
-      app.get<{ Body: Body }>(url, { schema: { headers: botHeaders }, preHandler }, handler);
+      app.get<{ Body: Body }>(url, { schema: { headers: botHeaders }, ...route }, handler);
     }
   }
 

@@ -47,8 +47,8 @@ const cgroupWritable = await (async () => {
  * Runs `script` (sh) inside the tree the way the supervisor runs the bot, in
  * `dir`; its environment carries the marker, as the bot's does.
  */
-function runInTree(tree: ProcessTree, script: string): number {
-  const { command, args } = tree.wrap('sh', ['-c', script]);
+function runInTree(tree: ProcessTree, script: string, user?: { uid: number; gid: number }): number {
+  const { command, args } = tree.wrap('sh', ['-c', script], user);
   const child = spawn(command, args, {
     cwd: dir,
     env: { ...process.env, ...tree.markerEnv() },
@@ -92,6 +92,26 @@ describe.each([
       }
       expect(await tree.pids()).toEqual([]);
       expect(markedProcesses(tree.name)).toEqual([]);
+    },
+  );
+
+  // FARM_BOT_USER: the switch happens after the join (only root may write cgroup.procs).
+  it.skipIf(mechanism === 'cgroup' && !cgroupWritable)(
+    'runs the command as the bot user, still inside the tree',
+    async () => {
+      const tree = await newTree(cgroupParent);
+      const bot = runInTree(tree, 'exec sleep 305', { uid: 65534, gid: 65534 });
+      await waitFor('the bot runs sleep', async () =>
+        (await readFile(`/proc/${bot}/cmdline`, 'utf8')).startsWith('sleep'),
+      );
+      const status = await readFile(`/proc/${bot}/status`, 'utf8');
+      expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe('65534');
+      expect(/^Groups:[ \t]*(.*)$/m.exec(status)?.[1]?.trim()).toBe('');
+      if (mechanism === 'cgroup') {
+        const cgroup = await readFile(`/proc/${bot}/cgroup`, 'utf8');
+        expect(cgroup).toContain(tree.name);
+      }
+      expect(await tree.pids()).toContain(bot);
     },
   );
 

@@ -94,26 +94,39 @@ export class ProcessTree {
   }
 
   /**
-   * Wraps a command so that it enters the cgroup before it runs and is
-   * SIGKILLed when the agent dies (parent-death signal; `setpriv` from
-   * util-linux). The pid stays the command's: both steps end in exec.
+   * Wraps a command so that it enters the cgroup before it runs, switches to `user` (if any)
+   * and is SIGKILLed when the agent dies (parent-death signal; `setpriv` from util-linux). The
+   * pid stays the command's: every step ends in exec. The cgroup is joined while still root
+   * (only root may write cgroup.procs), and the user switch comes with the parent-death
+   * signal, which the kernel clears on a credential change made after it.
+   * `switchesUser` is false when the caller must switch user itself (no setpriv here).
    */
-  wrap(command: string, args: string[]): { command: string; args: string[] } {
+  wrap(
+    command: string,
+    args: string[],
+    user?: { uid: number; gid: number },
+  ): { command: string; args: string[]; switchesUser: boolean } {
     let wrapped = { command, args };
+    const setpriv = findOnPath('setpriv');
+    if (setpriv !== undefined) {
+      const switchUser = user
+        ? ['--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups']
+        : [];
+      wrapped = {
+        command: setpriv,
+        args: [...switchUser, '--pdeathsig', 'KILL', '--', wrapped.command, ...wrapped.args],
+      };
+    }
     if (this.cgroup !== undefined) {
       // A failed join is reported and the bot still starts: the marker scan still finds it.
       const join_ =
         'echo $$ > "$0/cgroup.procs" || echo "farm-agent: could not join cgroup $0" >&2; exec "$@"';
-      wrapped = { command: 'sh', args: ['-c', join_, this.cgroup, command, ...args] };
-    }
-    const setpriv = findOnPath('setpriv');
-    if (setpriv !== undefined) {
       wrapped = {
-        command: setpriv,
-        args: ['--pdeathsig', 'KILL', '--', wrapped.command, ...wrapped.args],
+        command: 'sh',
+        args: ['-c', join_, this.cgroup, wrapped.command, ...wrapped.args],
       };
     }
-    return wrapped;
+    return { ...wrapped, switchesUser: setpriv !== undefined };
   }
 
   /** Pids of every live process of the bot (cgroup members and marked processes). */

@@ -15,7 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { lchown, mkdir } from 'node:fs/promises';
 import { delimiter, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
@@ -23,6 +23,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Metric, Registry } from 'prom-client';
 import { Backoff, sleep } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
+import { ownTree, type BotUser } from './bot-user.js';
 import { CrashWindow } from './crash-window.js';
 import { AuthWatch, type AuthRefusalStatus } from './auth-refusal.js';
 import { BotOutput } from './bot-output.js';
@@ -45,6 +46,8 @@ export interface BotSupervisorOptions {
   shimDir: string;
   /** Extra environment, e.g. FARM_HOOK_URL, ANDROID_SERIAL. */
   env?: Record<string, string>;
+  /** Run the bot as this user (the agent must be root); default: the agent's own user. */
+  user?: BotUser;
   logger: Logger;
   registry: Registry;
   restartBackoff: BackoffOptions;
@@ -273,6 +276,8 @@ export class BotSupervisor {
   private async prepareZip(signal: AbortSignal): Promise<string | undefined> {
     try {
       await mkdir(this.options.workDir, { recursive: true });
+      // The bot writes its state and self-updates there.
+      if (this.options.user) await ownTree(this.options.workDir, this.options.user);
       // zip() may hang on a stalled download: stop() must not wait for it.
       const seed = (): Promise<string> =>
         untilAborted(
@@ -285,6 +290,11 @@ export class BotSupervisor {
           'bot code in the bot directory is not a whole zip; skipped',
         ),
       );
+      // The bot copies its running code back over swarming_bot.zip in place (upstream's
+      // last-known-good step, shutil.copy): a zip seeded by root must be the bot's to write.
+      if (chosen.source === 'seeded' && this.options.user) {
+        await lchown(chosen.path, this.options.user.uid, this.options.user.gid);
+      }
       return chosen.path;
     } catch (err) {
       if (!signal.aborted) this.log.error({ err }, 'bot code unavailable; will retry');
@@ -356,9 +366,10 @@ export class BotSupervisor {
     python: string,
     zipPath: string,
   ): { child?: ChildProcess; exited: Promise<BotExit> } {
-    const { botId, workDir, shimDir } = this.options;
+    const { botId, workDir, shimDir, user } = this.options;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      ...(user && { HOME: user.home, USER: user.name, LOGNAME: user.name }),
       // Without it python block-buffers a piped stdout: lines arrive late and die with a SIGKILL.
       PYTHONUNBUFFERED: '1',
       ...this.options.env,
@@ -374,7 +385,7 @@ export class BotSupervisor {
       const error = `spawn ${python} ENOENT`;
       return { exited: Promise.resolve({ code: null, signal: null, at: this.now(), error }) };
     }
-    const command = this.tree.wrap(program, [zipPath, 'start_bot']);
+    const command = this.tree.wrap(program, [zipPath, 'start_bot'], user);
     let child: ChildProcess;
     try {
       // Own process group too: a task it forks without detaching shares it.
@@ -383,6 +394,9 @@ export class BotSupervisor {
         env,
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
+        // Only without setpriv does spawn switch user (libuv also drops root's supplementary
+        // groups); the bot then cannot join its cgroup and is tracked through /proc alone.
+        ...(user && !command.switchesUser && { uid: user.uid, gid: user.gid }),
       });
     } catch (err) {
       const exit = { code: null, signal: null, at: this.now(), error: String(err) };

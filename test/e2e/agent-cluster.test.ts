@@ -215,12 +215,17 @@ describe('farm-agent reporting to Kubernetes', () => {
         : undefined,
     );
 
-    // The same from kubectl exec: the CLI writes the annotation through the agent.
+    // The same from kubectl exec: the CLI writes the annotation through the agent, with the
+    // operator credential it finds through FARM_STATE_DIR (the pod's environment).
     await run(
       process.execPath,
       ['agent/bin/farm-agent.js', 'maintenance', '--reason', 'rewiring'],
       {
-        env: { ...process.env, FARM_HTTP_PORT: new URL(agent.httpUrl).port },
+        env: {
+          ...process.env,
+          FARM_HTTP_PORT: new URL(agent.httpUrl).port,
+          FARM_STATE_DIR: agent.stateDir,
+        },
       },
     );
     expect(nodeAnnotations(kube)['farm-agent.io/maintenance']).toBe('rewiring');

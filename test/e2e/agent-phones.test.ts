@@ -151,6 +151,8 @@ describe('farm-agent with phones over adb', () => {
       ...process.env,
       FARM_HTTP_PORT: new URL(agent.httpUrl).port,
       FARM_HOOK_PORT: new URL(agent.hookUrl).port,
+      // The pod's environment: where the CLI finds the operator credential.
+      FARM_STATE_DIR: agent.stateDir,
     };
     const devices = await run(process.execPath, ['agent/bin/farm-agent.js', 'devices'], {
       env: cliEnv,
@@ -268,9 +270,11 @@ describe('farm-agent with phones over adb', () => {
       );
 
     // A poll prints the dimensions of its get_dimensions and the state of the get_state after it.
+    // adb lists the phone as offline until its handshake fails: a fast poll can see that first.
     const u = await pollOf(
       unauthorized,
-      (p) => p.state.quarantined !== undefined && p.dimensions.quarantined !== undefined,
+      (p) =>
+        /unauthorized/.test(String(p.state.quarantined)) && p.dimensions.quarantined !== undefined,
     );
     expect(u.state.quarantined).toBe('Device unauthorized: accept the RSA key on the phone');
     expect(u.dimensions.quarantined).toEqual([
@@ -365,7 +369,11 @@ describe('farm-agent with phones over adb', () => {
     );
     const cli = (...args: string[]) =>
       run(process.execPath, ['agent/bin/farm-agent.js', ...args], {
-        env: { ...process.env, FARM_HTTP_PORT: new URL(agent.httpUrl).port },
+        env: {
+          ...process.env,
+          FARM_HTTP_PORT: new URL(agent.httpUrl).port,
+          FARM_STATE_DIR: agent.stateDir,
+        },
       });
     await cli('quarantine', botId, '--reason', 'cracked screen');
     await waitFor('the quarantine in the bot', () =>

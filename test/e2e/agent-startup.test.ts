@@ -77,7 +77,7 @@ describe('farm-agent refuses to start', () => {
 describe('FARM_STATUS_TOKEN_FILE', () => {
   const TOKEN = 'e2e-status-token-3f9c1d2b7a';
 
-  it('makes /status answer 401 without the token, 200 with it, and the CLI sends it', async () => {
+  it('makes /status answer 401 without the token, 200 with it, and the CLI sends it (and the operator credential to operator commands)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'startup-e2e-'));
     const tokenFile = join(dir, 'token');
     await writeFile(tokenFile, `${TOKEN}\n`);
@@ -99,11 +99,20 @@ describe('FARM_STATUS_TOKEN_FILE', () => {
     expect(((await allowed.json()) as { slots: unknown[] }).slots).toHaveLength(1);
     expect((await fetch(`${agent.httpUrl}/metrics`)).status).toBe(200);
 
-    const port = new URL(agent.httpUrl).port;
-    const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'status'], {
-      env: { PATH: process.env.PATH, FARM_HTTP_PORT: port, FARM_STATUS_TOKEN_FILE: tokenFile },
-    });
+    const cli = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [BIN, ...args], {
+        env: {
+          PATH: process.env.PATH,
+          FARM_HTTP_PORT: new URL(agent?.httpUrl ?? '').port,
+          FARM_STATUS_TOKEN_FILE: tokenFile,
+          FARM_STATE_DIR: agent?.stateDir,
+        },
+      });
+    const { stdout } = await cli('status');
     expect(JSON.parse(stdout)).toMatchObject({ disabled: { devices: expect.any(String) } });
+    // One Authorization header per request: an operator command carries the operator's.
+    const { stdout: set } = await cli('maintenance', '--reason', 'rewiring');
+    expect(JSON.parse(set)).toEqual({ host: { maintenance: 'rewiring' } });
     expect(JSON.stringify(agent.logs)).not.toContain(TOKEN);
   });
 });

@@ -17,8 +17,10 @@ import { SlotBotDevices } from '../../agent/src/devices/slot-bot-devices.js';
 import { SlotManager } from '../../agent/src/devices/slot-manager.js';
 import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import { wakeRoutes } from '../../agent/src/http/wake-routes.js';
+import { operatorOnly } from '../../agent/src/http/operator-routes.js';
 import { Lifecycle } from '../../agent/src/lifecycle/lifecycle.js';
 import type { SleepAction } from '../../agent/src/lifecycle/lifecycle.js';
+import { OperatorCredential } from '../../agent/src/operator/credential.js';
 import { FakeUhubctl } from '../rigs/fake-uhubctl.js';
 import { startAdbServer } from '../rigs/adb-server.js';
 import { startFakePhone } from '../rigs/fake-adbd/index.js';
@@ -88,7 +90,10 @@ async function startRig(action: SleepAction) {
   });
   cleanups.push(() => lifecycle.stop());
   const app = Fastify();
-  await app.register(wakeRoutes, { lifecycle });
+  await app.register(wakeRoutes, {
+    lifecycle,
+    operatorOnly: operatorOnly(new OperatorCredential(join(dir, 'operator-credential'))),
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   cleanups.push(() => app.close());
   const address = app.server.address();

@@ -12,8 +12,10 @@ import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterEach, expect, it } from 'vitest';
 import { systemClock } from '../../agent/src/devices/slot-manager.js';
+import { operatorOnly } from '../../agent/src/http/operator-routes.js';
 import { wakeRoutes } from '../../agent/src/http/wake-routes.js';
 import { Lifecycle } from '../../agent/src/lifecycle/lifecycle.js';
+import { OperatorCredential } from '../../agent/src/operator/credential.js';
 import { FakeUhubctl } from '../rigs/fake-uhubctl.js';
 import { defaultState } from '../rigs/fake-adbd/shell.js';
 import { scriptedSlots, shellOf } from '../rigs/scripted-slots.js';
@@ -75,7 +77,10 @@ async function startNode() {
   expect((await lifecycle.sleep()).slept).toEqual(['usb:1-1.1', 'usb:1-1.2']);
 
   const app = Fastify();
-  await app.register(wakeRoutes, { lifecycle });
+  await app.register(wakeRoutes, {
+    lifecycle,
+    operatorOnly: operatorOnly(new OperatorCredential(join(dir, 'operator-credential'))),
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   cleanups.push(() => app.close());
   const address = app.server.address();

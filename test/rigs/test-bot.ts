@@ -22,6 +22,8 @@ export interface TestBotOptions {
   botConfig?: string;
   /** Any text, to make zips of different versions. */
   label?: string;
+  /** Adds or replaces files by their path in the zip (another `__main__.py`). */
+  files?: Record<string, string>;
 }
 
 export async function buildTestBot(zipPath: string, options: TestBotOptions = {}): Promise<string> {
@@ -34,7 +36,7 @@ export async function buildTestBot(zipPath: string, options: TestBotOptions = {}
     files['config/config.json'] = JSON.stringify({ server: options.server });
   }
   if (options.label !== undefined) files['label.txt'] = options.label;
-  await makeZip(zipPath, files);
+  await makeZip(zipPath, { ...files, ...options.files });
   return zipPath;
 }
 

@@ -1,5 +1,16 @@
 import type { Config } from '../config/settings.js';
 import { bearer, readStatusToken } from '../http/status-token.js';
+import { operatorAuthorization, operatorCredentialPath } from '../operator/credential.js';
+
+/**
+ * The operator credential's header when this user can read it (root in the
+ * agent's container), else none: read-only commands work without it, and an
+ * operator command is then refused with the reason.
+ */
+export async function operatorHeaders(config: Config): Promise<Record<string, string>> {
+  const authorization = await operatorAuthorization(operatorCredentialPath(config.stateDir));
+  return authorization === undefined ? {} : { authorization };
+}
 
 /**
  * How CLI commands reach the running agent inside the same pod
@@ -14,15 +25,21 @@ export async function getFromAgent(config: Config, path: string): Promise<unknow
   );
 }
 
+/**
+ * An operator command: carries the operator credential. Each request needs one
+ * Authorization header only: the status token for what getFromAgent reads
+ * (/status), the operator credential here.
+ */
 export async function postToAgent(config: Config, path: string, body?: unknown): Promise<unknown> {
+  const operator = await operatorHeaders(config);
   return requestAgent(
     config,
     path,
     body === undefined
-      ? { method: 'POST' }
+      ? { method: 'POST', headers: operator }
       : {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { ...operator, 'content-type': 'application/json' },
           body: JSON.stringify(body),
         },
   );

@@ -1,4 +1,5 @@
 import type { Config } from '../config/settings.js';
+import { operatorHeaders } from './agent-client.js';
 import { findSlot, type SlotSummary } from './devices.js';
 
 interface BotStatus {
@@ -46,7 +47,12 @@ async function askHook(
 ): Promise<unknown> {
   const response = await fetch(`http://127.0.0.1:${config.hookPort}/${hook}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-farm-bot-id': botId },
+    // The operator may preview any bot's answers; the hooks refuse other callers.
+    headers: {
+      'content-type': 'application/json',
+      'x-farm-bot-id': botId,
+      ...(await operatorHeaders(config)),
+    },
     body: JSON.stringify(botOwn ?? {}),
     signal: AbortSignal.timeout(10_000),
   });

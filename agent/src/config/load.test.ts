@@ -43,6 +43,7 @@ describe('loadConfig', () => {
     ['FARM_BOT_CRASH_WINDOW', '10', 'expected a duration'],
     ['FARM_BOT_CRASH_LIMIT', '0', 'FARM_BOT_CRASH_LIMIT="0"'],
     ['FARM_LOG_LEVEL', 'loud', 'expected one of trace, debug'],
+    ['FARM_BOT_USER', 'no-such-user', 'FARM_BOT_USER="no-such-user": no user'],
   ])('%s=%s stops start-up with a message naming the setting', (name, value, message) => {
     expect(() => loadConfig({ [name]: value }, ctx)).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value }, ctx)).toThrow(message);

@@ -4,6 +4,8 @@
  * `FARM_HOOK_PORT="abc": expected a TCP port from 1 to 65535`.
  */
 
+import { findUser, type BotUser } from '@farm-agent/bot-config';
+
 /** A setting's parser; `allowed` says which values it takes, for the README table. */
 export interface Parser<T> {
   (raw: string): T;
@@ -102,6 +104,21 @@ export function parseHost(raw: string): string {
   if (!/^[0-9A-Za-z.:-]+$/.test(raw)) throw new Error('expected a host name or IP address');
   return raw;
 }
+
+/** A user from /etc/passwd the agent can start processes as: itself, or anyone when root. */
+export const parseBotUser: Parser<BotUser> = Object.assign(
+  (raw: string): BotUser => {
+    const user = findUser(raw.trim());
+    const me = process.getuid?.();
+    if (me !== undefined && me !== 0 && me !== user.uid) {
+      throw new Error(
+        `the agent runs as uid ${me}, not root: it cannot start bots as ${user.name}`,
+      );
+    }
+    return user;
+  },
+  { allowed: 'a user name or uid in `/etc/passwd`' },
+);
 
 export function parseNonEmpty(raw: string): string {
   if (raw.trim() === '') throw new Error('expected a non-empty value');

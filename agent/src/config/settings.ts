@@ -4,6 +4,7 @@ import {
   countIn,
   durationIn,
   parseBoolean,
+  parseBotUser,
   parseCelsius,
   parseEnum,
   parseHost,
@@ -106,6 +107,12 @@ export const SETTINGS = {
     doc: 'Python 3 interpreter that runs `swarming_bot.zip`.',
     parse: parseNonEmpty,
     default: 'python3',
+  }),
+  botUser: setting({
+    env: 'FARM_BOT_USER',
+    doc: 'User the Swarming bots and their tasks run as, so they cannot read what is root’s: the pod’s service-account token, the operator credential. Needs the agent to run as root. Unset: the agent’s own user.',
+    parse: parseBotUser,
+    defaultDoc: 'unset (image: `swarming`)',
   }),
   hookPort: setting({
     env: 'FARM_HOOK_PORT',

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { OperatorCredential } from '../operator/credential.js';
 import type { OverrideKind, OverrideSet } from '../operator/overrides.js';
 
 export interface OperatorActions {
@@ -36,23 +37,34 @@ function isLoopback(ip: string): boolean {
   return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 }
 
+/** An onRequest hook for operator commands. */
+export type OperatorGuard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
 /**
- * An onRequest hook for operator commands: the cluster listener is reachable
- * from the lab network (hostNetwork), so these answer only callers on the
- * node itself (`kubectl exec`); people elsewhere use the Node annotations.
+ * Operator commands answer only callers on the node itself (the cluster
+ * listener is reachable from the lab network through hostNetwork; people
+ * elsewhere use the Node annotations) that also present the credential only
+ * root can read (`kubectl exec ... farm-agent`), which the bots' tasks, on the
+ * same node, cannot.
  */
-export async function nodeLocalOnly(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (!isLoopback(request.ip)) {
-    await reply.code(403).send({
-      error: 'operator commands are accepted from the node itself only (kubectl exec)',
-    });
-  }
+export function operatorOnly(credential: OperatorCredential): OperatorGuard {
+  return async (request, reply) => {
+    if (!isLoopback(request.ip)) {
+      await reply.code(403).send({
+        error: 'operator commands are accepted from the node itself only (kubectl exec)',
+      });
+    } else if (!credential.accepts(request.headers.authorization)) {
+      await reply.code(401).send({
+        error: `operator commands need the credential in ${credential.path}, readable by root only: run farm-agent as root in the agent's container (kubectl exec)`,
+      });
+    }
+  };
 }
 
 /** Operator commands, for `farm-agent maintenance|quarantine` run through `kubectl exec`. */
-export function operatorRoutes(actions: OperatorActions) {
+export function operatorRoutes(actions: OperatorActions, guard: OperatorGuard) {
   return async (app: FastifyInstance): Promise<void> => {
-    app.addHook('onRequest', nodeLocalOnly);
+    app.addHook('onRequest', guard);
     app.get('/operator/overrides', async () => actions.effective());
     app.post<{ Body: OverrideBody }>(
       '/operator/override',

@@ -1,4 +1,4 @@
-import { nodeLocalOnly } from './operator-routes.js';
+import type { OperatorGuard } from './operator-routes.js';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Slot } from '../devices/slot-manager.js';
 import { UnknownSlotError } from '../lifecycle/lifecycle.js';
@@ -7,6 +7,8 @@ import { WAKE_PAGE } from './wake-page.js';
 
 export interface WakeRoutesOptions {
   lifecycle: Lifecycle;
+  /** Guards POST /sleep. */
+  operatorOnly: OperatorGuard;
 }
 
 /** One slot as the wake page shows it. */
@@ -78,7 +80,10 @@ const SLOT_QUERY = {
  * `GET /lifecycle` (per-slot JSON) and `GET /` (the page for people).
  * `slot` is a slot key, name or bot id; an unknown one is a 404 naming the known ones.
  */
-export const wakeRoutes: FastifyPluginAsync<WakeRoutesOptions> = async (app, { lifecycle }) => {
+export const wakeRoutes: FastifyPluginAsync<WakeRoutesOptions> = async (
+  app,
+  { lifecycle, operatorOnly },
+) => {
   const bySlot = async <T>(reply: FastifyReply, work: () => Promise<T>) => {
     try {
       return await work();
@@ -95,7 +100,7 @@ export const wakeRoutes: FastifyPluginAsync<WakeRoutesOptions> = async (app, { l
   // Waking is for anyone (a task is coming); putting phones to sleep is an operator command.
   app.post<{ Querystring: { slot?: string } }>(
     '/sleep',
-    { schema: SLOT_QUERY, onRequest: nodeLocalOnly },
+    { schema: SLOT_QUERY, onRequest: operatorOnly },
     (request, reply) => bySlot(reply, () => lifecycle.sleep(request.query.slot)),
   );
   app.get('/lifecycle', async (_request, reply) => {

@@ -87,6 +87,11 @@ export class SwarmingHost {
     return supervisor !== undefined;
   }
 
+  /** The running process of the bot, the only one its hooks answer. */
+  botPid(botId: string): number | undefined {
+    return this.supervisors.get(botId)?.supervisor.status().pid;
+  }
+
   /** The bot's shim reports that the server answered it: its credentials work. */
   serverAccepted(botId: string): void {
     this.supervisors.get(botId)?.supervisor.serverAccepted();
@@ -134,11 +139,14 @@ export class SwarmingHost {
         ),
       python: config.python,
       shimDir: SHIM_DIR,
+      user: config.botUser,
       env: {
         FARM_HOOK_URL: hookUrl,
         FARM_TOKEN_CONFIG: config.tokenConfig,
         // The shim's on_before_task gives up waiting for the phone after this long.
         FARM_READY_TIMEOUT_S: String(config.readyTimeout / 1000),
+        // The agent (root) can still read a non-dumpable bot's fds; its tasks cannot (bot_config.py).
+        ...(config.botUser && { FARM_BOT_PRIVATE: '1' }),
         ...spec.env,
       },
       logger,
