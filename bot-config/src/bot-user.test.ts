@@ -88,6 +88,7 @@ async function runBot(user: BotUser | undefined): Promise<{ line: string; workDi
     crashes: { max: 3, windowMs: 60_000 },
     stableAfterMs: 60_000,
     stopGraceMs: 2_000,
+    terminatedRestartMs: 60_000,
   });
   supervisor.start();
   const line = await waitFor('the bot to say who it is', () => botLine(records, 'bot ')?.msg);

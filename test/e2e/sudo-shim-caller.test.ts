@@ -71,6 +71,7 @@ function supervise(zip: string) {
     crashes: { max: 5, windowMs: 60_000 },
     stableAfterMs: 60_000,
     stopGraceMs: 1_000,
+    terminatedRestartMs: 60_000,
     onEvent: (e) => events.push(e),
   });
   supervisor.start();
