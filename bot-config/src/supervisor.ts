@@ -385,7 +385,16 @@ export class BotSupervisor {
       const error = `spawn ${python} ENOENT`;
       return { exited: Promise.resolve({ code: null, signal: null, at: this.now(), error }) };
     }
-    const command = this.tree.wrap(program, [zipPath, 'start_bot'], user);
+    // As another user, `env` looks python up again once the switch is done and root's
+    // capabilities are gone: an entry only root can reach (a python under /root) is skipped
+    // for the next one. env execs it, so the pid stays the bot's.
+    const command = user
+      ? this.tree.wrap(
+          findOnPath('env', env.PATH) ?? '/usr/bin/env',
+          [python, zipPath, 'start_bot'],
+          user,
+        )
+      : this.tree.wrap(program, [zipPath, 'start_bot']);
     let child: ChildProcess;
     try {
       // Own process group too: a task it forks without detaching shares it.

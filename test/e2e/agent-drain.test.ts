@@ -1,3 +1,4 @@
+import { operatorAuthorization } from '../../agent/src/operator/credential.js';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,10 +75,16 @@ async function runTask(agent: AgentProcess, seconds: number) {
   return { runner, isolated };
 }
 
+/** What the bot would get from get_state, previewed as the operator (only the bot may ask). */
 async function getState(agent: AgentProcess): Promise<Record<string, unknown>> {
+  const authorization = await operatorAuthorization(join(agent.stateDir, 'operator-credential'));
   const response = await fetch(`${agent.hookUrl}/get_state`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-farm-bot-id': BOT_ID },
+    headers: {
+      'content-type': 'application/json',
+      'x-farm-bot-id': BOT_ID,
+      authorization: authorization ?? '',
+    },
     body: JSON.stringify({ running_time: 1, sleep_streak: 0 }),
   });
   return (await response.json()) as Record<string, unknown>;
@@ -88,9 +95,11 @@ describe('farm-agent stopping with a task running', () => {
     const agent = await startAgent();
     // Longer than FARM_BOT_STOP_GRACE: only the drain lets it finish.
     const { runner } = await runTask(agent, 4);
-    expect(await getState(agent)).not.toHaveProperty('maintenance');
+    const before = await getState(agent);
+    expect(before).toHaveProperty('sleep_streak');
+    expect(before).not.toHaveProperty('maintenance');
 
-    // One SIGTERM, as the kubelet sends (a second one would end Node at once).
+    // One SIGTERM, as the kubelet sends.
     const exited = new Promise((resolve) => agent.child.once('exit', resolve));
     agent.child.kill('SIGTERM');
     await waitFor('draining', async () => (await getState(agent)).maintenance === 'agent stopping');
