@@ -129,10 +129,10 @@ describe('README commands, as written', () => {
         expect(output).toContain('devices disabled: FARM_DEVICES=none');
         expect(output).toContain(`Server listening at http://127.0.0.1:${httpPort}`);
         process.kill(target === 'group' ? -(shell.pid ?? 0) : (shell.pid ?? 0), signal);
-        expect(await exited, output).toBe(0);
-        expect(output).toContain('"msg":"stopped"');
         // Ctrl-C reaches the agent twice (the terminal's SIGINT and npm's forwarded copy); a
         // second one that lands while it stops must not kill it (npm would then exit by signal).
+        expect(await exited, output).toBe(0);
+        expect(output).toContain('"msg":"stopped"');
         expect(await processesWith(marker)).toEqual([]);
       } finally {
         for (const pid of await processesWith(marker)) process.kill(pid, 'SIGKILL');
