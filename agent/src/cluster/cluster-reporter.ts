@@ -33,7 +33,7 @@ import {
 import type { ClusterSnapshot, OperatorOverrides, OverrideKind } from './cluster-model.js';
 import { EventDeduper } from './event-dedupe.js';
 import type { EventSummary, ReportedEvent } from './event-dedupe.js';
-import { KubeApiError, normaliseError } from './kube-client.js';
+import { isStatus, KubeApiError, normaliseError, serverAway } from './kube-errors.js';
 import type { KubeApi } from './kube-client.js';
 
 export type { ClusterSnapshot, OperatorOverrides } from './cluster-model.js';
@@ -97,19 +97,6 @@ const NOTE_MAX = 1024;
 
 /** `create` answers 201, everything else this reporter does 200. */
 const SUCCESS_CODE: Record<string, string> = { create: '201' };
-
-function isStatus(e: unknown, status: number, reason?: string): boolean {
-  return (
-    e instanceof KubeApiError &&
-    e.status === status &&
-    (reason === undefined || e.reason === reason)
-  );
-}
-
-/** No answer, or an answer that says the server (not the request) is the problem. */
-function serverAway(e: KubeApiError): boolean {
-  return e.status === undefined || e.status >= 500 || e.status === 429;
-}
 
 export class ClusterReporter {
   private readonly api: ReporterApi;
