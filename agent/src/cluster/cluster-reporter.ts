@@ -8,13 +8,11 @@
  * the agent calls ever waits for the API or throws. While the API is away, the reporter keeps
  * what it knows (overrides, pending Events) and converges once it is back.
  */
-import { randomBytes } from 'node:crypto';
 import { V1MicroTime } from '@kubernetes/client-node';
-import type { EventsV1Event, V1Lease, V1Node } from '@kubernetes/client-node';
+import type { V1Lease, V1Node } from '@kubernetes/client-node';
 import { Backoff } from '@farm-agent/bot-config';
 import type { BackoffOptions } from '@farm-agent/bot-config';
 import type { Logger } from 'pino';
-import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { systemClock } from '../devices/slot-manager.js';
 import type { Clock } from '../devices/slot-manager.js';
@@ -31,10 +29,11 @@ import {
   urgentLeaseKey,
 } from './cluster-model.js';
 import type { ClusterSnapshot, OperatorOverrides, OverrideKind } from './cluster-model.js';
-import { EventDeduper } from './event-dedupe.js';
-import type { EventSummary, ReportedEvent } from './event-dedupe.js';
+import type { ReportedEvent } from './event-dedupe.js';
+import { EventQueue } from './event-queue.js';
 import { isStatus, KubeApiError, normaliseError, serverAway } from './kube-errors.js';
 import type { KubeApi } from './kube-client.js';
+import { KubeRequests } from './kube-requests.js';
 
 export type { ClusterSnapshot, OperatorOverrides } from './cluster-model.js';
 
@@ -88,16 +87,6 @@ export interface ClusterStatus {
 
 export type EventInput = ReportedEvent;
 
-/** events.k8s.io regarding a Node: `default` (or kube-system), whatever the agent's namespace. */
-const EVENT_NAMESPACE = 'default';
-const REPORTING_CONTROLLER = 'farm-agent.io/farm-agent';
-/** reportingInstance, action and reason are limited to 128 characters, the note to 1024. */
-const EVENT_FIELD_MAX = 128;
-const NOTE_MAX = 1024;
-
-/** `create` answers 201, everything else this reporter does 200. */
-const SUCCESS_CODE: Record<string, string> = { create: '201' };
-
 export class ClusterReporter {
   private readonly api: ReporterApi;
   private readonly clock: Clock;
@@ -108,15 +97,9 @@ export class ClusterReporter {
   private readonly pollMs: number;
   private readonly debounceMs: number;
   private readonly minChangeIntervalMs: number;
-  private readonly maxPendingEvents: number;
   private readonly backoff: Backoff;
-  private readonly dedupe: EventDeduper;
-  private readonly requests: Counter<'verb' | 'resource' | 'code'>;
-  private readonly reachableGauge: Gauge;
-  private readonly droppedEvents: Counter<'cause'>;
-  /** Event names: node, time, this process, sequence — unique without asking the server. */
-  private readonly instance = randomBytes(3).toString('hex');
-  private eventSeq = 0;
+  private readonly events: EventQueue;
+  private readonly requests: KubeRequests;
 
   private lease: V1Lease | undefined;
   private restored: LifecycleState | undefined;
@@ -128,7 +111,6 @@ export class ClusterReporter {
   private leaseKey: string | undefined;
   private overrides: OperatorOverrides | undefined;
   private readonly listeners = new Set<(o: OperatorOverrides) => void>();
-  private readonly pending: EventsV1Event[] = [];
 
   private changeSeq = 1;
   private syncedSeq = 0;
@@ -138,11 +120,6 @@ export class ClusterReporter {
   private lastPollAt: number | undefined;
   private lastPollOkAt: number | undefined;
   private retryAt: number | undefined;
-
-  private reachable = false;
-  private lastError: string | undefined;
-  private writes = 0;
-  private reads = 0;
 
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -160,28 +137,19 @@ export class ClusterReporter {
     this.pollMs = options.overridesPollMs ?? 30_000;
     this.debounceMs = options.changeDebounceMs ?? 1_000;
     this.minChangeIntervalMs = options.minChangeIntervalMs ?? 5_000;
-    this.maxPendingEvents = options.maxPendingEvents ?? 100;
     this.backoff = new Backoff(options.backoff ?? { initialMs: 1_000, maxMs: 30_000 });
-    this.dedupe = new EventDeduper(options.eventDedupeWindowMs ?? 5 * 60_000);
-    const registers = [options.registry];
-    this.requests = new Counter({
-      name: 'farm_kube_requests_total',
-      help: 'Kubernetes API requests by verb, resource and HTTP status (or transport error).',
-      labelNames: ['verb', 'resource', 'code'],
-      registers,
+    this.events = new EventQueue({
+      node: options.node,
+      podName: options.podName,
+      dedupeWindowMs: options.eventDedupeWindowMs ?? 5 * 60_000,
+      maxPending: options.maxPendingEvents ?? 100,
+      registry: options.registry,
+      logger: this.logger,
     });
-    this.reachableGauge = new Gauge({
-      name: 'farm_kube_reachable',
-      help: '1 when the Kubernetes API answered the last request.',
-      registers,
+    // Back after an outage: read the Node again soon (overrides, labels someone changed).
+    this.requests = new KubeRequests(options.registry, this.logger, () => {
+      if (this.lastPollOkAt !== undefined) this.lastPollAt = undefined;
     });
-    this.droppedEvents = new Counter({
-      name: 'farm_kube_events_dropped_total',
-      help: 'Events not delivered: queue full while the API was away, or refused by the API.',
-      labelNames: ['cause'],
-      registers,
-    });
-    this.reachableGauge.set(0);
   }
 
   /**
@@ -227,9 +195,7 @@ export class ClusterReporter {
   }
 
   event(e: EventInput): void {
-    const now = this.clock.now();
-    this.enqueueSummaries(now);
-    if (this.dedupe.offer(e, now)) this.enqueue(this.buildEvent(e, now));
+    this.events.offer(e, this.clock.now());
     this.wake?.();
   }
 
@@ -277,18 +243,19 @@ export class ClusterReporter {
 
   status(): ClusterStatus {
     const now = this.clock.now();
+    const { reachable, lastError, writes, reads } = this.requests.stats();
     return {
-      reachable: this.reachable,
-      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
+      reachable,
+      ...(lastError === undefined ? {} : { lastError }),
       ...(this.lastRenewAt === undefined
         ? {}
         : { lastRenewAt: new Date(this.lastRenewAt).toISOString() }),
-      writes: this.writes,
-      reads: this.reads,
+      writes,
+      reads,
       ...(this.lastPollOkAt === undefined
         ? {}
         : { overridesAgeSeconds: Math.round((now - this.lastPollOkAt) / 1000) }),
-      pendingEvents: this.pending.length,
+      pendingEvents: this.events.size,
     };
   }
 
@@ -336,8 +303,7 @@ export class ClusterReporter {
       this.lastRenewAt === undefined ? now : this.lastRenewAt + this.renewIntervalMs,
       this.lastPollAt === undefined ? now : this.lastPollAt + this.pollMs,
       this.changeDue(),
-      this.pending.length > 0 ? now : undefined,
-      this.dedupe.nextExpiry(),
+      this.events.nextDue(now),
     ].filter((t): t is number => t !== undefined);
     return Math.min(...due);
   }
@@ -365,7 +331,7 @@ export class ClusterReporter {
    * kept and thrown at the end (the loop backs off); an API that is away ends the round at once.
    */
   private async round(now: number): Promise<void> {
-    this.enqueueSummaries(now);
+    this.events.expire(now);
     const seq = this.changeSeq;
     const snapshot = this.takeSnapshot();
     const changeDue = this.changeDue();
@@ -407,7 +373,11 @@ export class ClusterReporter {
         await this.syncLabels();
       });
     }
-    await part(() => this.flushEvents());
+    await part(() =>
+      this.events.flush((ns, event) =>
+        this.request('create', 'events', () => this.api.createEvent(ns, event)),
+      ),
+    );
     if (refused[0] !== undefined) throw refused[0];
   }
 
@@ -525,106 +495,13 @@ export class ClusterReporter {
     this.leaseKey = urgentLeaseKey(snapshot);
   }
 
-  private buildEvent(e: ReportedEvent, at: number, summary?: EventSummary): EventsV1Event {
-    const clip = (s: string, max: number): string => s.slice(0, max);
-    this.eventSeq += 1;
-    const name = `${this.options.node.slice(0, 200)}.${at.toString(16)}.${this.instance}${this.eventSeq.toString(16)}`;
-    const note = e.slot === undefined ? e.note : `${e.slot}: ${e.note}`;
-    return {
-      metadata: { name },
-      eventTime: new V1MicroTime(at),
-      reportingController: REPORTING_CONTROLLER,
-      reportingInstance: clip(this.options.podName, EVENT_FIELD_MAX),
-      action: clip(e.reason, EVENT_FIELD_MAX),
-      reason: clip(e.reason, EVENT_FIELD_MAX),
-      type: e.type,
-      note: clip(note, NOTE_MAX),
-      regarding: { apiVersion: 'v1', kind: 'Node', name: this.options.node },
-      ...(summary === undefined
-        ? {}
-        : { series: { count: summary.count, lastObservedTime: new V1MicroTime(summary.lastAt) } }),
-    };
-  }
-
-  private enqueueSummaries(now: number): void {
-    for (const s of this.dedupe.expire(now)) this.enqueue(this.buildEvent(s.event, s.firstAt, s));
-  }
-
-  private enqueue(event: EventsV1Event): void {
-    this.pending.push(event);
-    if (this.pending.length > this.maxPendingEvents) {
-      const dropped = this.pending.shift();
-      this.droppedEvents.inc({ cause: 'queue-full' });
-      this.logger.warn(
-        { reason: dropped?.reason, note: dropped?.note },
-        'event queue full: dropped the oldest',
-      );
-    }
-  }
-
-  /** Oldest first; one the API refuses for good is dropped rather than blocking the rest. */
-  private async flushEvents(): Promise<void> {
-    for (let event = this.pending[0]; event !== undefined; event = this.pending[0]) {
-      const current = event;
-      try {
-        await this.request('create', 'events', () =>
-          this.api.createEvent(EVENT_NAMESPACE, current),
-        );
-      } catch (e) {
-        const err = normaliseError(e);
-        // The name is fixed when queued: AlreadyExists means an earlier try got through.
-        if (err.retryable) throw err;
-        if (err.reason !== 'AlreadyExists') {
-          this.droppedEvents.inc({ cause: 'refused' });
-          this.logger.error({ err: err.message, event: current.reason }, 'event refused: dropped');
-        }
-      }
-      this.pending.shift();
-    }
-  }
-
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.chain.then(fn);
     this.chain = result.catch(() => undefined);
     return result;
   }
 
-  /** One API call: counted, measured, and deciding whether the API is reachable. */
-  private async request<T>(verb: string, resource: string, fn: () => Promise<T>): Promise<T> {
-    if (verb === 'get') this.reads += 1;
-    else this.writes += 1;
-    try {
-      const result = await fn();
-      this.requests.inc({ verb, resource, code: SUCCESS_CODE[verb] ?? '200' });
-      this.setReachable(true);
-      return result;
-    } catch (e) {
-      const err = normaliseError(e);
-      this.requests.inc({
-        verb,
-        resource,
-        code: err.status === undefined ? err.reason : String(err.status),
-      });
-      this.lastError = `${verb} ${resource}: ${err.reason}: ${err.message}`;
-      // A 4xx is an answer: the server is there, the request was wrong (or a Conflict).
-      this.setReachable(!serverAway(err));
-      throw err;
-    }
-  }
-
-  private setReachable(reachable: boolean): void {
-    if (reachable === this.reachable) return;
-    this.reachable = reachable;
-    this.reachableGauge.set(reachable ? 1 : 0);
-    if (reachable) {
-      this.logger.info('Kubernetes API reachable');
-      // Back after an outage: read the Node again soon (overrides, labels someone changed).
-      if (this.lastPollOkAt !== undefined) this.lastPollAt = undefined;
-    } else {
-      this.logger.warn(
-        { lastError: this.lastError },
-        'Kubernetes API unreachable; retrying with backoff',
-      );
-    }
+  private request<T>(verb: string, resource: string, fn: () => Promise<T>): Promise<T> {
+    return this.requests.request(verb, resource, fn);
   }
 }
