@@ -8,8 +8,6 @@
  * the agent calls ever waits for the API or throws. While the API is away, the reporter keeps
  * what it knows (overrides, pending Events) and converges once it is back.
  */
-import { V1MicroTime } from '@kubernetes/client-node';
-import type { V1Lease, V1Node } from '@kubernetes/client-node';
 import { Backoff } from '@farm-agent/bot-config';
 import type { BackoffOptions } from '@farm-agent/bot-config';
 import type { Logger } from 'pino';
@@ -17,23 +15,16 @@ import type { Registry } from 'prom-client';
 import { systemClock } from '../devices/slot-manager.js';
 import type { Clock } from '../devices/slot-manager.js';
 import type { LifecycleState } from '../lifecycle/idle-counter.js';
-import {
-  computeLabels,
-  labelPatch,
-  leaseAnnotations,
-  overrideAnnotation,
-  parseLeaseLifecycle,
-  parseOverrides,
-  REASON_MAX,
-  sameOverrides,
-  urgentLeaseKey,
-} from './cluster-model.js';
+import { computeLabels, parseLeaseLifecycle } from './cluster-model.js';
 import type { ClusterSnapshot, OperatorOverrides, OverrideKind } from './cluster-model.js';
 import type { ReportedEvent } from './event-dedupe.js';
 import { EventQueue } from './event-queue.js';
-import { isStatus, KubeApiError, normaliseError, serverAway } from './kube-errors.js';
+import type { KubeApiError } from './kube-errors.js';
+import { normaliseError, serverAway } from './kube-errors.js';
 import type { KubeApi } from './kube-client.js';
 import { KubeRequests } from './kube-requests.js';
+import { LeaseWriter } from './lease-writer.js';
+import { NodeSync } from './node-sync.js';
 
 export type { ClusterSnapshot, OperatorOverrides } from './cluster-model.js';
 
@@ -91,8 +82,6 @@ export class ClusterReporter {
   private readonly api: ReporterApi;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly leaseName: string;
-  private readonly leaseDurationSeconds: number;
   private readonly renewIntervalMs: number;
   private readonly pollMs: number;
   private readonly debounceMs: number;
@@ -100,17 +89,11 @@ export class ClusterReporter {
   private readonly backoff: Backoff;
   private readonly events: EventQueue;
   private readonly requests: KubeRequests;
+  private readonly lease: LeaseWriter;
+  private readonly nodeSync: NodeSync;
 
-  private lease: V1Lease | undefined;
   private restored: LifecycleState | undefined;
   private lastSnapshot: ClusterSnapshot | undefined;
-  /** The Node's labels as last read or patched: what a label write is compared with. */
-  private nodeLabels: Record<string, string> | undefined;
-  /** The labels the last change round wanted; a poll repairs drift towards them. */
-  private desiredLabels: Record<string, string> | undefined;
-  private leaseKey: string | undefined;
-  private overrides: OperatorOverrides | undefined;
-  private readonly listeners = new Set<(o: OperatorOverrides) => void>();
 
   private changeSeq = 1;
   private syncedSeq = 0;
@@ -118,7 +101,6 @@ export class ClusterReporter {
   private lastChangeWriteAt = Number.NEGATIVE_INFINITY;
   private lastRenewAt: number | undefined;
   private lastPollAt: number | undefined;
-  private lastPollOkAt: number | undefined;
   private retryAt: number | undefined;
 
   private running: Promise<void> | undefined;
@@ -131,8 +113,6 @@ export class ClusterReporter {
     this.api = options.api;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger.child({ component: 'cluster' });
-    this.leaseName = `farm-agent-${options.node}`;
-    this.leaseDurationSeconds = options.leaseDurationSeconds ?? 40;
     this.renewIntervalMs = options.renewIntervalMs ?? 10_000;
     this.pollMs = options.overridesPollMs ?? 30_000;
     this.debounceMs = options.changeDebounceMs ?? 1_000;
@@ -148,7 +128,23 @@ export class ClusterReporter {
     });
     // Back after an outage: read the Node again soon (overrides, labels someone changed).
     this.requests = new KubeRequests(options.registry, this.logger, () => {
-      if (this.lastPollOkAt !== undefined) this.lastPollAt = undefined;
+      if (this.nodeSync.lastReadAt !== undefined) this.lastPollAt = undefined;
+    });
+    this.lease = new LeaseWriter({
+      api: options.api,
+      namespace: options.namespace,
+      requests: this.requests,
+      name: `farm-agent-${options.node}`,
+      holder: options.podName,
+      durationSeconds: options.leaseDurationSeconds ?? 40,
+    });
+    this.nodeSync = new NodeSync({
+      api: options.api,
+      node: options.node,
+      requests: this.requests,
+      exclusive: (fn) => this.exclusive(fn),
+      clock: this.clock,
+      logger: this.logger,
     });
   }
 
@@ -158,12 +154,7 @@ export class ClusterReporter {
    */
   async restore(): Promise<LifecycleState | undefined> {
     try {
-      const lease = await this.exclusive(() =>
-        this.request('get', 'leases', () =>
-          this.api.getLease(this.options.namespace, this.leaseName),
-        ),
-      );
-      this.lease = lease;
+      const lease = await this.exclusive(() => this.lease.read());
       this.restored = parseLeaseLifecycle(lease.metadata?.annotations);
       this.logger.info({ lifecycle: this.restored }, 'lifecycle restored from the Lease');
       return this.restored;
@@ -201,49 +192,21 @@ export class ClusterReporter {
 
   /** Called at once with the current overrides if known, then on every change. */
   onOverrides(listener: (o: OperatorOverrides) => void): () => void {
-    this.listeners.add(listener);
-    if (this.overrides !== undefined) this.deliver(listener, this.overrides);
-    return () => this.listeners.delete(listener);
+    return this.nodeSync.onOverrides(listener);
   }
 
-  async setOverride(
+  setOverride(
     kind: OverrideKind,
     slot: string | undefined,
     reason: string | undefined,
   ): Promise<void> {
-    const what = `${reason === undefined ? 'clear' : 'set'} ${kind}${slot === undefined ? ' on the node' : ` on slot ${slot}`}`;
-    const annotation = overrideAnnotation(kind, slot);
-    if ('error' in annotation) throw new Error(`cannot ${what}: ${annotation.error}`);
-    const value = reason === undefined ? null : reason.slice(0, REASON_MAX);
-    const patch = (): Promise<V1Node> =>
-      this.exclusive(() =>
-        this.request('patch', 'nodes', () =>
-          this.api.patchNode(this.options.node, {
-            metadata: { annotations: { [annotation.key]: value } },
-          }),
-        ),
-      );
-    let node: V1Node;
-    try {
-      // A kept-alive socket the server closed (it restarted) fails the first request with a
-      // reset; the patch is idempotent, so one immediate retry tells that from a real outage.
-      node = await patch().catch((e: unknown) => {
-        if (normaliseError(e).reason === 'ConnectionReset') return patch();
-        throw e;
-      });
-    } catch (e) {
-      const err = normaliseError(e);
-      const cause = serverAway(err)
-        ? 'the Kubernetes API is unreachable'
-        : `the Kubernetes API refused it (${String(err.status)})`;
-      throw new Error(`cannot ${what}: ${cause}: ${err.reason}: ${err.message}`, { cause: err });
-    }
-    this.applyNode(node, this.clock.now());
+    return this.nodeSync.setOverride(kind, slot, reason);
   }
 
   status(): ClusterStatus {
     const now = this.clock.now();
     const { reachable, lastError, writes, reads } = this.requests.stats();
+    const readAt = this.nodeSync.lastReadAt;
     return {
       reachable,
       ...(lastError === undefined ? {} : { lastError }),
@@ -252,9 +215,7 @@ export class ClusterReporter {
         : { lastRenewAt: new Date(this.lastRenewAt).toISOString() }),
       writes,
       reads,
-      ...(this.lastPollOkAt === undefined
-        ? {}
-        : { overridesAgeSeconds: Math.round((now - this.lastPollOkAt) / 1000) }),
+      ...(readAt === undefined ? {} : { overridesAgeSeconds: Math.round((now - readAt) / 1000) }),
       pendingEvents: this.events.size,
     };
   }
@@ -336,7 +297,7 @@ export class ClusterReporter {
     const snapshot = this.takeSnapshot();
     const changeDue = this.changeDue();
     const changing = changeDue !== undefined && now >= changeDue;
-    if (changing) this.desiredLabels = computeLabels(snapshot);
+    if (changing) this.nodeSync.want(computeLabels(snapshot));
     const refused: KubeApiError[] = [];
     const part = async (fn: () => Promise<void>): Promise<boolean> => {
       try {
@@ -353,25 +314,22 @@ export class ClusterReporter {
     const leaseDone = await part(async () => {
       const renewDue =
         this.lastRenewAt === undefined || now >= this.lastRenewAt + this.renewIntervalMs;
-      const urgent = changing && urgentLeaseKey(snapshot) !== this.leaseKey;
+      const urgent = changing && this.lease.outdated(snapshot);
       if (!renewDue && !urgent) return;
-      await this.renew(snapshot, now);
+      await this.lease.renew(snapshot, now);
+      this.lastRenewAt = now;
       wrote ||= urgent;
     });
     const labelsDone =
       !changing ||
       (await part(async () => {
-        wrote = (await this.syncLabels()) || wrote;
+        wrote = (await this.nodeSync.syncLabels()) || wrote;
       }));
     if (changing && leaseDone && labelsDone) this.syncedSeq = seq;
     if (wrote) this.lastChangeWriteAt = now;
     if (this.lastPollAt === undefined || now >= this.lastPollAt + this.pollMs) {
       this.lastPollAt = now;
-      await part(async () => {
-        const node = await this.request('get', 'nodes', () => this.api.getNode(this.options.node));
-        this.applyNode(node, now);
-        await this.syncLabels();
-      });
+      await part(() => this.nodeSync.read(now));
     }
     await part(() =>
       this.events.flush((ns, event) =>
@@ -391,108 +349,6 @@ export class ClusterReporter {
     return (
       this.lastSnapshot ?? { node: this.options.node, lifecycle: this.restored ?? {}, slots: [] }
     );
-  }
-
-  /** Patches the labels that differ from the Node's; true if it wrote. */
-  private async syncLabels(): Promise<boolean> {
-    if (this.desiredLabels === undefined) return false;
-    const patch = labelPatch(this.desiredLabels, this.nodeLabels);
-    if (patch === undefined) return false;
-    const node = await this.request('patch', 'nodes', () =>
-      this.api.patchNode(this.options.node, { metadata: { labels: patch } }),
-    );
-    this.nodeLabels = node.metadata?.labels ?? {};
-    return true;
-  }
-
-  private applyNode(node: V1Node, now: number): void {
-    this.nodeLabels = node.metadata?.labels ?? {};
-    this.lastPollOkAt = now;
-    const { overrides, ignored } = parseOverrides(node.metadata?.annotations);
-    if (ignored.length > 0) this.logger.warn({ ignored }, 'malformed override annotations');
-    if (this.overrides !== undefined && sameOverrides(this.overrides, overrides)) return;
-    this.overrides = overrides;
-    this.logger.info({ overrides }, 'operator overrides changed');
-    for (const listener of this.listeners) this.deliver(listener, overrides);
-  }
-
-  private deliver(listener: (o: OperatorOverrides) => void, overrides: OperatorOverrides): void {
-    try {
-      listener(structuredClone(overrides));
-    } catch (e) {
-      this.logger.error({ err: (e as Error).message }, 'overrides listener failed');
-    }
-  }
-
-  private leaseBody(snapshot: ClusterSnapshot, now: number, current?: V1Lease): V1Lease {
-    const spec = current?.spec;
-    const sameHolder = spec?.holderIdentity === this.options.podName;
-    // The server hands MicroTimes back as strings; a V1MicroTime serialises with 6 digits.
-    const acquired =
-      sameHolder && spec?.acquireTime !== undefined ? Date.parse(String(spec.acquireTime)) : now;
-    const transitions =
-      (spec?.leaseTransitions ?? 0) + (current === undefined || sameHolder ? 0 : 1);
-    return {
-      metadata: {
-        name: this.leaseName,
-        ...(current?.metadata?.resourceVersion === undefined
-          ? {}
-          : { resourceVersion: current.metadata.resourceVersion }),
-        labels: { 'app.kubernetes.io/name': 'farm-agent' },
-        annotations: leaseAnnotations(snapshot),
-      },
-      spec: {
-        holderIdentity: this.options.podName,
-        leaseDurationSeconds: this.leaseDurationSeconds,
-        acquireTime: new V1MicroTime(Number.isNaN(acquired) ? now : acquired),
-        renewTime: new V1MicroTime(now),
-        leaseTransitions: transitions,
-      },
-    };
-  }
-
-  /**
-   * Renews the Lease with the snapshot's annotations: PUT with the resourceVersion last seen;
-   * a Conflict re-reads it, a NotFound creates it (and an AlreadyExists re-reads again).
-   */
-  private async renew(snapshot: ClusterSnapshot, now: number): Promise<void> {
-    const ns = this.options.namespace;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      if (this.lease === undefined) {
-        try {
-          this.lease = await this.request('get', 'leases', () =>
-            this.api.getLease(ns, this.leaseName),
-          );
-        } catch (e) {
-          if (!isStatus(e, 404)) throw e;
-          try {
-            this.lease = await this.request('create', 'leases', () =>
-              this.api.createLease(ns, this.leaseBody(snapshot, now)),
-            );
-            return this.renewed(snapshot, now);
-          } catch (e2) {
-            if (isStatus(e2, 409, 'AlreadyExists')) continue;
-            throw e2;
-          }
-        }
-      }
-      const current = this.lease;
-      try {
-        this.lease = await this.request('update', 'leases', () =>
-          this.api.replaceLease(ns, this.leaseBody(snapshot, now, current)),
-        );
-        return this.renewed(snapshot, now);
-      } catch (e) {
-        if (!isStatus(e, 409) && !isStatus(e, 404)) throw e;
-        this.lease = undefined;
-      }
-    }
-    throw new KubeApiError(409, 'Conflict', true, `Lease ${this.leaseName}: conflicting writers`);
-  }
-
-  private renewed(snapshot: ClusterSnapshot, now: number): void {
-    this.lastRenewAt = now;
-    this.leaseKey = urgentLeaseKey(snapshot);
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
