@@ -8,7 +8,6 @@
  * the agent calls ever waits for the API or throws. While the API is away, the reporter keeps
  * what it knows (overrides, pending Events) and converges once it is back.
  */
-import { Backoff } from '@farm-agent/bot-config';
 import type { BackoffOptions } from '@farm-agent/bot-config';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -25,6 +24,7 @@ import type { KubeApi } from './kube-client.js';
 import { KubeRequests } from './kube-requests.js';
 import { LeaseWriter } from './lease-writer.js';
 import { NodeSync } from './node-sync.js';
+import { ReportSchedule } from './report-schedule.js';
 
 export type { ClusterSnapshot, OperatorOverrides } from './cluster-model.js';
 
@@ -82,11 +82,7 @@ export class ClusterReporter {
   private readonly api: ReporterApi;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly renewIntervalMs: number;
-  private readonly pollMs: number;
-  private readonly debounceMs: number;
-  private readonly minChangeIntervalMs: number;
-  private readonly backoff: Backoff;
+  private readonly schedule: ReportSchedule;
   private readonly events: EventQueue;
   private readonly requests: KubeRequests;
   private readonly lease: LeaseWriter;
@@ -94,14 +90,6 @@ export class ClusterReporter {
 
   private restored: LifecycleState | undefined;
   private lastSnapshot: ClusterSnapshot | undefined;
-
-  private changeSeq = 1;
-  private syncedSeq = 0;
-  private dirtySince = Number.NEGATIVE_INFINITY;
-  private lastChangeWriteAt = Number.NEGATIVE_INFINITY;
-  private lastRenewAt: number | undefined;
-  private lastPollAt: number | undefined;
-  private retryAt: number | undefined;
 
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -113,11 +101,13 @@ export class ClusterReporter {
     this.api = options.api;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger.child({ component: 'cluster' });
-    this.renewIntervalMs = options.renewIntervalMs ?? 10_000;
-    this.pollMs = options.overridesPollMs ?? 30_000;
-    this.debounceMs = options.changeDebounceMs ?? 1_000;
-    this.minChangeIntervalMs = options.minChangeIntervalMs ?? 5_000;
-    this.backoff = new Backoff(options.backoff ?? { initialMs: 1_000, maxMs: 30_000 });
+    this.schedule = new ReportSchedule({
+      renewIntervalMs: options.renewIntervalMs ?? 10_000,
+      pollMs: options.overridesPollMs ?? 30_000,
+      debounceMs: options.changeDebounceMs ?? 1_000,
+      minChangeIntervalMs: options.minChangeIntervalMs ?? 5_000,
+      backoff: options.backoff ?? { initialMs: 1_000, maxMs: 30_000 },
+    });
     this.events = new EventQueue({
       node: options.node,
       podName: options.podName,
@@ -128,7 +118,7 @@ export class ClusterReporter {
     });
     // Back after an outage: read the Node again soon (overrides, labels someone changed).
     this.requests = new KubeRequests(options.registry, this.logger, () => {
-      if (this.nodeSync.lastReadAt !== undefined) this.lastPollAt = undefined;
+      if (this.nodeSync.lastReadAt !== undefined) this.schedule.pollSoon();
     });
     this.lease = new LeaseWriter({
       api: options.api,
@@ -180,8 +170,7 @@ export class ClusterReporter {
   }
 
   changed(): void {
-    if (this.changeSeq === this.syncedSeq) this.dirtySince = this.clock.now();
-    this.changeSeq += 1;
+    this.schedule.changed(this.clock.now());
     this.wake?.();
   }
 
@@ -206,13 +195,12 @@ export class ClusterReporter {
   status(): ClusterStatus {
     const now = this.clock.now();
     const { reachable, lastError, writes, reads } = this.requests.stats();
+    const renewAt = this.schedule.lastRenewAt;
     const readAt = this.nodeSync.lastReadAt;
     return {
       reachable,
       ...(lastError === undefined ? {} : { lastError }),
-      ...(this.lastRenewAt === undefined
-        ? {}
-        : { lastRenewAt: new Date(this.lastRenewAt).toISOString() }),
+      ...(renewAt === undefined ? {} : { lastRenewAt: new Date(renewAt).toISOString() }),
       writes,
       reads,
       ...(readAt === undefined ? {} : { overridesAgeSeconds: Math.round((now - readAt) / 1000) }),
@@ -225,48 +213,23 @@ export class ClusterReporter {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       const now = this.clock.now();
-      if (this.retryAt === undefined || now >= this.retryAt) {
+      if (this.schedule.mayRun(now)) {
         try {
           await this.exclusive(() => this.round(now));
-          this.retryAt = undefined;
-          this.backoff.reset();
+          this.schedule.succeeded();
         } catch (e) {
-          this.retryLater(normaliseError(e));
+          const err = normaliseError(e);
+          const delay = this.schedule.failed(this.clock.now(), err.retryAfterSeconds);
+          this.logger.debug(
+            { err: err.message, reason: err.reason, retryInMs: delay },
+            'Kubernetes API round failed',
+          );
         }
       }
       if (this.stopped) break;
-      await this.sleepUntil(this.nextDue());
+      const at = this.clock.now();
+      await this.sleepUntil(this.schedule.nextDue(at, this.events.nextDue(at)));
     }
-  }
-
-  private retryLater(err: KubeApiError): void {
-    const delay = Math.max(this.backoff.next(), (err.retryAfterSeconds ?? 0) * 1000);
-    // From when the failure came back: Retry-After counts from the answer, not the round's start.
-    this.retryAt = this.clock.now() + delay;
-    this.logger.debug(
-      { err: err.message, reason: err.reason, retryInMs: delay },
-      'Kubernetes API round failed',
-    );
-  }
-
-  private changeDue(): number | undefined {
-    if (this.changeSeq === this.syncedSeq) return undefined;
-    return Math.max(
-      this.dirtySince + this.debounceMs,
-      this.lastChangeWriteAt + this.minChangeIntervalMs,
-    );
-  }
-
-  private nextDue(): number {
-    if (this.retryAt !== undefined) return this.retryAt;
-    const now = this.clock.now();
-    const due = [
-      this.lastRenewAt === undefined ? now : this.lastRenewAt + this.renewIntervalMs,
-      this.lastPollAt === undefined ? now : this.lastPollAt + this.pollMs,
-      this.changeDue(),
-      this.events.nextDue(now),
-    ].filter((t): t is number => t !== undefined);
-    return Math.min(...due);
   }
 
   private sleepUntil(at: number): Promise<void> {
@@ -293,10 +256,9 @@ export class ClusterReporter {
    */
   private async round(now: number): Promise<void> {
     this.events.expire(now);
-    const seq = this.changeSeq;
+    const version = this.schedule.version;
     const snapshot = this.takeSnapshot();
-    const changeDue = this.changeDue();
-    const changing = changeDue !== undefined && now >= changeDue;
+    const changing = this.schedule.changing(now);
     if (changing) this.nodeSync.want(computeLabels(snapshot));
     const refused: KubeApiError[] = [];
     const part = async (fn: () => Promise<void>): Promise<boolean> => {
@@ -312,12 +274,10 @@ export class ClusterReporter {
     };
     let wrote = false;
     const leaseDone = await part(async () => {
-      const renewDue =
-        this.lastRenewAt === undefined || now >= this.lastRenewAt + this.renewIntervalMs;
       const urgent = changing && this.lease.outdated(snapshot);
-      if (!renewDue && !urgent) return;
+      if (!this.schedule.renewDue(now) && !urgent) return;
       await this.lease.renew(snapshot, now);
-      this.lastRenewAt = now;
+      this.schedule.renewed(now);
       wrote ||= urgent;
     });
     const labelsDone =
@@ -325,10 +285,10 @@ export class ClusterReporter {
       (await part(async () => {
         wrote = (await this.nodeSync.syncLabels()) || wrote;
       }));
-    if (changing && leaseDone && labelsDone) this.syncedSeq = seq;
-    if (wrote) this.lastChangeWriteAt = now;
-    if (this.lastPollAt === undefined || now >= this.lastPollAt + this.pollMs) {
-      this.lastPollAt = now;
+    if (changing && leaseDone && labelsDone) this.schedule.synced(version);
+    if (wrote) this.schedule.changeWritten(now);
+    if (this.schedule.pollDue(now)) {
+      this.schedule.polled(now);
       await part(() => this.nodeSync.read(now));
     }
     await part(() =>
