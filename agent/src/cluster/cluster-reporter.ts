@@ -7,6 +7,9 @@
  * (plus the operator's own setOverride), errors are retried with backoff and jitter, and nothing
  * the agent calls ever waits for the API or throws. While the API is away, the reporter keeps
  * what it knows (overrides, pending Events) and converges once it is back.
+ *
+ * This class wires the parts and runs the rounds: report-schedule.ts decides when, lease-writer.ts,
+ * node-sync.ts and event-queue.ts what to write, kube-requests.ts accounts for every call.
  */
 import type { BackoffOptions } from '@farm-agent/bot-config';
 import type { Logger } from 'pino';
@@ -25,6 +28,7 @@ import { KubeRequests } from './kube-requests.js';
 import { LeaseWriter } from './lease-writer.js';
 import { NodeSync } from './node-sync.js';
 import { ReportSchedule } from './report-schedule.js';
+import { WakeLoop } from './wake-loop.js';
 
 export type { ClusterSnapshot, OperatorOverrides } from './cluster-model.js';
 
@@ -91,9 +95,7 @@ export class ClusterReporter {
   private restored: LifecycleState | undefined;
   private lastSnapshot: ClusterSnapshot | undefined;
 
-  private running: Promise<void> | undefined;
-  private stopped = true;
-  private wake: (() => void) | undefined;
+  private readonly loop: WakeLoop;
   /** API work one call at a time: the loop's rounds and the operator's setOverride. */
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -136,6 +138,14 @@ export class ClusterReporter {
       clock: this.clock,
       logger: this.logger,
     });
+    this.loop = new WakeLoop(
+      this.clock,
+      () => this.step(),
+      () => {
+        const now = this.clock.now();
+        return this.schedule.nextDue(now, this.events.nextDue(now));
+      },
+    );
   }
 
   /**
@@ -156,27 +166,22 @@ export class ClusterReporter {
   }
 
   start(): void {
-    if (this.running !== undefined) return;
-    this.stopped = false;
-    this.running = this.loop();
+    this.loop.start();
   }
 
   /** Ends the loop after the call in flight, if any (each call has its own timeout). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.running;
-    this.running = undefined;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   changed(): void {
     this.schedule.changed(this.clock.now());
-    this.wake?.();
+    this.loop.wake();
   }
 
   event(e: EventInput): void {
     this.events.offer(e, this.clock.now());
-    this.wake?.();
+    this.loop.wake();
   }
 
   /** Called at once with the current overrides if known, then on every change. */
@@ -210,43 +215,21 @@ export class ClusterReporter {
 
   // -------------------------------------------------------------------------------------------
 
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      const now = this.clock.now();
-      if (this.schedule.mayRun(now)) {
-        try {
-          await this.exclusive(() => this.round(now));
-          this.schedule.succeeded();
-        } catch (e) {
-          const err = normaliseError(e);
-          const delay = this.schedule.failed(this.clock.now(), err.retryAfterSeconds);
-          this.logger.debug(
-            { err: err.message, reason: err.reason, retryInMs: delay },
-            'Kubernetes API round failed',
-          );
-        }
-      }
-      if (this.stopped) break;
-      const at = this.clock.now();
-      await this.sleepUntil(this.schedule.nextDue(at, this.events.nextDue(at)));
-    }
-  }
-
-  private sleepUntil(at: number): Promise<void> {
-    return new Promise((resolve) => {
-      const handle = this.clock.setTimeout(
-        () => {
-          this.wake = undefined;
-          resolve();
-        },
-        Math.max(0, at - this.clock.now()),
+  /** One round if it is due (not while backing off); failures set the backoff, never throw. */
+  private async step(): Promise<void> {
+    const now = this.clock.now();
+    if (!this.schedule.mayRun(now)) return;
+    try {
+      await this.exclusive(() => this.round(now));
+      this.schedule.succeeded();
+    } catch (e) {
+      const err = normaliseError(e);
+      const delay = this.schedule.failed(this.clock.now(), err.retryAfterSeconds);
+      this.logger.debug(
+        { err: err.message, reason: err.reason, retryInMs: delay },
+        'Kubernetes API round failed',
       );
-      this.wake = () => {
-        this.wake = undefined;
-        this.clock.clearTimeout(handle);
-        resolve();
-      };
-    });
+    }
   }
 
   /**
@@ -293,7 +276,7 @@ export class ClusterReporter {
     }
     await part(() =>
       this.events.flush((ns, event) =>
-        this.request('create', 'events', () => this.api.createEvent(ns, event)),
+        this.requests.request('create', 'events', () => this.api.createEvent(ns, event)),
       ),
     );
     if (refused[0] !== undefined) throw refused[0];
@@ -315,9 +298,5 @@ export class ClusterReporter {
     const result = this.chain.then(fn);
     this.chain = result.catch(() => undefined);
     return result;
-  }
-
-  private request<T>(verb: string, resource: string, fn: () => Promise<T>): Promise<T> {
-    return this.requests.request(verb, resource, fn);
   }
 }
