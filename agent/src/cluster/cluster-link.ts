@@ -6,7 +6,7 @@ import type { HostMonitor } from '../host/host-monitor.js';
 import type { LifecycleState } from '../lifecycle/idle-counter.js';
 import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import { slotName } from '../devices/slot.js';
-import { slotTransitionEvent } from './cluster-model.js';
+import { slotTransitionEvent } from './slot-transitions.js';
 import { ClusterReporter } from './cluster-reporter.js';
 import { KubeApi } from './kube-client.js';
 import { loadKubeConfig } from './kube-config.js';

@@ -17,8 +17,10 @@ import type { Registry } from 'prom-client';
 import { systemClock } from '../devices/slot-manager.js';
 import type { Clock } from '../devices/slot-manager.js';
 import type { LifecycleState } from '../lifecycle/idle-counter.js';
-import { computeLabels, parseLeaseLifecycle } from './cluster-model.js';
-import type { ClusterSnapshot, OperatorOverrides, OverrideKind } from './cluster-model.js';
+import type { OperatorOverrides, OverrideKind } from '../operator/overrides.js';
+import type { ClusterSnapshot } from './cluster-model.js';
+import { parseLeaseLifecycle } from './lease-annotations.js';
+import { computeLabels } from './node-labels.js';
 import type { ReportedEvent } from './event-dedupe.js';
 import { EventQueue } from './event-queue.js';
 import type { KubeApiError } from './kube-errors.js';
@@ -30,7 +32,8 @@ import { NodeSync } from './node-sync.js';
 import { ReportSchedule } from './report-schedule.js';
 import { WakeLoop } from './wake-loop.js';
 
-export type { ClusterSnapshot, OperatorOverrides } from './cluster-model.js';
+export type { ClusterSnapshot } from './cluster-model.js';
+export type { OperatorOverrides } from '../operator/overrides.js';
 
 /** The calls the reporter makes; a KubeApi in the agent. */
 export type ReporterApi = Pick<

@@ -4,8 +4,8 @@
  */
 import { V1MicroTime } from '@kubernetes/client-node';
 import type { V1Lease } from '@kubernetes/client-node';
-import { leaseAnnotations, urgentLeaseKey } from './cluster-model.js';
 import type { ClusterSnapshot } from './cluster-model.js';
+import { leaseAnnotations, urgentLeaseKey } from './lease-annotations.js';
 import type { KubeApi } from './kube-client.js';
 import { isStatus, KubeApiError } from './kube-errors.js';
 import type { KubeRequests } from './kube-requests.js';

@@ -6,16 +6,16 @@
 import type { V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../devices/slot-manager.js';
+import type { OperatorOverrides, OverrideKind } from '../operator/overrides.js';
+import { normaliseError, serverAway } from './kube-errors.js';
+import { labelPatch } from './node-labels.js';
 import {
-  labelPatch,
   overrideAnnotation,
   parseOverrides,
   REASON_MAX,
   sameOverrides,
-} from './cluster-model.js';
-import type { OperatorOverrides, OverrideKind } from './cluster-model.js';
+} from './override-annotations.js';
 import type { KubeApi } from './kube-client.js';
-import { normaliseError, serverAway } from './kube-errors.js';
 import type { KubeRequests } from './kube-requests.js';
 
 export interface NodeSyncOptions {
