@@ -9,7 +9,8 @@ import {
   ClusterReporter,
   type OperatorOverrides,
 } from '../../agent/src/cluster/cluster-reporter.js';
-import { KubeApi, loadKubeConfig } from '../../agent/src/cluster/kube-client.js';
+import { KubeApi } from '../../agent/src/cluster/kube-client.js';
+import { loadKubeConfig } from '../../agent/src/cluster/kube-config.js';
 import { type FakeKube, startFakeKube } from '../rigs/fake-kube/index.js';
 
 /**

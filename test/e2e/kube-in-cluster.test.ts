@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, V1MicroTime } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { KubeApi, KubeApiError, loadKubeConfig } from '../../agent/src/cluster/kube-client.js';
+import { KubeApi } from '../../agent/src/cluster/kube-client.js';
+import { loadKubeConfig } from '../../agent/src/cluster/kube-config.js';
+import { KubeApiError } from '../../agent/src/cluster/kube-errors.js';
 import { createTestPki, type FakeKube, startFakeKube } from '../rigs/fake-kube/index.js';
 
 /**

@@ -6,9 +6,10 @@ import type { HostMonitor } from '../host/host-monitor.js';
 import type { LifecycleState } from '../lifecycle/idle-counter.js';
 import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import { slotName } from '../devices/slot.js';
-import { slotTransitionEvent } from './cluster-model.js';
+import { slotTransitionEvent } from './slot-transitions.js';
 import { ClusterReporter } from './cluster-reporter.js';
-import { KubeApi, loadKubeConfig } from './kube-client.js';
+import { KubeApi } from './kube-client.js';
+import { loadKubeConfig } from './kube-config.js';
 import { clusterSnapshot, restoredLifecycle } from './snapshot.js';
 
 /** The agent's parts the cluster is told about. */

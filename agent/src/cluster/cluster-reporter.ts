@@ -7,36 +7,33 @@
  * (plus the operator's own setOverride), errors are retried with backoff and jitter, and nothing
  * the agent calls ever waits for the API or throws. While the API is away, the reporter keeps
  * what it knows (overrides, pending Events) and converges once it is back.
+ *
+ * This class wires the parts and runs the rounds: report-schedule.ts decides when, lease-writer.ts,
+ * node-sync.ts and event-queue.ts what to write, kube-requests.ts accounts for every call.
  */
-import { randomBytes } from 'node:crypto';
-import { V1MicroTime } from '@kubernetes/client-node';
-import type { EventsV1Event, V1Lease, V1Node } from '@kubernetes/client-node';
-import { Backoff } from '@farm-agent/bot-config';
 import type { BackoffOptions } from '@farm-agent/bot-config';
 import type { Logger } from 'pino';
-import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { systemClock } from '../devices/slot-manager.js';
 import type { Clock } from '../devices/slot-manager.js';
 import type { LifecycleState } from '../lifecycle/idle-counter.js';
-import {
-  computeLabels,
-  labelPatch,
-  leaseAnnotations,
-  overrideAnnotation,
-  parseLeaseLifecycle,
-  parseOverrides,
-  REASON_MAX,
-  sameOverrides,
-  urgentLeaseKey,
-} from './cluster-model.js';
-import type { ClusterSnapshot, OperatorOverrides, OverrideKind } from './cluster-model.js';
-import { EventDeduper } from './event-dedupe.js';
-import type { EventSummary, ReportedEvent } from './event-dedupe.js';
-import { KubeApiError, normaliseError } from './kube-client.js';
+import type { OperatorOverrides, OverrideKind } from '../operator/overrides.js';
+import type { ClusterSnapshot } from './cluster-model.js';
+import { parseLeaseLifecycle } from './lease-annotations.js';
+import { computeLabels } from './node-labels.js';
+import type { ReportedEvent } from './event-dedupe.js';
+import { EventQueue } from './event-queue.js';
+import type { KubeApiError } from './kube-errors.js';
+import { normaliseError, serverAway } from './kube-errors.js';
 import type { KubeApi } from './kube-client.js';
+import { KubeRequests } from './kube-requests.js';
+import { LeaseWriter } from './lease-writer.js';
+import { NodeSync } from './node-sync.js';
+import { ReportSchedule } from './report-schedule.js';
+import { WakeLoop } from './wake-loop.js';
 
-export type { ClusterSnapshot, OperatorOverrides } from './cluster-model.js';
+export type { ClusterSnapshot } from './cluster-model.js';
+export type { OperatorOverrides } from '../operator/overrides.js';
 
 /** The calls the reporter makes; a KubeApi in the agent. */
 export type ReporterApi = Pick<
@@ -88,78 +85,20 @@ export interface ClusterStatus {
 
 export type EventInput = ReportedEvent;
 
-/** events.k8s.io regarding a Node: `default` (or kube-system), whatever the agent's namespace. */
-const EVENT_NAMESPACE = 'default';
-const REPORTING_CONTROLLER = 'farm-agent.io/farm-agent';
-/** reportingInstance, action and reason are limited to 128 characters, the note to 1024. */
-const EVENT_FIELD_MAX = 128;
-const NOTE_MAX = 1024;
-
-/** `create` answers 201, everything else this reporter does 200. */
-const SUCCESS_CODE: Record<string, string> = { create: '201' };
-
-function isStatus(e: unknown, status: number, reason?: string): boolean {
-  return (
-    e instanceof KubeApiError &&
-    e.status === status &&
-    (reason === undefined || e.reason === reason)
-  );
-}
-
-/** No answer, or an answer that says the server (not the request) is the problem. */
-function serverAway(e: KubeApiError): boolean {
-  return e.status === undefined || e.status >= 500 || e.status === 429;
-}
-
 export class ClusterReporter {
   private readonly api: ReporterApi;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly leaseName: string;
-  private readonly leaseDurationSeconds: number;
-  private readonly renewIntervalMs: number;
-  private readonly pollMs: number;
-  private readonly debounceMs: number;
-  private readonly minChangeIntervalMs: number;
-  private readonly maxPendingEvents: number;
-  private readonly backoff: Backoff;
-  private readonly dedupe: EventDeduper;
-  private readonly requests: Counter<'verb' | 'resource' | 'code'>;
-  private readonly reachableGauge: Gauge;
-  private readonly droppedEvents: Counter<'cause'>;
-  /** Event names: node, time, this process, sequence — unique without asking the server. */
-  private readonly instance = randomBytes(3).toString('hex');
-  private eventSeq = 0;
+  private readonly schedule: ReportSchedule;
+  private readonly events: EventQueue;
+  private readonly requests: KubeRequests;
+  private readonly lease: LeaseWriter;
+  private readonly nodeSync: NodeSync;
 
-  private lease: V1Lease | undefined;
   private restored: LifecycleState | undefined;
   private lastSnapshot: ClusterSnapshot | undefined;
-  /** The Node's labels as last read or patched: what a label write is compared with. */
-  private nodeLabels: Record<string, string> | undefined;
-  /** The labels the last change round wanted; a poll repairs drift towards them. */
-  private desiredLabels: Record<string, string> | undefined;
-  private leaseKey: string | undefined;
-  private overrides: OperatorOverrides | undefined;
-  private readonly listeners = new Set<(o: OperatorOverrides) => void>();
-  private readonly pending: EventsV1Event[] = [];
 
-  private changeSeq = 1;
-  private syncedSeq = 0;
-  private dirtySince = Number.NEGATIVE_INFINITY;
-  private lastChangeWriteAt = Number.NEGATIVE_INFINITY;
-  private lastRenewAt: number | undefined;
-  private lastPollAt: number | undefined;
-  private lastPollOkAt: number | undefined;
-  private retryAt: number | undefined;
-
-  private reachable = false;
-  private lastError: string | undefined;
-  private writes = 0;
-  private reads = 0;
-
-  private running: Promise<void> | undefined;
-  private stopped = true;
-  private wake: (() => void) | undefined;
+  private readonly loop: WakeLoop;
   /** API work one call at a time: the loop's rounds and the operator's setOverride. */
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -167,34 +106,49 @@ export class ClusterReporter {
     this.api = options.api;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger.child({ component: 'cluster' });
-    this.leaseName = `farm-agent-${options.node}`;
-    this.leaseDurationSeconds = options.leaseDurationSeconds ?? 40;
-    this.renewIntervalMs = options.renewIntervalMs ?? 10_000;
-    this.pollMs = options.overridesPollMs ?? 30_000;
-    this.debounceMs = options.changeDebounceMs ?? 1_000;
-    this.minChangeIntervalMs = options.minChangeIntervalMs ?? 5_000;
-    this.maxPendingEvents = options.maxPendingEvents ?? 100;
-    this.backoff = new Backoff(options.backoff ?? { initialMs: 1_000, maxMs: 30_000 });
-    this.dedupe = new EventDeduper(options.eventDedupeWindowMs ?? 5 * 60_000);
-    const registers = [options.registry];
-    this.requests = new Counter({
-      name: 'farm_kube_requests_total',
-      help: 'Kubernetes API requests by verb, resource and HTTP status (or transport error).',
-      labelNames: ['verb', 'resource', 'code'],
-      registers,
+    this.schedule = new ReportSchedule({
+      renewIntervalMs: options.renewIntervalMs ?? 10_000,
+      pollMs: options.overridesPollMs ?? 30_000,
+      debounceMs: options.changeDebounceMs ?? 1_000,
+      minChangeIntervalMs: options.minChangeIntervalMs ?? 5_000,
+      backoff: options.backoff ?? { initialMs: 1_000, maxMs: 30_000 },
     });
-    this.reachableGauge = new Gauge({
-      name: 'farm_kube_reachable',
-      help: '1 when the Kubernetes API answered the last request.',
-      registers,
+    this.events = new EventQueue({
+      node: options.node,
+      podName: options.podName,
+      dedupeWindowMs: options.eventDedupeWindowMs ?? 5 * 60_000,
+      maxPending: options.maxPendingEvents ?? 100,
+      registry: options.registry,
+      logger: this.logger,
     });
-    this.droppedEvents = new Counter({
-      name: 'farm_kube_events_dropped_total',
-      help: 'Events not delivered: queue full while the API was away, or refused by the API.',
-      labelNames: ['cause'],
-      registers,
+    // Back after an outage: read the Node again soon (overrides, labels someone changed).
+    this.requests = new KubeRequests(options.registry, this.logger, () => {
+      if (this.nodeSync.lastReadAt !== undefined) this.schedule.pollSoon();
     });
-    this.reachableGauge.set(0);
+    this.lease = new LeaseWriter({
+      api: options.api,
+      namespace: options.namespace,
+      requests: this.requests,
+      name: `farm-agent-${options.node}`,
+      holder: options.podName,
+      durationSeconds: options.leaseDurationSeconds ?? 40,
+    });
+    this.nodeSync = new NodeSync({
+      api: options.api,
+      node: options.node,
+      requests: this.requests,
+      exclusive: (fn) => this.exclusive(fn),
+      clock: this.clock,
+      logger: this.logger,
+    });
+    this.loop = new WakeLoop(
+      this.clock,
+      () => this.step(),
+      () => {
+        const now = this.clock.now();
+        return this.schedule.nextDue(now, this.events.nextDue(now));
+      },
+    );
   }
 
   /**
@@ -203,12 +157,7 @@ export class ClusterReporter {
    */
   async restore(): Promise<LifecycleState | undefined> {
     try {
-      const lease = await this.exclusive(() =>
-        this.request('get', 'leases', () =>
-          this.api.getLease(this.options.namespace, this.leaseName),
-        ),
-      );
-      this.lease = lease;
+      const lease = await this.exclusive(() => this.lease.read());
       this.restored = parseLeaseLifecycle(lease.metadata?.annotations);
       this.logger.info({ lifecycle: this.restored }, 'lifecycle restored from the Lease');
       return this.restored;
@@ -220,156 +169,70 @@ export class ClusterReporter {
   }
 
   start(): void {
-    if (this.running !== undefined) return;
-    this.stopped = false;
-    this.running = this.loop();
+    this.loop.start();
   }
 
   /** Ends the loop after the call in flight, if any (each call has its own timeout). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.running;
-    this.running = undefined;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   changed(): void {
-    if (this.changeSeq === this.syncedSeq) this.dirtySince = this.clock.now();
-    this.changeSeq += 1;
-    this.wake?.();
+    this.schedule.changed(this.clock.now());
+    this.loop.wake();
   }
 
   event(e: EventInput): void {
-    const now = this.clock.now();
-    this.enqueueSummaries(now);
-    if (this.dedupe.offer(e, now)) this.enqueue(this.buildEvent(e, now));
-    this.wake?.();
+    this.events.offer(e, this.clock.now());
+    this.loop.wake();
   }
 
   /** Called at once with the current overrides if known, then on every change. */
   onOverrides(listener: (o: OperatorOverrides) => void): () => void {
-    this.listeners.add(listener);
-    if (this.overrides !== undefined) this.deliver(listener, this.overrides);
-    return () => this.listeners.delete(listener);
+    return this.nodeSync.onOverrides(listener);
   }
 
-  async setOverride(
+  setOverride(
     kind: OverrideKind,
     slot: string | undefined,
     reason: string | undefined,
   ): Promise<void> {
-    const what = `${reason === undefined ? 'clear' : 'set'} ${kind}${slot === undefined ? ' on the node' : ` on slot ${slot}`}`;
-    const annotation = overrideAnnotation(kind, slot);
-    if ('error' in annotation) throw new Error(`cannot ${what}: ${annotation.error}`);
-    const value = reason === undefined ? null : reason.slice(0, REASON_MAX);
-    const patch = (): Promise<V1Node> =>
-      this.exclusive(() =>
-        this.request('patch', 'nodes', () =>
-          this.api.patchNode(this.options.node, {
-            metadata: { annotations: { [annotation.key]: value } },
-          }),
-        ),
-      );
-    let node: V1Node;
-    try {
-      // A kept-alive socket the server closed (it restarted) fails the first request with a
-      // reset; the patch is idempotent, so one immediate retry tells that from a real outage.
-      node = await patch().catch((e: unknown) => {
-        if (normaliseError(e).reason === 'ConnectionReset') return patch();
-        throw e;
-      });
-    } catch (e) {
-      const err = normaliseError(e);
-      const cause = serverAway(err)
-        ? 'the Kubernetes API is unreachable'
-        : `the Kubernetes API refused it (${String(err.status)})`;
-      throw new Error(`cannot ${what}: ${cause}: ${err.reason}: ${err.message}`, { cause: err });
-    }
-    this.applyNode(node, this.clock.now());
+    return this.nodeSync.setOverride(kind, slot, reason);
   }
 
   status(): ClusterStatus {
     const now = this.clock.now();
+    const { reachable, lastError, writes, reads } = this.requests.stats();
+    const renewAt = this.schedule.lastRenewAt;
+    const readAt = this.nodeSync.lastReadAt;
     return {
-      reachable: this.reachable,
-      ...(this.lastError === undefined ? {} : { lastError: this.lastError }),
-      ...(this.lastRenewAt === undefined
-        ? {}
-        : { lastRenewAt: new Date(this.lastRenewAt).toISOString() }),
-      writes: this.writes,
-      reads: this.reads,
-      ...(this.lastPollOkAt === undefined
-        ? {}
-        : { overridesAgeSeconds: Math.round((now - this.lastPollOkAt) / 1000) }),
-      pendingEvents: this.pending.length,
+      reachable,
+      ...(lastError === undefined ? {} : { lastError }),
+      ...(renewAt === undefined ? {} : { lastRenewAt: new Date(renewAt).toISOString() }),
+      writes,
+      reads,
+      ...(readAt === undefined ? {} : { overridesAgeSeconds: Math.round((now - readAt) / 1000) }),
+      pendingEvents: this.events.size,
     };
   }
 
   // -------------------------------------------------------------------------------------------
 
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      const now = this.clock.now();
-      if (this.retryAt === undefined || now >= this.retryAt) {
-        try {
-          await this.exclusive(() => this.round(now));
-          this.retryAt = undefined;
-          this.backoff.reset();
-        } catch (e) {
-          this.retryLater(normaliseError(e));
-        }
-      }
-      if (this.stopped) break;
-      await this.sleepUntil(this.nextDue());
-    }
-  }
-
-  private retryLater(err: KubeApiError): void {
-    const delay = Math.max(this.backoff.next(), (err.retryAfterSeconds ?? 0) * 1000);
-    // From when the failure came back: Retry-After counts from the answer, not the round's start.
-    this.retryAt = this.clock.now() + delay;
-    this.logger.debug(
-      { err: err.message, reason: err.reason, retryInMs: delay },
-      'Kubernetes API round failed',
-    );
-  }
-
-  private changeDue(): number | undefined {
-    if (this.changeSeq === this.syncedSeq) return undefined;
-    return Math.max(
-      this.dirtySince + this.debounceMs,
-      this.lastChangeWriteAt + this.minChangeIntervalMs,
-    );
-  }
-
-  private nextDue(): number {
-    if (this.retryAt !== undefined) return this.retryAt;
+  /** One round if it is due (not while backing off); failures set the backoff, never throw. */
+  private async step(): Promise<void> {
     const now = this.clock.now();
-    const due = [
-      this.lastRenewAt === undefined ? now : this.lastRenewAt + this.renewIntervalMs,
-      this.lastPollAt === undefined ? now : this.lastPollAt + this.pollMs,
-      this.changeDue(),
-      this.pending.length > 0 ? now : undefined,
-      this.dedupe.nextExpiry(),
-    ].filter((t): t is number => t !== undefined);
-    return Math.min(...due);
-  }
-
-  private sleepUntil(at: number): Promise<void> {
-    return new Promise((resolve) => {
-      const handle = this.clock.setTimeout(
-        () => {
-          this.wake = undefined;
-          resolve();
-        },
-        Math.max(0, at - this.clock.now()),
+    if (!this.schedule.mayRun(now)) return;
+    try {
+      await this.exclusive(() => this.round(now));
+      this.schedule.succeeded();
+    } catch (e) {
+      const err = normaliseError(e);
+      const delay = this.schedule.failed(this.clock.now(), err.retryAfterSeconds);
+      this.logger.debug(
+        { err: err.message, reason: err.reason, retryInMs: delay },
+        'Kubernetes API round failed',
       );
-      this.wake = () => {
-        this.wake = undefined;
-        this.clock.clearTimeout(handle);
-        resolve();
-      };
-    });
+    }
   }
 
   /**
@@ -378,12 +241,11 @@ export class ClusterReporter {
    * kept and thrown at the end (the loop backs off); an API that is away ends the round at once.
    */
   private async round(now: number): Promise<void> {
-    this.enqueueSummaries(now);
-    const seq = this.changeSeq;
+    this.events.expire(now);
+    const version = this.schedule.version;
     const snapshot = this.takeSnapshot();
-    const changeDue = this.changeDue();
-    const changing = changeDue !== undefined && now >= changeDue;
-    if (changing) this.desiredLabels = computeLabels(snapshot);
+    const changing = this.schedule.changing(now);
+    if (changing) this.nodeSync.want(computeLabels(snapshot));
     const refused: KubeApiError[] = [];
     const part = async (fn: () => Promise<void>): Promise<boolean> => {
       try {
@@ -398,29 +260,28 @@ export class ClusterReporter {
     };
     let wrote = false;
     const leaseDone = await part(async () => {
-      const renewDue =
-        this.lastRenewAt === undefined || now >= this.lastRenewAt + this.renewIntervalMs;
-      const urgent = changing && urgentLeaseKey(snapshot) !== this.leaseKey;
-      if (!renewDue && !urgent) return;
-      await this.renew(snapshot, now);
+      const urgent = changing && this.lease.outdated(snapshot);
+      if (!this.schedule.renewDue(now) && !urgent) return;
+      await this.lease.renew(snapshot, now);
+      this.schedule.renewed(now);
       wrote ||= urgent;
     });
     const labelsDone =
       !changing ||
       (await part(async () => {
-        wrote = (await this.syncLabels()) || wrote;
+        wrote = (await this.nodeSync.syncLabels()) || wrote;
       }));
-    if (changing && leaseDone && labelsDone) this.syncedSeq = seq;
-    if (wrote) this.lastChangeWriteAt = now;
-    if (this.lastPollAt === undefined || now >= this.lastPollAt + this.pollMs) {
-      this.lastPollAt = now;
-      await part(async () => {
-        const node = await this.request('get', 'nodes', () => this.api.getNode(this.options.node));
-        this.applyNode(node, now);
-        await this.syncLabels();
-      });
+    if (changing && leaseDone && labelsDone) this.schedule.synced(version);
+    if (wrote) this.schedule.changeWritten(now);
+    if (this.schedule.pollDue(now)) {
+      this.schedule.polled(now);
+      await part(() => this.nodeSync.read(now));
     }
-    await part(() => this.flushEvents());
+    await part(() =>
+      this.events.flush((ns, event) =>
+        this.requests.request('create', 'events', () => this.api.createEvent(ns, event)),
+      ),
+    );
     if (refused[0] !== undefined) throw refused[0];
   }
 
@@ -436,208 +297,9 @@ export class ClusterReporter {
     );
   }
 
-  /** Patches the labels that differ from the Node's; true if it wrote. */
-  private async syncLabels(): Promise<boolean> {
-    if (this.desiredLabels === undefined) return false;
-    const patch = labelPatch(this.desiredLabels, this.nodeLabels);
-    if (patch === undefined) return false;
-    const node = await this.request('patch', 'nodes', () =>
-      this.api.patchNode(this.options.node, { metadata: { labels: patch } }),
-    );
-    this.nodeLabels = node.metadata?.labels ?? {};
-    return true;
-  }
-
-  private applyNode(node: V1Node, now: number): void {
-    this.nodeLabels = node.metadata?.labels ?? {};
-    this.lastPollOkAt = now;
-    const { overrides, ignored } = parseOverrides(node.metadata?.annotations);
-    if (ignored.length > 0) this.logger.warn({ ignored }, 'malformed override annotations');
-    if (this.overrides !== undefined && sameOverrides(this.overrides, overrides)) return;
-    this.overrides = overrides;
-    this.logger.info({ overrides }, 'operator overrides changed');
-    for (const listener of this.listeners) this.deliver(listener, overrides);
-  }
-
-  private deliver(listener: (o: OperatorOverrides) => void, overrides: OperatorOverrides): void {
-    try {
-      listener(structuredClone(overrides));
-    } catch (e) {
-      this.logger.error({ err: (e as Error).message }, 'overrides listener failed');
-    }
-  }
-
-  private leaseBody(snapshot: ClusterSnapshot, now: number, current?: V1Lease): V1Lease {
-    const spec = current?.spec;
-    const sameHolder = spec?.holderIdentity === this.options.podName;
-    // The server hands MicroTimes back as strings; a V1MicroTime serialises with 6 digits.
-    const acquired =
-      sameHolder && spec?.acquireTime !== undefined ? Date.parse(String(spec.acquireTime)) : now;
-    const transitions =
-      (spec?.leaseTransitions ?? 0) + (current === undefined || sameHolder ? 0 : 1);
-    return {
-      metadata: {
-        name: this.leaseName,
-        ...(current?.metadata?.resourceVersion === undefined
-          ? {}
-          : { resourceVersion: current.metadata.resourceVersion }),
-        labels: { 'app.kubernetes.io/name': 'farm-agent' },
-        annotations: leaseAnnotations(snapshot),
-      },
-      spec: {
-        holderIdentity: this.options.podName,
-        leaseDurationSeconds: this.leaseDurationSeconds,
-        acquireTime: new V1MicroTime(Number.isNaN(acquired) ? now : acquired),
-        renewTime: new V1MicroTime(now),
-        leaseTransitions: transitions,
-      },
-    };
-  }
-
-  /**
-   * Renews the Lease with the snapshot's annotations: PUT with the resourceVersion last seen;
-   * a Conflict re-reads it, a NotFound creates it (and an AlreadyExists re-reads again).
-   */
-  private async renew(snapshot: ClusterSnapshot, now: number): Promise<void> {
-    const ns = this.options.namespace;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      if (this.lease === undefined) {
-        try {
-          this.lease = await this.request('get', 'leases', () =>
-            this.api.getLease(ns, this.leaseName),
-          );
-        } catch (e) {
-          if (!isStatus(e, 404)) throw e;
-          try {
-            this.lease = await this.request('create', 'leases', () =>
-              this.api.createLease(ns, this.leaseBody(snapshot, now)),
-            );
-            return this.renewed(snapshot, now);
-          } catch (e2) {
-            if (isStatus(e2, 409, 'AlreadyExists')) continue;
-            throw e2;
-          }
-        }
-      }
-      const current = this.lease;
-      try {
-        this.lease = await this.request('update', 'leases', () =>
-          this.api.replaceLease(ns, this.leaseBody(snapshot, now, current)),
-        );
-        return this.renewed(snapshot, now);
-      } catch (e) {
-        if (!isStatus(e, 409) && !isStatus(e, 404)) throw e;
-        this.lease = undefined;
-      }
-    }
-    throw new KubeApiError(409, 'Conflict', true, `Lease ${this.leaseName}: conflicting writers`);
-  }
-
-  private renewed(snapshot: ClusterSnapshot, now: number): void {
-    this.lastRenewAt = now;
-    this.leaseKey = urgentLeaseKey(snapshot);
-  }
-
-  private buildEvent(e: ReportedEvent, at: number, summary?: EventSummary): EventsV1Event {
-    const clip = (s: string, max: number): string => s.slice(0, max);
-    this.eventSeq += 1;
-    const name = `${this.options.node.slice(0, 200)}.${at.toString(16)}.${this.instance}${this.eventSeq.toString(16)}`;
-    const note = e.slot === undefined ? e.note : `${e.slot}: ${e.note}`;
-    return {
-      metadata: { name },
-      eventTime: new V1MicroTime(at),
-      reportingController: REPORTING_CONTROLLER,
-      reportingInstance: clip(this.options.podName, EVENT_FIELD_MAX),
-      action: clip(e.reason, EVENT_FIELD_MAX),
-      reason: clip(e.reason, EVENT_FIELD_MAX),
-      type: e.type,
-      note: clip(note, NOTE_MAX),
-      regarding: { apiVersion: 'v1', kind: 'Node', name: this.options.node },
-      ...(summary === undefined
-        ? {}
-        : { series: { count: summary.count, lastObservedTime: new V1MicroTime(summary.lastAt) } }),
-    };
-  }
-
-  private enqueueSummaries(now: number): void {
-    for (const s of this.dedupe.expire(now)) this.enqueue(this.buildEvent(s.event, s.firstAt, s));
-  }
-
-  private enqueue(event: EventsV1Event): void {
-    this.pending.push(event);
-    if (this.pending.length > this.maxPendingEvents) {
-      const dropped = this.pending.shift();
-      this.droppedEvents.inc({ cause: 'queue-full' });
-      this.logger.warn(
-        { reason: dropped?.reason, note: dropped?.note },
-        'event queue full: dropped the oldest',
-      );
-    }
-  }
-
-  /** Oldest first; one the API refuses for good is dropped rather than blocking the rest. */
-  private async flushEvents(): Promise<void> {
-    for (let event = this.pending[0]; event !== undefined; event = this.pending[0]) {
-      const current = event;
-      try {
-        await this.request('create', 'events', () =>
-          this.api.createEvent(EVENT_NAMESPACE, current),
-        );
-      } catch (e) {
-        const err = normaliseError(e);
-        // The name is fixed when queued: AlreadyExists means an earlier try got through.
-        if (err.retryable) throw err;
-        if (err.reason !== 'AlreadyExists') {
-          this.droppedEvents.inc({ cause: 'refused' });
-          this.logger.error({ err: err.message, event: current.reason }, 'event refused: dropped');
-        }
-      }
-      this.pending.shift();
-    }
-  }
-
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.chain.then(fn);
     this.chain = result.catch(() => undefined);
     return result;
-  }
-
-  /** One API call: counted, measured, and deciding whether the API is reachable. */
-  private async request<T>(verb: string, resource: string, fn: () => Promise<T>): Promise<T> {
-    if (verb === 'get') this.reads += 1;
-    else this.writes += 1;
-    try {
-      const result = await fn();
-      this.requests.inc({ verb, resource, code: SUCCESS_CODE[verb] ?? '200' });
-      this.setReachable(true);
-      return result;
-    } catch (e) {
-      const err = normaliseError(e);
-      this.requests.inc({
-        verb,
-        resource,
-        code: err.status === undefined ? err.reason : String(err.status),
-      });
-      this.lastError = `${verb} ${resource}: ${err.reason}: ${err.message}`;
-      // A 4xx is an answer: the server is there, the request was wrong (or a Conflict).
-      this.setReachable(!serverAway(err));
-      throw err;
-    }
-  }
-
-  private setReachable(reachable: boolean): void {
-    if (reachable === this.reachable) return;
-    this.reachable = reachable;
-    this.reachableGauge.set(reachable ? 1 : 0);
-    if (reachable) {
-      this.logger.info('Kubernetes API reachable');
-      // Back after an outage: read the Node again soon (overrides, labels someone changed).
-      if (this.lastPollOkAt !== undefined) this.lastPollAt = undefined;
-    } else {
-      this.logger.warn(
-        { lastError: this.lastError },
-        'Kubernetes API unreachable; retrying with backoff',
-      );
-    }
   }
 }

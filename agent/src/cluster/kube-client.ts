@@ -1,221 +1,24 @@
 /**
- * Cluster access for farm-agent through @kubernetes/client-node 1.4.x: where the configuration
- * comes from (in-cluster service account, a kubeconfig, or none: standalone), and a small typed
- * wrapper with exactly the calls the cluster reporter makes, each with its own timeout and with
- * errors normalised to {status, reason, retryable}.
+ * The Kubernetes calls farm-agent makes, through @kubernetes/client-node 1.4.x: a small typed
+ * wrapper, each call with its own timeout and with errors normalised (kube-errors.ts).
  */
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { join } from 'node:path';
 import {
-  ApiException,
   type ConfigurationOptions,
   CoordinationV1Api,
   CoreV1Api,
   type EventsV1Event,
   EventsV1Api,
-  KubeConfig,
+  type KubeConfig,
   Observable,
   type ObservableMiddleware,
   PatchStrategy,
   setHeaderOptions,
   type V1Lease,
   type V1Node,
-  type V1Status,
 } from '@kubernetes/client-node';
-
-const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-
-export type ClusterConfig =
-  | {
-      kubeConfig: KubeConfig;
-      source: 'in-cluster' | 'kubeconfig';
-      /** The service account's namespace, or the kubeconfig context's ('default' if none). */
-      namespace: string;
-      server: string;
-    }
-  | { kubeConfig: undefined; reason: string };
-
-export interface LoadKubeConfigOptions {
-  /** Explicit kubeconfig file; otherwise the first entry of KUBECONFIG. */
-  kubeconfigPath?: string;
-  /** Root under which the service-account files live ('' in a pod; a temp dir in tests). */
-  inClusterPrefix?: string;
-  env?: NodeJS.ProcessEnv;
-}
-
-/**
- * In-cluster first (KUBERNETES_SERVICE_HOST/PORT plus the service-account token and CA), then a
- * kubeconfig file, else no cluster, with the reason to show in /status. ~/.kube/config is not
- * consulted: a DaemonSet pod has none, and a local run should name its cluster on purpose.
- */
-export function loadKubeConfig(options: LoadKubeConfigOptions = {}): ClusterConfig {
-  const env = options.env ?? process.env;
-  const prefix = options.inClusterPrefix ?? '';
-  const saDir = `${prefix}${SERVICE_ACCOUNT_DIR}`;
-  const host = env.KUBERNETES_SERVICE_HOST;
-  const port = env.KUBERNETES_SERVICE_PORT;
-  const missing: string[] = [];
-  if (host !== undefined && host !== '' && port !== undefined && port !== '') {
-    const files = ['token', 'ca.crt'].filter((f) => !existsSync(join(saDir, f)));
-    if (files.length === 0) {
-      const kc = new KubeConfig();
-      // loadFromCluster reads the process environment itself.
-      withEnv(env, () => kc.loadFromCluster(prefix));
-      return loaded(kc, 'in-cluster');
-    }
-    missing.push(`in-cluster: ${files.map((f) => join(saDir, f)).join(', ')} missing`);
-  } else {
-    missing.push('in-cluster: KUBERNETES_SERVICE_HOST/PORT unset');
-  }
-  const path = options.kubeconfigPath ?? env.KUBECONFIG?.split(':').find((p) => p !== '');
-  if (path === undefined) {
-    missing.push('kubeconfig: KUBECONFIG unset');
-  } else if (!existsSync(path)) {
-    missing.push(`kubeconfig: ${path} not found`);
-  } else {
-    const kc = new KubeConfig();
-    try {
-      kc.loadFromFile(path);
-    } catch (e) {
-      return { kubeConfig: undefined, reason: `kubeconfig ${path}: ${(e as Error).message}` };
-    }
-    if (kc.getCurrentCluster() === null) {
-      return { kubeConfig: undefined, reason: `kubeconfig ${path}: no current cluster` };
-    }
-    return loaded(kc, 'kubeconfig');
-  }
-  return { kubeConfig: undefined, reason: `no cluster configuration (${missing.join('; ')})` };
-}
-
-function loaded(kc: KubeConfig, source: 'in-cluster' | 'kubeconfig'): ClusterConfig {
-  const context = kc.getContextObject(kc.getCurrentContext());
-  return {
-    kubeConfig: kc,
-    source,
-    // The namespace file is read verbatim; a hand-written one may end in a newline.
-    namespace: context?.namespace?.trim() || 'default',
-    server: kc.getCurrentCluster()?.server ?? '',
-  };
-}
-
-function withEnv(env: NodeJS.ProcessEnv, fn: () => void): void {
-  if (env === process.env) {
-    fn();
-    return;
-  }
-  const saved = {
-    host: process.env.KUBERNETES_SERVICE_HOST,
-    port: process.env.KUBERNETES_SERVICE_PORT,
-  };
-  process.env.KUBERNETES_SERVICE_HOST = env.KUBERNETES_SERVICE_HOST;
-  process.env.KUBERNETES_SERVICE_PORT = env.KUBERNETES_SERVICE_PORT;
-  try {
-    fn();
-  } finally {
-    for (const [k, v] of [
-      ['KUBERNETES_SERVICE_HOST', saved.host],
-      ['KUBERNETES_SERVICE_PORT', saved.port],
-    ] as const) {
-      if (v === undefined) Reflect.deleteProperty(process.env, k);
-      else process.env[k] = v;
-    }
-  }
-}
-
-/** An API failure as the reporter needs to see it. */
-export class KubeApiError extends Error {
-  constructor(
-    /** HTTP status; undefined when no response came (refused, reset, timeout, TLS). */
-    readonly status: number | undefined,
-    /** The Status reason (`Conflict`, `NotFound`, `Expired`...) or a transport reason. */
-    readonly reason: string,
-    /** Whether the same call may succeed later. 404 is not, and callers treat it specially. */
-    readonly retryable: boolean,
-    message: string,
-    /** From Retry-After on 429/503. */
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-    this.name = 'KubeApiError';
-  }
-}
-
-const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_HAS_EXPIRED',
-]);
-
-const NETWORK_CODES = new Set([
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'EPIPE',
-  'ECONNABORTED',
-]);
-
-/** From an HTTP status and, when the body is a Status, its reason and message. */
-function errorFromStatus(code: number, body: unknown, retryAfter?: string): KubeApiError {
-  const status = parseStatus(body);
-  const reason = status?.reason ?? http.STATUS_CODES[code] ?? 'Unknown';
-  // Retrying a create for a name that exists never succeeds; a Conflict (stale
-  // resourceVersion) does once the caller re-reads the object.
-  const retryable =
-    (code === 409 && reason !== 'AlreadyExists') || code === 429 || code === 408 || code >= 500;
-  const seconds = retryAfter === undefined ? undefined : Number(retryAfter);
-  return new KubeApiError(
-    code,
-    reason,
-    retryable,
-    status?.message ?? `HTTP ${code}`,
-    seconds !== undefined && Number.isFinite(seconds) ? seconds : undefined,
-  );
-}
-
-function parseStatus(body: unknown): V1Status | undefined {
-  let value = body;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value) as unknown;
-    } catch {
-      return undefined;
-    }
-  }
-  return typeof value === 'object' && value !== null && (value as V1Status).kind === 'Status'
-    ? (value as V1Status)
-    : undefined;
-}
-
-/** Any failure of a call, from the generated client or the transport beneath it. */
-export function normaliseError(e: unknown): KubeApiError {
-  if (e instanceof KubeApiError) return e;
-  if (e instanceof ApiException) {
-    const headers = e.headers as Record<string, string>;
-    return errorFromStatus(e.code, e.body, headers['retry-after']);
-  }
-  const err = e as { name?: string; code?: string; message?: string };
-  const message = err.message ?? String(e);
-  if (err.name === 'AbortError' || err.name === 'TimeoutError') {
-    return new KubeApiError(undefined, 'Timeout', true, message);
-  }
-  if (err.code === 'ECONNREFUSED')
-    return new KubeApiError(undefined, 'ConnectionRefused', true, message);
-  if (err.code === 'ECONNRESET')
-    return new KubeApiError(undefined, 'ConnectionReset', true, message);
-  if (err.code !== undefined && TLS_CODES.has(err.code)) {
-    return new KubeApiError(undefined, 'TLSError', false, message);
-  }
-  if (err.code !== undefined && NETWORK_CODES.has(err.code)) {
-    return new KubeApiError(undefined, 'NetworkError', true, message);
-  }
-  return new KubeApiError(undefined, 'Unknown', false, message);
-}
+import { normaliseError } from './kube-errors.js';
 
 export interface KubeApiOptions {
   /** Per call: connect, send, and read the whole response. Default 10 s. */
