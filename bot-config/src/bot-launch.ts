@@ -8,7 +8,8 @@ import { delimiter } from 'node:path';
 import type { Logger } from 'pino';
 import type { BotExit } from './bot-exit.js';
 import type { BotUser } from './bot-user.js';
-import { findOnPath, type ProcessTree } from './process-tree.js';
+import { findOnPath } from './find-on-path.js';
+import type { ProcessTree } from './process-tree.js';
 
 export interface BotLaunch {
   botId: string;
