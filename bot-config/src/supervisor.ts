@@ -17,11 +17,10 @@ import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { settlesWithin } from './async.js';
 import { AuthWatch } from './auth-refusal.js';
 import { sleep } from './backoff.js';
 import { classifyExit, type BotExit, type RestartReason } from './bot-exit.js';
-import { launchBot } from './bot-launch.js';
+import { launchBot, stopBot } from './bot-process.js';
 import { BotLog } from './bot-log.js';
 import type { BotUser } from './bot-user.js';
 import { prepareBotZip } from './bot-workdir.js';
@@ -295,17 +294,7 @@ export class BotSupervisor {
   private async shutdown(): Promise<void> {
     this.stopSignal.abort(new Error('supervisor stopped'));
     const run = this.current;
-    if (run) {
-      this.log.info({ pid: run.pid, graceMs: this.options.stopGraceMs }, 'stopping bot');
-      // SIGTERM to the bot alone: it is the one that knows how to end its task cleanly.
-      run.child.kill('SIGTERM');
-      if (!(await settlesWithin(run.exited, this.options.stopGraceMs))) {
-        // The bot checks its quit flag only between tasks: a long task ends here.
-        this.log.warn({ pid: run.pid }, 'bot still running after its grace; killing its tree');
-        await this.tree.kill(run.pid);
-        await run.exited;
-      }
-    }
+    if (run) await stopBot(run, this.tree, this.options.stopGraceMs, this.log);
     await this.loop;
     // Also covers a stop between two incarnations, and leftovers of a start cut short.
     await this.tree.kill();

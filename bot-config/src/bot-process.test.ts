@@ -1,7 +1,9 @@
 import { delimiter } from 'node:path';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
-import { botEnv, launchBot } from './bot-launch.js';
+import type { ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { BotExit } from './bot-exit.js';
+import { botEnv, launchBot, stopBot } from './bot-process.js';
 import { ProcessTree } from './process-tree.js';
 
 const user = { name: 'swarming', uid: 1001, gid: 1001, home: '/home/swarming' };
@@ -56,5 +58,52 @@ describe('launchBot', () => {
       at: 1234,
       error: 'spawn no-such-python-here ENOENT',
     });
+  });
+});
+
+describe('stopBot', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function fakeBot(exitsOn: 'SIGTERM' | 'tree kill') {
+    let exit!: (e: BotExit) => void;
+    const exited = new Promise<BotExit>((resolve) => (exit = resolve));
+    const signals: string[] = [];
+    const child = {
+      kill: (signal: string) => {
+        signals.push(signal);
+        if (exitsOn === 'SIGTERM') exit({ code: 0, signal: null, at: 0 });
+        return true;
+      },
+    } as unknown as ChildProcess;
+    const killed: (number | undefined)[] = [];
+    const tree = {
+      kill: async (pid?: number) => {
+        killed.push(pid);
+        exit({ code: null, signal: 'SIGKILL', at: 0 });
+        return 1;
+      },
+    };
+    return { bot: { child, pid: 42, exited }, tree, signals, killed };
+  }
+
+  it('leaves the tree alone when the bot ends on SIGTERM within its grace', async () => {
+    const { bot, tree, signals, killed } = fakeBot('SIGTERM');
+    await stopBot(bot, tree, 60_000, pino({ level: 'silent' }));
+    expect(signals).toEqual(['SIGTERM']);
+    expect(killed).toEqual([]);
+  });
+
+  it('kills the whole tree once the grace is over', async () => {
+    vi.useFakeTimers();
+    const { bot, tree, signals, killed } = fakeBot('tree kill');
+    const stopping = stopBot(bot, tree, 5_000, pino({ level: 'silent' }));
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(killed).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    await stopping;
+    expect(signals).toEqual(['SIGTERM']);
+    expect(killed).toEqual([42]);
   });
 });

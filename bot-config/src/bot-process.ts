@@ -1,11 +1,13 @@
 /**
- * Starts one bot process (`python3 <zip> start_bot`) inside its ProcessTree,
- * as the bot user when there is one, and reports its exit. Never throws: a
- * process that cannot start is an immediate exit carrying the error.
+ * One bot process (`python3 <zip> start_bot`): started inside its ProcessTree,
+ * as the bot user when there is one, and stopped gently, then with its whole
+ * tree. Never throws: a process that cannot start is an immediate exit
+ * carrying the error.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { delimiter } from 'node:path';
 import type { Logger } from 'pino';
+import { settlesWithin } from './async.js';
 import type { BotExit } from './bot-exit.js';
 import type { BotUser } from './bot-user.js';
 import { findOnPath } from './find-on-path.js';
@@ -98,4 +100,23 @@ export function launchBot(launch: BotLaunch): LaunchedBot {
     });
   });
   return { child, exited };
+}
+
+/**
+ * SIGTERM to the bot alone: it is the one that knows how to end its task
+ * cleanly. After `graceMs`, SIGKILL to its whole tree. Resolves once it exited.
+ */
+export async function stopBot(
+  bot: { child: ChildProcess; pid: number; exited: Promise<BotExit> },
+  tree: Pick<ProcessTree, 'kill'>,
+  graceMs: number,
+  logger: Pick<Logger, 'info' | 'warn'>,
+): Promise<void> {
+  logger.info({ pid: bot.pid, graceMs }, 'stopping bot');
+  bot.child.kill('SIGTERM');
+  if (await settlesWithin(bot.exited, graceMs)) return;
+  // The bot checks its quit flag only between tasks: a long task ends here.
+  logger.warn({ pid: bot.pid }, 'bot still running after its grace; killing its tree');
+  await tree.kill(bot.pid);
+  await bot.exited;
 }
