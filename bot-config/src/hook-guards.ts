@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 
 /**
  * Real bot state nests four or five levels (`disks./.free_mb`); this leaves
@@ -66,5 +67,36 @@ export function refuseUnknownBot(
   return async (request) => {
     const botId = botIdOf(request);
     if (!knows(botId)) throw new HookRefusal(404, `no bot "${botId}" runs on this node`);
+  };
+}
+
+/** Undefined lets a hook call through; a string refuses it with 403 and says why. */
+export type AuthorizeCaller<H extends string> = (
+  request: FastifyRequest,
+  botId: string,
+  hook: H,
+) => Promise<string | undefined>;
+
+/**
+ * An onRequest hook that asks `authorize` about every call of `hook` naming one
+ * of this node's bots, before the body is even read: a stranger's body is
+ * nobody's business. Other ids pass untouched, so a missing, malformed or
+ * repeated header still gets its 400 from the header schema and an unknown
+ * bot its 404 from refuseUnknownBot.
+ */
+export function refuseStrangers<H extends string>(
+  authorize: AuthorizeCaller<H>,
+  hook: H,
+  botIdHeader: string,
+  knows: (botId: string) => boolean,
+  logger: Pick<Logger, 'warn'>,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (request, reply) => {
+    const botId = request.headers[botIdHeader];
+    if (typeof botId !== 'string' || !knows(botId)) return;
+    const refused = await authorize(request, botId, hook);
+    if (refused === undefined) return;
+    logger.warn({ hook, botId, reason: refused }, 'hook caller refused');
+    await reply.code(403).send({ error: refused });
   };
 }

@@ -7,14 +7,32 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
-import type { BotDeviceView, BotDevices, Dimensions } from './bot-devices.js';
-import { MAX_VALUE_LENGTH, mergeDimensions } from './dimensions.js';
-import { limitJsonDepth, refuseUnknownBot } from './hook-guards.js';
-import { joinReasons, mergeState } from './state.js';
+import type { Registry } from 'prom-client';
+import type { BotDevices, Dimensions } from './bot-devices.js';
+import { BotAnswers, type BotAnswersOptions, type HookExchange } from './hook-answers.js';
+import {
+  limitJsonDepth,
+  refuseStrangers,
+  refuseUnknownBot,
+  type AuthorizeCaller,
+} from './hook-guards.js';
+import { instrumentHooks } from './hook-metrics.js';
+import {
+  BOT_ID_HEADER,
+  HOOKS,
+  bodySchemas,
+  botHeaders,
+  botIdOf,
+  hookOf,
+  type AfterTaskBody,
+  type BeforeTaskBody,
+  type Hook,
+  type RebootBody,
+} from './hook-schemas.js';
+import { TaskLedger } from './task-ledger.js';
 
-/** The header the Python shim names its bot with (Node lower-cases header names). */
-export const BOT_ID_HEADER = 'x-farm-bot-id';
+export { BOT_ID_HEADER, type Hook } from './hook-schemas.js';
+export type { HookExchange } from './hook-answers.js';
 
 /**
  * Bot state with environment and disks is a few kB; this leaves room without
@@ -22,19 +40,9 @@ export const BOT_ID_HEADER = 'x-farm-bot-id';
  */
 const DEFAULT_BODY_LIMIT = 256 * 1024;
 
-/**
- * How long get_state/get_dimensions wait for the device view. Shorter than the
- * shim's own 5 s timeout so the bot gets our reason rather than a bare timeout,
- * and a wedged device layer cannot pile up one pending request per poll.
- */
-const VIEW_TIMEOUT_MS = 4000;
-
-export interface HookServerOptions {
+/** botQuarantine, pool: see BotAnswersOptions. */
+export interface HookServerOptions extends Pick<BotAnswersOptions, 'botQuarantine' | 'pool'> {
   devices: BotDevices;
-  /** A reason the supervisor holds against the bot itself (e.g. a crash loop), if any. */
-  botQuarantine: (botId: string) => string | undefined;
-  /** FARM_POOL: when set, replaces the bot's own `pool`; undefined keeps the bot's. */
-  pool?: string;
   /** Answered by /get_settings; the bot deep-merges it into its defaults. */
   settings: () => Record<string, unknown>;
   /** Upper bound for one /on_before_task wait, whatever the shim asks for. */
@@ -57,101 +65,10 @@ export interface HookServerOptions {
    * get_settings/healthz): undefined lets the call through, a string refuses
    * it with 403. Unset, any local process may speak for any bot.
    */
-  authorizeCaller?: (
-    request: FastifyRequest,
-    botId: string,
-    hook: Hook,
-  ) => Promise<string | undefined>;
+  authorizeCaller?: AuthorizeCaller<Hook>;
   logger: Logger;
   registry: Registry;
   bodyLimit?: number;
-}
-
-export interface HookExchange {
-  hook: 'get_state' | 'get_dimensions';
-  botId: string;
-  botOwn: Record<string, unknown>;
-  answer: Record<string, unknown>;
-}
-
-const HOOKS = [
-  'get_state',
-  'get_dimensions',
-  'get_settings',
-  'on_before_task',
-  'on_after_task',
-  'reboot_requested',
-  'on_handshake',
-  'on_after_poll',
-  'healthz',
-] as const;
-export type Hook = (typeof HOOKS)[number];
-
-/**
- * The id comes back to Swarming as the `id` dimension, so it must be a value
- * the server accepts: 1 to 256 characters (code points, as Python counts
- * them), no surrounding white space. Ours allows none inside either, so a
- * doubled header (Node joins it as "a, b") is refused too.
- */
-const botHeaders = {
-  type: 'object',
-  required: [BOT_ID_HEADER],
-  properties: {
-    [BOT_ID_HEADER]: { type: 'string', pattern: '^\\S+$', maxLength: MAX_VALUE_LENGTH },
-  },
-} as const;
-
-const schemas = {
-  get_state: { type: 'object' },
-  get_dimensions: {
-    type: 'object',
-    additionalProperties: { type: 'array', items: { type: 'string' } },
-  },
-  on_before_task: {
-    type: 'object',
-    properties: {
-      task_id: { type: 'string' },
-      // One per hook invocation of the shim: repeated calls while waiting share it.
-      call_id: { type: 'string', minLength: 1 },
-      wait_ms: { type: 'integer', minimum: 0 },
-    },
-  },
-  on_after_task: {
-    type: 'object',
-    required: ['failure', 'internal_failure'],
-    properties: {
-      failure: { type: 'boolean' },
-      internal_failure: { type: 'boolean' },
-      task_id: { type: 'string' },
-    },
-  },
-  on_handshake: { type: 'object' },
-  on_after_poll: {
-    type: 'object',
-    required: ['cmd'],
-    properties: { cmd: { type: 'string', minLength: 1 } },
-  },
-  reboot_requested: {
-    type: 'object',
-    required: ['argv'],
-    properties: { argv: { type: 'array', items: { type: 'string' } }, ppid: { type: 'integer' } },
-  },
-} as const;
-
-interface BeforeTaskBody {
-  task_id?: string;
-  call_id?: string;
-  wait_ms?: number;
-}
-/** POST requires both; a bodiless GET (Skia's shim style) only says the task ended. */
-interface AfterTaskBody {
-  failure?: boolean;
-  internal_failure?: boolean;
-  task_id?: string;
-}
-interface RebootBody {
-  argv: string[];
-  ppid?: number;
 }
 
 /**
@@ -173,27 +90,10 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
   // Only JSON bodies are hooks; anything else is a 415.
   app.removeContentTypeParser('text/plain');
   limitJsonDepth(app);
-  const knownBotsOnly = refuseUnknownBot((botId) => opts.devices.knows(botId), botIdOf);
+  const knows = (botId: string): boolean => opts.devices.knows(botId);
+  const knownBotsOnly = refuseUnknownBot(knows, botIdOf);
 
-  const requests = new Counter({
-    name: 'farm_hook_requests_total',
-    help: 'Hook calls from Swarming bots, by hook and HTTP status code.',
-    labelNames: ['hook', 'code'],
-    registers: [opts.registry],
-  });
-  const duration = new Histogram({
-    name: 'farm_hook_duration_seconds',
-    help: 'Time to answer a hook call (on_before_task includes the wait for the device).',
-    labelNames: ['hook'],
-    buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60, 300],
-    registers: [opts.registry],
-  });
-
-  app.addHook('onResponse', async (request, reply) => {
-    const hook = hookOf(request);
-    requests.inc({ hook, code: String(reply.statusCode) });
-    duration.observe({ hook }, reply.elapsedTime / 1000);
-  });
+  instrumentHooks(app, opts.registry);
 
   // A hook called with GET (as Skia's shim did for get_settings) has no body: it means {}.
   app.addHook('preValidation', async (request) => {
@@ -213,27 +113,8 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
       : reply.code(404).send({ error: `no hook at ${request.method} ${request.url}` }),
   );
 
-  // Last drop reasons per bot, so a persistent bad dimension is logged once, not every poll.
-  const lastDropped = new Map<string, string>();
-  // The call_id/task_id whose start was already reported, per bot: the shim repeats
-  // on_before_task while it waits, and that must not count as new tasks.
-  // Keyed by task id when the shim knows it: a hook defined in both the zip's bot_config.py
-  // and the bots.cfg script is called in both (e.g. our shim in both places), and the task
-  // must still start and end once.
-  const started = new Map<string, string>();
-  const ended = new Map<string, string>();
-
-  async function readView(botId: string): Promise<{ view?: BotDeviceView; quarantined?: string }> {
-    const supervisor = opts.botQuarantine(botId);
-    try {
-      const view = await withTimeout(opts.devices.view(botId), VIEW_TIMEOUT_MS);
-      return { view, quarantined: joinReasons(supervisor, view.quarantined) };
-    } catch (err) {
-      log.warn({ botId, err }, 'cannot read the device view');
-      const reason = `farm-agent cannot read devices: ${errorMessage(err)}`;
-      return { quarantined: joinReasons(supervisor, reason) };
-    }
-  }
+  const answers = new BotAnswers(opts);
+  const tasks = new TaskLedger();
 
   /**
    * A bot hook: POST with a JSON body checked against `body`. Where an empty
@@ -246,22 +127,9 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     handler: (request: FastifyRequest<{ Body: Body }>, reply: FastifyReply) => Promise<unknown>,
     acceptsGet: boolean,
   ): void {
-    const name = url.slice(1) as Hook;
     const authorize = opts.authorizeCaller;
-    // Before the body is even read: a stranger's body is nobody's business. Only
-    // ids of bots this node runs are checked here (all well-formed), so a missing,
-    // malformed or repeated header still gets its 400 from the header schema and
-    // an unknown bot its 404 from knownBotsOnly.
-    const onRequest = authorize
-      ? async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-          const botId = request.headers[BOT_ID_HEADER];
-          if (typeof botId !== 'string' || !opts.devices.knows(botId)) return;
-          const refused = await authorize(request, botId, name);
-          if (refused === undefined) return;
-          log.warn({ hook: name, botId, reason: refused }, 'hook caller refused');
-          await reply.code(403).send({ error: refused });
-        }
-      : undefined;
+    const onRequest =
+      authorize && refuseStrangers(authorize, url.slice(1) as Hook, BOT_ID_HEADER, knows, log);
     const route = { onRequest, preHandler: knownBotsOnly };
     app.post<{ Body: Body }>(url, { schema: { headers: botHeaders, body }, ...route }, handler);
     if (acceptsGet) {
@@ -271,66 +139,29 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
 
   hook<Record<string, unknown>>(
     '/get_state',
-    schemas.get_state,
-    async (request) => {
-      const botId = botIdOf(request);
-      const { view, quarantined } = await readView(botId);
-      const answer = mergeState(request.body, { quarantined, maintenance: view?.maintenance });
-      opts.onAnswered?.({ hook: 'get_state', botId, botOwn: request.body, answer });
-      return answer;
-    },
+    bodySchemas.get_state,
+    async (request) => answers.state(botIdOf(request), request.body),
     true,
   );
 
   hook<Dimensions>(
     '/get_dimensions',
-    schemas.get_dimensions,
-    async (request) => {
-      const botId = botIdOf(request);
-      const { view, quarantined } = await readView(botId);
-      const agentOwned: Dimensions = { ...view?.dimensions };
-      if (quarantined) {
-        // The full reason travels in the state; the dimension only has to be
-        // a valid, truthy value, so ours is shortened rather than dropped.
-        agentOwned['quarantined'] = [
-          ...(agentOwned['quarantined'] ?? []),
-          clip(quarantined, MAX_VALUE_LENGTH),
-        ];
-      }
-      const merged = mergeDimensions(request.body, agentOwned, { botId, pool: opts.pool });
-      const dropped = merged.dropped.join('\n');
-      if (dropped !== (lastDropped.get(botId) ?? '')) {
-        if (dropped)
-          log.warn({ botId, dropped: merged.dropped }, 'dimensions Swarming would reject');
-        lastDropped.set(botId, dropped);
-      }
-      opts.onAnswered?.({
-        hook: 'get_dimensions',
-        botId,
-        botOwn: request.body,
-        answer: merged.dimensions,
-      });
-      return merged.dimensions;
-    },
+    bodySchemas.get_dimensions,
+    async (request) => answers.dimensions(botIdOf(request), request.body),
     true,
   );
 
   hook<BeforeTaskBody>(
     '/on_before_task',
-    schemas.on_before_task,
+    bodySchemas.on_before_task,
     async (request, reply) => {
       const botId = botIdOf(request);
       const { task_id: taskId, call_id: callId, wait_ms: waitMs } = request.body;
-      const key = taskId ?? callId;
-      if (key === undefined || started.get(botId) !== key) {
-        // Claimed before awaiting so a concurrent repeat does not report it twice.
-        if (key === undefined) started.delete(botId);
-        else started.set(botId, key);
-        ended.delete(botId);
+      if (tasks.claimStart(botId, taskId ?? callId)) {
         try {
           await opts.devices.taskStarted(botId, taskId === undefined ? {} : { taskId });
         } catch (err) {
-          started.delete(botId);
+          tasks.releaseStart(botId);
           throw err;
         }
       }
@@ -345,15 +176,10 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
 
   hook<AfterTaskBody>(
     '/on_after_task',
-    schemas.on_after_task,
+    bodySchemas.on_after_task,
     async (request) => {
       const botId = botIdOf(request);
-      const taskId = request.body.task_id;
-      started.delete(botId);
-      if (taskId !== undefined) {
-        if (ended.get(botId) === taskId) return { ok: true, duplicate: true };
-        ended.set(botId, taskId);
-      }
+      if (!tasks.claimEnd(botId, request.body.task_id)) return { ok: true, duplicate: true };
       await opts.devices.taskEnded(botId, {
         failure: request.body.failure ?? false,
         internalFailure: request.body.internal_failure ?? false,
@@ -365,7 +191,7 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
 
   hook<RebootBody>(
     '/reboot_requested',
-    schemas.reboot_requested,
+    bodySchemas.reboot_requested,
     async (request) => {
       const botId = botIdOf(request);
       log.info({ botId, argv: request.body.argv, ppid: request.body.ppid }, 'bot asked to reboot');
@@ -379,7 +205,7 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
   for (const url of ['/on_handshake', '/on_after_poll'] as const) {
     hook<Record<string, unknown>>(
       url,
-      schemas[url === '/on_handshake' ? 'on_handshake' : 'on_after_poll'],
+      bodySchemas[url === '/on_handshake' ? 'on_handshake' : 'on_after_poll'],
       async (request) => {
         opts.onServerAccepted?.(botIdOf(request));
         return { ok: true };
@@ -394,17 +220,6 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
   app.get('/healthz', async () => ({ ok: true }));
 
   return app;
-}
-
-/** The metric label for a request: a known hook name, never a caller-chosen URL. */
-function hookOf(request: FastifyRequest): Hook | 'unknown' {
-  const name = request.routeOptions.url?.slice(1);
-  return HOOKS.find((h) => h === name) ?? 'unknown';
-}
-
-function botIdOf(request: FastifyRequest): string {
-  // Present and well-formed: the route's header schema ran first.
-  return request.headers[BOT_ID_HEADER] as string;
 }
 
 /**
@@ -426,25 +241,4 @@ async function untilClosed<T>(
   } finally {
     reply.raw.off('close', onClose);
   }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function clip(text: string, max: number): string {
-  const chars = [...text];
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -10,6 +10,7 @@ export * from './hook-callers.js';
 export * from './hook-server.js';
 export * from './line-splitter.js';
 export * from './paths.js';
+export * from './leftover-trees.js';
 export * from './process-tree.js';
 export * from './start-zip.js';
 export * from './state.js';

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { markedProcesses } from '../../test/rigs/bot-processes.js';
 import { captureLogger, isAlive, waitFor } from '../../test/rigs/test-bots.js';
-import { ProcessTree, killLeftoverTrees, treeName } from './process-tree.js';
+import { killLeftoverTrees } from './leftover-trees.js';
+import { ProcessTree, treeName } from './process-tree.js';
 
 let dir: string;
 let trees: ProcessTree[];

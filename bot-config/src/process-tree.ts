@@ -21,14 +21,16 @@
  * left behind.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
-import { delimiter, join, resolve } from 'node:path';
+import { mkdir, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { sleep } from './backoff.js';
+import { defaultCgroupParent, killCgroup, readCgroupPids } from './cgroup.js';
+import { findOnPath } from './find-on-path.js';
+import { TREE_MARKER_ENV, scanProc } from './proc-scan.js';
 
-/** The environment variable every process of a bot carries. */
-export const TREE_MARKER_ENV = 'FARM_BOT_TREE';
+export { findOnPath } from './find-on-path.js';
+export { TREE_MARKER_ENV } from './proc-scan.js';
 
 /** How long kill() keeps sweeping for processes that were forking while it killed. */
 const SETTLE_MS = 5_000;
@@ -131,7 +133,7 @@ export class ProcessTree {
 
   /** Pids of every live process of the bot (cgroup members and marked processes). */
   async pids(rootPid?: number): Promise<number[]> {
-    const found = new Set(await this.cgroupPids());
+    const found = new Set(this.cgroup === undefined ? [] : await readCgroupPids(this.cgroup));
     for (const pid of await scanProc(this.name, rootPid)) found.add(pid);
     return [...found].sort((a, b) => a - b);
   }
@@ -156,7 +158,7 @@ export class ProcessTree {
       }
       empty = 0;
       // Atomic for the cgroup's members, forks in flight included; the rest one by one.
-      if (this.cgroup !== undefined) await this.cgroupKill();
+      if (this.cgroup !== undefined) await killCgroup(this.cgroup, this.log);
       for (const pid of left) {
         signal(pid);
         killed.add(pid);
@@ -182,144 +184,6 @@ export class ProcessTree {
       this.log.warn({ err, cgroup: this.cgroup }, 'cannot remove the bot cgroup');
     }
   }
-
-  private async cgroupPids(): Promise<number[]> {
-    if (this.cgroup === undefined) return [];
-    return readCgroupPids(this.cgroup);
-  }
-
-  private async cgroupKill(): Promise<void> {
-    const dir = this.cgroup as string;
-    // cgroup.kill needs Linux 5.14; older kernels get the per-pid SIGKILL of the sweep.
-    if (!existsSync(join(dir, 'cgroup.kill'))) return;
-    try {
-      await writeFile(join(dir, 'cgroup.kill'), '1');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-        this.log.warn({ err, cgroup: dir }, 'cgroup.kill failed');
-    }
-  }
-}
-
-/**
- * Kills the trees an earlier run of the agent left for bots whose work
- * directory is `<botsDir>/<bot id>`, found by name in the cgroups and /proc
- * alone: bots that are started again clean up after themselves, but a bot
- * whose phone went away while the agent was down never starts again. Call
- * before starting any bot. Returns the names of the trees it killed.
- */
-export async function killLeftoverTrees(
-  botsDir: string,
-  options: Omit<ProcessTreeOptions, 'name'>,
-): Promise<string[]> {
-  const parent =
-    options.cgroupParent === null ? undefined : (options.cgroupParent ?? defaultCgroupParent());
-  const names = new Set<string>();
-  for (const entry of await listProc()) if (entry.tree !== undefined) names.add(entry.tree);
-  if (parent !== undefined) {
-    const dirs = await readdir(parent, { withFileTypes: true }).catch(() => []);
-    for (const dir of dirs) if (dir.isDirectory()) names.add(dir.name);
-  }
-  const ours = [...names].filter((name) => {
-    const botId = name.slice(0, name.lastIndexOf('-'));
-    return botId !== '' && treeName(botId, resolve(botsDir, botId)) === name;
-  });
-  const killed: string[] = [];
-  for (const name of ours.sort()) {
-    const tree = new ProcessTree({ ...options, name });
-    await tree.prepare();
-    if ((await tree.kill()) > 0) killed.push(name);
-    await tree.remove();
-  }
-  return killed;
-}
-
-/** Members of a cgroup and its children; [] when it is gone. */
-async function readCgroupPids(dir: string): Promise<number[]> {
-  try {
-    const pids = (await readFile(join(dir, 'cgroup.procs'), 'utf8'))
-      .split('\n')
-      .filter((l) => l !== '')
-      .map(Number);
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (entry.isDirectory()) pids.push(...(await readCgroupPids(join(dir, entry.name))));
-    }
-    return pids;
-  } catch {
-    return [];
-  }
-}
-
-interface ProcEntry {
-  pid: number;
-  ppid: number;
-  pgrp: number;
-  /** The value of its FARM_BOT_TREE, if it has one. */
-  tree?: string;
-}
-
-/**
- * Live processes carrying the marker, in `rootPid`'s process group, or
- * descending from any of those. Never this process or its ancestors.
- */
-async function scanProc(name: string, rootPid: number | undefined): Promise<number[]> {
-  const entries = await listProc();
-  const children = new Map<number, number[]>();
-  for (const e of entries) children.set(e.ppid, [...(children.get(e.ppid) ?? []), e.pid]);
-  const found = new Set<number>();
-  const visit = (pid: number): void => {
-    if (found.has(pid)) return;
-    found.add(pid);
-    for (const child of children.get(pid) ?? []) visit(child);
-  };
-  for (const e of entries) {
-    if (e.tree === name || (rootPid !== undefined && (e.pid === rootPid || e.pgrp === rootPid)))
-      visit(e.pid);
-  }
-  for (const pid of selfAndAncestors(entries)) found.delete(pid);
-  return [...found].filter((pid) => entries.some((e) => e.pid === pid));
-}
-
-/** Every live process (not PID 1), with its tree marker. */
-async function listProc(): Promise<ProcEntry[]> {
-  const entries: ProcEntry[] = [];
-  for (const dirent of await readdir('/proc')) {
-    const pid = Number(dirent);
-    if (!Number.isInteger(pid) || pid <= 1) continue;
-    const entry = await readProcEntry(pid);
-    if (entry) entries.push(entry);
-  }
-  return entries;
-}
-
-async function readProcEntry(pid: number): Promise<ProcEntry | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces and parentheses: fields start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // A zombie is already dead: nothing to kill, its parent reaps it.
-    if (fields[0] === 'Z') return undefined;
-    const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '');
-    const prefix = `${TREE_MARKER_ENV}=`;
-    const tree = environ
-      .split('\0')
-      .find((v) => v.startsWith(prefix))
-      ?.slice(prefix.length);
-    return { pid, ppid: Number(fields[1]), pgrp: Number(fields[2]), tree };
-  } catch {
-    // Gone between readdir and read.
-    return undefined;
-  }
-}
-
-function selfAndAncestors(entries: ProcEntry[]): number[] {
-  const parent = new Map(entries.map((e) => [e.pid, e.ppid]));
-  const chain: number[] = [];
-  for (let pid: number | undefined = process.pid; pid !== undefined && pid > 1;) {
-    chain.push(pid);
-    pid = parent.get(pid);
-  }
-  return chain;
 }
 
 /** SIGKILL; a process already gone is fine. */
@@ -329,41 +193,4 @@ function signal(pid: number): void {
   } catch {
     // ESRCH: it died meanwhile.
   }
-}
-
-/**
- * `<this process's cgroup v2>/farm-bots`, or undefined without a cgroup v2
- * mount (a v1-only host). Read from /proc/self: inside a pod with its own
- * cgroup namespace this is the container's cgroup.
- */
-function defaultCgroupParent(): string | undefined {
-  try {
-    // Synchronous on purpose: read once per supervisor, at construction.
-    const own = readFileSync('/proc/self/cgroup', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('0::'));
-    if (own === undefined) return undefined;
-    const path = own.slice(3);
-    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-      const [mountFields, fsFields] = line.split(' - ');
-      if (!fsFields?.startsWith('cgroup2 ')) continue;
-      const fields = (mountFields ?? '').split(' ');
-      const root = fields[3] ?? '/';
-      const mountPoint = fields[4];
-      if (mountPoint === undefined || !path.startsWith(root)) continue;
-      return join(mountPoint, path.slice(root.length), 'farm-bots');
-    }
-  } catch {
-    // Not Linux, or /proc unreadable: no cgroups.
-  }
-  return undefined;
-}
-
-/** The program's path: as given when it holds a slash, else the first match on `path`. */
-export function findOnPath(program: string, path = process.env.PATH ?? ''): string | undefined {
-  if (program.includes('/')) return existsSync(program) ? program : undefined;
-  for (const dir of path.split(delimiter)) {
-    if (dir !== '' && existsSync(join(dir, program))) return join(dir, program);
-  }
-  return undefined;
 }

@@ -13,25 +13,24 @@
  * python or a dying child are logged, retried and counted, because the agent
  * runs unattended for months.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { lchown, mkdir } from 'node:fs/promises';
-import { delimiter, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { Counter, Gauge } from 'prom-client';
-import type { Metric, Registry } from 'prom-client';
-import { Backoff, sleep } from './backoff.js';
-import type { BackoffOptions } from './backoff.js';
-import { ownTree, type BotUser } from './bot-user.js';
-import { CrashWindow } from './crash-window.js';
-import { AuthWatch, type AuthRefusalStatus } from './auth-refusal.js';
-import { BotOutput } from './bot-output.js';
-import { LineSplitter } from './line-splitter.js';
-import { ProcessTree, findOnPath, treeName } from './process-tree.js';
-import { chooseStartZip } from './start-zip.js';
+import type { Registry } from 'prom-client';
+import { AuthWatch } from './auth-refusal.js';
+import { sleep } from './backoff.js';
+import { classifyExit, type BotExit, type RestartReason } from './bot-exit.js';
+import { launchBot, stopBot } from './bot-process.js';
+import { BotLog } from './bot-log.js';
+import type { BotUser } from './bot-user.js';
+import { prepareBotZip } from './bot-workdir.js';
+import { ProcessTree, treeName } from './process-tree.js';
+import { RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
+import type { BotStatus, SupervisorEvent } from './supervisor-events.js';
+import { SupervisorMetrics } from './supervisor-metrics.js';
 
-export interface BotSupervisorOptions {
+/** Restart timing and crash limits: see RestartPolicyOptions. */
+export interface BotSupervisorOptions extends RestartPolicyOptions {
   botId: string;
   /** The bot's base directory: it keeps its zip, state and self-updates (`swarming_bot.1.zip`) here. */
   workDir: string;
@@ -50,14 +49,8 @@ export interface BotSupervisorOptions {
   user?: BotUser;
   logger: Logger;
   registry: Registry;
-  restartBackoff: BackoffOptions;
-  crashes: { max: number; windowMs: number };
-  /** Uptime after which backoff resets and a crash quarantine lifts. */
-  stableAfterMs: number;
   /** Time between SIGTERM and SIGKILL (of the bot's whole process tree) on stop. */
   stopGraceMs: number;
-  /** Wait before starting a bot again that ended itself with exit code 0 (`terminate`). */
-  terminatedRestartMs: number;
   /**
    * Where the bot's cgroup is made: default the agent's own cgroup v2 (see
    * ProcessTree); null tracks the bot's processes through /proc alone.
@@ -70,47 +63,9 @@ export interface BotSupervisorOptions {
   now?: () => number;
 }
 
-/** `terminated`: the bot exited 0 by itself (the server's `terminate`), a deliberate stop. */
-export type RestartReason = 'crash' | 'reboot_requested' | 'terminated';
-
-export interface BotExit {
-  code: number | null;
-  signal: string | null;
-  at: number;
-  /** Set when the process could not be started at all (e.g. python missing). */
-  error?: string;
-}
-
-export type SupervisorEvent =
-  | { type: 'started'; botId: string; pid: number; at: number }
-  | { type: 'exited'; botId: string; pid?: number; exit: BotExit }
-  | {
-      type: 'restart_scheduled';
-      botId: string;
-      /** `zip_unavailable`: the bot code could not be fetched; the start is retried. */
-      reason: RestartReason | 'zip_unavailable';
-      delayMs: number;
-    }
-  | { type: 'quarantined'; botId: string; reason: string }
-  | { type: 'unquarantined'; botId: string }
-  /** The bot's output shows the server refusing its credentials (see auth-refusal.ts). */
-  | { type: 'auth_refused'; botId: string; reason: string }
-  | { type: 'auth_accepted'; botId: string };
-
-export interface BotStatus {
-  botId: string;
-  running: boolean;
-  pid?: number;
-  startedAt?: number;
-  /** Replacement processes started after an exit. */
-  restarts: number;
-  lastExit?: BotExit;
-  quarantined?: string;
-  /** Set while the server refuses the bot's requests for authentication. */
-  authRefused?: AuthRefusalStatus;
-  /** How the bot's processes are tracked: `cgroup <dir>` or `proc-marker`. */
-  processTree: string;
-}
+export type { BotExit, RestartReason } from './bot-exit.js';
+export { describeExit } from './bot-exit.js';
+export type { BotStatus, SupervisorEvent } from './supervisor-events.js';
 
 /** One bot process, from spawn to exit. */
 interface Incarnation {
@@ -122,19 +77,12 @@ interface Incarnation {
   rebootReason?: string;
 }
 
-interface Metrics {
-  restarts: Counter<'bot' | 'reason'>;
-  up: Gauge<'bot'>;
-  quarantined: Gauge<'bot'>;
-}
-
 export class BotSupervisor {
   private readonly log: Logger;
-  private readonly backoff: Backoff;
-  private readonly crashWindow: CrashWindow;
-  private readonly metrics: Metrics;
+  private readonly policy: RestartPolicy;
+  private readonly metrics: SupervisorMetrics;
   private readonly tree: ProcessTree;
-  private readonly output = new BotOutput();
+  private readonly output: BotLog;
   private readonly now: () => number;
   private readonly stopSignal = new AbortController();
   private loop: Promise<void> | undefined;
@@ -146,25 +94,24 @@ export class BotSupervisor {
 
   constructor(private readonly options: BotSupervisorOptions) {
     this.log = options.logger.child({ bot: options.botId });
-    this.backoff = new Backoff(options.restartBackoff);
-    this.crashWindow = new CrashWindow({
-      ...options.crashes,
-      stableAfterMs: options.stableAfterMs,
-    });
-    this.metrics = supervisorMetrics(options.registry);
+    this.policy = new RestartPolicy(options);
+    this.metrics = new SupervisorMetrics(options.registry, options.botId);
     this.now = options.now ?? Date.now;
     this.auth = new AuthWatch((refusal) => {
       this.log.error({ status: refusal.status, url: refusal.url }, refusal.reason);
       this.emit({ type: 'auth_refused', botId: options.botId, reason: refusal.reason });
     }, this.now);
+    this.output = new BotLog({
+      logger: this.log,
+      auth: this.auth,
+      now: this.now,
+      maxLineChars: options.maxLineChars,
+    });
     this.tree = new ProcessTree({
       name: treeName(options.botId, resolve(options.workDir)),
       cgroupParent: options.cgroupParent,
       logger: this.log,
     });
-    // Export the series from the start so dashboards see a down bot, not a missing one.
-    this.metrics.up.set({ bot: options.botId }, 0);
-    this.metrics.quarantined.set({ bot: options.botId }, 0);
   }
 
   /** Starts supervising in the background; returns at once. A second call does nothing. */
@@ -225,7 +172,7 @@ export class BotSupervisor {
       startedAt: run?.startedAt,
       restarts: this.restarts,
       lastExit: this.lastExit,
-      quarantined: this.crashWindow.quarantined,
+      quarantined: this.policy.quarantined,
       authRefused: this.auth.status(),
       processTree: this.tree.mechanism,
     };
@@ -235,7 +182,7 @@ export class BotSupervisor {
     const { signal } = this.stopSignal;
     let pendingRestart: RestartReason | undefined;
     while (!signal.aborted) {
-      const zipPath = await this.prepareZip(signal);
+      const zipPath = await prepareBotZip({ ...this.options, logger: this.log }, signal);
       if (zipPath !== undefined) await this.killLeftovers();
       // Checked after every wait before the spawn: a stop() meanwhile found no bot to stop.
       if (signal.aborted) break;
@@ -243,16 +190,16 @@ export class BotSupervisor {
       let delayMs: number;
       if (zipPath === undefined) {
         reason = 'zip_unavailable';
-        delayMs = this.backoff.next();
+        delayMs = this.policy.delay(reason);
       } else {
         if (pendingRestart) {
           this.restarts += 1;
-          this.metrics.restarts.inc({ bot: this.options.botId, reason: pendingRestart });
+          this.metrics.restarted(pendingRestart);
         }
         const exit = await this.runOnce(zipPath);
         if (signal.aborted) break;
         reason = exit.reason;
-        delayMs = this.restartDelay(exit.reason);
+        delayMs = this.policy.delay(exit.reason);
         pendingRestart = exit.reason;
       }
       this.log.info({ reason, delayMs }, 'bot restart scheduled');
@@ -262,43 +209,6 @@ export class BotSupervisor {
       } catch {
         break;
       }
-    }
-  }
-
-  private restartDelay(reason: RestartReason): number {
-    if (reason === 'reboot_requested') return 0;
-    // Deliberate: neither a failure to back off from nor a reason to hurry.
-    if (reason === 'terminated') return this.options.terminatedRestartMs;
-    return this.backoff.next();
-  }
-
-  /** The zip to start (see start-zip.ts); undefined (logged) when there is none. */
-  private async prepareZip(signal: AbortSignal): Promise<string | undefined> {
-    try {
-      await mkdir(this.options.workDir, { recursive: true });
-      // The bot writes its state and self-updates there.
-      if (this.options.user) await ownTree(this.options.workDir, this.options.user);
-      // zip() may hang on a stalled download: stop() must not wait for it.
-      const seed = (): Promise<string> =>
-        untilAborted(
-          Promise.resolve().then(() => this.options.zip()),
-          signal,
-        );
-      const chosen = await chooseStartZip(this.options.workDir, seed, (path, reason) =>
-        this.log.warn(
-          { path, reason },
-          'bot code in the bot directory is not a whole zip; skipped',
-        ),
-      );
-      // The bot copies its running code back over swarming_bot.zip in place (upstream's
-      // last-known-good step, shutil.copy): a zip seeded by root must be the bot's to write.
-      if (chosen.source === 'seeded' && this.options.user) {
-        await lchown(chosen.path, this.options.user.uid, this.options.user.gid);
-      }
-      return chosen.path;
-    } catch (err) {
-      if (!signal.aborted) this.log.error({ err }, 'bot code unavailable; will retry');
-      return undefined;
     }
   }
 
@@ -314,7 +224,16 @@ export class BotSupervisor {
   private async runOnce(zipPath: string): Promise<{ reason: RestartReason }> {
     const python = this.options.python ?? 'python3';
     const startedAt = this.now();
-    const { child, exited } = this.spawnBot(python, zipPath);
+    const { child, exited } = launchBot({
+      ...this.options,
+      zipPath,
+      python,
+      tree: this.tree,
+      logger: this.log,
+      now: this.now,
+    });
+    this.output.pipe('stdout', child?.stdout);
+    this.output.pipe('stderr', child?.stderr);
     const pid = child?.pid;
     let stableTimer: NodeJS.Timeout | undefined;
     let run: Incarnation | undefined;
@@ -323,7 +242,7 @@ export class BotSupervisor {
       this.auth.clear();
       run = { child, pid, startedAt, exited };
       this.current = run;
-      this.metrics.up.set({ bot: this.options.botId }, 1);
+      this.metrics.setUp(true);
       this.log.info({ pid, python, zip: zipPath, tree: this.tree.mechanism }, 'bot started');
       this.emit({ type: 'started', botId: this.options.botId, pid, at: startedAt });
       stableTimer = setTimeout(() => this.onStable(startedAt), this.options.stableAfterMs);
@@ -333,14 +252,15 @@ export class BotSupervisor {
     clearTimeout(stableTimer);
     this.current = undefined;
     this.lastExit = exit;
-    this.metrics.up.set({ bot: this.options.botId }, 0);
+    this.metrics.setUp(false);
     // Detached task processes (task_runner, run_isolated) outlive the bot unless killed here.
     await this.tree.kill(pid);
 
-    const stopped = this.stopSignal.signal.aborted;
-    const terminated = !stopped && run?.rebootReason === undefined && exit.code === 0;
-    const expected = stopped || terminated || run?.rebootReason !== undefined;
-    this.log[expected ? 'info' : 'warn'](
+    const kind = classifyExit(exit, {
+      stopped: this.stopSignal.signal.aborted,
+      rebootRequested: run?.rebootReason !== undefined,
+    });
+    this.log[kind === 'crash' ? 'warn' : 'info'](
       {
         pid,
         code: exit.code,
@@ -348,114 +268,24 @@ export class BotSupervisor {
         error: exit.error,
         uptimeMs: exit.at - startedAt,
       },
-      terminated ? 'bot ended itself (exit 0, e.g. terminated by the server)' : 'bot exited',
+      kind === 'terminated'
+        ? 'bot ended itself (exit 0, e.g. terminated by the server)'
+        : 'bot exited',
     );
     this.emit({ type: 'exited', botId: this.options.botId, pid, exit });
-    if (run?.rebootReason !== undefined) return { reason: 'reboot_requested' };
-    if (terminated) return { reason: 'terminated' };
-    const reason = stopped ? undefined : this.crashWindow.crashed(exit.at, describeExit(exit));
+    if (kind === 'reboot_requested' || kind === 'terminated') return { reason: kind };
+    const reason = kind === 'crash' ? this.policy.crashed(exit) : undefined;
     if (reason !== undefined) {
-      this.metrics.quarantined.set({ bot: this.options.botId }, 1);
+      this.metrics.setQuarantined(true);
       this.log.error({ reason }, 'bot quarantined');
       this.emit({ type: 'quarantined', botId: this.options.botId, reason });
     }
     return { reason: 'crash' };
   }
 
-  private spawnBot(
-    python: string,
-    zipPath: string,
-  ): { child?: ChildProcess; exited: Promise<BotExit> } {
-    const { botId, workDir, shimDir, user } = this.options;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...(user && { HOME: user.home, USER: user.name, LOGNAME: user.name }),
-      // Without it python block-buffers a piped stdout: lines arrive late and die with a SIGKILL.
-      PYTHONUNBUFFERED: '1',
-      ...this.options.env,
-      SWARMING_BOT_ID: botId,
-      SWARMING_EXTERNAL_BOT_SETUP: '1',
-      PATH: [shimDir, this.options.env?.PATH ?? process.env.PATH ?? ''].join(delimiter),
-    };
-    Object.assign(env, this.tree.markerEnv());
-    // Looked up here: behind the wrapper a missing python would be an anonymous exit 127.
-    const program = findOnPath(python, env.PATH);
-    if (program === undefined) {
-      // Worded as node's own spawn error, which it replaces.
-      const error = `spawn ${python} ENOENT`;
-      return { exited: Promise.resolve({ code: null, signal: null, at: this.now(), error }) };
-    }
-    // As another user, `env` looks python up again once the switch is done and root's
-    // capabilities are gone: an entry only root can reach (a python under /root) is skipped
-    // for the next one. env execs it, so the pid stays the bot's.
-    const command = user
-      ? this.tree.wrap(
-          findOnPath('env', env.PATH) ?? '/usr/bin/env',
-          [python, zipPath, 'start_bot'],
-          user,
-        )
-      : this.tree.wrap(program, [zipPath, 'start_bot']);
-    let child: ChildProcess;
-    try {
-      // Own process group too: a task it forks without detaching shares it.
-      child = spawn(command.command, command.args, {
-        cwd: workDir,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-        // Only without setpriv does spawn switch user (libuv also drops root's supplementary
-        // groups); the bot then cannot join its cgroup and is tracked through /proc alone.
-        ...(user && !command.switchesUser && { uid: user.uid, gid: user.gid }),
-      });
-    } catch (err) {
-      const exit = { code: null, signal: null, at: this.now(), error: String(err) };
-      return { exited: Promise.resolve(exit) };
-    }
-    const exited = new Promise<BotExit>((resolveExit) => {
-      // 'exit', not 'close': a grandchild holding the pipes open must not delay the restart.
-      child.once('exit', (code, signal) => resolveExit({ code, signal, at: this.now() }));
-      child.on('error', (err) => {
-        // Without a pid the spawn itself failed and no 'exit' will follow; later errors
-        // (a failed kill) leave the process running.
-        if (child.pid === undefined) {
-          resolveExit({ code: null, signal: null, at: this.now(), error: err.message });
-        } else {
-          this.log.warn({ err }, 'bot process error');
-        }
-      });
-    });
-    this.pipeLines('stdout', child.stdout);
-    this.pipeLines('stderr', child.stderr);
-    return { child, exited };
-  }
-
-  private pipeLines(stream: 'stdout' | 'stderr', source: Readable | null): void {
-    if (!source) return;
-    const splitter = new LineSplitter(this.options.maxLineChars ?? 8192);
-    const write = (lines: ReturnType<LineSplitter['push']>): void => {
-      for (const { text, truncatedChars } of lines) {
-        this.auth.line(text);
-        if (text === '' && truncatedChars === 0) continue;
-        const line = this.output.line(stream, text, this.now());
-        if (line === undefined) continue;
-        const { level, message, ...fields } = line;
-        this.log[level](
-          { stream, ...fields, ...(truncatedChars > 0 ? { truncatedChars } : {}) },
-          message,
-        );
-      }
-    };
-    // The decoder keeps multi-byte characters split across chunks intact.
-    source.setEncoding('utf8');
-    source.on('data', (chunk: string) => write(splitter.push(chunk)));
-    source.on('end', () => write(splitter.end()));
-    source.on('error', (err) => this.log.debug({ err, stream }, 'bot output stream error'));
-  }
-
   private onStable(startedAt: number): void {
-    this.backoff.reset();
-    if (this.crashWindow.stayedUp(startedAt, this.now())) {
-      this.metrics.quarantined.set({ bot: this.options.botId }, 0);
+    if (this.policy.stayedUp(startedAt, this.now())) {
+      this.metrics.setQuarantined(false);
       this.log.info('bot stayed up; quarantine lifted');
       this.emit({ type: 'unquarantined', botId: this.options.botId });
     }
@@ -464,17 +294,7 @@ export class BotSupervisor {
   private async shutdown(): Promise<void> {
     this.stopSignal.abort(new Error('supervisor stopped'));
     const run = this.current;
-    if (run) {
-      this.log.info({ pid: run.pid, graceMs: this.options.stopGraceMs }, 'stopping bot');
-      // SIGTERM to the bot alone: it is the one that knows how to end its task cleanly.
-      run.child.kill('SIGTERM');
-      if (!(await exitsWithin(run.exited, this.options.stopGraceMs))) {
-        // The bot checks its quit flag only between tasks: a long task ends here.
-        this.log.warn({ pid: run.pid }, 'bot still running after its grace; killing its tree');
-        await this.tree.kill(run.pid);
-        await run.exited;
-      }
-    }
+    if (run) await stopBot(run, this.tree, this.options.stopGraceMs, this.log);
     await this.loop;
     // Also covers a stop between two incarnations, and leftovers of a start cut short.
     await this.tree.kill();
@@ -488,68 +308,4 @@ export class BotSupervisor {
       this.log.error({ err, event: event.type }, 'supervisor event handler threw');
     }
   }
-}
-
-/** `exit code 1`, `signal SIGSEGV`, or the spawn error: the tail of a quarantine reason. */
-export function describeExit(exit: BotExit): string {
-  if (exit.error !== undefined) return exit.error;
-  return exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code}`;
-}
-
-function exitsWithin(exited: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolveWithin) => {
-    const timer = setTimeout(() => resolveWithin(false), ms);
-    void exited.then(() => {
-      clearTimeout(timer);
-      resolveWithin(true);
-    });
-  });
-}
-
-/** Settles like `promise`, or rejects with the signal's reason as soon as it aborts. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolveValue, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolveValue, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-/** Metrics are shared by every supervisor on the registry: the first one creates them. */
-function supervisorMetrics(registry: Registry): Metrics {
-  const shared = <T extends Metric>(name: string, create: () => T): T =>
-    (registry.getSingleMetric(name) as T | undefined) ?? create();
-  return {
-    restarts: shared(
-      'farm_bot_restarts_total',
-      () =>
-        new Counter({
-          name: 'farm_bot_restarts_total',
-          help: 'Swarming bot processes started again after an exit, by why it exited.',
-          labelNames: ['bot', 'reason'],
-          registers: [registry],
-        }),
-    ),
-    up: shared(
-      'farm_bot_up',
-      () =>
-        new Gauge({
-          name: 'farm_bot_up',
-          help: '1 while the Swarming bot process runs.',
-          labelNames: ['bot'],
-          registers: [registry],
-        }),
-    ),
-    quarantined: shared(
-      'farm_bot_quarantined',
-      () =>
-        new Gauge({
-          name: 'farm_bot_quarantined',
-          help: '1 while the bot is quarantined for crashing too often.',
-          labelNames: ['bot'],
-          registers: [registry],
-        }),
-    ),
-  };
 }
