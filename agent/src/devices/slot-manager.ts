@@ -124,6 +124,9 @@ interface SlotState extends Omit<Slot, 'health' | 'deviceTypes' | 'absentOnPurpo
   /** Properties must be (re-)read: the phone attached, came back or rebooted. */
   propsStale: boolean;
   health?: SlotHealth;
+  /** The lifecycle put the phone to sleep (any sleep action). */
+  asleep: boolean;
+  /** The agent cut the port's power (to sleep), or it is on again and the phone not back yet. */
   poweredOff: boolean;
   reboot?: RebootInProgress;
   /** The reboot after a task missed its deadline; cleared once the phone is back and booted. */
@@ -274,6 +277,13 @@ export class SlotManager {
     this.update(slot);
   }
 
+  /** The lifecycle put the phone to sleep (true) or woke it (false). */
+  setAsleep(key: string, asleep: boolean): void {
+    const slot = this.get(key);
+    slot.asleep = asleep;
+    this.update(slot);
+  }
+
   taskStarted(key: string): void {
     const slot = this.get(key);
     slot.taskRunning = true;
@@ -411,6 +421,7 @@ export class SlotManager {
       readingErrors: {},
       overrides: {},
       taskRunning: false,
+      asleep: false,
       poweredOff: false,
     };
     this.slotsByKey.set(key, slot);
@@ -603,7 +614,8 @@ export class SlotManager {
   private evaluate(slot: SlotState): SlotHealth {
     const rebooting = slot.reboot !== undefined;
     const absentOnPurpose = absentOnPurposeOf(slot);
-    const health = evaluateSlotHealth(
+    const propsUnreadable = slot.readingErrors['props'];
+    return evaluateSlotHealth(
       {
         ...(this.adbDown === undefined ? {} : { adbDown: this.adbDown }),
         // A phone we rebooted shows `offline` until it is back: it is away on purpose.
@@ -614,32 +626,15 @@ export class SlotManager {
         maxTemperatureC: slot.temperatureC,
         lastDeviceTypes: slot.lastDimensions?.device_type ?? [],
         ...(absentOnPurpose === undefined ? {} : { absentOnPurpose }),
+        asleep: slot.asleep,
+        ...(slot.rebootFailure === undefined ? {} : { rebootFailure: slot.rebootFailure }),
+        ...(propsUnreadable === undefined ? {} : { propsUnreadable }),
         taskRunning: slot.taskRunning,
         operator: slot.overrides,
       },
       slot.health,
       this.options.thresholds ?? DEFAULT_RECOVERY_THRESHOLDS,
     );
-    if (slot.rebootFailure !== undefined) {
-      if (health.state === 'missing') {
-        return quarantine(health, `${health.reason ?? ''}: ${slot.rebootFailure}`);
-      }
-      if (health.state === 'booting') {
-        return quarantine(health, `Device not booted: ${slot.rebootFailure}`);
-      }
-    }
-    const propsError = slot.readingErrors['props'];
-    if (propsError !== undefined && (health.state === 'ready' || health.state === 'busy')) {
-      // Without properties the bot would advertise no device and still take tasks.
-      const reason = `Recovering: device ${propsError}`;
-      return {
-        ...health,
-        state: 'recovering',
-        reason,
-        swarming: { maintenance: reason, ready: false },
-      };
-    }
-    return health;
   }
 
   /**
@@ -706,10 +701,6 @@ function without(record: Record<string, string>, keys: readonly string[]): Recor
 function absentOnPurposeOf(slot: SlotState): AbsentOnPurpose | undefined {
   if (slot.reboot !== undefined) return 'rebooting';
   return slot.poweredOff ? 'powered-off' : undefined;
-}
-
-function quarantine(health: SlotHealth, reason: string): SlotHealth {
-  return { ...health, reason, swarming: { quarantined: reason, ready: false } };
 }
 
 function setOrRemove(gauge: Gauge<'slot'>, slot: string, value: number | undefined): void {

@@ -19,7 +19,7 @@ export interface LifecycleSlotView {
   /** `ro.product.model`, or the device type when the properties are not known. */
   model: string | null;
   serial: string | null;
-  /** The slot's health, except `asleep` (we put it to sleep) and `waking` (powered on, not back yet). */
+  /** The slot's health, except `waking` (powered on, not back yet). */
   state: string;
   reason: string | null;
   asleep: boolean;
@@ -58,9 +58,8 @@ export function lifecycleView(slots: LifecycleSlot[]): LifecycleView {
 }
 
 function stateOf(slot: Slot, asleep: boolean): { state: string; reason: string | null } {
-  if (asleep) return { state: 'asleep', reason: null };
   // Health still says asleep for a port powered on whose phone is not back in adb yet.
-  if (slot.health.state === 'asleep') {
+  if (!asleep && slot.health.state === 'asleep') {
     return { state: 'waking', reason: 'Powered on; waiting for the phone to show in adb' };
   }
   return { state: slot.health.state, reason: slot.health.reason ?? null };

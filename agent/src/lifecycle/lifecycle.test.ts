@@ -168,8 +168,11 @@ describe('Lifecycle idle checks', () => {
     await r.checks(2);
     expect(r.counts()).toEqual({ A: 'z', B: 'z' });
     expect(r.keyevents()).toHaveLength(2);
-    // The screen is off but the phone is still in adb: health stays ready for Swarming.
-    expect(r.slot('A').health.state).toBe('ready');
+    // The screen is off but the phone is still in adb: it is asleep all the same,
+    // for health, Swarming (not ready, no maintenance: the next task wakes it) and the wake view.
+    expect(r.slot('A').health).toMatchObject({ state: 'asleep', swarming: { ready: false } });
+    expect(r.slot('A').health.swarming).not.toHaveProperty('maintenance');
+    expect(r.slot('A').health.swarming).not.toHaveProperty('quarantined');
     expect(r.lifecycle.slots().map((s) => [s.asleep, s.ready])).toEqual([
       [true, false],
       [true, false],
@@ -361,6 +364,17 @@ describe('Lifecycle wake and operator sleep', () => {
     expect(r.events.at(-1)).toEqual({ type: 'woke', slot: PORTS.A, reason: 'task' });
     expect(await r.metric('farm_wakes_total', { reason: 'task' })).toBe(1);
     expect(r.slot('A').health.state).toBe('ready');
+  });
+
+  it('wakes a screen-slept phone before a task: asleep until then, ready after', async () => {
+    const r = await rig();
+    await r.lifecycle.sleep(PORTS.A);
+    const devices = wakingBotDevices(new SlotBotDevices(r.manager, r.clock), r.lifecycle);
+    expect(await devices.view('pi-1-usb-1-1-1')).toMatchObject({ ready: false });
+    expect(await devices.whenReady('pi-1-usb-1-1-1', 30_000)).toBe(true);
+    expect(r.keyevents().at(-1)).toBe('A input keyevent KEYCODE_WAKEUP');
+    expect(r.slot('A').health.state).toBe('ready');
+    expect(await devices.view('pi-1-usb-1-1-1')).toMatchObject({ ready: true });
   });
 
   it('gives up waiting for a phone that does not come back at the timeout', async () => {

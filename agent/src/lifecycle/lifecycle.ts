@@ -178,9 +178,10 @@ export class Lifecycle {
       this.states.set(key, { idleChecks: state.idleChecks, asleep: state.asleep });
     }
     for (const slot of this.options.manager.slots()) {
-      const method = this.methodOf(slot);
+      if (!this.stateOf(slot.key).asleep) continue;
+      this.options.manager.setAsleep(slot.key, true);
       // The port is still off from the last run: its phone is asleep, not missing.
-      if (this.stateOf(slot.key).asleep && method.kind === 'usb-power') {
+      if (this.methodOf(slot).kind === 'usb-power') {
         this.options.manager.setPoweredOff(slot.key, true);
       }
     }
@@ -316,6 +317,7 @@ export class Lifecycle {
       return `sleep failed: ${(error as Error).message}`;
     }
     this.states.set(key, { idleChecks: 0, asleep: true });
+    this.options.manager.setAsleep(key, true);
     this.wokenAt.delete(key);
     this.sleeps.inc({ reason });
     this.log.info({ slot: key, reason }, 'slot asleep');
@@ -340,6 +342,7 @@ export class Lifecycle {
       return false;
     }
     this.states.set(key, woken());
+    this.options.manager.setAsleep(key, false);
     this.wakes.inc({ reason });
     this.log.info({ slot: key, reason }, 'slot woke');
     this.emit({ type: 'woke', slot: key, reason });
