@@ -6,6 +6,7 @@ import type { DeviceIO } from '../devices/device-io.js';
 import { SlotBotDevices } from '../devices/slot-bot-devices.js';
 import { systemClock } from '../devices/slot-manager.js';
 import type { Clock, Slot, SlotManager } from '../devices/slot-manager.js';
+import { resolveSlotRef } from '../devices/slot-ref.js';
 import { uhubctlTarget } from '../devices/slot.js';
 import type { UhubctlTarget } from '../devices/slot.js';
 import { execCommand } from './commands.js';
@@ -254,7 +255,7 @@ export class Lifecycle {
     });
   }
 
-  /** Wakes one slot (key, name or bot id) or every slot, and restarts their idle counts. */
+  /** Wakes one slot (key, name, bot id or index) or every slot, and restarts their idle counts. */
   async wake(ref?: string, reason: WakeReason = 'operator'): Promise<WakeResult> {
     const keys = this.resolve(ref);
     const woke = await this.exclusive(async () => {
@@ -473,18 +474,16 @@ export class Lifecycle {
     return [this.resolveOne(ref)];
   }
 
-  /** The key of the slot with this key, name or bot id. */
+  /** The key of the slot with this key, name, bot id or index. */
   private resolveOne(ref: string): string {
     const slots = this.options.manager.slots();
-    const found =
-      slots.find((s) => s.key === ref) ??
-      slots.find((s) => s.name === ref) ??
-      slots.find((s) => s.botId === ref);
-    if (found === undefined)
+    const found = resolveSlotRef(slots, ref, (s) => s);
+    if (found === undefined) {
       throw new UnknownSlotError(
         ref,
         slots.map((s) => s.name),
       );
+    }
     return found.key;
   }
 
