@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { systemClock } from './clock.js';
+import type { Clock } from './clock.js';
 import type { AdbDevice, DeviceIO, DevicePresence } from './device-io.js';
 import { DEFAULT_RECOVERY_THRESHOLDS, evaluateSlotHealth } from './health.js';
 import type { RecoveryThresholds, SlotHealth, SlotObservation } from './health.js';
@@ -19,17 +21,9 @@ import type { PersistedSlot, SlotPersistence } from './slot-store.js';
 import { deriveAndroidDimensions, noDeviceDimensions } from './swarming-dimensions.js';
 import type { DeviceDimensions } from './swarming-dimensions.js';
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+// The cluster reporter still imports the clock from here; its own split moves it to clock.js.
+export { systemClock };
+export type { Clock };
 
 export interface Overrides {
   maintenance?: string;

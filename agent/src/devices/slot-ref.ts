@@ -35,3 +35,25 @@ export function resolveSlotRef<T>(
   }
   return undefined;
 }
+
+export class UnknownSlotError extends Error {
+  constructor(
+    readonly ref: string,
+    readonly known: string[],
+  ) {
+    super(`no slot "${ref}"; known: ${known.length > 0 ? known.join(', ') : 'none'}`);
+    this.name = 'UnknownSlotError';
+  }
+}
+
+/** resolveSlotRef for slots that know all four identifiers; an unknown reference throws. */
+export function requireSlotRef<T extends SlotIdentity>(slots: readonly T[], ref: string): T {
+  const found = resolveSlotRef(slots, ref, (slot) => slot);
+  if (found === undefined) {
+    throw new UnknownSlotError(
+      ref,
+      slots.map((s) => s.name),
+    );
+  }
+  return found;
+}

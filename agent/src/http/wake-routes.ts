@@ -1,8 +1,9 @@
 import type { OperatorGuard } from './operator-routes.js';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Slot } from '../devices/slot-manager.js';
-import { UnknownSlotError } from '../lifecycle/lifecycle.js';
-import type { Lifecycle, LifecycleSlot } from '../lifecycle/lifecycle.js';
+import { UnknownSlotError } from '../devices/slot-ref.js';
+import type { Lifecycle } from '../lifecycle/lifecycle.js';
+import type { LifecycleSlot } from '../lifecycle/lifecycle-types.js';
 import { WAKE_PAGE } from './wake-page.js';
 
 export interface WakeRoutesOptions {

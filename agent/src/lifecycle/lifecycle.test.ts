@@ -8,9 +8,10 @@ import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
 import { SlotBotDevices } from '../devices/slot-bot-devices.js';
 import { ManualClock } from '../../../test/rigs/manual-clock.js';
 import { execCommand } from './commands.js';
-import { Lifecycle, UnknownSlotError } from './lifecycle.js';
+import { UnknownSlotError } from '../devices/slot-ref.js';
+import { Lifecycle } from './lifecycle.js';
 import type { LifecycleState } from './idle-counter.js';
-import type { LifecycleEvent, LifecycleOptions } from './lifecycle.js';
+import type { LifecycleEvent, LifecycleOptions } from './lifecycle-types.js';
 import { FakeUhubctl } from '../../../test/rigs/fake-uhubctl.js';
 import { wakingBotDevices } from './waking-bot-devices.js';
 
