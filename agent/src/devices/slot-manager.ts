@@ -1,79 +1,30 @@
 import type { Logger } from 'pino';
-import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { systemClock } from './clock.js';
 import type { Clock } from './clock.js';
 import type { AdbDevice, DeviceIO, DevicePresence } from './device-io.js';
-import { DEFAULT_RECOVERY_THRESHOLDS, evaluateSlotHealth } from './health.js';
-import type { RecoveryThresholds, SlotHealth, SlotObservation } from './health.js';
+import type { RecoveryThresholds } from './health.js';
 import {
   DEFAULT_INTERROGATION_TIMEOUTS,
   readDevicePath,
   readProps,
   readVitals,
 } from './interrogate.js';
-import type { InterrogationTimeouts, Reading, Vitals } from './interrogate.js';
-import type { Battery } from './parse/battery.js';
-import { maxTemperatureC } from './parse/thermal.js';
-import type { ThermalReading } from './parse/thermal.js';
+import type { InterrogationTimeouts, Reading } from './interrogate.js';
+import { RebootAfterTask } from './reboot-after-task.js';
 import { botIdFor, botIdPatternProblem, slotKey, slotName } from './slot.js';
+import { SlotMetrics } from './slot-metrics.js';
+import { applyProps, applyVitals, forgetReadings } from './slot-readings.js';
+import { derive, fingerprint, snapshot } from './slot-state.js';
+import type { BotSlot, Overrides, Slot, SlotState } from './slot-state.js';
 import type { PersistedSlot, SlotPersistence } from './slot-store.js';
-import { deriveAndroidDimensions, noDeviceDimensions } from './swarming-dimensions.js';
+import { noDeviceDimensions } from './swarming-dimensions.js';
 import type { DeviceDimensions } from './swarming-dimensions.js';
 
-// The cluster reporter still imports the clock from here; its own split moves it to clock.js.
+// cluster/ (split in parallel by another change) still imports these from here;
+// their homes are clock.js and slot-state.js.
 export { systemClock };
-export type { Clock };
-
-export interface Overrides {
-  maintenance?: string;
-  quarantine?: string;
-}
-
-export type AbsentOnPurpose = NonNullable<SlotObservation['absentOnPurpose']>;
-
-/** One slot as the rest of the agent sees it: a copy, safe to keep. */
-export interface Slot {
-  /** `usb:1-1.3`, or a TCP device's serial. */
-  key: string;
-  name: string;
-  index: number;
-  botId: string;
-  /** The phone in the slot, or the last one seen there. */
-  serial?: string;
-  /** adb's state for the phone; undefined while adb does not list it. */
-  adbState?: string;
-  /** The current phone's properties; undefined until read. */
-  props?: ReadonlyMap<string, string>;
-  /** The device-owned Swarming dimensions the slot reports now. */
-  dimensions: DeviceDimensions;
-  /** `device_type` of the last phone whose properties were read here. */
-  deviceTypes: string[];
-  battery?: Battery;
-  /** Hottest Celsius reading of the battery and the thermal HAL. */
-  temperatureC?: number;
-  thermal?: ThermalReading[];
-  uptimeSeconds?: number;
-  bootCompleted: boolean;
-  /** When adb last listed the phone (ms since the epoch). */
-  lastSeen?: number;
-  /**
-   * Readings that failed in the last interrogation, by field (`battery`,
-   * `thermal`, `uptimeSeconds`, `bootCompleted`, `props`): `battery unreadable: ...`.
-   */
-  readingErrors: Record<string, string>;
-  health: SlotHealth;
-  overrides: Overrides;
-  taskRunning: boolean;
-  absentOnPurpose?: AbsentOnPurpose;
-}
-
-export interface BotSlot {
-  botId: string;
-  slot: string;
-  /** For `ANDROID_SERIAL`; undefined when the slot never had a phone since the agent started. */
-  serial?: string;
-}
+export type { Clock, Slot };
 
 export interface SlotManagerOptions {
   io: DeviceIO;
@@ -95,39 +46,6 @@ export interface SlotManagerOptions {
   thresholds?: RecoveryThresholds;
   timeouts?: InterrogationTimeouts;
   clock?: Clock;
-}
-
-interface RebootInProgress {
-  uptimeBefore?: number;
-  /** adb stopped listing the phone as `device` since the reboot was asked for. */
-  sawGone: boolean;
-  timer: unknown;
-}
-
-/**
- * The mutable record behind a Slot: the same readings, plus what only the
- * manager needs. `health` is unset until the first evaluation; `deviceTypes`
- * and `absentOnPurpose` are derived when a Slot is handed out.
- */
-interface SlotState extends Omit<Slot, 'health' | 'deviceTypes' | 'absentOnPurpose'> {
-  /**
-   * Dimensions derived from the last properties read in this slot (or loaded from the store):
-   * they outlive the phone's absence, so a phone put to sleep keeps matching its tasks.
-   */
-  lastDimensions?: DeviceDimensions;
-  /** Properties must be (re-)read: the phone attached, came back or rebooted. */
-  propsStale: boolean;
-  health?: SlotHealth;
-  /** The lifecycle put the phone to sleep (any sleep action). */
-  asleep: boolean;
-  /** The agent cut the port's power (to sleep), or it is on again and the phone not back yet. */
-  poweredOff: boolean;
-  reboot?: RebootInProgress;
-  /** The reboot after a task missed its deadline; cleared once the phone is back and booted. */
-  rebootFailure?: string;
-  refreshing?: Promise<void>;
-  /** What listeners last saw, to emit only real changes. */
-  emitted?: string;
 }
 
 /**
@@ -152,12 +70,9 @@ export class SlotManager {
   private readonly clock: Clock;
   private readonly timeouts: InterrogationTimeouts;
   private readonly log: Logger;
-  private readonly stateGauge: Gauge<'slot' | 'state'>;
-  private readonly batteryGauge: Gauge<'slot'>;
-  private readonly temperatureGauge: Gauge<'slot'>;
+  private readonly metrics: SlotMetrics;
+  private readonly reboots: RebootAfterTask;
   private readonly noDevice: DeviceDimensions;
-  /** The state each slot's `farm_slot_state` series shows, to remove it on change. */
-  private readonly statesShown = new Map<string, string>();
   private unsubscribe: (() => void) | undefined;
   private unsubscribeServer: (() => void) | undefined;
   /** Why the adb server cannot be asked now; every slot shows it until it can. */
@@ -173,24 +88,15 @@ export class SlotManager {
     this.timeouts = options.timeouts ?? DEFAULT_INTERROGATION_TIMEOUTS;
     this.log = options.logger;
     this.noDevice = noDeviceDimensions({}, options).dimensions;
-    const registers = [options.registry];
-    this.stateGauge = new Gauge({
-      name: 'farm_slot_state',
-      help: 'Health state of each slot: 1 for the current state.',
-      labelNames: ['slot', 'state'],
-      registers,
-    });
-    this.batteryGauge = new Gauge({
-      name: 'farm_device_battery_percent',
-      help: 'Battery charge of the phone in each slot.',
-      labelNames: ['slot'],
-      registers,
-    });
-    this.temperatureGauge = new Gauge({
-      name: 'farm_device_temperature_celsius',
-      help: 'Hottest battery or thermal HAL reading of the phone in each slot.',
-      labelNames: ['slot'],
-      registers,
+    this.metrics = new SlotMetrics(options.registry);
+    this.reboots = new RebootAfterTask({
+      io: options.io,
+      clock: this.clock,
+      log: this.log,
+      commandMs: this.timeouts.commandMs,
+      deadlineMs: options.rebootDeadlineMs ?? 300_000,
+      changed: (slot) => this.update(slot),
+      refresh: (slot) => this.refresh(slot),
     });
   }
 
@@ -216,7 +122,7 @@ export class SlotManager {
     this.unsubscribeServer?.();
     this.unsubscribeServer = undefined;
     this.clock.clearTimeout(this.refreshTimer);
-    for (const slot of this.slotsByKey.values()) this.clock.clearTimeout(slot.reboot?.timer);
+    for (const slot of this.slotsByKey.values()) this.reboots.cancel(slot);
     await this.idle();
   }
 
@@ -289,7 +195,7 @@ export class SlotManager {
     const slot = this.get(key);
     slot.taskRunning = false;
     this.update(slot);
-    if (this.options.rebootAfterTask === true) await this.rebootAfterTask(slot);
+    if (this.options.rebootAfterTask === true) await this.reboots.start(slot);
   }
 
   private get(key: string): SlotState {
@@ -327,12 +233,12 @@ export class SlotManager {
     if (device === undefined) {
       // It may come back in another port: find its slot afresh then.
       this.slotOfSerial.delete(serial);
-      this.forgetReadings(slot);
+      forgetReadings(slot);
     } else {
       slot.lastSeen = this.clock.now();
     }
     if (device?.type !== 'device') {
-      if (slot.reboot !== undefined) slot.reboot.sawGone = true;
+      this.reboots.leftAdb(slot);
       slot.propsStale = true;
     }
     this.update(slot);
@@ -373,23 +279,14 @@ export class SlotManager {
       // The phone moved here from another port: that slot no longer has it.
       if (other.serial === serial) delete other.serial;
     }
-    this.cancelReboot(slot);
+    this.reboots.cancel(slot);
     delete slot.rebootFailure;
     delete slot.props;
     delete slot.uptimeSeconds;
-    this.forgetReadings(slot);
+    forgetReadings(slot);
     slot.serial = serial;
     // The caller applies the new phone's adb state and updates: no passing "missing".
     slot.adbState = undefined;
-  }
-
-  /** Readings describe a phone that is here; a phone that left has none. */
-  private forgetReadings(slot: SlotState): void {
-    delete slot.battery;
-    delete slot.temperatureC;
-    delete slot.thermal;
-    slot.bootCompleted = false;
-    slot.readingErrors = {};
   }
 
   private slotFor(key: string): Reading<SlotState> {
@@ -484,14 +381,16 @@ export class SlotManager {
       readVitals(this.options.io, serial, this.timeouts),
     ]);
     if (!current()) return;
-    if (props !== undefined) this.applyProps(slot, props);
-    const rebooted = this.applyVitals(slot, vitals);
+    if (props !== undefined) applyProps(slot, props, this.options);
+    const rebooted = applyVitals(slot, vitals);
+    if (rebooted) this.log.info({ slot: slot.key, serial: slot.serial }, 'phone rebooted');
+    this.reboots.observe(slot);
     this.update(slot);
     // It rebooted between two reads and may be another build now.
     if (rebooted) {
       const fresh = await this.readProps(slot, serial);
       if (!current()) return;
-      this.applyProps(slot, fresh);
+      applyProps(slot, fresh, this.options);
       this.update(slot);
     }
   }
@@ -501,156 +400,20 @@ export class SlotManager {
     return readProps(this.options.io, serial, this.timeouts);
   }
 
-  private applyProps(slot: SlotState, props: Awaited<ReturnType<typeof readProps>>): void {
-    if (!props.ok) {
-      slot.readingErrors['props'] = props.reason;
-      // Try again next refresh: a phone still starting may not answer yet.
-      slot.propsStale = true;
-      return;
-    }
-    slot.readingErrors = without(slot.readingErrors, ['props']);
-    slot.props = props.value.props;
-    slot.lastDimensions = deriveAndroidDimensions(slot.props, this.options);
-  }
-
-  /** Applies the readings; true when the uptime went back (the phone rebooted). */
-  private applyVitals(slot: SlotState, vitals: Vitals): boolean {
-    const errors = without(slot.readingErrors, Object.keys(vitals));
-    for (const [name, reading] of Object.entries(vitals)) {
-      if (!reading.ok) errors[name] = reading.reason;
-    }
-    slot.readingErrors = errors;
-    const { battery, thermal, uptimeSeconds, bootCompleted } = vitals;
-    slot.battery = battery.ok ? battery.value : undefined;
-    slot.thermal = thermal.ok ? thermal.value.readings : undefined;
-    const hottest = [slot.battery?.temperatureC, maxTemperatureC(slot.thermal ?? [])].filter(
-      (t) => t !== undefined,
-    );
-    slot.temperatureC = hottest.length > 0 ? Math.max(...hottest) : undefined;
-    const rebooted =
-      uptimeSeconds.ok &&
-      slot.uptimeSeconds !== undefined &&
-      uptimeSeconds.value < slot.uptimeSeconds;
-    if (rebooted) this.log.info({ slot: slot.key, serial: slot.serial }, 'phone rebooted');
-    if (uptimeSeconds.ok) slot.uptimeSeconds = uptimeSeconds.value;
-    // Unreadable reads as not booted: the safe answer, it only delays tasks.
-    slot.bootCompleted = bootCompleted.ok && bootCompleted.value;
-    const reboot = slot.reboot;
-    if (reboot !== undefined && slot.bootCompleted) {
-      const rebooted =
-        reboot.sawGone ||
-        (reboot.uptimeBefore !== undefined &&
-          slot.uptimeSeconds !== undefined &&
-          slot.uptimeSeconds < reboot.uptimeBefore);
-      if (rebooted) this.cancelReboot(slot);
-    }
-    if (slot.bootCompleted && slot.reboot === undefined) delete slot.rebootFailure;
-    return rebooted;
-  }
-
-  // --- reboot after a task ------------------------------------------------
-
-  private async rebootAfterTask(slot: SlotState): Promise<void> {
-    const serial = slot.serial;
-    if (serial === undefined || slot.adbState !== 'device') {
-      this.log.warn({ slot: slot.key }, 'no phone to reboot after the task');
-      return;
-    }
-    const deadlineMs = this.options.rebootDeadlineMs ?? 300_000;
-    const reboot: RebootInProgress = {
-      uptimeBefore: slot.uptimeSeconds,
-      sawGone: false,
-      timer: this.clock.setTimeout(() => {
-        if (slot.reboot !== reboot) return;
-        delete slot.reboot;
-        slot.rebootFailure = `not back within ${deadlineMs / 1000} s of its reboot after a task`;
-        this.update(slot);
-      }, deadlineMs),
-    };
-    this.cancelReboot(slot);
-    slot.reboot = reboot;
-    this.update(slot);
-    try {
-      await this.options.io.reboot(serial, this.timeouts.commandMs);
-    } catch (error) {
-      this.log.warn({ slot: slot.key, serial, err: error }, 'reboot after task failed');
-      // Never asked or never heard: the phone is what the next reading says it is.
-      if (slot.reboot === reboot) this.cancelReboot(slot);
-      this.update(slot);
-      if (slot.adbState === 'device') this.refresh(slot);
-    }
-  }
-
-  private cancelReboot(slot: SlotState): void {
-    this.clock.clearTimeout(slot.reboot?.timer);
-    delete slot.reboot;
-  }
-
   // --- derived state and events ------------------------------------------
 
   /** Recomputes health and dimensions, then tells whoever cares about what changed. */
   private update(slot: SlotState): void {
-    slot.health = this.evaluate(slot);
-    slot.dimensions = this.dimensionsOf(slot);
+    derive(slot, this.adbDown, this.noDevice, this.options.thresholds);
     const shown = snapshot(slot);
-    const fingerprint = JSON.stringify(shown, (key, value: unknown) =>
-      UNCOMPARED.has(key) ? undefined : value,
-    );
-    if (fingerprint !== slot.emitted) {
-      slot.emitted = fingerprint;
-      this.updateMetrics(shown);
+    const print = fingerprint(shown);
+    if (print !== slot.emitted) {
+      slot.emitted = print;
+      this.metrics.show(shown);
       for (const listener of [...this.slotListeners]) listener(shown);
     }
     this.persist();
     this.announceBots();
-  }
-
-  private evaluate(slot: SlotState): SlotHealth {
-    const rebooting = slot.reboot !== undefined;
-    const absentOnPurpose = absentOnPurposeOf(slot);
-    const propsUnreadable = slot.readingErrors['props'];
-    return evaluateSlotHealth(
-      {
-        ...(this.adbDown === undefined ? {} : { adbDown: this.adbDown }),
-        // A phone we rebooted shows `offline` until it is back: it is away on purpose.
-        adbState: rebooting && slot.adbState !== 'device' ? undefined : slot.adbState,
-        // Until it has been seen to reboot, a boot_completed of 1 is the old boot's.
-        bootCompleted: slot.bootCompleted && !rebooting,
-        batteryPercent: slot.battery?.percent,
-        maxTemperatureC: slot.temperatureC,
-        lastDeviceTypes: slot.lastDimensions?.device_type ?? [],
-        ...(absentOnPurpose === undefined ? {} : { absentOnPurpose }),
-        asleep: slot.asleep,
-        ...(slot.rebootFailure === undefined ? {} : { rebootFailure: slot.rebootFailure }),
-        ...(propsUnreadable === undefined ? {} : { propsUnreadable }),
-        taskRunning: slot.taskRunning,
-        operator: slot.overrides,
-      },
-      slot.health,
-      this.options.thresholds ?? DEFAULT_RECOVERY_THRESHOLDS,
-    );
-  }
-
-  /**
-   * The phone's dimensions while adb lists it and its properties are read,
-   * or while it is away on purpose (an idle phone powered off must keep
-   * matching its tasks: the next one wakes it); otherwise no device.
-   */
-  private dimensionsOf(slot: SlotState): DeviceDimensions {
-    const phone =
-      slot.adbState === undefined
-        ? absentOnPurposeOf(slot) !== undefined
-        : slot.props !== undefined;
-    return phone && slot.lastDimensions !== undefined ? slot.lastDimensions : this.noDevice;
-  }
-
-  private updateMetrics(slot: Slot): void {
-    const previous = this.statesShown.get(slot.name);
-    if (previous !== undefined) this.stateGauge.remove({ slot: slot.name, state: previous });
-    this.stateGauge.set({ slot: slot.name, state: slot.health.state }, 1);
-    this.statesShown.set(slot.name, slot.health.state);
-    setOrRemove(this.batteryGauge, slot.name, slot.battery?.percent);
-    setOrRemove(this.temperatureGauge, slot.name, slot.temperatureC);
   }
 
   private persist(): void {
@@ -680,59 +443,4 @@ export class SlotManager {
     this.work.add(tracked);
     void tracked.finally(() => this.work.delete(tracked));
   }
-}
-
-/**
- * Fields that change without anything happening: the clock moves on every
- * listing and read, and props only change together with the dimensions.
- */
-const UNCOMPARED = new Set(['lastSeen', 'uptimeSeconds', 'props']);
-
-function without(record: Record<string, string>, keys: readonly string[]): Record<string, string> {
-  return Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)));
-}
-
-function absentOnPurposeOf(slot: SlotState): AbsentOnPurpose | undefined {
-  if (slot.reboot !== undefined) return 'rebooting';
-  return slot.poweredOff ? 'powered-off' : undefined;
-}
-
-function setOrRemove(gauge: Gauge<'slot'>, slot: string, value: number | undefined): void {
-  if (value === undefined) gauge.remove({ slot });
-  else gauge.set({ slot }, value);
-}
-
-function snapshot(slot: SlotState): Slot {
-  const health = slot.health;
-  if (health === undefined) throw new Error(`slot ${slot.key} was never evaluated`);
-  const copy: Slot = {
-    key: slot.key,
-    name: slot.name,
-    index: slot.index,
-    botId: slot.botId,
-    dimensions: copyDimensions(slot.dimensions),
-    deviceTypes: [...(slot.lastDimensions?.device_type ?? [])],
-    bootCompleted: slot.bootCompleted,
-    readingErrors: { ...slot.readingErrors },
-    health,
-    overrides: { ...slot.overrides },
-    taskRunning: slot.taskRunning,
-  };
-  const absentOnPurpose = absentOnPurposeOf(slot);
-  if (slot.serial !== undefined) copy.serial = slot.serial;
-  if (slot.adbState !== undefined) copy.adbState = slot.adbState;
-  if (slot.props !== undefined) copy.props = slot.props;
-  if (slot.battery !== undefined) copy.battery = slot.battery;
-  if (slot.temperatureC !== undefined) copy.temperatureC = slot.temperatureC;
-  if (slot.thermal !== undefined) copy.thermal = slot.thermal;
-  if (slot.uptimeSeconds !== undefined) copy.uptimeSeconds = slot.uptimeSeconds;
-  if (slot.lastSeen !== undefined) copy.lastSeen = slot.lastSeen;
-  if (absentOnPurpose !== undefined) copy.absentOnPurpose = absentOnPurpose;
-  return copy;
-}
-
-function copyDimensions(dimensions: DeviceDimensions): DeviceDimensions {
-  return Object.fromEntries(
-    Object.entries(dimensions).map(([key, values]) => [key, [...values]]),
-  ) as DeviceDimensions;
 }

@@ -1,6 +1,6 @@
 import type { OperatorGuard } from './operator-routes.js';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { Slot } from '../devices/slot-manager.js';
+import type { Slot } from '../devices/slot-state.js';
 import { UnknownSlotError } from '../devices/slot-ref.js';
 import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import type { LifecycleSlot } from '../lifecycle/lifecycle-types.js';

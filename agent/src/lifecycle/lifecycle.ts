@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { systemClock } from '../devices/clock.js';
 import type { Clock } from '../devices/clock.js';
 import { SlotBotDevices } from '../devices/slot-bot-devices.js';
-import type { Slot } from '../devices/slot-manager.js';
+import type { Slot } from '../devices/slot-state.js';
 import { UnknownSlotError, requireSlotRef } from '../devices/slot-ref.js';
 import { ADB_PORTS, PROC_NET_TCP, externalAdbActivity } from './external-activity.js';
 import { idleCheck, woken } from './idle-counter.js';

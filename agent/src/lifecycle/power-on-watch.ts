@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../devices/clock.js';
-import type { Slot, SlotManager } from '../devices/slot-manager.js';
+import type { SlotManager } from '../devices/slot-manager.js';
+import type { Slot } from '../devices/slot-state.js';
 
 /**
  * A powered port takes seconds to enumerate its phone: until adb lists it

@@ -1,5 +1,6 @@
 import type { DeviceIO } from '../devices/device-io.js';
-import type { Slot, SlotManager } from '../devices/slot-manager.js';
+import type { SlotManager } from '../devices/slot-manager.js';
+import type { Slot } from '../devices/slot-state.js';
 import { uhubctlTarget } from '../devices/slot.js';
 import type { UhubctlTarget } from '../devices/slot.js';
 import { execCommand } from './commands.js';
