@@ -4,20 +4,17 @@ import { systemClock } from './clock.js';
 import type { Clock } from './clock.js';
 import type { AdbDevice, DeviceIO, DevicePresence } from './device-io.js';
 import type { RecoveryThresholds } from './health.js';
-import {
-  DEFAULT_INTERROGATION_TIMEOUTS,
-  readDevicePath,
-  readProps,
-  readVitals,
-} from './interrogate.js';
-import type { InterrogationTimeouts, Reading } from './interrogate.js';
+import { DEFAULT_INTERROGATION_TIMEOUTS, readDevicePath } from './interrogate.js';
+import type { InterrogationTimeouts } from './interrogate.js';
 import { RebootAfterTask } from './reboot-after-task.js';
-import { botIdFor, botIdPatternProblem, slotKey, slotName } from './slot.js';
+import { botIdPatternProblem, slotKey } from './slot.js';
+import { SlotRegistry } from './slot-registry.js';
 import { SlotMetrics } from './slot-metrics.js';
-import { applyProps, applyVitals, forgetReadings } from './slot-readings.js';
+import { interrogateSlot } from './slot-interrogation.js';
+import { forgetReadings } from './slot-readings.js';
 import { derive, fingerprint, snapshot } from './slot-state.js';
 import type { BotSlot, Overrides, Slot, SlotState } from './slot-state.js';
-import type { PersistedSlot, SlotPersistence } from './slot-store.js';
+import type { SlotPersistence } from './slot-store.js';
 import { noDeviceDimensions } from './swarming-dimensions.js';
 import type { DeviceDimensions } from './swarming-dimensions.js';
 
@@ -57,7 +54,7 @@ export interface SlotManagerOptions {
  * has rebooted.
  */
 export class SlotManager {
-  private readonly slotsByKey = new Map<string, SlotState>();
+  private readonly registry: SlotRegistry;
   /** Serials adb lists whose slot is known. */
   private readonly slotOfSerial = new Map<string, SlotState>();
   /** Serials whose slot is being looked up. */
@@ -78,7 +75,6 @@ export class SlotManager {
   /** Why the adb server cannot be asked now; every slot shows it until it can. */
   private adbDown: string | undefined;
   private refreshTimer: unknown;
-  private persisted = '';
   private botsShown = '';
 
   constructor(private readonly options: SlotManagerOptions) {
@@ -88,6 +84,12 @@ export class SlotManager {
     this.timeouts = options.timeouts ?? DEFAULT_INTERROGATION_TIMEOUTS;
     this.log = options.logger;
     this.noDevice = noDeviceDimensions({}, options).dimensions;
+    this.registry = new SlotRegistry({
+      node: options.node,
+      botIdPattern: options.botIdPattern,
+      noDevice: this.noDevice,
+      log: this.log,
+    });
     this.metrics = new SlotMetrics(options.registry);
     this.reboots = new RebootAfterTask({
       io: options.io,
@@ -105,7 +107,10 @@ export class SlotManager {
     const { presence } = this.options;
     this.adbDown = presence.serverProblem();
     this.unsubscribeServer = presence.onServerChange((problem) => this.onServer(problem));
-    for (const saved of await this.options.store.load()) this.restore(saved);
+    for (const saved of await this.options.store.load()) {
+      const slot = this.registry.restore(saved);
+      if (slot !== undefined) this.update(slot);
+    }
     this.unsubscribe = this.options.presence.onChange((serial, device) =>
       this.onPresence(serial, device),
     );
@@ -122,7 +127,7 @@ export class SlotManager {
     this.unsubscribeServer?.();
     this.unsubscribeServer = undefined;
     this.clock.clearTimeout(this.refreshTimer);
-    for (const slot of this.slotsByKey.values()) this.reboots.cancel(slot);
+    for (const slot of this.registry.all()) this.reboots.cancel(slot);
     await this.idle();
   }
 
@@ -132,11 +137,11 @@ export class SlotManager {
   }
 
   slots(): Slot[] {
-    return [...this.slotsByKey.values()].sort((a, b) => a.index - b.index).map(snapshot);
+    return this.registry.all().map(snapshot);
   }
 
   slot(key: string): Slot | undefined {
-    const slot = this.slotsByKey.get(key);
+    const slot = this.registry.get(key);
     return slot === undefined ? undefined : snapshot(slot);
   }
 
@@ -199,7 +204,7 @@ export class SlotManager {
   }
 
   private get(key: string): SlotState {
-    const slot = this.slotsByKey.get(key);
+    const slot = this.registry.get(key);
     if (slot === undefined) throw new Error(`no slot "${key}"`);
     return slot;
   }
@@ -216,7 +221,7 @@ export class SlotManager {
     this.adbDown = problem;
     if (problem === undefined) this.log.info('adb server reachable again');
     else this.log.warn({ reason: problem }, 'adb server down: no slot is ready');
-    for (const slot of this.slotsByKey.values()) this.update(slot);
+    for (const slot of this.registry.all()) this.update(slot);
     if (problem === undefined) this.refreshAll();
   }
 
@@ -254,7 +259,7 @@ export class SlotManager {
     );
     const device = this.options.presence.devices().get(serial);
     if (device === undefined || this.slotOfSerial.has(serial)) return;
-    const found = path.ok ? this.slotFor(slotKey(path.value, serial)) : path;
+    const found = path.ok ? this.registry.slotFor(slotKey(path.value, serial)) : path;
     if (!found.ok) {
       // Retried every refresh; said once per distinct problem.
       if (this.attachProblems.get(serial) !== found.reason) {
@@ -275,7 +280,7 @@ export class SlotManager {
     if (slot.serial !== undefined) {
       this.log.info({ slot: slot.key, from: slot.serial, to: serial }, 'new phone in slot');
     }
-    for (const other of this.slotsByKey.values()) {
+    for (const other of this.registry.all()) {
       // The phone moved here from another port: that slot no longer has it.
       if (other.serial === serial) delete other.serial;
     }
@@ -287,50 +292,6 @@ export class SlotManager {
     slot.serial = serial;
     // The caller applies the new phone's adb state and updates: no passing "missing".
     slot.adbState = undefined;
-  }
-
-  private slotFor(key: string): Reading<SlotState> {
-    const existing = this.slotsByKey.get(key);
-    if (existing !== undefined) return { ok: true, value: existing };
-    const used = new Set([...this.slotsByKey.values()].map((s) => s.index));
-    let index = 0;
-    while (used.has(index)) index++;
-    return this.create(key, index);
-  }
-
-  private create(key: string, index: number): Reading<SlotState> {
-    const id = botIdFor(this.options.botIdPattern, { node: this.options.node, slot: key, index });
-    if (!id.ok) return { ok: false, reason: `slot ${key}: ${id.reason}` };
-    const slot: SlotState = {
-      key,
-      name: slotName(key),
-      index,
-      botId: id.botId,
-      dimensions: this.noDevice,
-      propsStale: true,
-      bootCompleted: false,
-      readingErrors: {},
-      overrides: {},
-      taskRunning: false,
-      asleep: false,
-      poweredOff: false,
-    };
-    this.slotsByKey.set(key, slot);
-    return { ok: true, value: slot };
-  }
-
-  private restore(saved: PersistedSlot): void {
-    const created = this.create(saved.key, saved.index);
-    if (!created.ok) {
-      this.log.error({ slot: saved.key, reason: created.reason }, 'dropping a saved slot');
-      return;
-    }
-    const slot = created.value;
-    if (slot.botId !== saved.botId) {
-      this.log.warn({ slot: slot.key, was: saved.botId, now: slot.botId }, 'bot id changed');
-    }
-    slot.lastDimensions = saved.dimensions;
-    this.update(slot);
   }
 
   // --- interrogation ----------------------------------------------------
@@ -367,37 +328,17 @@ export class SlotManager {
   private refresh(slot: SlotState): void {
     if (slot.refreshing !== undefined || slot.serial === undefined) return;
     const serial = slot.serial;
-    slot.refreshing = this.interrogate(slot, serial).finally(() => {
+    slot.refreshing = interrogateSlot(slot, serial, {
+      io: this.options.io,
+      timeouts: this.timeouts,
+      dimensions: this.options,
+      log: this.log,
+      reboots: this.reboots,
+      changed: (changed) => this.update(changed),
+    }).finally(() => {
       delete slot.refreshing;
     });
     this.track(slot.refreshing);
-  }
-
-  private async interrogate(slot: SlotState, serial: string): Promise<void> {
-    // Results only count while the same phone is still there to be read.
-    const current = () => slot.serial === serial && slot.adbState === 'device';
-    const [props, vitals] = await Promise.all([
-      slot.propsStale ? this.readProps(slot, serial) : undefined,
-      readVitals(this.options.io, serial, this.timeouts),
-    ]);
-    if (!current()) return;
-    if (props !== undefined) applyProps(slot, props, this.options);
-    const rebooted = applyVitals(slot, vitals);
-    if (rebooted) this.log.info({ slot: slot.key, serial: slot.serial }, 'phone rebooted');
-    this.reboots.observe(slot);
-    this.update(slot);
-    // It rebooted between two reads and may be another build now.
-    if (rebooted) {
-      const fresh = await this.readProps(slot, serial);
-      if (!current()) return;
-      applyProps(slot, fresh, this.options);
-      this.update(slot);
-    }
-  }
-
-  private readProps(slot: SlotState, serial: string) {
-    slot.propsStale = false;
-    return readProps(this.options.io, serial, this.timeouts);
   }
 
   // --- derived state and events ------------------------------------------
@@ -417,15 +358,8 @@ export class SlotManager {
   }
 
   private persist(): void {
-    const slots = [...this.slotsByKey.values()]
-      .sort((a, b) => a.index - b.index)
-      .flatMap(({ key, index, botId, lastDimensions }) =>
-        lastDimensions === undefined ? [] : [{ key, index, botId, dimensions: lastDimensions }],
-      );
-    const text = JSON.stringify(slots);
-    if (text === this.persisted) return;
-    this.persisted = text;
-    this.track(this.options.store.save(slots));
+    const slots = this.registry.toSave();
+    if (slots !== undefined) this.track(this.options.store.save(slots));
   }
 
   private announceBots(): void {
