@@ -4,10 +4,11 @@ import { systemClock } from './clock.js';
 import type { Clock } from './clock.js';
 import type { AdbDevice, DeviceIO, DevicePresence } from './device-io.js';
 import type { RecoveryThresholds } from './health.js';
-import { DEFAULT_INTERROGATION_TIMEOUTS, readDevicePath } from './interrogate.js';
+import { DEFAULT_INTERROGATION_TIMEOUTS } from './interrogate.js';
 import type { InterrogationTimeouts } from './interrogate.js';
 import { RebootAfterTask } from './reboot-after-task.js';
-import { botIdPatternProblem, slotKey } from './slot.js';
+import { botIdPatternProblem } from './slot.js';
+import { SlotAttach } from './slot-attach.js';
 import { SlotRegistry } from './slot-registry.js';
 import { SlotMetrics } from './slot-metrics.js';
 import { interrogateSlot } from './slot-interrogation.js';
@@ -55,12 +56,7 @@ export interface SlotManagerOptions {
  */
 export class SlotManager {
   private readonly registry: SlotRegistry;
-  /** Serials adb lists whose slot is known. */
-  private readonly slotOfSerial = new Map<string, SlotState>();
-  /** Serials whose slot is being looked up. */
-  private readonly attaching = new Set<string>();
-  /** Serials whose slot could not be found, and why; retried every refresh. */
-  private readonly attachProblems = new Map<string, string>();
+  private readonly attach: SlotAttach;
   private readonly slotListeners = new Set<(slot: Slot) => void>();
   private readonly botListeners = new Set<(bots: BotSlot[]) => void>();
   private readonly work = new Set<Promise<void>>();
@@ -99,6 +95,14 @@ export class SlotManager {
       deadlineMs: options.rebootDeadlineMs ?? 300_000,
       changed: (slot) => this.update(slot),
       refresh: (slot) => this.refresh(slot),
+    });
+    this.attach = new SlotAttach({
+      io: options.io,
+      presence: options.presence,
+      registry: this.registry,
+      reboots: this.reboots,
+      timeouts: this.timeouts,
+      log: this.log,
     });
   }
 
@@ -227,17 +231,16 @@ export class SlotManager {
 
   /** Applies an adb presence change at once; interrogation follows in the background. */
   private onPresence(serial: string, device: AdbDevice | undefined): void {
-    const slot = this.slotOfSerial.get(serial);
+    const slot = this.attach.slotOf(serial);
     if (slot === undefined) {
-      if (device === undefined) this.attachProblems.delete(serial);
-      else this.track(this.attach(serial));
+      if (device === undefined) this.attach.detach(serial);
+      else this.track(this.attach.attach(serial, (found) => this.onPresence(serial, found)));
       return;
     }
     const wasDevice = slot.adbState === 'device';
     slot.adbState = device?.type;
     if (device === undefined) {
-      // It may come back in another port: find its slot afresh then.
-      this.slotOfSerial.delete(serial);
+      this.attach.detach(serial);
       forgetReadings(slot);
     } else {
       slot.lastSeen = this.clock.now();
@@ -248,50 +251,6 @@ export class SlotManager {
     }
     this.update(slot);
     if (device?.type === 'device' && !wasDevice) this.refresh(slot);
-  }
-
-  /** Finds the slot of a serial adb lists but no slot holds yet. */
-  private async attach(serial: string): Promise<void> {
-    if (this.attaching.has(serial)) return;
-    this.attaching.add(serial);
-    const path = await readDevicePath(this.options.io, serial, this.timeouts).finally(() =>
-      this.attaching.delete(serial),
-    );
-    const device = this.options.presence.devices().get(serial);
-    if (device === undefined || this.slotOfSerial.has(serial)) return;
-    const found = path.ok ? this.registry.slotFor(slotKey(path.value, serial)) : path;
-    if (!found.ok) {
-      // Retried every refresh; said once per distinct problem.
-      if (this.attachProblems.get(serial) !== found.reason) {
-        this.log.warn({ serial, reason: found.reason }, 'cannot find the slot of a device');
-      }
-      this.attachProblems.set(serial, found.reason);
-      return;
-    }
-    this.attachProblems.delete(serial);
-    const slot = found.value;
-    if (slot.serial !== serial) this.takeOver(slot, serial);
-    this.slotOfSerial.set(serial, slot);
-    this.onPresence(serial, device);
-  }
-
-  /** A phone that is not the slot's last one moves in: nothing known of the old one holds. */
-  private takeOver(slot: SlotState, serial: string): void {
-    if (slot.serial !== undefined) {
-      this.log.info({ slot: slot.key, from: slot.serial, to: serial }, 'new phone in slot');
-    }
-    for (const other of this.registry.all()) {
-      // The phone moved here from another port: that slot no longer has it.
-      if (other.serial === serial) delete other.serial;
-    }
-    this.reboots.cancel(slot);
-    delete slot.rebootFailure;
-    delete slot.props;
-    delete slot.uptimeSeconds;
-    forgetReadings(slot);
-    slot.serial = serial;
-    // The caller applies the new phone's adb state and updates: no passing "missing".
-    slot.adbState = undefined;
   }
 
   // --- interrogation ----------------------------------------------------
@@ -312,14 +271,14 @@ export class SlotManager {
     // Nothing can be read while the server is down; onServer() catches up after.
     if (this.adbDown !== undefined) return;
     const listed = this.options.presence.devices();
-    for (const [serial, slot] of [...this.slotOfSerial]) {
+    for (const [serial, slot] of this.attach.attached()) {
       const device = listed.get(serial);
       if (device?.type !== slot.adbState) this.onPresence(serial, device);
     }
     for (const [serial, device] of listed) {
-      if (!this.slotOfSerial.has(serial)) this.onPresence(serial, device);
+      if (this.attach.slotOf(serial) === undefined) this.onPresence(serial, device);
     }
-    for (const slot of this.slotOfSerial.values()) {
+    for (const [, slot] of this.attach.attached()) {
       if (slot.adbState === 'device') this.refresh(slot);
     }
   }
