@@ -78,7 +78,7 @@ const SLOT_QUERY = {
  * The emulator gate's routes for phones, on the cluster listener:
  * `GET|POST /wake[?slot=]` → `{woke, ready}`, `POST /sleep[?slot=]`,
  * `GET /lifecycle` (per-slot JSON) and `GET /` (the page for people).
- * `slot` is a slot key, name or bot id; an unknown one is a 404 naming the known ones.
+ * `slot` is a slot key, name, bot id or index (see devices/slot-ref.ts); an unknown one is a 404 naming the known ones.
  */
 export const wakeRoutes: FastifyPluginAsync<WakeRoutesOptions> = async (
   app,
