@@ -393,4 +393,48 @@ describe('farm-agent with phones over adb', () => {
     });
     await expect(cli('quarantine', 'no-such-slot')).rejects.toThrow(/no slot "no-such-slot"/);
   });
+
+  it('shows a phone put to sleep with the screen action as asleep everywhere, and wakes it', async () => {
+    const { agent, phones } = await startRig([PIXEL]);
+    const [phone] = phones as [FakePhone];
+    const botId = botIdOf(phone);
+    await waitFor('the bot polling with its phone', () =>
+      lastPoll(agent, botId)?.dimensions.device_type ? true : undefined,
+    );
+    const cliEnv = {
+      ...process.env,
+      FARM_HTTP_PORT: new URL(agent.httpUrl).port,
+      FARM_STATE_DIR: agent.stateDir,
+    };
+    const cli = (...args: string[]) =>
+      run(process.execPath, ['agent/bin/farm-agent.js', ...args], { env: cliEnv });
+    type StatusSlot = { botId: string; state: string; reason?: string; adbState: string | null };
+    const statusSlot = async () =>
+      ((await agent.getJson('/status')) as { slots: StatusSlot[] }).slots.find(
+        (s) => s.botId === botId,
+      );
+    const lifecycleSlot = async () =>
+      (
+        (await agent.getJson('/lifecycle')) as { slots: { botId: string; state: string }[] }
+      ).slots.find((s) => s.botId === botId);
+
+    // The default FARM_SLEEP_ACTION: KEYCODE_SLEEP; the phone stays listed by adb.
+    await cli('sleep', botId);
+    expect(await statusSlot()).toMatchObject({ state: 'asleep', adbState: 'device' });
+    expect((await cli('devices')).stdout).toMatch(/Pixel 6\s+asleep/);
+    expect(await lifecycleSlot()).toMatchObject({ state: 'asleep' });
+    // Swarming: no maintenance and the phone's dimensions, so the next task still comes (and wakes it).
+    const since = agent.logs.length;
+    const poll = await waitFor('a poll after the sleep', () => lastPoll(agent, botId, since));
+    expect(poll.state).not.toHaveProperty('maintenance');
+    expect(poll.state).not.toHaveProperty('quarantined');
+    expect(poll.dimensions.device_type).toEqual(['oriole']);
+
+    await cli('wake', botId);
+    await waitFor('the phone ready again', async () =>
+      (await statusSlot())?.state === 'ready' ? true : undefined,
+    );
+    expect((await cli('devices')).stdout).toMatch(/Pixel 6\s+ready/);
+    expect(await lifecycleSlot()).toMatchObject({ state: 'ready' });
+  });
 });

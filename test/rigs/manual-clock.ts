@@ -1,4 +1,4 @@
-import type { Clock } from '../../agent/src/devices/slot-manager.js';
+import type { Clock } from '../../agent/src/devices/clock.js';
 
 /**
  * Time that moves only when a test says so. Timers fire in due order, and

@@ -1,5 +1,5 @@
 import type { AdbDevice, DeviceIO, DevicePresence } from '../../agent/src/devices/device-io.js';
-import type { Clock } from '../../agent/src/devices/slot-manager.js';
+import type { Clock } from '../../agent/src/devices/clock.js';
 
 export interface ScriptedPhone {
   /** adb's state string: `device`, `offline`, `unauthorized`, ... */

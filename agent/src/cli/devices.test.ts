@@ -33,8 +33,8 @@ describe('formatDevices', () => {
 });
 
 describe('findSlot', () => {
-  const slots = [{ slot: 'usb:1-1.3', name: 'usb-1-1-3', botId: 'pi-usb-1-1-3' }];
-  it.each(['usb:1-1.3', 'usb-1-1-3', 'pi-usb-1-1-3'])('finds a slot by %s', (wanted) => {
+  const slots = [{ slot: 'usb:1-1.3', name: 'usb-1-1-3', botId: 'pi-usb-1-1-3', index: 0 }];
+  it.each(['usb:1-1.3', 'usb-1-1-3', 'pi-usb-1-1-3', '0'])('finds a slot by %s', (wanted) => {
     expect(findSlot(slots, wanted)).toBe(slots[0]);
   });
   it('finds nothing for an unknown name', () => {

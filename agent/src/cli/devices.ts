@@ -1,3 +1,4 @@
+import { resolveSlotRef } from '../devices/slot-ref.js';
 import { formatTable } from './table.js';
 
 /** The slot fields `farm-agent devices` shows, as /status serves them. */
@@ -33,10 +34,15 @@ export function formatDevices(slots: SlotSummary[]): string {
   );
 }
 
-/** A slot named by its key (`usb:1-1.3`), its name (`usb-1-1-3`) or its bot id. */
-export function findSlot<T extends SlotSummary & { name?: string }>(
+/** A slot named by its key (`usb:1-1.3`), its name (`usb-1-1-3`), its bot id or its index. */
+export function findSlot<T extends SlotSummary & { name?: string; index?: number }>(
   slots: T[],
   wanted: string,
 ): T | undefined {
-  return slots.find((s) => s.slot === wanted || s.name === wanted || s.botId === wanted);
+  return resolveSlotRef(slots, wanted, (s) => ({
+    ...(s.slot === undefined ? {} : { key: s.slot }),
+    ...(s.name === undefined ? {} : { name: s.name }),
+    botId: s.botId,
+    ...(s.index === undefined ? {} : { index: s.index }),
+  }));
 }

@@ -1,4 +1,4 @@
-import { SLEEP_ACTIONS } from '../lifecycle/lifecycle.js';
+import { SLEEP_ACTIONS } from '../lifecycle/sleep-actions.js';
 import {
   bytesIn,
   countIn,

@@ -10,9 +10,11 @@ import { reconnectTcp } from './adb/tcp-devices.js';
 import { AdbTracker } from './adb/tracker.js';
 import type { DeviceBackend } from './backend.js';
 import { SlotBotDevices } from './slot-bot-devices.js';
-import { SlotManager, type Slot } from './slot-manager.js';
+import { SlotManager } from './slot-manager.js';
+import type { Slot } from './slot-state.js';
 import { describeSlot, type SlotStatus } from './slot-status.js';
 import { SlotStore } from './slot-store.js';
+import { resolveSlotRef } from './slot-ref.js';
 
 /** `adb connect` of a phone that never answers blocks for 10 s; do not wait longer. */
 const TCP_CONNECT_TIMEOUT_MS = 12_000;
@@ -92,7 +94,7 @@ export class AdbBackend implements DeviceBackend {
   }
 
   resolveSlot(wanted: string): string | undefined {
-    return this.manager.slots().find((s) => [s.key, s.name, s.botId].includes(wanted))?.name;
+    return resolveSlotRef(this.manager.slots(), wanted, (s) => s)?.name;
   }
 
   applyOverrides(forSlot: (slotName: string) => OverrideSet): void {

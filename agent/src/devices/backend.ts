@@ -17,7 +17,7 @@ export interface DeviceBackend {
   statusSlots(): SlotStatus[] | BotActivity[];
   /** Backend facts for /status (e.g. the adb server). */
   info(): Record<string, unknown>;
-  /** Slot names, for operator commands; a slot is named by key, name or bot id. */
+  /** Slot names, for operator commands; a slot is named by key, name, bot id or index. */
   slotNames(): string[];
   resolveSlot(wanted: string): string | undefined;
   /** Applies the operator overrides now, and to every slot that appears later. */

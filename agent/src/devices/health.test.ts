@@ -13,6 +13,7 @@ const healthy: SlotObservation = {
   batteryPercent: 80,
   maxTemperatureC: 30,
   lastDeviceTypes: ['sargo'],
+  asleep: false,
   taskRunning: false,
   operator: {},
 };
@@ -196,7 +197,9 @@ describe('evaluateSlotHealth: precedence', () => {
     ['missing', { adbDown: undefined }],
     ['recovering', { adbState: 'device', batteryPercent: 10, maxTemperatureC: 40 }],
     ['booting', { batteryPercent: 80, maxTemperatureC: 30, bootCompleted: false }],
-    ['busy', { bootCompleted: true }],
+    ['recovering', { bootCompleted: true }],
+    ['asleep', { propsUnreadable: undefined }],
+    ['busy', { asleep: false }],
     ['ready', { taskRunning: false }],
   ];
 
@@ -207,6 +210,8 @@ describe('evaluateSlotHealth: precedence', () => {
       bootCompleted: false,
       batteryPercent: 10,
       maxTemperatureC: 40,
+      propsUnreadable: 'properties unreadable: timeout',
+      asleep: true,
       taskRunning: true,
     };
     for (const [state, change] of steps) {
@@ -250,8 +255,69 @@ describe('evaluateSlotHealth: precedence', () => {
     ['recovering beats booting', { bootCompleted: false, maxTemperatureC: 36 }, 'recovering'],
     ['recovering beats busy', { taskRunning: true, batteryPercent: 29 }, 'recovering'],
     ['booting beats busy', { bootCompleted: false, taskRunning: true }, 'booting'],
+    ['a screen-slept phone in adb is asleep', { asleep: true }, 'asleep'],
+    [
+      'a slept phone powered off is asleep',
+      { asleep: true, adbState: undefined, absentOnPurpose: 'powered-off' },
+      'asleep',
+    ],
+    [
+      'a slept phone gone without being powered off is missing',
+      { asleep: true, adbState: undefined },
+      'missing',
+    ],
+    ['maintenance beats asleep', { asleep: true, operator: { maintenance: '' } }, 'maintenance'],
+    ['a faulty adb state beats asleep', { asleep: true, adbState: 'unauthorized' }, 'unauthorized'],
+    ['recovering beats asleep', { asleep: true, batteryPercent: 5 }, 'recovering'],
+    ['booting beats asleep', { asleep: true, bootCompleted: false }, 'booting'],
+    ['unreadable properties beat asleep', { asleep: true, propsUnreadable: 'x' }, 'recovering'],
+    ['asleep beats busy', { asleep: true, taskRunning: true }, 'asleep'],
+    ['unreadable properties beat busy', { propsUnreadable: 'x', taskRunning: true }, 'recovering'],
+    [
+      'unreadable properties do not hide booting',
+      { propsUnreadable: 'x', bootCompleted: false },
+      'booting',
+    ],
   ])('%s', (_, change, state) => {
     expect(evaluate(change).state).toBe(state);
+  });
+});
+
+describe('evaluateSlotHealth: rules once hidden in the slot manager', () => {
+  it('shows a screen-slept phone as asleep: not ready, but no maintenance, so the next task comes', () => {
+    expect(evaluate({ asleep: true })).toEqual({
+      state: 'asleep',
+      reason: 'Asleep while idle; the next task wakes it',
+      swarming: { ready: false },
+    });
+  });
+
+  it('takes a ready or busy phone whose properties cannot be read out of service', () => {
+    const reason = 'Recovering: device properties unreadable: timeout';
+    for (const taskRunning of [false, true]) {
+      expect(evaluate({ propsUnreadable: 'properties unreadable: timeout', taskRunning })).toEqual({
+        state: 'recovering',
+        reason,
+        swarming: { maintenance: reason, ready: false },
+      });
+    }
+  });
+
+  it.each<[string, Partial<SlotObservation>, string]>([
+    ['missing', { adbState: undefined }, 'Device "sargo" has gone missing: not back'],
+    ['booting', { bootCompleted: false }, 'Device not booted: not back'],
+    ['connecting', { adbState: 'connecting' }, 'Device not booted: not back'],
+  ])('quarantines a phone %s after its reboot missed the deadline', (_, change, reason) => {
+    const health = evaluate({ ...change, rebootFailure: 'not back' });
+    expect(health.reason).toBe(reason);
+    expect(health.swarming).toEqual({ quarantined: reason, ready: false });
+  });
+
+  it('leaves other states alone after a missed reboot deadline', () => {
+    expect(evaluate({ rebootFailure: 'not back' }).state).toBe('ready');
+    expect(evaluate({ rebootFailure: 'not back', batteryPercent: 5 }).swarming).toHaveProperty(
+      'maintenance',
+    );
   });
 });
 

@@ -52,6 +52,15 @@ export interface SlotObservation {
    * clears this when the phone should have come back.
    */
   absentOnPurpose?: 'powered-off' | 'rebooting';
+  /**
+   * The lifecycle put the phone to sleep, whatever its sleep action: a phone
+   * with its screen off is still listed by adb, and is asleep all the same.
+   */
+  asleep: boolean;
+  /** The reboot after a task missed its deadline; set until the phone is back and booted. */
+  rebootFailure?: string;
+  /** Why the phone's properties could not be read in the last interrogation. */
+  propsUnreadable?: string;
   taskRunning: boolean;
   /** Operator overrides; an empty reason still counts. */
   operator: { maintenance?: string; quarantine?: string };
@@ -101,9 +110,14 @@ export function recoveryThresholdsProblem(t: RecoveryThresholds): string | undef
  *     missing / unauthorized / offline (hardware facts that need a person),
  *     or empty (a slot that never had a phone);
  *  5. recovering (battery or heat): the phone is there but must rest;
- *  6. booting: it will be ready by itself;
- *  7. busy: running a task;
- *  8. ready.
+ *  6. booting: it will be ready by itself. Missing or booting after a reboot
+ *     after a task that missed its deadline is quarantined: it did not come
+ *     back by itself, so a person must look;
+ *  7. recovering (properties unreadable): without them the bot would
+ *     advertise no device and still take tasks;
+ *  8. asleep: the lifecycle put a phone that adb still lists to sleep (screen off);
+ *  9. busy: running a task;
+ * 10. ready.
  *
  * What Swarming sees follows from who has to act:
  *  - quarantined (bot refuses tasks, shows red) when a person must act:
@@ -135,13 +149,33 @@ function decide(obs: SlotObservation, recovery: string | undefined): SlotHealth 
   }
   if (obs.adbDown !== undefined) return inMaintenance('adb-down', obs.adbDown);
   const adb = classifyAdbState(obs.adbState);
-  if (adb.kind === 'absent') return absent(obs);
+  if (adb.kind === 'absent') return notBackAfterReboot(absent(obs), obs.rebootFailure);
   if (adb.kind === 'fault') return quarantined(adb.state, adb.reason);
-  if (adb.kind === 'connecting') return inMaintenance('booting', adb.reason);
+  if (adb.kind === 'connecting') {
+    return notBackAfterReboot(inMaintenance('booting', adb.reason), obs.rebootFailure);
+  }
   if (recovery !== undefined) return inMaintenance('recovering', `Recovering: ${recovery}`);
-  if (!obs.bootCompleted) return inMaintenance('booting', 'Device booting');
+  if (!obs.bootCompleted) {
+    return notBackAfterReboot(inMaintenance('booting', 'Device booting'), obs.rebootFailure);
+  }
+  if (obs.propsUnreadable !== undefined) {
+    return inMaintenance('recovering', `Recovering: device ${obs.propsUnreadable}`);
+  }
+  if (obs.asleep) return notReady('asleep', 'Asleep while idle; the next task wakes it');
   if (obs.taskRunning) return notReady('busy', 'Running a task');
   return { state: 'ready', swarming: { ready: true } };
+}
+
+/** A phone missing or booting past its reboot deadline is quarantined, its state kept. */
+function notBackAfterReboot(health: SlotHealth, failure: string | undefined): SlotHealth {
+  if (failure === undefined) return health;
+  if (health.state === 'missing') return quarantine(health, `${health.reason ?? ''}: ${failure}`);
+  if (health.state === 'booting') return quarantine(health, `Device not booted: ${failure}`);
+  return health;
+}
+
+function quarantine(health: SlotHealth, reason: string): SlotHealth {
+  return { ...health, reason, swarming: { quarantined: reason, ready: false } };
 }
 
 function absent(obs: SlotObservation): SlotHealth {

@@ -1,6 +1,7 @@
 import type { OverrideSet } from '../operator/overrides.js';
 import type { BotSpec } from '../swarming/swarming-host.js';
 import type { DeviceBackend } from './backend.js';
+import { resolveSlotRef } from './slot-ref.js';
 import { type BotActivity, InMemoryBotDevices } from './in-memory-bot-devices.js';
 
 /** Operator commands name the host's one slot like this. */
@@ -26,7 +27,8 @@ export class HostBackend implements DeviceBackend {
   }
 
   resolveSlot(wanted: string): string | undefined {
-    return wanted === HOST_SLOT || wanted === this.botId ? HOST_SLOT : undefined;
+    const slot = { key: HOST_SLOT, name: HOST_SLOT, botId: this.botId, index: 0 };
+    return resolveSlotRef([slot], wanted, (s) => s)?.name;
   }
 
   applyOverrides(forSlot: (slotName: string) => OverrideSet): void {

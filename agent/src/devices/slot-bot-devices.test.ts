@@ -6,7 +6,7 @@ import { DEFAULT_PHONE_DIMENSIONS, defaultState } from '../../../test/rigs/fake-
 import { scriptedSlots, shellOf } from '../../../test/rigs/scripted-slots.js';
 import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
 import { SlotBotDevices } from './slot-bot-devices.js';
-import type { BotSlot } from './slot-manager.js';
+import type { BotSlot } from './slot-state.js';
 import { ManualClock, settle } from '../../../test/rigs/manual-clock.js';
 
 const BOT = 'pi-1-usb-1-1-3';

@@ -1,6 +1,8 @@
 import type { BotDeviceView, BotDevices, TaskEnd, TaskStart } from '@farm-agent/bot-config';
-import { systemClock } from './slot-manager.js';
-import type { BotSlot, Clock, Slot, SlotManager } from './slot-manager.js';
+import { systemClock } from './clock.js';
+import type { Clock } from './clock.js';
+import type { SlotManager } from './slot-manager.js';
+import type { BotSlot, Slot } from './slot-state.js';
 
 /**
  * The bots' devices over the slot manager: one bot per slot. A bot id no slot has

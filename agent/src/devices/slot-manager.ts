@@ -1,85 +1,28 @@
 import type { Logger } from 'pino';
-import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { systemClock } from './clock.js';
+import type { Clock } from './clock.js';
 import type { AdbDevice, DeviceIO, DevicePresence } from './device-io.js';
-import { DEFAULT_RECOVERY_THRESHOLDS, evaluateSlotHealth } from './health.js';
-import type { RecoveryThresholds, SlotHealth, SlotObservation } from './health.js';
-import {
-  DEFAULT_INTERROGATION_TIMEOUTS,
-  readDevicePath,
-  readProps,
-  readVitals,
-} from './interrogate.js';
-import type { InterrogationTimeouts, Reading, Vitals } from './interrogate.js';
-import type { Battery } from './parse/battery.js';
-import { maxTemperatureC } from './parse/thermal.js';
-import type { ThermalReading } from './parse/thermal.js';
-import { botIdFor, botIdPatternProblem, slotKey, slotName } from './slot.js';
-import type { PersistedSlot, SlotPersistence } from './slot-store.js';
-import { deriveAndroidDimensions, noDeviceDimensions } from './swarming-dimensions.js';
+import type { RecoveryThresholds } from './health.js';
+import { DEFAULT_INTERROGATION_TIMEOUTS } from './interrogate.js';
+import type { InterrogationTimeouts } from './interrogate.js';
+import { RebootAfterTask } from './reboot-after-task.js';
+import { botIdPatternProblem } from './slot.js';
+import { SlotAttach } from './slot-attach.js';
+import { SlotRegistry } from './slot-registry.js';
+import { SlotMetrics } from './slot-metrics.js';
+import { interrogateSlot } from './slot-interrogation.js';
+import { forgetReadings } from './slot-readings.js';
+import { derive, fingerprint, snapshot } from './slot-state.js';
+import type { BotSlot, Overrides, Slot, SlotState } from './slot-state.js';
+import type { SlotPersistence } from './slot-store.js';
+import { noDeviceDimensions } from './swarming-dimensions.js';
 import type { DeviceDimensions } from './swarming-dimensions.js';
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
-export interface Overrides {
-  maintenance?: string;
-  quarantine?: string;
-}
-
-export type AbsentOnPurpose = NonNullable<SlotObservation['absentOnPurpose']>;
-
-/** One slot as the rest of the agent sees it: a copy, safe to keep. */
-export interface Slot {
-  /** `usb:1-1.3`, or a TCP device's serial. */
-  key: string;
-  name: string;
-  index: number;
-  botId: string;
-  /** The phone in the slot, or the last one seen there. */
-  serial?: string;
-  /** adb's state for the phone; undefined while adb does not list it. */
-  adbState?: string;
-  /** The current phone's properties; undefined until read. */
-  props?: ReadonlyMap<string, string>;
-  /** The device-owned Swarming dimensions the slot reports now. */
-  dimensions: DeviceDimensions;
-  /** `device_type` of the last phone whose properties were read here. */
-  deviceTypes: string[];
-  battery?: Battery;
-  /** Hottest Celsius reading of the battery and the thermal HAL. */
-  temperatureC?: number;
-  thermal?: ThermalReading[];
-  uptimeSeconds?: number;
-  bootCompleted: boolean;
-  /** When adb last listed the phone (ms since the epoch). */
-  lastSeen?: number;
-  /**
-   * Readings that failed in the last interrogation, by field (`battery`,
-   * `thermal`, `uptimeSeconds`, `bootCompleted`, `props`): `battery unreadable: ...`.
-   */
-  readingErrors: Record<string, string>;
-  health: SlotHealth;
-  overrides: Overrides;
-  taskRunning: boolean;
-  absentOnPurpose?: AbsentOnPurpose;
-}
-
-export interface BotSlot {
-  botId: string;
-  slot: string;
-  /** For `ANDROID_SERIAL`; undefined when the slot never had a phone since the agent started. */
-  serial?: string;
-}
+// cluster/ (split in parallel by another change) still imports these from here;
+// their homes are clock.js and slot-state.js.
+export { systemClock };
+export type { Clock, Slot };
 
 export interface SlotManagerOptions {
   io: DeviceIO;
@@ -103,36 +46,6 @@ export interface SlotManagerOptions {
   clock?: Clock;
 }
 
-interface RebootInProgress {
-  uptimeBefore?: number;
-  /** adb stopped listing the phone as `device` since the reboot was asked for. */
-  sawGone: boolean;
-  timer: unknown;
-}
-
-/**
- * The mutable record behind a Slot: the same readings, plus what only the
- * manager needs. `health` is unset until the first evaluation; `deviceTypes`
- * and `absentOnPurpose` are derived when a Slot is handed out.
- */
-interface SlotState extends Omit<Slot, 'health' | 'deviceTypes' | 'absentOnPurpose'> {
-  /**
-   * Dimensions derived from the last properties read in this slot (or loaded from the store):
-   * they outlive the phone's absence, so a phone put to sleep keeps matching its tasks.
-   */
-  lastDimensions?: DeviceDimensions;
-  /** Properties must be (re-)read: the phone attached, came back or rebooted. */
-  propsStale: boolean;
-  health?: SlotHealth;
-  poweredOff: boolean;
-  reboot?: RebootInProgress;
-  /** The reboot after a task missed its deadline; cleared once the phone is back and booted. */
-  rebootFailure?: string;
-  refreshing?: Promise<void>;
-  /** What listeners last saw, to emit only real changes. */
-  emitted?: string;
-}
-
 /**
  * Slots, from adb presence to what Swarming sees. A slot is a USB port (or a
  * TCP device's serial): a phone swapped into the port takes over its slot
@@ -142,31 +55,22 @@ interface SlotState extends Omit<Slot, 'health' | 'deviceTypes' | 'absentOnPurpo
  * has rebooted.
  */
 export class SlotManager {
-  private readonly slotsByKey = new Map<string, SlotState>();
-  /** Serials adb lists whose slot is known. */
-  private readonly slotOfSerial = new Map<string, SlotState>();
-  /** Serials whose slot is being looked up. */
-  private readonly attaching = new Set<string>();
-  /** Serials whose slot could not be found, and why; retried every refresh. */
-  private readonly attachProblems = new Map<string, string>();
+  private readonly registry: SlotRegistry;
+  private readonly attach: SlotAttach;
   private readonly slotListeners = new Set<(slot: Slot) => void>();
   private readonly botListeners = new Set<(bots: BotSlot[]) => void>();
   private readonly work = new Set<Promise<void>>();
   private readonly clock: Clock;
   private readonly timeouts: InterrogationTimeouts;
   private readonly log: Logger;
-  private readonly stateGauge: Gauge<'slot' | 'state'>;
-  private readonly batteryGauge: Gauge<'slot'>;
-  private readonly temperatureGauge: Gauge<'slot'>;
+  private readonly metrics: SlotMetrics;
+  private readonly reboots: RebootAfterTask;
   private readonly noDevice: DeviceDimensions;
-  /** The state each slot's `farm_slot_state` series shows, to remove it on change. */
-  private readonly statesShown = new Map<string, string>();
   private unsubscribe: (() => void) | undefined;
   private unsubscribeServer: (() => void) | undefined;
   /** Why the adb server cannot be asked now; every slot shows it until it can. */
   private adbDown: string | undefined;
   private refreshTimer: unknown;
-  private persisted = '';
   private botsShown = '';
 
   constructor(private readonly options: SlotManagerOptions) {
@@ -176,24 +80,29 @@ export class SlotManager {
     this.timeouts = options.timeouts ?? DEFAULT_INTERROGATION_TIMEOUTS;
     this.log = options.logger;
     this.noDevice = noDeviceDimensions({}, options).dimensions;
-    const registers = [options.registry];
-    this.stateGauge = new Gauge({
-      name: 'farm_slot_state',
-      help: 'Health state of each slot: 1 for the current state.',
-      labelNames: ['slot', 'state'],
-      registers,
+    this.registry = new SlotRegistry({
+      node: options.node,
+      botIdPattern: options.botIdPattern,
+      noDevice: this.noDevice,
+      log: this.log,
     });
-    this.batteryGauge = new Gauge({
-      name: 'farm_device_battery_percent',
-      help: 'Battery charge of the phone in each slot.',
-      labelNames: ['slot'],
-      registers,
+    this.metrics = new SlotMetrics(options.registry);
+    this.reboots = new RebootAfterTask({
+      io: options.io,
+      clock: this.clock,
+      log: this.log,
+      commandMs: this.timeouts.commandMs,
+      deadlineMs: options.rebootDeadlineMs ?? 300_000,
+      changed: (slot) => this.update(slot),
+      refresh: (slot) => this.refresh(slot),
     });
-    this.temperatureGauge = new Gauge({
-      name: 'farm_device_temperature_celsius',
-      help: 'Hottest battery or thermal HAL reading of the phone in each slot.',
-      labelNames: ['slot'],
-      registers,
+    this.attach = new SlotAttach({
+      io: options.io,
+      presence: options.presence,
+      registry: this.registry,
+      reboots: this.reboots,
+      timeouts: this.timeouts,
+      log: this.log,
     });
   }
 
@@ -202,7 +111,10 @@ export class SlotManager {
     const { presence } = this.options;
     this.adbDown = presence.serverProblem();
     this.unsubscribeServer = presence.onServerChange((problem) => this.onServer(problem));
-    for (const saved of await this.options.store.load()) this.restore(saved);
+    for (const saved of await this.options.store.load()) {
+      const slot = this.registry.restore(saved);
+      if (slot !== undefined) this.update(slot);
+    }
     this.unsubscribe = this.options.presence.onChange((serial, device) =>
       this.onPresence(serial, device),
     );
@@ -219,7 +131,7 @@ export class SlotManager {
     this.unsubscribeServer?.();
     this.unsubscribeServer = undefined;
     this.clock.clearTimeout(this.refreshTimer);
-    for (const slot of this.slotsByKey.values()) this.clock.clearTimeout(slot.reboot?.timer);
+    for (const slot of this.registry.all()) this.reboots.cancel(slot);
     await this.idle();
   }
 
@@ -229,11 +141,11 @@ export class SlotManager {
   }
 
   slots(): Slot[] {
-    return [...this.slotsByKey.values()].sort((a, b) => a.index - b.index).map(snapshot);
+    return this.registry.all().map(snapshot);
   }
 
   slot(key: string): Slot | undefined {
-    const slot = this.slotsByKey.get(key);
+    const slot = this.registry.get(key);
     return slot === undefined ? undefined : snapshot(slot);
   }
 
@@ -274,6 +186,13 @@ export class SlotManager {
     this.update(slot);
   }
 
+  /** The lifecycle put the phone to sleep (true) or woke it (false). */
+  setAsleep(key: string, asleep: boolean): void {
+    const slot = this.get(key);
+    slot.asleep = asleep;
+    this.update(slot);
+  }
+
   taskStarted(key: string): void {
     const slot = this.get(key);
     slot.taskRunning = true;
@@ -285,11 +204,11 @@ export class SlotManager {
     const slot = this.get(key);
     slot.taskRunning = false;
     this.update(slot);
-    if (this.options.rebootAfterTask === true) await this.rebootAfterTask(slot);
+    if (this.options.rebootAfterTask === true) await this.reboots.start(slot);
   }
 
   private get(key: string): SlotState {
-    const slot = this.slotsByKey.get(key);
+    const slot = this.registry.get(key);
     if (slot === undefined) throw new Error(`no slot "${key}"`);
     return slot;
   }
@@ -306,129 +225,32 @@ export class SlotManager {
     this.adbDown = problem;
     if (problem === undefined) this.log.info('adb server reachable again');
     else this.log.warn({ reason: problem }, 'adb server down: no slot is ready');
-    for (const slot of this.slotsByKey.values()) this.update(slot);
+    for (const slot of this.registry.all()) this.update(slot);
     if (problem === undefined) this.refreshAll();
   }
 
   /** Applies an adb presence change at once; interrogation follows in the background. */
   private onPresence(serial: string, device: AdbDevice | undefined): void {
-    const slot = this.slotOfSerial.get(serial);
+    const slot = this.attach.slotOf(serial);
     if (slot === undefined) {
-      if (device === undefined) this.attachProblems.delete(serial);
-      else this.track(this.attach(serial));
+      if (device === undefined) this.attach.detach(serial);
+      else this.track(this.attach.attach(serial, (found) => this.onPresence(serial, found)));
       return;
     }
     const wasDevice = slot.adbState === 'device';
     slot.adbState = device?.type;
     if (device === undefined) {
-      // It may come back in another port: find its slot afresh then.
-      this.slotOfSerial.delete(serial);
-      this.forgetReadings(slot);
+      this.attach.detach(serial);
+      forgetReadings(slot);
     } else {
       slot.lastSeen = this.clock.now();
     }
     if (device?.type !== 'device') {
-      if (slot.reboot !== undefined) slot.reboot.sawGone = true;
+      this.reboots.leftAdb(slot);
       slot.propsStale = true;
     }
     this.update(slot);
     if (device?.type === 'device' && !wasDevice) this.refresh(slot);
-  }
-
-  /** Finds the slot of a serial adb lists but no slot holds yet. */
-  private async attach(serial: string): Promise<void> {
-    if (this.attaching.has(serial)) return;
-    this.attaching.add(serial);
-    const path = await readDevicePath(this.options.io, serial, this.timeouts).finally(() =>
-      this.attaching.delete(serial),
-    );
-    const device = this.options.presence.devices().get(serial);
-    if (device === undefined || this.slotOfSerial.has(serial)) return;
-    const found = path.ok ? this.slotFor(slotKey(path.value, serial)) : path;
-    if (!found.ok) {
-      // Retried every refresh; said once per distinct problem.
-      if (this.attachProblems.get(serial) !== found.reason) {
-        this.log.warn({ serial, reason: found.reason }, 'cannot find the slot of a device');
-      }
-      this.attachProblems.set(serial, found.reason);
-      return;
-    }
-    this.attachProblems.delete(serial);
-    const slot = found.value;
-    if (slot.serial !== serial) this.takeOver(slot, serial);
-    this.slotOfSerial.set(serial, slot);
-    this.onPresence(serial, device);
-  }
-
-  /** A phone that is not the slot's last one moves in: nothing known of the old one holds. */
-  private takeOver(slot: SlotState, serial: string): void {
-    if (slot.serial !== undefined) {
-      this.log.info({ slot: slot.key, from: slot.serial, to: serial }, 'new phone in slot');
-    }
-    for (const other of this.slotsByKey.values()) {
-      // The phone moved here from another port: that slot no longer has it.
-      if (other.serial === serial) delete other.serial;
-    }
-    this.cancelReboot(slot);
-    delete slot.rebootFailure;
-    delete slot.props;
-    delete slot.uptimeSeconds;
-    this.forgetReadings(slot);
-    slot.serial = serial;
-    // The caller applies the new phone's adb state and updates: no passing "missing".
-    slot.adbState = undefined;
-  }
-
-  /** Readings describe a phone that is here; a phone that left has none. */
-  private forgetReadings(slot: SlotState): void {
-    delete slot.battery;
-    delete slot.temperatureC;
-    delete slot.thermal;
-    slot.bootCompleted = false;
-    slot.readingErrors = {};
-  }
-
-  private slotFor(key: string): Reading<SlotState> {
-    const existing = this.slotsByKey.get(key);
-    if (existing !== undefined) return { ok: true, value: existing };
-    const used = new Set([...this.slotsByKey.values()].map((s) => s.index));
-    let index = 0;
-    while (used.has(index)) index++;
-    return this.create(key, index);
-  }
-
-  private create(key: string, index: number): Reading<SlotState> {
-    const id = botIdFor(this.options.botIdPattern, { node: this.options.node, slot: key, index });
-    if (!id.ok) return { ok: false, reason: `slot ${key}: ${id.reason}` };
-    const slot: SlotState = {
-      key,
-      name: slotName(key),
-      index,
-      botId: id.botId,
-      dimensions: this.noDevice,
-      propsStale: true,
-      bootCompleted: false,
-      readingErrors: {},
-      overrides: {},
-      taskRunning: false,
-      poweredOff: false,
-    };
-    this.slotsByKey.set(key, slot);
-    return { ok: true, value: slot };
-  }
-
-  private restore(saved: PersistedSlot): void {
-    const created = this.create(saved.key, saved.index);
-    if (!created.ok) {
-      this.log.error({ slot: saved.key, reason: created.reason }, 'dropping a saved slot');
-      return;
-    }
-    const slot = created.value;
-    if (slot.botId !== saved.botId) {
-      this.log.warn({ slot: slot.key, was: saved.botId, now: slot.botId }, 'bot id changed');
-    }
-    slot.lastDimensions = saved.dimensions;
-    this.update(slot);
   }
 
   // --- interrogation ----------------------------------------------------
@@ -449,14 +271,14 @@ export class SlotManager {
     // Nothing can be read while the server is down; onServer() catches up after.
     if (this.adbDown !== undefined) return;
     const listed = this.options.presence.devices();
-    for (const [serial, slot] of [...this.slotOfSerial]) {
+    for (const [serial, slot] of this.attach.attached()) {
       const device = listed.get(serial);
       if (device?.type !== slot.adbState) this.onPresence(serial, device);
     }
     for (const [serial, device] of listed) {
-      if (!this.slotOfSerial.has(serial)) this.onPresence(serial, device);
+      if (this.attach.slotOf(serial) === undefined) this.onPresence(serial, device);
     }
-    for (const slot of this.slotOfSerial.values()) {
+    for (const [, slot] of this.attach.attached()) {
       if (slot.adbState === 'device') this.refresh(slot);
     }
   }
@@ -465,215 +287,38 @@ export class SlotManager {
   private refresh(slot: SlotState): void {
     if (slot.refreshing !== undefined || slot.serial === undefined) return;
     const serial = slot.serial;
-    slot.refreshing = this.interrogate(slot, serial).finally(() => {
+    slot.refreshing = interrogateSlot(slot, serial, {
+      io: this.options.io,
+      timeouts: this.timeouts,
+      dimensions: this.options,
+      log: this.log,
+      reboots: this.reboots,
+      changed: (changed) => this.update(changed),
+    }).finally(() => {
       delete slot.refreshing;
     });
     this.track(slot.refreshing);
-  }
-
-  private async interrogate(slot: SlotState, serial: string): Promise<void> {
-    // Results only count while the same phone is still there to be read.
-    const current = () => slot.serial === serial && slot.adbState === 'device';
-    const [props, vitals] = await Promise.all([
-      slot.propsStale ? this.readProps(slot, serial) : undefined,
-      readVitals(this.options.io, serial, this.timeouts),
-    ]);
-    if (!current()) return;
-    if (props !== undefined) this.applyProps(slot, props);
-    const rebooted = this.applyVitals(slot, vitals);
-    this.update(slot);
-    // It rebooted between two reads and may be another build now.
-    if (rebooted) {
-      const fresh = await this.readProps(slot, serial);
-      if (!current()) return;
-      this.applyProps(slot, fresh);
-      this.update(slot);
-    }
-  }
-
-  private readProps(slot: SlotState, serial: string) {
-    slot.propsStale = false;
-    return readProps(this.options.io, serial, this.timeouts);
-  }
-
-  private applyProps(slot: SlotState, props: Awaited<ReturnType<typeof readProps>>): void {
-    if (!props.ok) {
-      slot.readingErrors['props'] = props.reason;
-      // Try again next refresh: a phone still starting may not answer yet.
-      slot.propsStale = true;
-      return;
-    }
-    slot.readingErrors = without(slot.readingErrors, ['props']);
-    slot.props = props.value.props;
-    slot.lastDimensions = deriveAndroidDimensions(slot.props, this.options);
-  }
-
-  /** Applies the readings; true when the uptime went back (the phone rebooted). */
-  private applyVitals(slot: SlotState, vitals: Vitals): boolean {
-    const errors = without(slot.readingErrors, Object.keys(vitals));
-    for (const [name, reading] of Object.entries(vitals)) {
-      if (!reading.ok) errors[name] = reading.reason;
-    }
-    slot.readingErrors = errors;
-    const { battery, thermal, uptimeSeconds, bootCompleted } = vitals;
-    slot.battery = battery.ok ? battery.value : undefined;
-    slot.thermal = thermal.ok ? thermal.value.readings : undefined;
-    const hottest = [slot.battery?.temperatureC, maxTemperatureC(slot.thermal ?? [])].filter(
-      (t) => t !== undefined,
-    );
-    slot.temperatureC = hottest.length > 0 ? Math.max(...hottest) : undefined;
-    const rebooted =
-      uptimeSeconds.ok &&
-      slot.uptimeSeconds !== undefined &&
-      uptimeSeconds.value < slot.uptimeSeconds;
-    if (rebooted) this.log.info({ slot: slot.key, serial: slot.serial }, 'phone rebooted');
-    if (uptimeSeconds.ok) slot.uptimeSeconds = uptimeSeconds.value;
-    // Unreadable reads as not booted: the safe answer, it only delays tasks.
-    slot.bootCompleted = bootCompleted.ok && bootCompleted.value;
-    const reboot = slot.reboot;
-    if (reboot !== undefined && slot.bootCompleted) {
-      const rebooted =
-        reboot.sawGone ||
-        (reboot.uptimeBefore !== undefined &&
-          slot.uptimeSeconds !== undefined &&
-          slot.uptimeSeconds < reboot.uptimeBefore);
-      if (rebooted) this.cancelReboot(slot);
-    }
-    if (slot.bootCompleted && slot.reboot === undefined) delete slot.rebootFailure;
-    return rebooted;
-  }
-
-  // --- reboot after a task ------------------------------------------------
-
-  private async rebootAfterTask(slot: SlotState): Promise<void> {
-    const serial = slot.serial;
-    if (serial === undefined || slot.adbState !== 'device') {
-      this.log.warn({ slot: slot.key }, 'no phone to reboot after the task');
-      return;
-    }
-    const deadlineMs = this.options.rebootDeadlineMs ?? 300_000;
-    const reboot: RebootInProgress = {
-      uptimeBefore: slot.uptimeSeconds,
-      sawGone: false,
-      timer: this.clock.setTimeout(() => {
-        if (slot.reboot !== reboot) return;
-        delete slot.reboot;
-        slot.rebootFailure = `not back within ${deadlineMs / 1000} s of its reboot after a task`;
-        this.update(slot);
-      }, deadlineMs),
-    };
-    this.cancelReboot(slot);
-    slot.reboot = reboot;
-    this.update(slot);
-    try {
-      await this.options.io.reboot(serial, this.timeouts.commandMs);
-    } catch (error) {
-      this.log.warn({ slot: slot.key, serial, err: error }, 'reboot after task failed');
-      // Never asked or never heard: the phone is what the next reading says it is.
-      if (slot.reboot === reboot) this.cancelReboot(slot);
-      this.update(slot);
-      if (slot.adbState === 'device') this.refresh(slot);
-    }
-  }
-
-  private cancelReboot(slot: SlotState): void {
-    this.clock.clearTimeout(slot.reboot?.timer);
-    delete slot.reboot;
   }
 
   // --- derived state and events ------------------------------------------
 
   /** Recomputes health and dimensions, then tells whoever cares about what changed. */
   private update(slot: SlotState): void {
-    slot.health = this.evaluate(slot);
-    slot.dimensions = this.dimensionsOf(slot);
+    derive(slot, this.adbDown, this.noDevice, this.options.thresholds);
     const shown = snapshot(slot);
-    const fingerprint = JSON.stringify(shown, (key, value: unknown) =>
-      UNCOMPARED.has(key) ? undefined : value,
-    );
-    if (fingerprint !== slot.emitted) {
-      slot.emitted = fingerprint;
-      this.updateMetrics(shown);
+    const print = fingerprint(shown);
+    if (print !== slot.emitted) {
+      slot.emitted = print;
+      this.metrics.show(shown);
       for (const listener of [...this.slotListeners]) listener(shown);
     }
     this.persist();
     this.announceBots();
   }
 
-  private evaluate(slot: SlotState): SlotHealth {
-    const rebooting = slot.reboot !== undefined;
-    const absentOnPurpose = absentOnPurposeOf(slot);
-    const health = evaluateSlotHealth(
-      {
-        ...(this.adbDown === undefined ? {} : { adbDown: this.adbDown }),
-        // A phone we rebooted shows `offline` until it is back: it is away on purpose.
-        adbState: rebooting && slot.adbState !== 'device' ? undefined : slot.adbState,
-        // Until it has been seen to reboot, a boot_completed of 1 is the old boot's.
-        bootCompleted: slot.bootCompleted && !rebooting,
-        batteryPercent: slot.battery?.percent,
-        maxTemperatureC: slot.temperatureC,
-        lastDeviceTypes: slot.lastDimensions?.device_type ?? [],
-        ...(absentOnPurpose === undefined ? {} : { absentOnPurpose }),
-        taskRunning: slot.taskRunning,
-        operator: slot.overrides,
-      },
-      slot.health,
-      this.options.thresholds ?? DEFAULT_RECOVERY_THRESHOLDS,
-    );
-    if (slot.rebootFailure !== undefined) {
-      if (health.state === 'missing') {
-        return quarantine(health, `${health.reason ?? ''}: ${slot.rebootFailure}`);
-      }
-      if (health.state === 'booting') {
-        return quarantine(health, `Device not booted: ${slot.rebootFailure}`);
-      }
-    }
-    const propsError = slot.readingErrors['props'];
-    if (propsError !== undefined && (health.state === 'ready' || health.state === 'busy')) {
-      // Without properties the bot would advertise no device and still take tasks.
-      const reason = `Recovering: device ${propsError}`;
-      return {
-        ...health,
-        state: 'recovering',
-        reason,
-        swarming: { maintenance: reason, ready: false },
-      };
-    }
-    return health;
-  }
-
-  /**
-   * The phone's dimensions while adb lists it and its properties are read,
-   * or while it is away on purpose (an idle phone powered off must keep
-   * matching its tasks: the next one wakes it); otherwise no device.
-   */
-  private dimensionsOf(slot: SlotState): DeviceDimensions {
-    const phone =
-      slot.adbState === undefined
-        ? absentOnPurposeOf(slot) !== undefined
-        : slot.props !== undefined;
-    return phone && slot.lastDimensions !== undefined ? slot.lastDimensions : this.noDevice;
-  }
-
-  private updateMetrics(slot: Slot): void {
-    const previous = this.statesShown.get(slot.name);
-    if (previous !== undefined) this.stateGauge.remove({ slot: slot.name, state: previous });
-    this.stateGauge.set({ slot: slot.name, state: slot.health.state }, 1);
-    this.statesShown.set(slot.name, slot.health.state);
-    setOrRemove(this.batteryGauge, slot.name, slot.battery?.percent);
-    setOrRemove(this.temperatureGauge, slot.name, slot.temperatureC);
-  }
-
   private persist(): void {
-    const slots = [...this.slotsByKey.values()]
-      .sort((a, b) => a.index - b.index)
-      .flatMap(({ key, index, botId, lastDimensions }) =>
-        lastDimensions === undefined ? [] : [{ key, index, botId, dimensions: lastDimensions }],
-      );
-    const text = JSON.stringify(slots);
-    if (text === this.persisted) return;
-    this.persisted = text;
-    this.track(this.options.store.save(slots));
+    const slots = this.registry.toSave();
+    if (slots !== undefined) this.track(this.options.store.save(slots));
   }
 
   private announceBots(): void {
@@ -691,63 +336,4 @@ export class SlotManager {
     this.work.add(tracked);
     void tracked.finally(() => this.work.delete(tracked));
   }
-}
-
-/**
- * Fields that change without anything happening: the clock moves on every
- * listing and read, and props only change together with the dimensions.
- */
-const UNCOMPARED = new Set(['lastSeen', 'uptimeSeconds', 'props']);
-
-function without(record: Record<string, string>, keys: readonly string[]): Record<string, string> {
-  return Object.fromEntries(Object.entries(record).filter(([key]) => !keys.includes(key)));
-}
-
-function absentOnPurposeOf(slot: SlotState): AbsentOnPurpose | undefined {
-  if (slot.reboot !== undefined) return 'rebooting';
-  return slot.poweredOff ? 'powered-off' : undefined;
-}
-
-function quarantine(health: SlotHealth, reason: string): SlotHealth {
-  return { ...health, reason, swarming: { quarantined: reason, ready: false } };
-}
-
-function setOrRemove(gauge: Gauge<'slot'>, slot: string, value: number | undefined): void {
-  if (value === undefined) gauge.remove({ slot });
-  else gauge.set({ slot }, value);
-}
-
-function snapshot(slot: SlotState): Slot {
-  const health = slot.health;
-  if (health === undefined) throw new Error(`slot ${slot.key} was never evaluated`);
-  const copy: Slot = {
-    key: slot.key,
-    name: slot.name,
-    index: slot.index,
-    botId: slot.botId,
-    dimensions: copyDimensions(slot.dimensions),
-    deviceTypes: [...(slot.lastDimensions?.device_type ?? [])],
-    bootCompleted: slot.bootCompleted,
-    readingErrors: { ...slot.readingErrors },
-    health,
-    overrides: { ...slot.overrides },
-    taskRunning: slot.taskRunning,
-  };
-  const absentOnPurpose = absentOnPurposeOf(slot);
-  if (slot.serial !== undefined) copy.serial = slot.serial;
-  if (slot.adbState !== undefined) copy.adbState = slot.adbState;
-  if (slot.props !== undefined) copy.props = slot.props;
-  if (slot.battery !== undefined) copy.battery = slot.battery;
-  if (slot.temperatureC !== undefined) copy.temperatureC = slot.temperatureC;
-  if (slot.thermal !== undefined) copy.thermal = slot.thermal;
-  if (slot.uptimeSeconds !== undefined) copy.uptimeSeconds = slot.uptimeSeconds;
-  if (slot.lastSeen !== undefined) copy.lastSeen = slot.lastSeen;
-  if (absentOnPurpose !== undefined) copy.absentOnPurpose = absentOnPurpose;
-  return copy;
-}
-
-function copyDimensions(dimensions: DeviceDimensions): DeviceDimensions {
-  return Object.fromEntries(
-    Object.entries(dimensions).map(([key, values]) => [key, [...values]]),
-  ) as DeviceDimensions;
 }

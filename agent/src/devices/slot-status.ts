@@ -1,5 +1,5 @@
 import type { Battery } from './parse/battery.js';
-import type { Slot } from './slot-manager.js';
+import type { Slot } from './slot-state.js';
 
 /** Properties a person needs to recognise a phone; the full getprop dump stays out of /status. */
 const SHOWN_PROPS = [

@@ -3,7 +3,7 @@ import type { OperatorCredential } from '../operator/credential.js';
 import type { OverrideKind, OverrideSet } from '../operator/overrides.js';
 
 export interface OperatorActions {
-  /** Resolves a slot given by key, name or bot id to its name; undefined when unknown. */
+  /** Resolves a slot given by key, name, bot id or index to its name; undefined when unknown. */
   slotName(wanted: string): string | undefined;
   knownSlots(): string[];
   setOverride(

@@ -1,8 +1,9 @@
 import type { OperatorGuard } from './operator-routes.js';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { Slot } from '../devices/slot-manager.js';
-import { UnknownSlotError } from '../lifecycle/lifecycle.js';
-import type { Lifecycle, LifecycleSlot } from '../lifecycle/lifecycle.js';
+import type { Slot } from '../devices/slot-state.js';
+import { UnknownSlotError } from '../devices/slot-ref.js';
+import type { Lifecycle } from '../lifecycle/lifecycle.js';
+import type { LifecycleSlot } from '../lifecycle/lifecycle-types.js';
 import { WAKE_PAGE } from './wake-page.js';
 
 export interface WakeRoutesOptions {
@@ -19,7 +20,7 @@ export interface LifecycleSlotView {
   /** `ro.product.model`, or the device type when the properties are not known. */
   model: string | null;
   serial: string | null;
-  /** The slot's health, except `asleep` (we put it to sleep) and `waking` (powered on, not back yet). */
+  /** The slot's health, except `waking` (powered on, not back yet). */
   state: string;
   reason: string | null;
   asleep: boolean;
@@ -58,9 +59,8 @@ export function lifecycleView(slots: LifecycleSlot[]): LifecycleView {
 }
 
 function stateOf(slot: Slot, asleep: boolean): { state: string; reason: string | null } {
-  if (asleep) return { state: 'asleep', reason: null };
   // Health still says asleep for a port powered on whose phone is not back in adb yet.
-  if (slot.health.state === 'asleep') {
+  if (!asleep && slot.health.state === 'asleep') {
     return { state: 'waking', reason: 'Powered on; waiting for the phone to show in adb' };
   }
   return { state: slot.health.state, reason: slot.health.reason ?? null };
@@ -78,7 +78,7 @@ const SLOT_QUERY = {
  * The emulator gate's routes for phones, on the cluster listener:
  * `GET|POST /wake[?slot=]` → `{woke, ready}`, `POST /sleep[?slot=]`,
  * `GET /lifecycle` (per-slot JSON) and `GET /` (the page for people).
- * `slot` is a slot key, name or bot id; an unknown one is a 404 naming the known ones.
+ * `slot` is a slot key, name, bot id or index (see devices/slot-ref.ts); an unknown one is a 404 naming the known ones.
  */
 export const wakeRoutes: FastifyPluginAsync<WakeRoutesOptions> = async (
   app,

@@ -8,9 +8,10 @@ import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
 import { SlotBotDevices } from '../devices/slot-bot-devices.js';
 import { ManualClock } from '../../../test/rigs/manual-clock.js';
 import { execCommand } from './commands.js';
-import { Lifecycle, UnknownSlotError } from './lifecycle.js';
+import { UnknownSlotError } from '../devices/slot-ref.js';
+import { Lifecycle } from './lifecycle.js';
 import type { LifecycleState } from './idle-counter.js';
-import type { LifecycleEvent, LifecycleOptions } from './lifecycle.js';
+import type { LifecycleEvent, LifecycleOptions } from './lifecycle-types.js';
 import { FakeUhubctl } from '../../../test/rigs/fake-uhubctl.js';
 import { wakingBotDevices } from './waking-bot-devices.js';
 
@@ -168,8 +169,11 @@ describe('Lifecycle idle checks', () => {
     await r.checks(2);
     expect(r.counts()).toEqual({ A: 'z', B: 'z' });
     expect(r.keyevents()).toHaveLength(2);
-    // The screen is off but the phone is still in adb: health stays ready for Swarming.
-    expect(r.slot('A').health.state).toBe('ready');
+    // The screen is off but the phone is still in adb: it is asleep all the same,
+    // for health, Swarming (not ready, no maintenance: the next task wakes it) and the wake view.
+    expect(r.slot('A').health).toMatchObject({ state: 'asleep', swarming: { ready: false } });
+    expect(r.slot('A').health.swarming).not.toHaveProperty('maintenance');
+    expect(r.slot('A').health.swarming).not.toHaveProperty('quarantined');
     expect(r.lifecycle.slots().map((s) => [s.asleep, s.ready])).toEqual([
       [true, false],
       [true, false],
@@ -361,6 +365,17 @@ describe('Lifecycle wake and operator sleep', () => {
     expect(r.events.at(-1)).toEqual({ type: 'woke', slot: PORTS.A, reason: 'task' });
     expect(await r.metric('farm_wakes_total', { reason: 'task' })).toBe(1);
     expect(r.slot('A').health.state).toBe('ready');
+  });
+
+  it('wakes a screen-slept phone before a task: asleep until then, ready after', async () => {
+    const r = await rig();
+    await r.lifecycle.sleep(PORTS.A);
+    const devices = wakingBotDevices(new SlotBotDevices(r.manager, r.clock), r.lifecycle);
+    expect(await devices.view('pi-1-usb-1-1-1')).toMatchObject({ ready: false });
+    expect(await devices.whenReady('pi-1-usb-1-1-1', 30_000)).toBe(true);
+    expect(r.keyevents().at(-1)).toBe('A input keyevent KEYCODE_WAKEUP');
+    expect(r.slot('A').health.state).toBe('ready');
+    expect(await devices.view('pi-1-usb-1-1-1')).toMatchObject({ ready: true });
   });
 
   it('gives up waiting for a phone that does not come back at the timeout', async () => {

@@ -1,95 +1,28 @@
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { Counter, Gauge } from 'prom-client';
-import type { Registry } from 'prom-client';
-import type { DeviceIO } from '../devices/device-io.js';
+import { systemClock } from '../devices/clock.js';
+import type { Clock } from '../devices/clock.js';
 import { SlotBotDevices } from '../devices/slot-bot-devices.js';
-import { systemClock } from '../devices/slot-manager.js';
-import type { Clock, Slot, SlotManager } from '../devices/slot-manager.js';
-import { uhubctlTarget } from '../devices/slot.js';
-import type { UhubctlTarget } from '../devices/slot.js';
-import { execCommand } from './commands.js';
-import type { CommandRunner } from './commands.js';
+import type { Slot } from '../devices/slot-state.js';
+import { UnknownSlotError, requireSlotRef } from '../devices/slot-ref.js';
+import { ADB_PORTS, PROC_NET_TCP, externalAdbActivity } from './external-activity.js';
 import { idleCheck, woken } from './idle-counter.js';
 import type { IdleCounterState, LifecycleState } from './idle-counter.js';
-import { externalConnections } from './proc-net-tcp.js';
-
-export const SLEEP_ACTIONS = ['screen', 'usb-power', 'none'] as const;
-/** FARM_SLEEP_ACTION: what putting an idle phone to sleep does. */
-export type SleepAction = (typeof SLEEP_ACTIONS)[number];
-export type SleepReason = 'idle-checks' | 'operator';
-export type WakeReason = 'operator' | 'task';
-
-export type LifecycleEvent =
-  | { type: 'slept'; slot: string; reason: SleepReason }
-  | { type: 'woke'; slot: string; reason: WakeReason };
+import { LifecycleMetrics } from './lifecycle-metrics.js';
+import type {
+  LifecycleEvent,
+  LifecycleOptions,
+  LifecycleSlot,
+  SleepReason,
+  SleepResult,
+  WakeReason,
+  WakeResult,
+} from './lifecycle-types.js';
+import { PowerOnWatch } from './power-on-watch.js';
+import { SleepActions } from './sleep-actions.js';
+import { SerialQueue } from './serial-queue.js';
 
 export const DEFAULT_IDLE_CHECK_INTERVAL_MS = 15 * 60_000;
 export const DEFAULT_IDLE_CHECKS = 4;
-/** adb server (5037) and adbd over TCP (5555). */
-export const ADB_PORTS: readonly number[] = [5037, 5555];
-export const PROC_NET_TCP: readonly string[] = ['/proc/net/tcp', '/proc/net/tcp6'];
-
-export interface LifecycleOptions {
-  manager: SlotManager;
-  io: DeviceIO;
-  action: SleepAction;
-  /** FARM_IDLE_CHECK_INTERVAL. */
-  intervalMs?: number;
-  /** FARM_IDLE_CHECKS: idle checks in a row that put a slot to sleep. */
-  idleChecks?: number;
-  /** How long a woken slot counts as active. Default: one interval. */
-  holdMs?: number;
-  tcpTables?: readonly string[];
-  adbPorts?: readonly number[];
-  run?: CommandRunner;
-  /**
-   * The hub port that powers a slot's phone. Default: from the slot key
-   * (`usb:1-1.3` → `-l 1-1 -p 3`); null for network phones.
-   */
-  powerTarget?: (slot: Slot) => UhubctlTarget | null;
-  /** For `input keyevent` and `uhubctl`. Default 15 s. */
-  commandTimeoutMs?: number;
-  /** How long a powered-on phone may take to show in adb before it counts as missing. Default 60 s. */
-  powerOnDeadlineMs?: number;
-  logger: Logger;
-  registry: Registry;
-  clock?: Clock;
-}
-
-export interface WakeResult {
-  /** Keys of the slots that were asleep and were woken. */
-  woke: string[];
-  /** Every slot asked for is awake and ready (or running a task). */
-  ready: boolean;
-}
-
-export interface SleepResult {
-  slept: string[];
-  /** Slots left awake, and why. */
-  skipped: { slot: string; reason: string }[];
-}
-
-/** A slot with its lifecycle, for the wake page and its JSON. */
-export interface LifecycleSlot {
-  slot: Slot;
-  idleChecks: number;
-  asleep: boolean;
-  ready: boolean;
-}
-
-export class UnknownSlotError extends Error {
-  constructor(
-    readonly ref: string,
-    readonly known: string[],
-  ) {
-    super(`no slot "${ref}"; known: ${known.length > 0 ? known.join(', ') : 'none'}`);
-    this.name = 'UnknownSlotError';
-  }
-}
-
-/** What a slot's sleep and wake do, decided from the farm's action and the slot. */
-type Method = { kind: 'none' } | { kind: 'screen' } | { kind: 'usb-power'; target: UhubctlTarget };
 
 /**
  * Idle sleep and wake for the phones of one node. Every interval each ready
@@ -100,8 +33,6 @@ type Method = { kind: 'none' } | { kind: 'screen' } | { kind: 'usb-power'; targe
 export class Lifecycle {
   private readonly states = new Map<string, IdleCounterState>();
   private readonly wokenAt = new Map<string, number>();
-  /** Phones powered on whose return to adb is awaited, by slot key: cancel functions. */
-  private readonly poweringOn = new Map<string, () => void>();
   private readonly changeListeners = new Set<(state: LifecycleState) => void>();
   private readonly eventListeners = new Set<(event: LifecycleEvent) => void>();
   private readonly clock: Clock;
@@ -110,16 +41,12 @@ export class Lifecycle {
   private readonly intervalMs: number;
   private readonly limit: number;
   private readonly holdMs: number;
-  private readonly timeoutMs: number;
   private readonly adbPorts: ReadonlySet<number>;
-  private readonly idleGauge: Gauge<'slot'>;
-  private readonly asleepGauge: Gauge<'slot'>;
-  private readonly wakes: Counter<'reason'>;
-  private readonly sleeps: Counter<'reason'>;
-  private readonly sleepFailures: Counter;
-  private readonly wakeFailures: Counter;
+  private readonly metrics: LifecycleMetrics;
+  private readonly powerOn: PowerOnWatch;
+  private readonly actions: SleepActions;
   /** Sleeps, wakes and checks run one at a time: a wake never races the sleep it undoes. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private timer: unknown;
   private published = '';
 
@@ -130,42 +57,22 @@ export class Lifecycle {
     this.intervalMs = options.intervalMs ?? DEFAULT_IDLE_CHECK_INTERVAL_MS;
     this.limit = options.idleChecks ?? DEFAULT_IDLE_CHECKS;
     this.holdMs = options.holdMs ?? this.intervalMs;
-    this.timeoutMs = options.commandTimeoutMs ?? 15_000;
     this.adbPorts = new Set(options.adbPorts ?? ADB_PORTS);
-    const registers = [options.registry];
-    this.idleGauge = new Gauge({
-      name: 'farm_idle_checks',
-      help: 'Idle checks in a row of each slot; it sleeps at FARM_IDLE_CHECKS.',
-      labelNames: ['slot'],
-      registers,
-    });
-    this.asleepGauge = new Gauge({
-      name: 'farm_slot_asleep',
-      help: 'Whether the phone of each slot was put to sleep (1) or is awake (0).',
-      labelNames: ['slot'],
-      registers,
-    });
-    this.wakes = new Counter({
-      name: 'farm_wakes_total',
-      help: 'Slots woken from sleep, by who asked: operator (/wake, CLI) or task.',
-      labelNames: ['reason'],
-      registers,
-    });
-    this.sleeps = new Counter({
-      name: 'farm_sleeps_total',
-      help: 'Slots put to sleep, by why: idle-checks or operator.',
-      labelNames: ['reason'],
-      registers,
-    });
-    this.sleepFailures = new Counter({
-      name: 'farm_sleep_failures_total',
-      help: 'Sleep actions (KEYCODE_SLEEP, uhubctl off) that failed; the slot stayed awake.',
-      registers,
-    });
-    this.wakeFailures = new Counter({
-      name: 'farm_wake_failures_total',
-      help: 'Wake actions (KEYCODE_WAKEUP, uhubctl on) that failed; the slot stayed asleep.',
-      registers,
+    this.metrics = new LifecycleMetrics(options.registry);
+    this.powerOn = new PowerOnWatch(
+      options.manager,
+      this.clock,
+      this.log,
+      options.powerOnDeadlineMs ?? 60_000,
+    );
+    this.actions = new SleepActions({
+      action: options.action,
+      io: options.io,
+      manager: options.manager,
+      powerOn: this.powerOn,
+      run: options.run,
+      powerTarget: options.powerTarget,
+      timeoutMs: options.commandTimeoutMs ?? 15_000,
     });
   }
 
@@ -178,9 +85,10 @@ export class Lifecycle {
       this.states.set(key, { idleChecks: state.idleChecks, asleep: state.asleep });
     }
     for (const slot of this.options.manager.slots()) {
-      const method = this.methodOf(slot);
+      if (!this.stateOf(slot.key).asleep) continue;
+      this.options.manager.setAsleep(slot.key, true);
       // The port is still off from the last run: its phone is asleep, not missing.
-      if (this.stateOf(slot.key).asleep && method.kind === 'usb-power') {
+      if (this.actions.powersOff(slot)) {
         this.options.manager.setPoweredOff(slot.key, true);
       }
     }
@@ -191,17 +99,13 @@ export class Lifecycle {
   async stop(): Promise<void> {
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    for (const cancel of [...this.poweringOn.values()]) cancel();
+    this.powerOn.cancelAll();
     await this.idle();
   }
 
   /** Resolves once no check, sleep or wake is in flight. */
-  async idle(): Promise<void> {
-    let seen: Promise<unknown> | undefined;
-    while (seen !== this.queue) {
-      seen = this.queue;
-      await seen;
-    }
+  idle(): Promise<void> {
+    return this.queue.idle();
   }
 
   snapshot(): LifecycleState {
@@ -233,8 +137,12 @@ export class Lifecycle {
 
   /** One idle check of every slot; runs by itself every interval after start(). */
   check(): Promise<void> {
-    return this.exclusive(async () => {
-      const external = await this.externalActivity();
+    return this.queue.run(async () => {
+      const external = await externalAdbActivity(
+        this.options.tcpTables ?? PROC_NET_TCP,
+        this.adbPorts,
+        this.log,
+      );
       const now = this.clock.now();
       for (const slot of this.options.manager.slots()) {
         const previous = this.stateOf(slot.key);
@@ -253,10 +161,10 @@ export class Lifecycle {
     });
   }
 
-  /** Wakes one slot (key, name or bot id) or every slot, and restarts their idle counts. */
+  /** Wakes one slot (key, name, bot id or index) or every slot, and restarts their idle counts. */
   async wake(ref?: string, reason: WakeReason = 'operator'): Promise<WakeResult> {
     const keys = this.resolve(ref);
-    const woke = await this.exclusive(async () => {
+    const woke = await this.queue.run(async () => {
       const woke: string[] = [];
       for (const key of keys) {
         if (await this.wakeSlot(key, reason)) woke.push(key);
@@ -270,7 +178,7 @@ export class Lifecycle {
   /** Puts one slot or every slot to sleep now; busy, booting or faulty ones are left alone. */
   async sleep(ref?: string): Promise<SleepResult> {
     const keys = this.resolve(ref);
-    return this.exclusive(async () => {
+    return this.queue.run(async () => {
       const result: SleepResult = { slept: [], skipped: [] };
       for (const key of keys) {
         const why = this.stateOf(key).asleep
@@ -307,17 +215,18 @@ export class Lifecycle {
       return `not ready (${slot?.health.state ?? 'unknown'})`;
     }
     try {
-      await this.sleepAction(slot);
+      await this.actions.sleep(slot);
     } catch (error) {
-      this.sleepFailures.inc();
+      this.metrics.sleepFailed();
       this.log.warn({ slot: key, err: error }, 'could not put the phone to sleep; it stays awake');
       // Counting starts over: the next try comes after another full idle period.
       this.states.set(key, woken());
       return `sleep failed: ${(error as Error).message}`;
     }
     this.states.set(key, { idleChecks: 0, asleep: true });
+    this.options.manager.setAsleep(key, true);
     this.wokenAt.delete(key);
-    this.sleeps.inc({ reason });
+    this.metrics.slept(reason);
     this.log.info({ slot: key, reason }, 'slot asleep');
     this.emit({ type: 'slept', slot: key, reason });
     return undefined;
@@ -333,124 +242,18 @@ export class Lifecycle {
       return false;
     }
     try {
-      await this.wakeAction(this.slotOf(key));
+      await this.actions.wake(this.slotOf(key));
     } catch (error) {
-      this.wakeFailures.inc();
+      this.metrics.wakeFailed();
       this.log.warn({ slot: key, err: error }, 'could not wake the phone; it stays asleep');
       return false;
     }
     this.states.set(key, woken());
-    this.wakes.inc({ reason });
+    this.options.manager.setAsleep(key, false);
+    this.metrics.woke(reason);
     this.log.info({ slot: key, reason }, 'slot woke');
     this.emit({ type: 'woke', slot: key, reason });
     return true;
-  }
-
-  private async sleepAction(slot: Slot): Promise<void> {
-    const method = this.methodOf(slot);
-    if (method.kind === 'screen') await this.keyevent(slot, 'KEYCODE_SLEEP');
-    if (method.kind !== 'usb-power') return;
-    this.poweringOn.get(slot.key)?.();
-    // Said before the power goes: the phone leaving adb must never read as missing.
-    this.options.manager.setPoweredOff(slot.key, true);
-    try {
-      await this.uhubctl(method.target, 'off');
-    } catch (error) {
-      this.options.manager.setPoweredOff(slot.key, false);
-      throw error;
-    }
-  }
-
-  private async wakeAction(slot: Slot): Promise<void> {
-    const method = this.methodOf(slot);
-    if (method.kind === 'screen') await this.keyevent(slot, 'KEYCODE_WAKEUP');
-    if (method.kind !== 'usb-power') return;
-    await this.uhubctl(method.target, 'on');
-    this.awaitPowerOn(slot.key);
-  }
-
-  /**
-   * A powered port takes seconds to enumerate its phone: until adb lists it
-   * (or the deadline passes) it stays "powered off" for the slot manager, so
-   * it shows asleep, never missing, on its way back.
-   */
-  private awaitPowerOn(key: string): void {
-    const manager = this.options.manager;
-    // Back means usable: a phone shows `offline` while it connects, and one
-    // that comes back in a faulty state shows that state at the deadline.
-    const back = (slot: Slot | undefined) => slot?.adbState === 'device';
-    const done = () => {
-      this.clock.clearTimeout(timer);
-      unsubscribe();
-      this.poweringOn.delete(key);
-    };
-    const finish = () => {
-      done();
-      manager.setPoweredOff(key, false);
-    };
-    const deadlineMs = this.options.powerOnDeadlineMs ?? 60_000;
-    const timer = this.clock.setTimeout(() => {
-      this.log.warn(
-        { slot: key, deadlineMs },
-        'phone not back in adb after its port was powered on',
-      );
-      finish();
-    }, deadlineMs);
-    const unsubscribe = manager.onSlotChanged((slot) => {
-      if (slot.key === key && back(slot)) finish();
-    });
-    this.poweringOn.set(key, done);
-    if (back(manager.slot(key))) finish();
-  }
-
-  /**
-   * `usb-power` needs a USB port: a network phone in a usb-power farm
-   * sleeps its screen instead.
-   */
-  private methodOf(slot: Slot): Method {
-    const action = this.options.action;
-    if (action !== 'usb-power') return { kind: action };
-    const target = (this.options.powerTarget ?? ((s: Slot) => uhubctlTarget(s.key)))(slot);
-    return target === null ? { kind: 'screen' } : { kind: 'usb-power', target };
-  }
-
-  private async keyevent(slot: Slot, code: 'KEYCODE_SLEEP' | 'KEYCODE_WAKEUP'): Promise<void> {
-    if (slot.serial === undefined || slot.adbState !== 'device') {
-      throw new Error(`no phone in adb to send ${code} to`);
-    }
-    const out = await this.options.io.shell(slot.serial, `input keyevent ${code}`, this.timeoutMs);
-    // adb gives no exit code: `input` prints nothing on success, its error otherwise.
-    if (out.trim() !== '') throw new Error(`input keyevent ${code}: ${out.trim()}`);
-  }
-
-  private async uhubctl(target: UhubctlTarget, action: 'on' | 'off'): Promise<void> {
-    const run = this.options.run ?? execCommand;
-    const args = ['-l', target.hub, '-p', String(target.port), '-a', action];
-    await run('uhubctl', args, this.timeoutMs);
-  }
-
-  // --- activity -----------------------------------------------------------
-
-  /**
-   * Whether anyone outside the node holds an adb connection. A connection
-   * cannot be tied to one phone (a remote adb client talks to the server on
-   * 5037 for every phone, and adbd on 5555 is the phone's but its socket is
-   * the server's), so one keeps every slot awake. Tables that cannot be
-   * read count as activity: never sleep a phone someone may be using.
-   */
-  private async externalActivity(): Promise<boolean> {
-    try {
-      const tables = await Promise.all((this.options.tcpTables ?? PROC_NET_TCP).map(readTable));
-      const found = tables.flatMap((table) => externalConnections(table, this.adbPorts));
-      if (found.length > 0) {
-        const peers = found.map((s) => `${s.remote}:${s.remotePort}->${s.localPort}`);
-        this.log.info({ peers }, 'external adb connections: every slot counts as active');
-      }
-      return found.length > 0;
-    } catch (error) {
-      this.log.warn({ err: error }, 'cannot read the TCP tables; every slot counts as active');
-      return true;
-    }
   }
 
   // --- state, events, metrics ----------------------------------------------
@@ -470,19 +273,9 @@ export class Lifecycle {
     return [this.resolveOne(ref)];
   }
 
-  /** The key of the slot with this key, name or bot id. */
+  /** The key of the slot with this key, name, bot id or index. */
   private resolveOne(ref: string): string {
-    const slots = this.options.manager.slots();
-    const found =
-      slots.find((s) => s.key === ref) ??
-      slots.find((s) => s.name === ref) ??
-      slots.find((s) => s.botId === ref);
-    if (found === undefined)
-      throw new UnknownSlotError(
-        ref,
-        slots.map((s) => s.name),
-      );
-    return found.key;
+    return requireSlotRef(this.options.manager.slots(), ref).key;
   }
 
   /** Slots are never forgotten by the manager: a key once resolved stays known. */
@@ -500,12 +293,6 @@ export class Lifecycle {
     }, this.intervalMs);
   }
 
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   private emit(event: LifecycleEvent): void {
     for (const listener of [...this.eventListeners]) listener(event);
   }
@@ -514,9 +301,7 @@ export class Lifecycle {
   private publish(): void {
     const state = this.snapshot();
     for (const slot of this.options.manager.slots()) {
-      const { idleChecks, asleep } = this.stateOf(slot.key);
-      this.idleGauge.set({ slot: slot.name }, idleChecks);
-      this.asleepGauge.set({ slot: slot.name }, asleep ? 1 : 0);
+      this.metrics.show(slot.name, this.stateOf(slot.key));
     }
     const text = JSON.stringify(state);
     if (text === this.published) return;
@@ -528,14 +313,4 @@ export class Lifecycle {
 /** Awake, and ready for a task or running one. */
 function isReady(slot: Slot, state: IdleCounterState): boolean {
   return !state.asleep && (slot.health.state === 'ready' || slot.health.state === 'busy');
-}
-
-async function readTable(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    // No tcp6 table on a kernel without IPv6: no connections of that family.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw error;
-  }
 }

@@ -1,0 +1,95 @@
+import type { Logger } from 'pino';
+import type { Reading } from './interrogate.js';
+import { botIdFor, slotName } from './slot.js';
+import type { SlotState } from './slot-state.js';
+import type { PersistedSlot } from './slot-store.js';
+import type { DeviceDimensions } from './swarming-dimensions.js';
+
+export interface SlotRegistryOptions {
+  /** The Kubernetes node name, `{node}` of the bot id pattern. */
+  node: string;
+  botIdPattern: string;
+  /** The dimensions of a slot without a phone. */
+  noDevice: DeviceDimensions;
+  log: Logger;
+}
+
+/**
+ * The node's slots by key, each with its index and bot id. A slot is never
+ * forgotten: its bot keeps its id across phone swaps and restarts (the store
+ * holds what outlives the process).
+ */
+export class SlotRegistry {
+  private readonly byKey = new Map<string, SlotState>();
+  private persisted = '';
+
+  constructor(private readonly options: SlotRegistryOptions) {}
+
+  get(key: string): SlotState | undefined {
+    return this.byKey.get(key);
+  }
+
+  /** In slot order. */
+  all(): SlotState[] {
+    return [...this.byKey.values()].sort((a, b) => a.index - b.index);
+  }
+
+  /** The slot of this key, created at the lowest free index when new. */
+  slotFor(key: string): Reading<SlotState> {
+    const existing = this.byKey.get(key);
+    if (existing !== undefined) return { ok: true, value: existing };
+    const used = new Set([...this.byKey.values()].map((s) => s.index));
+    let index = 0;
+    while (used.has(index)) index++;
+    return this.create(key, index);
+  }
+
+  /** A slot saved by an earlier run; undefined when its bot id cannot be made now. */
+  restore(saved: PersistedSlot): SlotState | undefined {
+    const { log } = this.options;
+    const created = this.create(saved.key, saved.index);
+    if (!created.ok) {
+      log.error({ slot: saved.key, reason: created.reason }, 'dropping a saved slot');
+      return undefined;
+    }
+    const slot = created.value;
+    if (slot.botId !== saved.botId) {
+      log.warn({ slot: slot.key, was: saved.botId, now: slot.botId }, 'bot id changed');
+    }
+    slot.lastDimensions = saved.dimensions;
+    return slot;
+  }
+
+  /** What the store should hold, or undefined when it holds it already. */
+  toSave(): PersistedSlot[] | undefined {
+    const slots = this.all().flatMap(({ key, index, botId, lastDimensions }) =>
+      lastDimensions === undefined ? [] : [{ key, index, botId, dimensions: lastDimensions }],
+    );
+    const text = JSON.stringify(slots);
+    if (text === this.persisted) return undefined;
+    this.persisted = text;
+    return slots;
+  }
+
+  private create(key: string, index: number): Reading<SlotState> {
+    const { botIdPattern, node, noDevice } = this.options;
+    const id = botIdFor(botIdPattern, { node, slot: key, index });
+    if (!id.ok) return { ok: false, reason: `slot ${key}: ${id.reason}` };
+    const slot: SlotState = {
+      key,
+      name: slotName(key),
+      index,
+      botId: id.botId,
+      dimensions: noDevice,
+      propsStale: true,
+      bootCompleted: false,
+      readingErrors: {},
+      overrides: {},
+      taskRunning: false,
+      asleep: false,
+      poweredOff: false,
+    };
+    this.byKey.set(key, slot);
+    return { ok: true, value: slot };
+  }
+}

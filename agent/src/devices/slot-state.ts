@@ -1,0 +1,187 @@
+import { DEFAULT_RECOVERY_THRESHOLDS, evaluateSlotHealth } from './health.js';
+import type { RecoveryThresholds, SlotHealth, SlotObservation } from './health.js';
+import type { Battery } from './parse/battery.js';
+import type { ThermalReading } from './parse/thermal.js';
+import type { DeviceDimensions } from './swarming-dimensions.js';
+
+export interface Overrides {
+  maintenance?: string;
+  quarantine?: string;
+}
+
+export type AbsentOnPurpose = NonNullable<SlotObservation['absentOnPurpose']>;
+
+/** One slot as the rest of the agent sees it: a copy, safe to keep. */
+export interface Slot {
+  /** `usb:1-1.3`, or a TCP device's serial. */
+  key: string;
+  name: string;
+  index: number;
+  botId: string;
+  /** The phone in the slot, or the last one seen there. */
+  serial?: string;
+  /** adb's state for the phone; undefined while adb does not list it. */
+  adbState?: string;
+  /** The current phone's properties; undefined until read. */
+  props?: ReadonlyMap<string, string>;
+  /** The device-owned Swarming dimensions the slot reports now. */
+  dimensions: DeviceDimensions;
+  /** `device_type` of the last phone whose properties were read here. */
+  deviceTypes: string[];
+  battery?: Battery;
+  /** Hottest Celsius reading of the battery and the thermal HAL. */
+  temperatureC?: number;
+  thermal?: ThermalReading[];
+  uptimeSeconds?: number;
+  bootCompleted: boolean;
+  /** When adb last listed the phone (ms since the epoch). */
+  lastSeen?: number;
+  /**
+   * Readings that failed in the last interrogation, by field (`battery`,
+   * `thermal`, `uptimeSeconds`, `bootCompleted`, `props`): `battery unreadable: ...`.
+   */
+  readingErrors: Record<string, string>;
+  health: SlotHealth;
+  overrides: Overrides;
+  taskRunning: boolean;
+  absentOnPurpose?: AbsentOnPurpose;
+}
+
+export interface BotSlot {
+  botId: string;
+  slot: string;
+  /** For `ANDROID_SERIAL`; undefined when the slot never had a phone since the agent started. */
+  serial?: string;
+}
+
+export interface RebootInProgress {
+  uptimeBefore?: number;
+  /** adb stopped listing the phone as `device` since the reboot was asked for. */
+  sawGone: boolean;
+  timer: unknown;
+}
+
+/**
+ * The mutable record behind a Slot: the same readings, plus what only the
+ * manager needs. `health` is unset until the first evaluation; `deviceTypes`
+ * and `absentOnPurpose` are derived when a Slot is handed out.
+ */
+export interface SlotState extends Omit<Slot, 'health' | 'deviceTypes' | 'absentOnPurpose'> {
+  /**
+   * Dimensions derived from the last properties read in this slot (or loaded from the store):
+   * they outlive the phone's absence, so a phone put to sleep keeps matching its tasks.
+   */
+  lastDimensions?: DeviceDimensions;
+  /** Properties must be (re-)read: the phone attached, came back or rebooted. */
+  propsStale: boolean;
+  health?: SlotHealth;
+  /** The lifecycle put the phone to sleep (any sleep action). */
+  asleep: boolean;
+  /** The agent cut the port's power (to sleep), or it is on again and the phone not back yet. */
+  poweredOff: boolean;
+  reboot?: RebootInProgress;
+  /** The reboot after a task missed its deadline; cleared once the phone is back and booted. */
+  rebootFailure?: string;
+  refreshing?: Promise<void>;
+  /** What listeners last saw, to emit only real changes. */
+  emitted?: string;
+}
+
+/**
+ * What health is decided from. A phone rebooted on purpose shows `offline`
+ * until it is back: it is away on purpose then, and until it has been seen to
+ * reboot, a boot_completed of 1 is the old boot's.
+ */
+function observationOf(slot: SlotState, adbDown: string | undefined): SlotObservation {
+  const rebooting = slot.reboot !== undefined;
+  const absentOnPurpose = absentOnPurposeOf(slot);
+  const propsUnreadable = slot.readingErrors['props'];
+  return {
+    ...(adbDown === undefined ? {} : { adbDown }),
+    adbState: rebooting && slot.adbState !== 'device' ? undefined : slot.adbState,
+    bootCompleted: slot.bootCompleted && !rebooting,
+    batteryPercent: slot.battery?.percent,
+    maxTemperatureC: slot.temperatureC,
+    lastDeviceTypes: slot.lastDimensions?.device_type ?? [],
+    ...(absentOnPurpose === undefined ? {} : { absentOnPurpose }),
+    asleep: slot.asleep,
+    ...(slot.rebootFailure === undefined ? {} : { rebootFailure: slot.rebootFailure }),
+    ...(propsUnreadable === undefined ? {} : { propsUnreadable }),
+    taskRunning: slot.taskRunning,
+    operator: slot.overrides,
+  };
+}
+
+/** Health and dimensions of the slot as it is now. */
+export function derive(
+  slot: SlotState,
+  adbDown: string | undefined,
+  noDevice: DeviceDimensions,
+  thresholds: RecoveryThresholds = DEFAULT_RECOVERY_THRESHOLDS,
+): void {
+  slot.health = evaluateSlotHealth(observationOf(slot, adbDown), slot.health, thresholds);
+  slot.dimensions = dimensionsOf(slot, noDevice);
+}
+
+/**
+ * The phone's dimensions while adb lists it and its properties are read,
+ * or while it is away on purpose (an idle phone powered off must keep
+ * matching its tasks: the next one wakes it); otherwise no device.
+ */
+function dimensionsOf(slot: SlotState, noDevice: DeviceDimensions): DeviceDimensions {
+  const phone =
+    slot.adbState === undefined ? absentOnPurposeOf(slot) !== undefined : slot.props !== undefined;
+  return phone && slot.lastDimensions !== undefined ? slot.lastDimensions : noDevice;
+}
+
+/**
+ * Fields that change without anything happening: the clock moves on every
+ * listing and read, and props only change together with the dimensions.
+ */
+const UNCOMPARED = new Set(['lastSeen', 'uptimeSeconds', 'props']);
+
+/** A text that changes only when the slot changes in a way listeners care about. */
+export function fingerprint(slot: Slot): string {
+  return JSON.stringify(slot, (key, value: unknown) => (UNCOMPARED.has(key) ? undefined : value));
+}
+
+export function absentOnPurposeOf(slot: SlotState): AbsentOnPurpose | undefined {
+  if (slot.reboot !== undefined) return 'rebooting';
+  return slot.poweredOff ? 'powered-off' : undefined;
+}
+
+/** One slot as handed out: a copy, safe to keep. */
+export function snapshot(slot: SlotState): Slot {
+  const health = slot.health;
+  if (health === undefined) throw new Error(`slot ${slot.key} was never evaluated`);
+  const copy: Slot = {
+    key: slot.key,
+    name: slot.name,
+    index: slot.index,
+    botId: slot.botId,
+    dimensions: copyDimensions(slot.dimensions),
+    deviceTypes: [...(slot.lastDimensions?.device_type ?? [])],
+    bootCompleted: slot.bootCompleted,
+    readingErrors: { ...slot.readingErrors },
+    health,
+    overrides: { ...slot.overrides },
+    taskRunning: slot.taskRunning,
+  };
+  const absentOnPurpose = absentOnPurposeOf(slot);
+  if (slot.serial !== undefined) copy.serial = slot.serial;
+  if (slot.adbState !== undefined) copy.adbState = slot.adbState;
+  if (slot.props !== undefined) copy.props = slot.props;
+  if (slot.battery !== undefined) copy.battery = slot.battery;
+  if (slot.temperatureC !== undefined) copy.temperatureC = slot.temperatureC;
+  if (slot.thermal !== undefined) copy.thermal = slot.thermal;
+  if (slot.uptimeSeconds !== undefined) copy.uptimeSeconds = slot.uptimeSeconds;
+  if (slot.lastSeen !== undefined) copy.lastSeen = slot.lastSeen;
+  if (absentOnPurpose !== undefined) copy.absentOnPurpose = absentOnPurpose;
+  return copy;
+}
+
+function copyDimensions(dimensions: DeviceDimensions): DeviceDimensions {
+  return Object.fromEntries(
+    Object.entries(dimensions).map(([key, values]) => [key, [...values]]),
+  ) as DeviceDimensions;
+}

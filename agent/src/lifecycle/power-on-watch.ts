@@ -1,0 +1,60 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../devices/clock.js';
+import type { SlotManager } from '../devices/slot-manager.js';
+import type { Slot } from '../devices/slot-state.js';
+
+/**
+ * A powered port takes seconds to enumerate its phone: until adb lists it
+ * (or the deadline passes) it stays "powered off" for the slot manager, so
+ * it shows asleep, never missing, on its way back.
+ */
+export class PowerOnWatch {
+  /** Phones powered on whose return to adb is awaited, by slot key: cancel functions. */
+  private readonly pending = new Map<string, () => void>();
+
+  constructor(
+    private readonly manager: SlotManager,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly deadlineMs: number,
+  ) {}
+
+  /** The slot's port was just powered on. */
+  watch(key: string): void {
+    this.cancel(key);
+    // Back means usable: a phone shows `offline` while it connects, and one
+    // that comes back in a faulty state shows that state at the deadline.
+    const back = (slot: Slot | undefined) => slot?.adbState === 'device';
+    const done = () => {
+      this.clock.clearTimeout(timer);
+      unsubscribe();
+      this.pending.delete(key);
+    };
+    const finish = () => {
+      done();
+      this.manager.setPoweredOff(key, false);
+    };
+    const deadlineMs = this.deadlineMs;
+    const timer = this.clock.setTimeout(() => {
+      this.log.warn(
+        { slot: key, deadlineMs },
+        'phone not back in adb after its port was powered on',
+      );
+      finish();
+    }, deadlineMs);
+    const unsubscribe = this.manager.onSlotChanged((slot) => {
+      if (slot.key === key && back(slot)) finish();
+    });
+    this.pending.set(key, done);
+    if (back(this.manager.slot(key))) finish();
+  }
+
+  /** Stops waiting for the slot's phone; its powered-off flag stays as it is. */
+  cancel(key: string): void {
+    this.pending.get(key)?.();
+  }
+
+  cancelAll(): void {
+    for (const cancel of [...this.pending.values()]) cancel();
+  }
+}

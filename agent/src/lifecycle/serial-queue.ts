@@ -1,0 +1,22 @@
+/**
+ * Runs async work one piece at a time, in call order: a lifecycle wake never
+ * races the sleep it undoes. A failed piece fails only its own caller.
+ */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Resolves once no work is queued or running, including work queued meanwhile. */
+  async idle(): Promise<void> {
+    let seen: Promise<unknown> | undefined;
+    while (seen !== this.tail) {
+      seen = this.tail;
+      await seen;
+    }
+  }
+}
