@@ -1,11 +1,8 @@
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { runShellCommand, type PhoneState } from './fake-adbd/shell.js';
-import {
-  SlotManager,
-  type Clock,
-  type SlotManagerOptions,
-} from '../../agent/src/devices/slot-manager.js';
+import type { Clock } from '../../agent/src/devices/clock.js';
+import { SlotManager, type SlotManagerOptions } from '../../agent/src/devices/slot-manager.js';
 import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import { ScriptedDevices } from './scripted-devices.js';
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/settings.js';
-import type { Slot } from '../devices/slot-manager.js';
+import type { Slot } from '../devices/slot-state.js';
 import type { HostMonitor } from '../host/host-monitor.js';
 import type { LifecycleState } from '../lifecycle/idle-counter.js';
 import type { Lifecycle } from '../lifecycle/lifecycle.js';

@@ -14,8 +14,8 @@
 import type { BackoffOptions } from '@farm-agent/bot-config';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { systemClock } from '../devices/slot-manager.js';
-import type { Clock } from '../devices/slot-manager.js';
+import { systemClock } from '../devices/clock.js';
+import type { Clock } from '../devices/clock.js';
 import type { LifecycleState } from '../lifecycle/idle-counter.js';
 import type { OperatorOverrides, OverrideKind } from '../operator/overrides.js';
 import type { ClusterSnapshot } from './cluster-model.js';

@@ -1,6 +1,6 @@
 import type { HostFacts } from '../host/host-facts.js';
 import type { LifecycleState } from '../lifecycle/idle-counter.js';
-import type { Slot } from '../devices/slot-manager.js';
+import type { Slot } from '../devices/slot-state.js';
 import type { ClusterSnapshot } from './cluster-model.js';
 
 /**

@@ -21,8 +21,6 @@ import type { DeviceDimensions } from './swarming-dimensions.js';
 
 // cluster/ (split in parallel by another change) still imports these from here;
 // their homes are clock.js and slot-state.js.
-export { systemClock };
-export type { Clock, Slot };
 
 export interface SlotManagerOptions {
   io: DeviceIO;
