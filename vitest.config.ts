@@ -4,7 +4,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources of the sibling workspace, not its build output.
+    // The subpath comes first: an alias also matches imports that extend it.
     alias: {
+      '@farm-agent/bot-config/lib': fileURLToPath(
+        new URL('./bot-config/src/lib/index.ts', import.meta.url),
+      ),
       '@farm-agent/bot-config': fileURLToPath(
         new URL('./bot-config/src/index.ts', import.meta.url),
       ),

@@ -3,7 +3,7 @@ import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { Backoff, sleep, type BackoffOptions } from './backoff.js';
+import { Backoff, sleep, type BackoffOptions } from './lib/backoff.js';
 import { botZipPaths, copyZip, newestGoodZip } from './start-zip.js';
 import { describeError } from './token.js';
 import { isBotZip } from './zip-check.js';

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { AuthWatch } from './auth-refusal.js';
 import { BotOutput } from './bot-output.js';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter } from './lib/line-splitter.js';
 
 export interface BotLogOptions {
   logger: Logger;

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { delimiter } from 'node:path';
 import type { Logger } from 'pino';
-import { settlesWithin } from './async.js';
+import { settlesWithin } from './lib/async.js';
 import type { BotExit } from './bot-exit.js';
 import type { BotUser } from './bot-user.js';
 import { findOnPath } from './find-on-path.js';

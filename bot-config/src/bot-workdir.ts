@@ -4,7 +4,7 @@
  */
 import { lchown, mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { untilAborted } from './async.js';
+import { untilAborted } from './lib/async.js';
 import { ownTree, type BotUser } from './bot-user.js';
 import { chooseStartZip } from './start-zip.js';
 

@@ -3,7 +3,7 @@
  * merged with what the device side and the supervisor hold against it.
  */
 import type { Logger } from 'pino';
-import { errorMessage, withTimeout } from './async.js';
+import { errorMessage, withTimeout } from './lib/async.js';
 import type { BotDeviceView, BotDevices, Dimensions } from './bot-devices.js';
 import { MAX_VALUE_LENGTH, mergeDimensions } from './dimensions.js';
 import { joinReasons, mergeState } from './state.js';

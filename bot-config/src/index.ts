@@ -1,5 +1,4 @@
 export * from './auth-refusal.js';
-export * from './backoff.js';
 export * from './bot-code.js';
 export * from './bot-user.js';
 export * from './crash-window.js';
@@ -8,7 +7,6 @@ export * from './die-with-parent.js';
 export * from './dimensions.js';
 export * from './hook-callers.js';
 export * from './hook-server.js';
-export * from './line-splitter.js';
 export * from './paths.js';
 export * from './leftover-trees.js';
 export * from './process-tree.js';

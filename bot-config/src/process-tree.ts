@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { sleep } from './backoff.js';
+import { sleep } from './lib/backoff.js';
 import { defaultCgroupParent, killCgroup, readCgroupPids } from './cgroup.js';
 import { findOnPath } from './find-on-path.js';
 import { TREE_MARKER_ENV, scanProc } from './proc-scan.js';

@@ -3,7 +3,7 @@
  * quarantined: the restart backoff and the crash window behind one face.
  * No clock or timer of its own: the supervisor passes the times in.
  */
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { Backoff, type BackoffOptions } from './lib/backoff.js';
 import { describeExit, type BotExit, type RestartReason } from './bot-exit.js';
 import { CrashWindow } from './crash-window.js';
 

@@ -18,7 +18,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AuthWatch } from './auth-refusal.js';
-import { sleep } from './backoff.js';
+import { sleep } from './lib/backoff.js';
 import { classifyExit, type BotExit, type RestartReason } from './bot-exit.js';
 import { launchBot, stopBot } from './bot-process.js';
 import { BotLog } from './bot-log.js';

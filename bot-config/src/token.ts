@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { Backoff, sleep } from './backoff.js';
+import { isRecord, untilAborted } from './lib/async.js';
+import { Backoff, sleep } from './lib/backoff.js';
 
 export interface AccessToken {
   accessToken: string;
@@ -275,20 +276,6 @@ export async function readTokenConfig(path: string): Promise<TokenConfig> {
     }
   }
   return { url, headers: headers as Record<string, string> };
-}
-
-/** Races `promise` against `signal`, rejecting with the signal's reason. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Origin and path only: a query string could carry credentials. */

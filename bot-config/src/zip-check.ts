@@ -1,6 +1,7 @@
 // Not node:zlib's crc32: it needs Node 20.15, and the newest Node for armv7 boards is 20.11.
 import CRC32 from 'crc-32';
 import yauzl from 'yauzl';
+import { errorMessage } from './lib/async.js';
 
 export type ZipCheck = { ok: true } | { ok: false; reason: string };
 
@@ -45,8 +46,4 @@ async function entryCrc(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<number>
   }
   // crc-32 answers a signed 32-bit integer; zip entries store it unsigned.
   return crc >>> 0;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -11,7 +11,7 @@ import Fastify from 'fastify';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterEach, expect, it } from 'vitest';
-import { systemClock } from '../../agent/src/devices/clock.js';
+import { systemClock } from '@farm-agent/bot-config/lib';
 import { operatorOnly } from '../../agent/src/http/operator-routes.js';
 import { wakeRoutes } from '../../agent/src/http/wake-routes.js';
 import { Lifecycle } from '../../agent/src/lifecycle/lifecycle.js';

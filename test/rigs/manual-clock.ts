@@ -1,4 +1,4 @@
-import type { Clock } from '../../agent/src/devices/clock.js';
+import type { Clock } from '@farm-agent/bot-config/lib';
 
 /**
  * Time that moves only when a test says so. Timers fire in due order, and

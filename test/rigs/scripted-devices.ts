@@ -1,5 +1,5 @@
 import type { AdbDevice, DeviceIO, DevicePresence } from '../../agent/src/devices/device-io.js';
-import type { Clock } from '../../agent/src/devices/clock.js';
+import type { Clock } from '@farm-agent/bot-config/lib';
 
 export interface ScriptedPhone {
   /** adb's state string: `device`, `offline`, `unauthorized`, ... */

@@ -1,7 +1,7 @@
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { runShellCommand, type PhoneState } from './fake-adbd/shell.js';
-import type { Clock } from '../../agent/src/devices/clock.js';
+import type { Clock } from '@farm-agent/bot-config/lib';
 import { SlotManager, type SlotManagerOptions } from '../../agent/src/devices/slot-manager.js';
 import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import { ScriptedDevices } from './scripted-devices.js';

@@ -11,11 +11,11 @@
  * This class wires the parts and runs the rounds: report-schedule.ts decides when, lease-writer.ts,
  * node-sync.ts and event-queue.ts what to write, kube-requests.ts accounts for every call.
  */
-import type { BackoffOptions } from '@farm-agent/bot-config';
+import type { BackoffOptions } from '@farm-agent/bot-config/lib';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { systemClock } from '../devices/clock.js';
-import type { Clock } from '../devices/clock.js';
+import { SerialQueue, systemClock } from '@farm-agent/bot-config/lib';
+import type { Clock } from '@farm-agent/bot-config/lib';
 import type { LifecycleState } from '../lifecycle/idle-counter.js';
 import type { OperatorOverrides, OverrideKind } from '../operator/overrides.js';
 import type { ClusterSnapshot } from './cluster-model.js';
@@ -100,7 +100,7 @@ export class ClusterReporter {
 
   private readonly loop: WakeLoop;
   /** API work one call at a time: the loop's rounds and the operator's setOverride. */
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(private readonly options: ClusterReporterOptions) {
     this.api = options.api;
@@ -137,7 +137,7 @@ export class ClusterReporter {
       api: options.api,
       node: options.node,
       requests: this.requests,
-      exclusive: (fn) => this.exclusive(fn),
+      exclusive: (fn) => this.queue.run(fn),
       clock: this.clock,
       logger: this.logger,
     });
@@ -157,7 +157,7 @@ export class ClusterReporter {
    */
   async restore(): Promise<LifecycleState | undefined> {
     try {
-      const lease = await this.exclusive(() => this.lease.read());
+      const lease = await this.queue.run(() => this.lease.read());
       this.restored = parseLeaseLifecycle(lease.metadata?.annotations);
       this.logger.info({ lifecycle: this.restored }, 'lifecycle restored from the Lease');
       return this.restored;
@@ -223,7 +223,7 @@ export class ClusterReporter {
     const now = this.clock.now();
     if (!this.schedule.mayRun(now)) return;
     try {
-      await this.exclusive(() => this.round(now));
+      await this.queue.run(() => this.round(now));
       this.schedule.succeeded();
     } catch (e) {
       const err = normaliseError(e);
@@ -295,11 +295,5 @@ export class ClusterReporter {
     return (
       this.lastSnapshot ?? { node: this.options.node, lifecycle: this.restored ?? {}, slots: [] }
     );
-  }
-
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.chain.then(fn);
-    this.chain = result.catch(() => undefined);
-    return result;
   }
 }

@@ -2,6 +2,7 @@
  * The Lease's annotations: idle counters and sleep state per slot (read back by the next agent
  * after a restart) and a compact device inventory within a byte budget.
  */
+import { isRecord } from '@farm-agent/bot-config/lib';
 import type { LifecycleState } from '../lifecycle/idle-counter.js';
 import { PREFIX } from './cluster-model.js';
 import type { ClusterSnapshot, SnapshotSlot } from './cluster-model.js';
@@ -114,9 +115,7 @@ function parseJsonObject(text: string | undefined): Record<string, unknown> | un
   if (text === undefined) return undefined;
   try {
     const value = JSON.parse(text) as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
+    return isRecord(value) ? value : undefined;
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@
  */
 import type { V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Clock } from '../devices/clock.js';
+import type { Clock } from '@farm-agent/bot-config/lib';
 import type { OperatorOverrides, OverrideKind } from '../operator/overrides.js';
 import { normaliseError, serverAway } from './kube-errors.js';
 import { labelPatch } from './node-labels.js';

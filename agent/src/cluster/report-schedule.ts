@@ -4,8 +4,8 @@
  * backoff after a failed round. The reporter asks what is due and says what it did; what to
  * write is decided elsewhere (lease-writer.ts, node-sync.ts, event-queue.ts).
  */
-import { Backoff } from '@farm-agent/bot-config';
-import type { BackoffOptions } from '@farm-agent/bot-config';
+import { Backoff } from '@farm-agent/bot-config/lib';
+import type { BackoffOptions } from '@farm-agent/bot-config/lib';
 
 export interface ReportPeriods {
   renewIntervalMs: number;

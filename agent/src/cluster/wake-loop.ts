@@ -2,7 +2,7 @@
  * A background loop: run a step, then sleep until the time it asks for, unless woken early (new
  * work came in) or stopped. It sleeps on the injected Clock, so tests drive it by hand.
  */
-import type { Clock } from '../devices/clock.js';
+import type { Clock } from '@farm-agent/bot-config/lib';
 
 export class WakeLoop {
   private running: Promise<void> | undefined;

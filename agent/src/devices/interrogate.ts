@@ -1,3 +1,4 @@
+import { errorMessage } from '@farm-agent/bot-config/lib';
 import type { DeviceIO } from './device-io.js';
 import { parseDumpsysBattery } from './parse/battery.js';
 import type { Battery } from './parse/battery.js';
@@ -85,7 +86,7 @@ async function read<R, T>(
   try {
     result = parse(await run());
   } catch (error) {
-    result = { ok: false, reason: error instanceof Error ? error.message : String(error) };
+    result = { ok: false, reason: errorMessage(error) };
   }
   return result.ok ? result : { ok: false, reason: `${what} unreadable: ${result.reason}` };
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from './clock.js';
+import type { Clock } from '@farm-agent/bot-config/lib';
 import type { DeviceIO } from './device-io.js';
 import type { RebootInProgress, SlotState } from './slot-state.js';
 

@@ -1,6 +1,6 @@
 import type { BotDeviceView, BotDevices, TaskEnd, TaskStart } from '@farm-agent/bot-config';
-import { systemClock } from './clock.js';
-import type { Clock } from './clock.js';
+import { systemClock } from '@farm-agent/bot-config/lib';
+import type { Clock } from '@farm-agent/bot-config/lib';
 import type { SlotManager } from './slot-manager.js';
 import type { BotSlot, Slot } from './slot-state.js';
 

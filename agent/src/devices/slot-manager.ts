@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { systemClock } from './clock.js';
-import type { Clock } from './clock.js';
+import { systemClock } from '@farm-agent/bot-config/lib';
+import type { Clock } from '@farm-agent/bot-config/lib';
 import type { AdbDevice, DeviceIO, DevicePresence } from './device-io.js';
 import type { RecoveryThresholds } from './health.js';
 import { DEFAULT_INTERROGATION_TIMEOUTS } from './interrogate.js';
@@ -20,7 +20,7 @@ import { noDeviceDimensions } from './swarming-dimensions.js';
 import type { DeviceDimensions } from './swarming-dimensions.js';
 
 // cluster/ (split in parallel by another change) still imports these from here;
-// their homes are clock.js and slot-state.js.
+// their homes are @farm-agent/bot-config/lib and slot-state.js.
 
 export interface SlotManagerOptions {
   io: DeviceIO;

@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isRecord } from '@farm-agent/bot-config/lib';
 import type { Logger } from 'pino';
 import { DEVICE_DIMENSION_KEYS } from './swarming-dimensions.js';
 import type { DeviceDimensions } from './swarming-dimensions.js';
@@ -139,8 +140,4 @@ function parseDimensions(data: unknown, where: string): DeviceDimensions {
     return [key, values as string[]] as const;
   });
   return Object.fromEntries(entries) as DeviceDimensions;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,7 @@
 import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { errorMessage, withTimeout } from '@farm-agent/bot-config/lib';
 import * as si from 'systeminformation';
 
 /** What the agent knows about the Pi it runs on. Every field a probe could not read is undefined. */
@@ -42,22 +43,6 @@ export interface ReadHostFactsOptions {
 }
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
-
-class ProbeTimeout extends Error {}
-
-/** Resolves to the probe's value, or rejects after `ms` (the probe itself keeps running, harmlessly). */
-async function withTimeout<T>(probe: () => Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new ProbeTimeout(`timed out after ${ms} ms`)), ms);
-  });
-  try {
-    // `probe()` inside the race so a synchronous throw becomes a rejection too.
-    return await Promise.race([Promise.resolve().then(probe), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function readModel(deviceTreeModelPath: string): Promise<string | undefined> {
   try {
@@ -109,9 +94,12 @@ export async function readHostFacts(options: ReadHostFactsOptions): Promise<Host
   const errors: Record<string, string> = {};
   const probe = async <T>(field: string, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
-      return await withTimeout(fn, timeoutMs);
+      // The probe keeps running after a timeout, harmlessly; only the wait ends.
+      return await withTimeout(fn, timeoutMs, {
+        error: () => new Error(`timed out after ${timeoutMs} ms`),
+      });
     } catch (err) {
-      errors[field] = err instanceof Error ? err.message : String(err);
+      errors[field] = errorMessage(err);
       return undefined;
     }
   };

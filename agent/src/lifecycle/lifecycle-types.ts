@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Clock } from '../devices/clock.js';
+import type { Clock } from '@farm-agent/bot-config/lib';
 import type { DeviceIO } from '../devices/device-io.js';
 import type { SlotManager } from '../devices/slot-manager.js';
 import type { Slot } from '../devices/slot-state.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { systemClock } from '../devices/clock.js';
-import type { Clock } from '../devices/clock.js';
+import { systemClock } from '@farm-agent/bot-config/lib';
+import type { Clock } from '@farm-agent/bot-config/lib';
 import { SlotBotDevices } from '../devices/slot-bot-devices.js';
 import type { Slot } from '../devices/slot-state.js';
 import { UnknownSlotError, requireSlotRef } from '../devices/slot-ref.js';
@@ -19,7 +19,7 @@ import type {
 } from './lifecycle-types.js';
 import { PowerOnWatch } from './power-on-watch.js';
 import { SleepActions } from './sleep-actions.js';
-import { SerialQueue } from './serial-queue.js';
+import { SerialQueue } from '@farm-agent/bot-config/lib';
 
 export const DEFAULT_IDLE_CHECK_INTERVAL_MS = 15 * 60_000;
 export const DEFAULT_IDLE_CHECKS = 4;

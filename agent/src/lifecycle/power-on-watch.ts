@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../devices/clock.js';
+import type { Clock } from '@farm-agent/bot-config/lib';
 import type { SlotManager } from '../devices/slot-manager.js';
 import type { Slot } from '../devices/slot-state.js';
 

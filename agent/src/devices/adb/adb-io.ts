@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { withTimeout } from '@farm-agent/bot-config/lib';
 import type { DeviceIO } from '../device-io.js';
 import { createAdbClient, listDevicesLong, openShell, requestReboot } from './adbkit.js';
 import { parseDeviceList } from './devices-long.js';
@@ -11,33 +12,18 @@ export class AdbTimeoutError extends Error {
   }
 }
 
-/**
- * Settles with `work` or rejects after `timeoutMs`. A result that arrives after the
- * timeout is handed to `discard`, so a stream opened too late is still closed.
- */
-function withTimeout<T>(
+/** Bounds one adb request; a stream opened too late is still closed. */
+function bounded<T>(
   what: string,
   timeoutMs: number,
   work: Promise<T>,
-  discard: (late: T) => void = () => undefined,
+  discard?: (late: T) => void,
 ): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      reject(new AdbTimeoutError(what, timeoutMs));
-    }, timeoutMs);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        if (timedOut) discard(value);
-        else resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+  return withTimeout(work, timeoutMs, {
+    error: () => new AdbTimeoutError(what, timeoutMs),
+    ...(discard ? { discard } : {}),
+  }).catch((error: unknown) => {
+    throw error instanceof Error ? error : new Error(String(error));
   });
 }
 
@@ -90,7 +76,7 @@ export class AdbDeviceIO implements DeviceIO {
   async shell(serial: string, command: string, timeoutMs: number): Promise<string> {
     const what = `${serial}: shell ${JSON.stringify(command)}`;
     const started = Date.now();
-    const stream = await withTimeout(
+    const stream = await bounded(
       what,
       timeoutMs,
       openShell(this.client(timeoutMs), serial, command),
@@ -103,7 +89,7 @@ export class AdbDeviceIO implements DeviceIO {
     // `get-devpath` refuses a device that is offline or unauthorized, exactly the
     // phones whose slot must show that state; the long list names their port anyway.
     const listed = parseDeviceList(
-      await withTimeout(`${serial}: devices-l`, timeoutMs, listDevicesLong(this.client(timeoutMs))),
+      await bounded(`${serial}: devices-l`, timeoutMs, listDevicesLong(this.client(timeoutMs))),
     );
     if (!listed.has(serial)) throw new Error(`device '${serial}' not found`);
     // A TCP device has no USB port (undefined): its serial is its identity.
@@ -111,10 +97,6 @@ export class AdbDeviceIO implements DeviceIO {
   }
 
   async reboot(serial: string, timeoutMs: number): Promise<void> {
-    await withTimeout(
-      `${serial}: reboot`,
-      timeoutMs,
-      requestReboot(this.client(timeoutMs), serial),
-    );
+    await bounded(`${serial}: reboot`, timeoutMs, requestReboot(this.client(timeoutMs), serial));
   }
 }

@@ -4,6 +4,7 @@
  * emulators, the fake phones of the tests) must be connected again by whoever knows
  * them, typically from AdbServerProcess's onReady.
  */
+import { errorMessage } from '@farm-agent/bot-config/lib';
 import { connectTcp, createAdbClient } from './adbkit.js';
 
 export interface ReconnectResult {
@@ -28,7 +29,7 @@ export async function reconnectTcp(
         await connectTcp(adb, serial);
         return { serial };
       } catch (error) {
-        return { serial, error: error instanceof Error ? error.message : String(error) };
+        return { serial, error: errorMessage(error) };
       }
     }),
   );

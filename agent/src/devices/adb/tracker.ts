@@ -18,8 +18,8 @@
  *  - a TCP device whose transport dropped shows `offline` in `host:devices` while the
  *    tracker stays silent: the periodic reconcile catches it.
  */
-import type { BackoffOptions } from '@farm-agent/bot-config';
-import { Backoff, sleep } from '@farm-agent/bot-config';
+import type { BackoffOptions } from '@farm-agent/bot-config/lib';
+import { Backoff, errorMessage, sleep } from '@farm-agent/bot-config/lib';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
@@ -47,10 +47,6 @@ export interface AdbTrackerOptions {
 }
 
 type Listener = (serial: string, device: AdbDevice | undefined) => void;
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function reconnectsCounter(registry: Registry): Counter {
   const name = 'farm_adb_tracker_reconnects_total';
@@ -183,7 +179,7 @@ export class AdbTracker implements DevicePresence {
       } catch (error) {
         if (signal.aborted) return;
         this.log.warn({ err: error }, 'cannot track devices: adb server unreachable');
-        this.setProblem(`adb server unreachable: ${messageOf(error)}`);
+        this.setProblem(`adb server unreachable: ${errorMessage(error)}`);
       }
       this.tracker = undefined;
       clearTimeout(this.reconcileTimer);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { errorMessage, settlesWithin, untilAborted, withTimeout } from './async.js';
+import { errorMessage, isRecord, settlesWithin, untilAborted, withTimeout } from './async.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -50,6 +50,37 @@ describe('settlesWithin and withTimeout', () => {
     await caught;
     await expect(withTimeout(Promise.resolve('ok'), 4000)).resolves.toBe('ok');
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('withTimeout rejects with the caller error and hands a late value to discard', async () => {
+    vi.useFakeTimers();
+    let answer!: (value: string) => void;
+    const late = new Promise<string>((resolve) => (answer = resolve));
+    const discarded: string[] = [];
+    const hung = withTimeout(late, 100, {
+      error: () => new RangeError('adb: too slow'),
+      discard: (value) => discarded.push(value),
+    });
+    const caught = expect(hung).rejects.toThrow(RangeError);
+    await vi.advanceTimersByTimeAsync(100);
+    await caught;
+    answer('stream');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(discarded).toEqual(['stream']);
+  });
+
+  it('withTimeout turns a synchronous throw of a work function into a rejection', async () => {
+    const work = (): Promise<never> => {
+      throw new Error('no probe');
+    };
+    await expect(withTimeout(work, 100)).rejects.toThrow('no probe');
+  });
+
+  it('isRecord accepts plain objects only', () => {
+    expect(isRecord({ a: 1 })).toBe(true);
+    expect(isRecord([])).toBe(false);
+    expect(isRecord(null)).toBe(false);
+    expect(isRecord('x')).toBe(false);
   });
 
   it('errorMessage takes an Error message or the string form of anything else', () => {

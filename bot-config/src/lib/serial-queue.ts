@@ -1,6 +1,7 @@
 /**
- * Runs async work one piece at a time, in call order: a lifecycle wake never
- * races the sleep it undoes. A failed piece fails only its own caller.
+ * Runs async work one piece at a time, in call order (a lifecycle wake never
+ * races the sleep it undoes; cluster API calls never interleave). A failed piece
+ * fails only its own caller.
  */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
