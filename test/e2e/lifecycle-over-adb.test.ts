@@ -19,7 +19,7 @@ import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import { wakeRoutes } from '../../agent/src/http/wake-routes.js';
 import { operatorOnly } from '../../agent/src/http/operator-routes.js';
 import { Lifecycle } from '../../agent/src/lifecycle/lifecycle.js';
-import type { SleepAction } from '../../agent/src/lifecycle/sleep-actions.js';
+import type { SleepAction } from '../../agent/src/config/sleep-action.js';
 import { OperatorCredential } from '../../agent/src/operator/credential.js';
 import { FakeUhubctl } from '../rigs/fake-uhubctl.js';
 import { startAdbServer } from '../rigs/adb-server.js';

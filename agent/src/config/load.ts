@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { recoveryThresholdsProblem } from '../devices/health.js';
-import { botIdPatternProblem } from '../devices/slot.js';
+import { botIdPatternProblem } from './bot-id-pattern.js';
+import { recoveryThresholdsProblem } from './recovery-thresholds.js';
 import { SETTINGS, type Config, type DefaultsContext, type SettingSpec } from './settings.js';
 
 /** A configuration error; its message names every bad setting. */

@@ -1,4 +1,4 @@
-import { SLEEP_ACTIONS } from '../lifecycle/sleep-actions.js';
+import { SLEEP_ACTIONS } from './sleep-action.js';
 import {
   bytesIn,
   countIn,

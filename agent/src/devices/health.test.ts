@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_RECOVERY_THRESHOLDS,
-  evaluateSlotHealth,
-  recoveryThresholdsProblem,
-} from './health.js';
+import { recoveryThresholdsProblem } from '../config/recovery-thresholds.js';
+import { DEFAULT_RECOVERY_THRESHOLDS, evaluateSlotHealth } from './health.js';
 import type { HealthState, SlotHealth, SlotObservation } from './health.js';
 
 /** A booted, cool, charged phone in a slot that has held a sargo. */

@@ -1,4 +1,5 @@
 import type { BotDeviceView } from '@farm-agent/bot-config';
+import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
 import { goneMissingReason } from './swarming-dimensions.js';
 
 export type HealthState =
@@ -66,35 +67,12 @@ export interface SlotObservation {
   operator: { maintenance?: string; quarantine?: string };
 }
 
-export interface RecoveryThresholds {
-  /** Enter recovery below this battery percentage (Skia: 30). */
-  minBatteryPercent: number;
-  /** Enter recovery above this temperature (Skia: 35 °C). */
-  maxTemperatureC: number;
-  /** Leave recovery only at or above this percentage, so a phone charging at 30 % does not flap. */
-  resumeBatteryPercent: number;
-  /** Leave recovery only at or below this temperature. */
-  resumeTemperatureC: number;
-}
-
 export const DEFAULT_RECOVERY_THRESHOLDS: Readonly<RecoveryThresholds> = {
   minBatteryPercent: 30,
   maxTemperatureC: 35,
   resumeBatteryPercent: 35,
   resumeTemperatureC: 33,
 };
-
-/** Why a set of thresholds cannot work, or undefined when it can. */
-export function recoveryThresholdsProblem(t: RecoveryThresholds): string | undefined {
-  if (!Object.values(t).every(Number.isFinite)) return 'recovery thresholds must be finite numbers';
-  if (t.resumeBatteryPercent < t.minBatteryPercent) {
-    return `resume battery ${t.resumeBatteryPercent}% is below the minimum ${t.minBatteryPercent}%: recovery would flap`;
-  }
-  if (t.resumeTemperatureC > t.maxTemperatureC) {
-    return `resume temperature ${t.resumeTemperatureC} °C is above the maximum ${t.maxTemperatureC} °C: recovery would flap`;
-  }
-  return undefined;
-}
 
 /**
  * The health of one slot. Pure: the same observation and previous health

@@ -1,5 +1,6 @@
 import { DEFAULT_RECOVERY_THRESHOLDS, evaluateSlotHealth } from './health.js';
-import type { RecoveryThresholds, SlotHealth, SlotObservation } from './health.js';
+import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
+import type { SlotHealth, SlotObservation } from './health.js';
 import type { Battery } from './parse/battery.js';
 import type { ThermalReading } from './parse/thermal.js';
 import type { DeviceDimensions } from './swarming-dimensions.js';

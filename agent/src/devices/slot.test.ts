@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { botIdFor, botIdPatternProblem, slotKey, slotName, uhubctlTarget } from './slot.js';
+import { botIdPatternProblem } from '../config/bot-id-pattern.js';
+import { botIdFor, slotKey, slotName, uhubctlTarget } from './slot.js';
 
 describe('slotKey', () => {
   it.each([

@@ -7,7 +7,7 @@ import type { Slot } from '../devices/slot-state.js';
 import type { UhubctlTarget } from '../devices/slot.js';
 import type { CommandRunner } from './commands.js';
 import type { SleepReason, WakeReason } from './lifecycle-metrics.js';
-import type { SleepAction } from './sleep-actions.js';
+import type { SleepAction } from '../config/sleep-action.js';
 
 export type { SleepReason, WakeReason };
 

@@ -1,3 +1,4 @@
+import type { SleepAction } from '../config/sleep-action.js';
 import type { DeviceIO } from '../devices/device-io.js';
 import type { SlotManager } from '../devices/slot-manager.js';
 import type { Slot } from '../devices/slot-state.js';
@@ -6,10 +7,6 @@ import type { UhubctlTarget } from '../devices/slot.js';
 import { execCommand } from './commands.js';
 import type { CommandRunner } from './commands.js';
 import type { PowerOnWatch } from './power-on-watch.js';
-
-export const SLEEP_ACTIONS = ['screen', 'usb-power', 'none'] as const;
-/** FARM_SLEEP_ACTION: what putting an idle phone to sleep does. */
-export type SleepAction = (typeof SLEEP_ACTIONS)[number];
 
 /** What a slot's sleep and wake do, decided from the farm's action and the slot. */
 type Method = { kind: 'none' } | { kind: 'screen' } | { kind: 'usb-power'; target: UhubctlTarget };
