@@ -1,5 +1,5 @@
 import { operatorAuthorization } from '../../agent/src/operator/credential.js';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
@@ -69,7 +69,10 @@ const pidIn = (line: LogLine) => Number(String(line.msg).split(' ')[1]);
 /** Has the agent's bot take a task of `seconds`; returns task_runner's and run_isolated's pids. */
 async function runTask(agent: AgentProcess, seconds: number) {
   await agent.waitForLog(botSaid('poll '));
-  await writeFile(join(agent.stateDir, 'bots', BOT_ID, 'run-task'), String(seconds));
+  // Renamed into place: the bot polls for the file and must never read it half written.
+  const trigger = join(agent.stateDir, 'bots', BOT_ID, 'run-task');
+  await writeFile(`${trigger}.tmp`, String(seconds));
+  await rename(`${trigger}.tmp`, trigger);
   const runner = pidIn(await agent.waitForLog(botSaid('task_runner ')));
   const isolated = pidIn(await agent.waitForLog(botSaid('run_isolated ')));
   return { runner, isolated };
