@@ -19,12 +19,14 @@ import { wakingBotDevices } from './lifecycle/waking-bot-devices.js';
 import { operatorOnly, operatorRoutes } from './http/operator-routes.js';
 import { createMetricsRegistry } from './metrics.js';
 import {
-  effectiveOverrides,
-  noOverrides,
-  withOverride,
-  type OperatorOverrides,
-  type OverrideKind,
-} from './operator/overrides.js';
+  hostOverridesOf,
+  noOverrideSources,
+  overridesBySlot,
+  overridesForSlot,
+  withLocalOverride,
+  type OverrideSources,
+} from './operator/override-sources.js';
+import type { OverrideKind } from './operator/overrides.js';
 import { OperatorCredential, operatorCredentialPath } from './operator/credential.js';
 import { clusterEventOf } from './swarming/bot-events.js';
 import { botSettings } from './swarming/bot-settings.js';
@@ -58,18 +60,14 @@ export class FarmAgent {
   /** Which bots run a task; on stop, no new tasks and a grace for the running ones. */
   private readonly drain = new TaskDrain();
   private unsubscribeBots: (() => void) | undefined;
-  /** Set with the CLI on this node; lasts until the agent restarts. */
-  private localOverrides: OperatorOverrides = noOverrides();
-  /** The Pi itself too hot or its disk nearly full: every slot in maintenance. */
-  private hostOverrides: OperatorOverrides = noOverrides();
+  /** Cluster annotations, CLI commands of a standalone agent, the Pi's own health. */
+  private overrides: OverrideSources = noOverrideSources();
   private readonly host: HostMonitor;
   /** Idle checks, sleep and wake of the phones; none without phones. */
   private readonly lifecycle: Lifecycle | undefined;
   private readonly adb: AdbBackend | undefined;
   /** Set once connected; undefined in standalone mode (the reason is in `disabled`). */
   private cluster: ClusterLink | undefined;
-  /** Read from the Node's annotations; the source of truth when there is a cluster. */
-  private clusterOverrides: OperatorOverrides = noOverrides();
   private unsubscribeHost: (() => void) | undefined;
   /** What operator commands must carry; written to its file (for the CLI) by start(). */
   readonly operator: OperatorCredential;
@@ -171,7 +169,7 @@ export class FarmAgent {
           slotName: (wanted) => this.devices.resolveSlot(wanted),
           knownSlots: () => this.devices.slotNames(),
           setOverride: (kind, slot, reason) => this.setOverride(kind, slot, reason),
-          effective: () => this.effectiveOverrides(),
+          effective: () => overridesBySlot(this.overrides, this.devices.slotNames()),
         },
         guard,
       ),
@@ -187,11 +185,12 @@ export class FarmAgent {
     await this.clusterServer.listen({ host: config.httpHost, port: config.httpPort });
     await this.host.start();
     this.unsubscribeHost = this.host.onMaintenanceChange(({ reason }) => {
-      this.hostOverrides = hostOverridesOf(reason);
-      this.applyOverrides();
+      this.applyOverrides({ ...this.overrides, host: hostOverridesOf(reason) });
     });
-    this.hostOverrides = hostOverridesOf(this.host.current().maintenance.reason);
-    this.applyOverrides();
+    this.applyOverrides({
+      ...this.overrides,
+      host: hostOverridesOf(this.host.current().maintenance.reason),
+    });
     // Before the devices: a FARM_KUBECONFIG that cannot be used stops start-up before adb runs.
     await this.connectCluster();
     await this.devices.start();
@@ -286,9 +285,8 @@ export class FarmAgent {
       return;
     }
     this.cluster = opened;
-    opened.reporter.onOverrides((overrides) => {
-      this.clusterOverrides = overrides;
-      this.applyOverrides();
+    opened.reporter.onOverrides((cluster) => {
+      this.applyOverrides({ ...this.overrides, cluster });
     });
   }
 
@@ -310,25 +308,12 @@ export class FarmAgent {
       await this.cluster.reporter.setOverride(kind, slotName, reason);
       return;
     }
-    this.localOverrides = withOverride(this.localOverrides, kind, slotName, reason);
-    this.applyOverrides();
+    this.applyOverrides(withLocalOverride(this.overrides, kind, slotName, reason));
   }
 
-  /** Every source of overrides, in the order their reasons are shown. */
-  private overrideSources(): OperatorOverrides[] {
-    return [this.clusterOverrides, this.localOverrides, this.hostOverrides];
-  }
-
-  private applyOverrides(): void {
-    this.devices.applyOverrides((slot) => effectiveOverrides(this.overrideSources(), slot));
-  }
-
-  private effectiveOverrides(): Record<string, ReturnType<typeof effectiveOverrides>> {
-    return Object.fromEntries(
-      this.devices
-        .slotNames()
-        .map((slot) => [slot, effectiveOverrides(this.overrideSources(), slot)]),
-    );
+  private applyOverrides(next: OverrideSources): void {
+    this.overrides = next;
+    this.devices.applyOverrides((slot) => overridesForSlot(this.overrides, slot));
   }
 
   private recordExchange(exchange: HookExchange): void {
@@ -350,8 +335,4 @@ export class FarmAgent {
       'bot asked to reboot the host; restarting the bot instead',
     );
   }
-}
-
-function hostOverridesOf(reason: string | undefined): OperatorOverrides {
-  return { node: reason === undefined ? {} : { maintenance: reason }, slots: {} };
 }
