@@ -1,4 +1,4 @@
-import { createHookServer, type HookExchange } from '@farm-agent/bot-config';
+import { createHookServer } from '@farm-agent/bot-config';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
@@ -12,6 +12,7 @@ import type { HostThresholds } from './host/host-maintenance.js';
 import { HostMonitor } from './host/host-monitor.js';
 import { ensureWritableStateDir } from './host/state-dir.js';
 import { createClusterServer } from './http/cluster-server.js';
+import { ExchangeLog, statusDocument } from './http/status-document.js';
 import { readStatusToken } from './http/status-token.js';
 import { wakeRoutes } from './http/wake-routes.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
@@ -39,9 +40,6 @@ export interface AgentOptions {
   logger: Logger;
 }
 
-/** What Swarming last received from one bot's hooks. */
-type LastExchanges = Partial<Record<HookExchange['hook'], HookExchange & { at: string }>>;
-
 /**
  * The composition root: wires the device backend, the Swarming host and both
  * listeners, and owns their start and stop order.
@@ -56,7 +54,8 @@ export class FarmAgent {
   /** The cluster-facing listener, with every route the agent serves (tests inject into it). */
   readonly clusterServer: FastifyInstance;
   private readonly rebootRequests: Counter;
-  private readonly exchanges = new Map<string, LastExchanges>();
+  /** What Swarming last received from each bot's hooks, for /status. */
+  private readonly exchanges = new ExchangeLog();
   /** Which bots run a task; on stop, no new tasks and a grace for the running ones. */
   private readonly drain = new TaskDrain();
   private unsubscribeBots: (() => void) | undefined;
@@ -143,7 +142,7 @@ export class FarmAgent {
       settings: () => botSettings(thresholds, this.host.current().facts?.disk?.totalBytes),
       readyWaitMaxMs: config.readyTimeout,
       onRebootRequested: (botId, argv, ppid) => this.onRebootRequested(botId, argv, ppid),
-      onAnswered: (exchange) => this.recordExchange(exchange),
+      onAnswered: (exchange) => this.exchanges.record(exchange),
       onServerAccepted: (botId) => this.swarming?.serverAccepted(botId),
       logger: logger.child({ listener: 'hooks' }),
       registry: this.registry,
@@ -233,29 +232,23 @@ export class FarmAgent {
 
   status(): Record<string, unknown> {
     const { config } = this.options;
-    return {
+    return statusDocument({
       node: config.nodeName,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       disabled: this.disabled,
       swarming: {
-        enabled: this.swarming !== undefined,
-        server: config.swarmingServer ?? null,
-        pool: config.pool ?? null,
-        ...this.drain.status(),
-        bots: (this.swarming?.statuses() ?? []).map((bot) => ({
-          ...bot,
-          lastAnswered: this.exchanges.get(bot.botId) ?? {},
-        })),
+        server: config.swarmingServer,
+        pool: config.pool,
+        drain: this.drain.status(),
+        bots: this.swarming?.statuses(),
+        exchanges: this.exchanges,
       },
       host: this.host.current(),
-      lifecycle: this.lifecycle?.snapshot() ?? null,
-      cluster: this.cluster?.reporter.status() ?? {
-        reachable: false,
-        reason: this.disabled.cluster,
-      },
+      lifecycle: this.lifecycle?.snapshot(),
+      cluster: this.cluster?.reporter.status(),
       devices: this.devices.info(),
       slots: this.devices.statusSlots(),
-    };
+    });
   }
 
   /** Connects to the cluster if there is one; without one the agent runs standalone. */
@@ -314,12 +307,6 @@ export class FarmAgent {
   private applyOverrides(next: OverrideSources): void {
     this.overrides = next;
     this.devices.applyOverrides((slot) => overridesForSlot(this.overrides, slot));
-  }
-
-  private recordExchange(exchange: HookExchange): void {
-    const last = this.exchanges.get(exchange.botId) ?? {};
-    last[exchange.hook] = { ...exchange, at: new Date().toISOString() };
-    this.exchanges.set(exchange.botId, last);
   }
 
   private onRebootRequested(botId: string, argv: string[], ppid: number | undefined): void {
