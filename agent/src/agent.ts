@@ -2,7 +2,7 @@ import { createHookServer } from '@farm-agent/bot-config';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { ClusterLink } from './cluster/cluster-link.js';
+import type { ClusterLink, ClusterParts } from './cluster/cluster-link.js';
 import { ConfigError } from './config/load.js';
 import type { Config } from './config/settings.js';
 import { AdbBackend } from './devices/adb-backend.js';
@@ -41,35 +41,42 @@ export interface AgentOptions {
 }
 
 /**
- * The composition root: wires the device backend, the Swarming host and both
- * listeners, and owns their start and stop order.
+ * The composition root. Built in this order, each part handed to the next:
+ * host monitor → devices (adb backend and lifecycle, or the host's one bot) →
+ * Swarming host → hook listener (reads the devices, checks callers against the
+ * Swarming host) → cluster listener (/status, wake and operator routes).
+ * start(): both listeners, the host monitor, the cluster connection (before
+ * adb runs), the devices, the lifecycle, cluster reporting, then the bots;
+ * stop() drains the bots and takes the rest down in reverse.
  */
 export class FarmAgent {
   readonly registry: Registry = createMetricsRegistry();
-  readonly devices: DeviceBackend;
   private readonly startedAt = Date.now();
-  private readonly swarming: SwarmingHost | undefined;
+  /** Parts that do not run, with why; logged at start and shown in /status. */
   private readonly disabled: Record<string, string> = {};
+  private readonly rebootRequests: Counter;
+  private readonly host: HostMonitor;
+  readonly devices: DeviceBackend;
+  /** Idle checks, sleep and wake of the phones; none without phones. */
+  private readonly lifecycle: Lifecycle | undefined;
+  /** What the cluster is told about; built beside the devices, handed over on connect. */
+  private readonly clusterParts: ClusterParts;
+  /** Which bots run a task; on stop, no new tasks and a grace for the running ones. */
+  private readonly drain = new TaskDrain();
+  private readonly swarming: SwarmingHost | undefined;
+  /** What operator commands must carry; written to its file (for the CLI) by start(). */
+  readonly operator: OperatorCredential;
+  /** What Swarming last received from each bot's hooks, for /status. */
+  private readonly exchanges = new ExchangeLog();
   private readonly hookServer: FastifyInstance;
   /** The cluster-facing listener, with every route the agent serves (tests inject into it). */
   readonly clusterServer: FastifyInstance;
-  private readonly rebootRequests: Counter;
-  /** What Swarming last received from each bot's hooks, for /status. */
-  private readonly exchanges = new ExchangeLog();
-  /** Which bots run a task; on stop, no new tasks and a grace for the running ones. */
-  private readonly drain = new TaskDrain();
-  private unsubscribeBots: (() => void) | undefined;
   /** Cluster annotations, CLI commands of a standalone agent, the Pi's own health. */
   private overrides: OverrideSources = noOverrideSources();
-  private readonly host: HostMonitor;
-  /** Idle checks, sleep and wake of the phones; none without phones. */
-  private readonly lifecycle: Lifecycle | undefined;
-  private readonly adb: AdbBackend | undefined;
   /** Set once connected; undefined in standalone mode (the reason is in `disabled`). */
   private cluster: ClusterLink | undefined;
   private unsubscribeHost: (() => void) | undefined;
-  /** What operator commands must carry; written to its file (for the CLI) by start(). */
-  readonly operator: OperatorCredential;
+  private unsubscribeBots: (() => void) | undefined;
 
   constructor(private readonly options: AgentOptions) {
     const { config, logger } = options;
@@ -92,23 +99,11 @@ export class FarmAgent {
       intervalMs: config.hostPollInterval,
       thresholds,
     });
-    if (config.devices === 'adb') {
-      const adb = new AdbBackend(config, logger, this.registry);
-      this.adb = adb;
-      this.devices = adb;
-      this.lifecycle = new Lifecycle({
-        manager: adb.manager,
-        io: adb.io,
-        action: config.sleepAction,
-        intervalMs: config.idleCheckInterval,
-        idleChecks: config.idleChecks,
-        logger: logger.child({ component: 'lifecycle' }),
-        registry: this.registry,
-      });
-    } else {
-      this.devices = new HostBackend(config.botId);
-      this.disabled.devices = 'FARM_DEVICES=none: no phones are tracked; one bot for the host';
-    }
+    const phones = buildDevices(config, logger, this.registry, this.host);
+    this.devices = phones.devices;
+    this.lifecycle = phones.lifecycle;
+    this.clusterParts = phones.clusterParts;
+    if (phones.disabled !== undefined) this.disabled.devices = phones.disabled;
     if (config.swarmingServer) {
       this.swarming = new SwarmingHost({
         config: { ...config, swarmingServer: config.swarmingServer },
@@ -263,12 +258,7 @@ export class FarmAgent {
     // Loaded only now: the Kubernetes client alone takes over a second to import, which a
     // standalone agent should not pay at every start.
     const { ClusterLink } = await import('./cluster/cluster-link.js');
-    const opened = await ClusterLink.open(config, logger, this.registry, {
-      slots: () => this.adb?.manager.slots() ?? [],
-      onSlotChanged: (listener) => this.adb?.manager.onSlotChanged(listener) ?? (() => undefined),
-      lifecycle: this.lifecycle,
-      host: this.host,
-    });
+    const opened = await ClusterLink.open(config, logger, this.registry, this.clusterParts);
     if (typeof opened === 'string') {
       // Standalone is for where no cluster is configured; a kubeconfig someone named must work.
       if (config.kubeconfig !== undefined) {
@@ -322,4 +312,55 @@ export class FarmAgent {
       'bot asked to reboot the host; restarting the bot instead',
     );
   }
+}
+
+interface DeviceParts {
+  devices: DeviceBackend;
+  /** Idle checks, sleep and wake of the phones; none without phones. */
+  lifecycle: Lifecycle | undefined;
+  clusterParts: ClusterParts;
+  /** Why there are no phones, if there are none. */
+  disabled?: string;
+}
+
+/** The device side: phones over adb with their lifecycle, or one bot for the host. */
+function buildDevices(
+  config: Config,
+  logger: Logger,
+  registry: Registry,
+  host: HostMonitor,
+): DeviceParts {
+  if (config.devices !== 'adb') {
+    return {
+      devices: new HostBackend(config.botId),
+      lifecycle: undefined,
+      clusterParts: {
+        slots: () => [],
+        onSlotChanged: () => () => undefined,
+        lifecycle: undefined,
+        host,
+      },
+      disabled: 'FARM_DEVICES=none: no phones are tracked; one bot for the host',
+    };
+  }
+  const adb = new AdbBackend(config, logger, registry);
+  const lifecycle = new Lifecycle({
+    manager: adb.manager,
+    io: adb.io,
+    action: config.sleepAction,
+    intervalMs: config.idleCheckInterval,
+    idleChecks: config.idleChecks,
+    logger: logger.child({ component: 'lifecycle' }),
+    registry,
+  });
+  return {
+    devices: adb,
+    lifecycle,
+    clusterParts: {
+      slots: () => adb.manager.slots(),
+      onSlotChanged: (listener) => adb.manager.onSlotChanged(listener),
+      lifecycle,
+      host,
+    },
+  };
 }
