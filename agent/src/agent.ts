@@ -1,7 +1,7 @@
 import { createHookServer } from '@farm-agent/bot-config';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { ClusterLink, ClusterParts } from './cluster/cluster-link.js';
 import { ConfigError } from './config/load.js';
 import type { Config } from './config/settings.js';
@@ -31,6 +31,7 @@ import type { OverrideKind } from './operator/overrides.js';
 import { OperatorCredential, operatorCredentialPath } from './operator/credential.js';
 import { clusterEventOf } from './swarming/bot-events.js';
 import { botSettings } from './swarming/bot-settings.js';
+import { rebootRequests } from './swarming/reboot-requests.js';
 import { TaskDrain } from './swarming/drain.js';
 import { hookAccess } from './swarming/hook-access.js';
 import { SwarmingHost } from './swarming/swarming-host.js';
@@ -54,7 +55,6 @@ export class FarmAgent {
   private readonly startedAt = Date.now();
   /** Parts that do not run, with why; logged at start and shown in /status. */
   private readonly disabled: Record<string, string> = {};
-  private readonly rebootRequests: Counter;
   private readonly host: HostMonitor;
   readonly devices: DeviceBackend;
   /** Idle checks, sleep and wake of the phones; none without phones. */
@@ -80,12 +80,6 @@ export class FarmAgent {
 
   constructor(private readonly options: AgentOptions) {
     const { config, logger } = options;
-    this.rebootRequests = new Counter({
-      name: 'farm_reboot_requests_total',
-      help: 'Reboots the Swarming bot asked for through the sudo shim (never executed).',
-      labelNames: ['bot'],
-      registers: [this.registry],
-    });
     const thresholds: HostThresholds = {
       temperatureMaxC: config.hostTemperatureMax,
       temperatureResumeC: config.hostTemperatureResume,
@@ -136,7 +130,12 @@ export class FarmAgent {
       // The bot's own disk floor and cache caps follow the agent's disk floor.
       settings: () => botSettings(thresholds, this.host.current().facts?.disk?.totalBytes),
       readyWaitMaxMs: config.readyTimeout,
-      onRebootRequested: (botId, argv, ppid) => this.onRebootRequested(botId, argv, ppid),
+      onRebootRequested: rebootRequests({
+        registry: this.registry,
+        logger,
+        swarming,
+        report: (event) => this.cluster?.reporter.event(event),
+      }),
       onAnswered: (exchange) => this.exchanges.record(exchange),
       onServerAccepted: (botId) => this.swarming?.serverAccepted(botId),
       logger: logger.child({ listener: 'hooks' }),
@@ -297,20 +296,6 @@ export class FarmAgent {
   private applyOverrides(next: OverrideSources): void {
     this.overrides = next;
     this.devices.applyOverrides((slot) => overridesForSlot(this.overrides, slot));
-  }
-
-  private onRebootRequested(botId: string, argv: string[], ppid: number | undefined): void {
-    this.rebootRequests.inc({ bot: botId });
-    this.cluster?.reporter.event({
-      type: 'Warning',
-      reason: 'RebootRequested',
-      note: `${botId} ran sudo ${argv.join(' ')}; restarting the bot instead`,
-    });
-    const known = this.swarming?.expectRestart(botId, `sudo ${argv.join(' ')}`, ppid) ?? false;
-    this.options.logger.warn(
-      { bot: botId, argv, known },
-      'bot asked to reboot the host; restarting the bot instead',
-    );
   }
 }
 
