@@ -19,15 +19,7 @@ import { Lifecycle } from './lifecycle/lifecycle.js';
 import { wakingBotDevices } from './lifecycle/waking-bot-devices.js';
 import { operatorOnly, operatorRoutes } from './http/operator-routes.js';
 import { createMetricsRegistry } from './metrics.js';
-import {
-  hostOverridesOf,
-  noOverrideSources,
-  overridesBySlot,
-  overridesForSlot,
-  withLocalOverride,
-  type OverrideSources,
-} from './operator/override-sources.js';
-import type { OverrideKind } from './operator/overrides.js';
+import { OverrideControl } from './operator/override-control.js';
 import { OperatorCredential, operatorCredentialPath } from './operator/credential.js';
 import { clusterEventOf } from './swarming/bot-events.js';
 import { botSettings } from './swarming/bot-settings.js';
@@ -72,7 +64,7 @@ export class FarmAgent {
   /** The cluster-facing listener, with every route the agent serves (tests inject into it). */
   readonly clusterServer: FastifyInstance;
   /** Cluster annotations, CLI commands of a standalone agent, the Pi's own health. */
-  private overrides: OverrideSources = noOverrideSources();
+  private readonly overrides: OverrideControl;
   /** Set once connected; undefined in standalone mode (the reason is in `disabled`). */
   private cluster: ClusterLink | undefined;
   private unsubscribeHost: (() => void) | undefined;
@@ -98,6 +90,10 @@ export class FarmAgent {
     this.lifecycle = phones.lifecycle;
     this.clusterParts = phones.clusterParts;
     if (phones.disabled !== undefined) this.disabled.devices = phones.disabled;
+    this.overrides = new OverrideControl({
+      apply: (forSlot) => this.devices.applyOverrides(forSlot),
+      logger,
+    });
     if (config.swarmingServer) {
       this.swarming = new SwarmingHost({
         config: { ...config, swarmingServer: config.swarmingServer },
@@ -161,8 +157,8 @@ export class FarmAgent {
         {
           slotName: (wanted) => this.devices.resolveSlot(wanted),
           knownSlots: () => this.devices.slotNames(),
-          setOverride: (kind, slot, reason) => this.setOverride(kind, slot, reason),
-          effective: () => overridesBySlot(this.overrides, this.devices.slotNames()),
+          setOverride: (kind, slot, reason) => this.overrides.set(kind, slot, reason),
+          effective: () => this.overrides.bySlot(this.devices.slotNames()),
         },
         guard,
       ),
@@ -178,12 +174,9 @@ export class FarmAgent {
     await this.clusterServer.listen({ host: config.httpHost, port: config.httpPort });
     await this.host.start();
     this.unsubscribeHost = this.host.onMaintenanceChange(({ reason }) => {
-      this.applyOverrides({ ...this.overrides, host: hostOverridesOf(reason) });
+      this.overrides.hostMaintenance(reason);
     });
-    this.applyOverrides({
-      ...this.overrides,
-      host: hostOverridesOf(this.host.current().maintenance.reason),
-    });
+    this.overrides.hostMaintenance(this.host.current().maintenance.reason);
     // Before the devices: a FARM_KUBECONFIG that cannot be used stops start-up before adb runs.
     await this.connectCluster();
     await this.devices.start();
@@ -267,35 +260,10 @@ export class FarmAgent {
       return;
     }
     this.cluster = opened;
-    opened.reporter.onOverrides((cluster) => {
-      this.applyOverrides({ ...this.overrides, cluster });
-    });
-  }
-
-  /**
-   * An operator command from this node. With a cluster it becomes a Node
-   * annotation (durable, visible to `kubectl`, applied when it reads back);
-   * standalone it lasts until the agent restarts.
-   */
-  private async setOverride(
-    kind: OverrideKind,
-    slotName: string | undefined,
-    reason: string | undefined,
-  ): Promise<void> {
-    this.options.logger.warn(
-      { kind, slot: slotName ?? 'all', reason: reason ?? null },
-      reason === undefined ? `${kind} cleared by operator` : `${kind} set by operator`,
+    this.overrides.useCluster((kind, slot, reason) =>
+      opened.reporter.setOverride(kind, slot, reason),
     );
-    if (this.cluster) {
-      await this.cluster.reporter.setOverride(kind, slotName, reason);
-      return;
-    }
-    this.applyOverrides(withLocalOverride(this.overrides, kind, slotName, reason));
-  }
-
-  private applyOverrides(next: OverrideSources): void {
-    this.overrides = next;
-    this.devices.applyOverrides((slot) => overridesForSlot(this.overrides, slot));
+    opened.reporter.onOverrides((cluster) => this.overrides.clusterRead(cluster));
   }
 }
 
