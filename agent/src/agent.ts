@@ -53,6 +53,8 @@ export class FarmAgent {
   private readonly lifecycle: Lifecycle | undefined;
   /** What the cluster is told about; built beside the devices, handed over on connect. */
   private readonly clusterParts: ClusterParts;
+  /** Cluster annotations, CLI commands of a standalone agent, the Pi's own health. */
+  private readonly overrides: OverrideControl;
   /** Which bots run a task; on stop, no new tasks and a grace for the running ones. */
   private readonly drain = new TaskDrain();
   private readonly swarming: SwarmingHost | undefined;
@@ -63,8 +65,6 @@ export class FarmAgent {
   private readonly hookServer: FastifyInstance;
   /** The cluster-facing listener, with every route the agent serves (tests inject into it). */
   readonly clusterServer: FastifyInstance;
-  /** Cluster annotations, CLI commands of a standalone agent, the Pi's own health. */
-  private readonly overrides: OverrideControl;
   /** Set once connected; undefined in standalone mode (the reason is in `disabled`). */
   private cluster: ClusterLink | undefined;
   private unsubscribeHost: (() => void) | undefined;
