@@ -1,8 +1,8 @@
-import { createHookServer, type HookExchange } from '@farm-agent/bot-config';
+import { createHookServer } from '@farm-agent/bot-config';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
-import type { ClusterLink } from './cluster/cluster-link.js';
+import type { Registry } from 'prom-client';
+import type { ClusterLink, ClusterParts } from './cluster/cluster-link.js';
 import { ConfigError } from './config/load.js';
 import type { Config } from './config/settings.js';
 import { AdbBackend } from './devices/adb-backend.js';
@@ -12,22 +12,18 @@ import type { HostThresholds } from './host/host-maintenance.js';
 import { HostMonitor } from './host/host-monitor.js';
 import { ensureWritableStateDir } from './host/state-dir.js';
 import { createClusterServer } from './http/cluster-server.js';
+import { ExchangeLog, statusDocument } from './http/status-document.js';
 import { readStatusToken } from './http/status-token.js';
 import { wakeRoutes } from './http/wake-routes.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { wakingBotDevices } from './lifecycle/waking-bot-devices.js';
 import { operatorOnly, operatorRoutes } from './http/operator-routes.js';
 import { createMetricsRegistry } from './metrics.js';
-import {
-  effectiveOverrides,
-  noOverrides,
-  withOverride,
-  type OperatorOverrides,
-  type OverrideKind,
-} from './operator/overrides.js';
+import { OverrideControl } from './operator/override-control.js';
 import { OperatorCredential, operatorCredentialPath } from './operator/credential.js';
 import { clusterEventOf } from './swarming/bot-events.js';
 import { botSettings } from './swarming/bot-settings.js';
+import { rebootRequests } from './swarming/reboot-requests.js';
 import { TaskDrain } from './swarming/drain.js';
 import { hookAccess } from './swarming/hook-access.js';
 import { SwarmingHost } from './swarming/swarming-host.js';
@@ -37,51 +33,45 @@ export interface AgentOptions {
   logger: Logger;
 }
 
-/** What Swarming last received from one bot's hooks. */
-type LastExchanges = Partial<Record<HookExchange['hook'], HookExchange & { at: string }>>;
-
 /**
- * The composition root: wires the device backend, the Swarming host and both
- * listeners, and owns their start and stop order.
+ * The composition root. Built in this order, each part handed to the next:
+ * host monitor → devices (adb backend and lifecycle, or the host's one bot) →
+ * Swarming host → hook listener (reads the devices, checks callers against the
+ * Swarming host) → cluster listener (/status, wake and operator routes).
+ * start(): both listeners, the host monitor, the cluster connection (before
+ * adb runs), the devices, the lifecycle, cluster reporting, then the bots;
+ * stop() drains the bots and takes the rest down in reverse.
  */
 export class FarmAgent {
   readonly registry: Registry = createMetricsRegistry();
-  readonly devices: DeviceBackend;
   private readonly startedAt = Date.now();
-  private readonly swarming: SwarmingHost | undefined;
+  /** Parts that do not run, with why; logged at start and shown in /status. */
   private readonly disabled: Record<string, string> = {};
+  private readonly host: HostMonitor;
+  readonly devices: DeviceBackend;
+  /** Idle checks, sleep and wake of the phones; none without phones. */
+  private readonly lifecycle: Lifecycle | undefined;
+  /** What the cluster is told about; built beside the devices, handed over on connect. */
+  private readonly clusterParts: ClusterParts;
+  /** Cluster annotations, CLI commands of a standalone agent, the Pi's own health. */
+  private readonly overrides: OverrideControl;
+  /** Which bots run a task; on stop, no new tasks and a grace for the running ones. */
+  private readonly drain = new TaskDrain();
+  private readonly swarming: SwarmingHost | undefined;
+  /** What operator commands must carry; written to its file (for the CLI) by start(). */
+  readonly operator: OperatorCredential;
+  /** What Swarming last received from each bot's hooks, for /status. */
+  private readonly exchanges = new ExchangeLog();
   private readonly hookServer: FastifyInstance;
   /** The cluster-facing listener, with every route the agent serves (tests inject into it). */
   readonly clusterServer: FastifyInstance;
-  private readonly rebootRequests: Counter;
-  private readonly exchanges = new Map<string, LastExchanges>();
-  /** Which bots run a task; on stop, no new tasks and a grace for the running ones. */
-  private readonly drain = new TaskDrain();
-  private unsubscribeBots: (() => void) | undefined;
-  /** Set with the CLI on this node; lasts until the agent restarts. */
-  private localOverrides: OperatorOverrides = noOverrides();
-  /** The Pi itself too hot or its disk nearly full: every slot in maintenance. */
-  private hostOverrides: OperatorOverrides = noOverrides();
-  private readonly host: HostMonitor;
-  /** Idle checks, sleep and wake of the phones; none without phones. */
-  private readonly lifecycle: Lifecycle | undefined;
-  private readonly adb: AdbBackend | undefined;
   /** Set once connected; undefined in standalone mode (the reason is in `disabled`). */
   private cluster: ClusterLink | undefined;
-  /** Read from the Node's annotations; the source of truth when there is a cluster. */
-  private clusterOverrides: OperatorOverrides = noOverrides();
   private unsubscribeHost: (() => void) | undefined;
-  /** What operator commands must carry; written to its file (for the CLI) by start(). */
-  readonly operator: OperatorCredential;
+  private unsubscribeBots: (() => void) | undefined;
 
   constructor(private readonly options: AgentOptions) {
     const { config, logger } = options;
-    this.rebootRequests = new Counter({
-      name: 'farm_reboot_requests_total',
-      help: 'Reboots the Swarming bot asked for through the sudo shim (never executed).',
-      labelNames: ['bot'],
-      registers: [this.registry],
-    });
     const thresholds: HostThresholds = {
       temperatureMaxC: config.hostTemperatureMax,
       temperatureResumeC: config.hostTemperatureResume,
@@ -95,23 +85,15 @@ export class FarmAgent {
       intervalMs: config.hostPollInterval,
       thresholds,
     });
-    if (config.devices === 'adb') {
-      const adb = new AdbBackend(config, logger, this.registry);
-      this.adb = adb;
-      this.devices = adb;
-      this.lifecycle = new Lifecycle({
-        manager: adb.manager,
-        io: adb.io,
-        action: config.sleepAction,
-        intervalMs: config.idleCheckInterval,
-        idleChecks: config.idleChecks,
-        logger: logger.child({ component: 'lifecycle' }),
-        registry: this.registry,
-      });
-    } else {
-      this.devices = new HostBackend(config.botId);
-      this.disabled.devices = 'FARM_DEVICES=none: no phones are tracked; one bot for the host';
-    }
+    const phones = buildDevices(config, logger, this.registry, this.host);
+    this.devices = phones.devices;
+    this.lifecycle = phones.lifecycle;
+    this.clusterParts = phones.clusterParts;
+    if (phones.disabled !== undefined) this.disabled.devices = phones.disabled;
+    this.overrides = new OverrideControl({
+      apply: (forSlot) => this.devices.applyOverrides(forSlot),
+      logger,
+    });
     if (config.swarmingServer) {
       this.swarming = new SwarmingHost({
         config: { ...config, swarmingServer: config.swarmingServer },
@@ -144,8 +126,13 @@ export class FarmAgent {
       // The bot's own disk floor and cache caps follow the agent's disk floor.
       settings: () => botSettings(thresholds, this.host.current().facts?.disk?.totalBytes),
       readyWaitMaxMs: config.readyTimeout,
-      onRebootRequested: (botId, argv, ppid) => this.onRebootRequested(botId, argv, ppid),
-      onAnswered: (exchange) => this.recordExchange(exchange),
+      onRebootRequested: rebootRequests({
+        registry: this.registry,
+        logger,
+        swarming,
+        report: (event) => this.cluster?.reporter.event(event),
+      }),
+      onAnswered: (exchange) => this.exchanges.record(exchange),
       onServerAccepted: (botId) => this.swarming?.serverAccepted(botId),
       logger: logger.child({ listener: 'hooks' }),
       registry: this.registry,
@@ -170,8 +157,8 @@ export class FarmAgent {
         {
           slotName: (wanted) => this.devices.resolveSlot(wanted),
           knownSlots: () => this.devices.slotNames(),
-          setOverride: (kind, slot, reason) => this.setOverride(kind, slot, reason),
-          effective: () => this.effectiveOverrides(),
+          setOverride: (kind, slot, reason) => this.overrides.set(kind, slot, reason),
+          effective: () => this.overrides.bySlot(this.devices.slotNames()),
         },
         guard,
       ),
@@ -187,11 +174,9 @@ export class FarmAgent {
     await this.clusterServer.listen({ host: config.httpHost, port: config.httpPort });
     await this.host.start();
     this.unsubscribeHost = this.host.onMaintenanceChange(({ reason }) => {
-      this.hostOverrides = hostOverridesOf(reason);
-      this.applyOverrides();
+      this.overrides.hostMaintenance(reason);
     });
-    this.hostOverrides = hostOverridesOf(this.host.current().maintenance.reason);
-    this.applyOverrides();
+    this.overrides.hostMaintenance(this.host.current().maintenance.reason);
     // Before the devices: a FARM_KUBECONFIG that cannot be used stops start-up before adb runs.
     await this.connectCluster();
     await this.devices.start();
@@ -234,29 +219,23 @@ export class FarmAgent {
 
   status(): Record<string, unknown> {
     const { config } = this.options;
-    return {
+    return statusDocument({
       node: config.nodeName,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       disabled: this.disabled,
       swarming: {
-        enabled: this.swarming !== undefined,
-        server: config.swarmingServer ?? null,
-        pool: config.pool ?? null,
-        ...this.drain.status(),
-        bots: (this.swarming?.statuses() ?? []).map((bot) => ({
-          ...bot,
-          lastAnswered: this.exchanges.get(bot.botId) ?? {},
-        })),
+        server: config.swarmingServer,
+        pool: config.pool,
+        drain: this.drain.status(),
+        bots: this.swarming?.statuses(),
+        exchanges: this.exchanges,
       },
       host: this.host.current(),
-      lifecycle: this.lifecycle?.snapshot() ?? null,
-      cluster: this.cluster?.reporter.status() ?? {
-        reachable: false,
-        reason: this.disabled.cluster,
-      },
+      lifecycle: this.lifecycle?.snapshot(),
+      cluster: this.cluster?.reporter.status(),
       devices: this.devices.info(),
       slots: this.devices.statusSlots(),
-    };
+    });
   }
 
   /** Connects to the cluster if there is one; without one the agent runs standalone. */
@@ -271,12 +250,7 @@ export class FarmAgent {
     // Loaded only now: the Kubernetes client alone takes over a second to import, which a
     // standalone agent should not pay at every start.
     const { ClusterLink } = await import('./cluster/cluster-link.js');
-    const opened = await ClusterLink.open(config, logger, this.registry, {
-      slots: () => this.adb?.manager.slots() ?? [],
-      onSlotChanged: (listener) => this.adb?.manager.onSlotChanged(listener) ?? (() => undefined),
-      lifecycle: this.lifecycle,
-      host: this.host,
-    });
+    const opened = await ClusterLink.open(config, logger, this.registry, this.clusterParts);
     if (typeof opened === 'string') {
       // Standalone is for where no cluster is configured; a kubeconfig someone named must work.
       if (config.kubeconfig !== undefined) {
@@ -286,72 +260,60 @@ export class FarmAgent {
       return;
     }
     this.cluster = opened;
-    opened.reporter.onOverrides((overrides) => {
-      this.clusterOverrides = overrides;
-      this.applyOverrides();
-    });
-  }
-
-  /**
-   * An operator command from this node. With a cluster it becomes a Node
-   * annotation (durable, visible to `kubectl`, applied when it reads back);
-   * standalone it lasts until the agent restarts.
-   */
-  private async setOverride(
-    kind: OverrideKind,
-    slotName: string | undefined,
-    reason: string | undefined,
-  ): Promise<void> {
-    this.options.logger.warn(
-      { kind, slot: slotName ?? 'all', reason: reason ?? null },
-      reason === undefined ? `${kind} cleared by operator` : `${kind} set by operator`,
+    this.overrides.useCluster((kind, slot, reason) =>
+      opened.reporter.setOverride(kind, slot, reason),
     );
-    if (this.cluster) {
-      await this.cluster.reporter.setOverride(kind, slotName, reason);
-      return;
-    }
-    this.localOverrides = withOverride(this.localOverrides, kind, slotName, reason);
-    this.applyOverrides();
-  }
-
-  /** Every source of overrides, in the order their reasons are shown. */
-  private overrideSources(): OperatorOverrides[] {
-    return [this.clusterOverrides, this.localOverrides, this.hostOverrides];
-  }
-
-  private applyOverrides(): void {
-    this.devices.applyOverrides((slot) => effectiveOverrides(this.overrideSources(), slot));
-  }
-
-  private effectiveOverrides(): Record<string, ReturnType<typeof effectiveOverrides>> {
-    return Object.fromEntries(
-      this.devices
-        .slotNames()
-        .map((slot) => [slot, effectiveOverrides(this.overrideSources(), slot)]),
-    );
-  }
-
-  private recordExchange(exchange: HookExchange): void {
-    const last = this.exchanges.get(exchange.botId) ?? {};
-    last[exchange.hook] = { ...exchange, at: new Date().toISOString() };
-    this.exchanges.set(exchange.botId, last);
-  }
-
-  private onRebootRequested(botId: string, argv: string[], ppid: number | undefined): void {
-    this.rebootRequests.inc({ bot: botId });
-    this.cluster?.reporter.event({
-      type: 'Warning',
-      reason: 'RebootRequested',
-      note: `${botId} ran sudo ${argv.join(' ')}; restarting the bot instead`,
-    });
-    const known = this.swarming?.expectRestart(botId, `sudo ${argv.join(' ')}`, ppid) ?? false;
-    this.options.logger.warn(
-      { bot: botId, argv, known },
-      'bot asked to reboot the host; restarting the bot instead',
-    );
+    opened.reporter.onOverrides((cluster) => this.overrides.clusterRead(cluster));
   }
 }
 
-function hostOverridesOf(reason: string | undefined): OperatorOverrides {
-  return { node: reason === undefined ? {} : { maintenance: reason }, slots: {} };
+interface DeviceParts {
+  devices: DeviceBackend;
+  /** Idle checks, sleep and wake of the phones; none without phones. */
+  lifecycle: Lifecycle | undefined;
+  clusterParts: ClusterParts;
+  /** Why there are no phones, if there are none. */
+  disabled?: string;
+}
+
+/** The device side: phones over adb with their lifecycle, or one bot for the host. */
+function buildDevices(
+  config: Config,
+  logger: Logger,
+  registry: Registry,
+  host: HostMonitor,
+): DeviceParts {
+  if (config.devices !== 'adb') {
+    return {
+      devices: new HostBackend(config.botId),
+      lifecycle: undefined,
+      clusterParts: {
+        slots: () => [],
+        onSlotChanged: () => () => undefined,
+        lifecycle: undefined,
+        host,
+      },
+      disabled: 'FARM_DEVICES=none: no phones are tracked; one bot for the host',
+    };
+  }
+  const adb = new AdbBackend(config, logger, registry);
+  const lifecycle = new Lifecycle({
+    manager: adb.manager,
+    io: adb.io,
+    action: config.sleepAction,
+    intervalMs: config.idleCheckInterval,
+    idleChecks: config.idleChecks,
+    logger: logger.child({ component: 'lifecycle' }),
+    registry,
+  });
+  return {
+    devices: adb,
+    lifecycle,
+    clusterParts: {
+      slots: () => adb.manager.slots(),
+      onSlotChanged: (listener) => adb.manager.onSlotChanged(listener),
+      lifecycle,
+      host,
+    },
+  };
 }
