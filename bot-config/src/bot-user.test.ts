@@ -20,6 +20,7 @@ import { botLine, captureLogger, waitFor } from '../../test/rigs/test-bots.js';
 import { makeZip } from '../../test/rigs/zip.js';
 import { findUser, type BotUser } from './bot-user.js';
 import { BotSupervisor } from './supervisor.js';
+import { TEST_SUPERVISION } from '../../test/rigs/supervision.js';
 
 const run = promisify(execFile);
 
@@ -84,11 +85,7 @@ async function runBot(user: BotUser | undefined): Promise<{ line: string; workDi
     user,
     logger,
     registry: new Registry(),
-    restartBackoff: { initialMs: 20, maxMs: 80, jitter: 0 },
-    crashes: { max: 3, windowMs: 60_000 },
-    stableAfterMs: 60_000,
-    stopGraceMs: 2_000,
-    terminatedRestartMs: 60_000,
+    ...TEST_SUPERVISION,
   });
   supervisor.start();
   const line = await waitFor('the bot to say who it is', () => botLine(records, 'bot ')?.msg);

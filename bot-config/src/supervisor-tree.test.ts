@@ -15,6 +15,7 @@ import {
 } from '../../test/rigs/test-bots.js';
 import { treeName } from './process-tree.js';
 import { BotSupervisor, type BotSupervisorOptions, type SupervisorEvent } from './supervisor.js';
+import { TEST_SUPERVISION } from '../../test/rigs/supervision.js';
 
 /**
  * The supervisor with the project's test bot, which runs tasks, ignores
@@ -53,10 +54,8 @@ function supervise(overrides: Partial<BotSupervisorOptions> = {}) {
     env: { FARM_HOOK_URL: 'http://127.0.0.1:9', FARM_READY_TIMEOUT_S: '0', TEST_POLL_S: '0.1' },
     logger,
     registry,
+    ...TEST_SUPERVISION,
     restartBackoff: { initialMs: 20, maxMs: 20, jitter: 0 },
-    crashes: { max: 3, windowMs: 60_000 },
-    stableAfterMs: 60_000,
-    stopGraceMs: 2_000,
     terminatedRestartMs: 300,
     onEvent: (e) => events.push(e),
     ...overrides,

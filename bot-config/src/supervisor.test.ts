@@ -19,6 +19,7 @@ import {
 import type { LogRecord } from '../../test/rigs/test-bots.js';
 import { BotSupervisor, describeExit } from './supervisor.js';
 import type { BotSupervisorOptions, SupervisorEvent } from './supervisor.js';
+import { TEST_SUPERVISION } from '../../test/rigs/supervision.js';
 
 let dir: string;
 let supervisors: BotSupervisor[];
@@ -56,11 +57,7 @@ function supervise(
     shimDir: join(dir, 'shims'),
     logger,
     registry,
-    restartBackoff: { initialMs: 20, maxMs: 80, jitter: 0 },
-    crashes: { max: 3, windowMs: 60_000 },
-    stableAfterMs: 60_000,
-    stopGraceMs: 2_000,
-    terminatedRestartMs: 60_000,
+    ...TEST_SUPERVISION,
     onEvent: (e) => events.push(e),
     ...overrides,
   });

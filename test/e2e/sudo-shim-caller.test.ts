@@ -19,6 +19,7 @@ import { BotSupervisor } from '../../bot-config/src/supervisor.js';
 import type { SupervisorEvent } from '../../bot-config/src/supervisor.js';
 import { readyDevices } from '../rigs/ready-devices.js';
 import { botLine, captureLogger, eventsOfType, rebootingBot, waitFor } from '../rigs/test-bots.js';
+import { TEST_SUPERVISION } from '../rigs/supervision.js';
 
 const shimDir = fileURLToPath(new URL('../../bot-config/shims', import.meta.url));
 const botId = 'pi-7-slot-2';
@@ -67,11 +68,10 @@ function supervise(zip: string) {
     env: { FARM_HOOK_URL: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` },
     logger,
     registry: new Registry(),
+    ...TEST_SUPERVISION,
     restartBackoff: { initialMs: 50, maxMs: 50, jitter: 0 },
     crashes: { max: 5, windowMs: 60_000 },
-    stableAfterMs: 60_000,
     stopGraceMs: 1_000,
-    terminatedRestartMs: 60_000,
     onEvent: (e) => events.push(e),
   });
   supervisor.start();

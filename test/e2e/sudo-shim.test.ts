@@ -20,6 +20,7 @@ import { BotSupervisor } from '../../bot-config/src/supervisor.js';
 import type { SupervisorEvent } from '../../bot-config/src/supervisor.js';
 import { botLine, captureLogger, eventsOfType, rebootingBot, waitFor } from '../rigs/test-bots.js';
 import type { LogRecord } from '../rigs/test-bots.js';
+import { TEST_SUPERVISION } from '../rigs/supervision.js';
 
 const shimDir = fileURLToPath(new URL('../../bot-config/shims', import.meta.url));
 const botId = 'pi-7-slot-1';
@@ -75,11 +76,10 @@ function superviseRebootingBot(zip: string, hookUrl: string) {
     env: { FARM_HOOK_URL: hookUrl },
     logger,
     registry,
+    ...TEST_SUPERVISION,
     restartBackoff: { initialMs: 50, maxMs: 50, jitter: 0 },
     crashes: { max: 5, windowMs: 60_000 },
-    stableAfterMs: 60_000,
     stopGraceMs: 1_000,
-    terminatedRestartMs: 60_000,
     onEvent: (e) => events.push(e),
   });
   supervisor.start();
