@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dieWithParent, findProgram } from './die-with-parent.js';
+import { dieWithParent } from './die-with-parent.js';
+import { findOnPath } from './find-on-path.js';
 import type { DeathBoundCommand } from './die-with-parent.js';
 
 /** Alive and not a zombie (an orphan's zombie waits for PID 1 to reap it). */
@@ -77,9 +78,9 @@ describe('dieWithParent', () => {
   });
 
   it('finds programs on PATH, executable ones only', () => {
-    expect(findProgram('sh')).toMatch(/\/sh$/);
-    expect(findProgram('sh', '/nonexistent')).toBeUndefined();
-    expect(findProgram('/etc/passwd')).toBeUndefined();
+    expect(findOnPath('sh')).toMatch(/\/sh$/);
+    expect(findOnPath('sh', '/nonexistent')).toBeUndefined();
+    expect(findOnPath('/etc/passwd')).toBeUndefined();
   });
 
   it('a SIGKILLed parent takes its wrapped child along', async () => {

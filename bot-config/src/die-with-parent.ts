@@ -8,26 +8,7 @@
  * changes). It follows the thread that spawned the child; Node spawns from its main
  * thread, which lives as long as the process.
  */
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
-
-/** The absolute path of an executable `program` (looked up in PATH unless it has a slash). */
-export function findProgram(program: string, path = process.env.PATH ?? ''): string | undefined {
-  const candidates = program.includes('/')
-    ? [program]
-    : path
-        .split(delimiter)
-        .filter((dir) => dir !== '')
-        .map((dir) => join(dir, program));
-  return candidates.find((candidate) => {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
+import { findOnPath } from './find-on-path.js';
 
 export interface DeathBoundCommand {
   command: string;
@@ -44,17 +25,28 @@ export interface DeathBoundCommand {
 export function dieWithParent(
   command: string,
   args: readonly string[],
-  /** The setpriv program; default: found on PATH. `null`: none. */
-  options: { setpriv?: string | null } = {},
+  options: {
+    /** The setpriv program; default: found on PATH. `null`: none. */
+    setpriv?: string | null;
+    /**
+     * Run as this user. The switch is made by setpriv together with the parent-death signal:
+     * the kernel clears that signal on a credential change made after it.
+     */
+    user?: { uid: number; gid: number };
+  } = {},
 ): DeathBoundCommand {
   const setpriv =
-    options.setpriv === undefined ? findProgram('setpriv') : (options.setpriv ?? undefined);
-  if (setpriv === undefined || findProgram(command) === undefined) {
+    options.setpriv === undefined ? findOnPath('setpriv') : (options.setpriv ?? undefined);
+  if (setpriv === undefined || findOnPath(command) === undefined) {
     return { command, args: [...args], diesWithParent: false };
   }
+  const { user } = options;
+  const switchUser = user
+    ? ['--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups']
+    : [];
   return {
     command: setpriv,
-    args: ['--pdeathsig', 'KILL', '--', command, ...args],
+    args: [...switchUser, '--pdeathsig', 'KILL', '--', command, ...args],
     diesWithParent: true,
   };
 }

@@ -1,11 +1,23 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-/** The program's path: as given when it holds a slash, else the first match on `path`. */
+/**
+ * The absolute path of an executable `program`, as exec would find it: the program itself
+ * when it holds a slash, else the first executable match on `path`.
+ */
 export function findOnPath(program: string, path = process.env.PATH ?? ''): string | undefined {
-  if (program.includes('/')) return existsSync(program) ? program : undefined;
-  for (const dir of path.split(delimiter)) {
-    if (dir !== '' && existsSync(join(dir, program))) return join(dir, program);
-  }
-  return undefined;
+  const candidates = program.includes('/')
+    ? [program]
+    : path
+        .split(delimiter)
+        .filter((dir) => dir !== '')
+        .map((dir) => join(dir, program));
+  return candidates.find((candidate) => {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }

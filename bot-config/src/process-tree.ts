@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { sleep } from './lib/backoff.js';
 import { defaultCgroupParent, killCgroup, readCgroupPids } from './cgroup.js';
-import { findOnPath } from './find-on-path.js';
+import { dieWithParent } from './die-with-parent.js';
 import { TREE_MARKER_ENV, scanProc } from './proc-scan.js';
 
 export { findOnPath } from './find-on-path.js';
@@ -108,17 +108,8 @@ export class ProcessTree {
     args: string[],
     user?: { uid: number; gid: number },
   ): { command: string; args: string[]; switchesUser: boolean } {
-    let wrapped = { command, args };
-    const setpriv = findOnPath('setpriv');
-    if (setpriv !== undefined) {
-      const switchUser = user
-        ? ['--reuid', String(user.uid), '--regid', String(user.gid), '--clear-groups']
-        : [];
-      wrapped = {
-        command: setpriv,
-        args: [...switchUser, '--pdeathsig', 'KILL', '--', wrapped.command, ...wrapped.args],
-      };
-    }
+    const bound = dieWithParent(command, args, user ? { user } : {});
+    let wrapped = { command: bound.command, args: bound.args };
     if (this.cgroup !== undefined) {
       // A failed join is reported and the bot still starts: the marker scan still finds it.
       const join_ =
@@ -128,7 +119,7 @@ export class ProcessTree {
         args: ['-c', join_, this.cgroup, wrapped.command, ...wrapped.args],
       };
     }
-    return { ...wrapped, switchesUser: setpriv !== undefined };
+    return { ...wrapped, switchesUser: bound.diesWithParent };
   }
 
   /** Pids of every live process of the bot (cgroup members and marked processes). */

@@ -7,7 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import type { Readable } from 'node:stream';
-import { dieWithParent, findProgram } from '@farm-agent/bot-config';
+import { dieWithParent, findOnPath } from '@farm-agent/bot-config';
 import { Backoff, LineSplitter, sleep } from '@farm-agent/bot-config/lib';
 import type { BackoffOptions } from '@farm-agent/bot-config/lib';
 import type { Logger } from 'pino';
@@ -156,7 +156,7 @@ export class AdbServerProcess {
 
   private async supervise(): Promise<void> {
     const signal = this.abort.signal;
-    if (findProgram('setpriv') === undefined) {
+    if (findOnPath('setpriv') === undefined) {
       this.log.warn(
         'setpriv (util-linux) not found: an agent that is killed leaves its adb server running',
       );
