@@ -1,5 +1,6 @@
 import type { Config } from '../config/settings.js';
-import { bearer, readStatusToken } from '../http/status-token.js';
+import { bearer } from '../http/bearer.js';
+import { readStatusToken } from '../http/status-token.js';
 import { operatorAuthorization, operatorCredentialPath } from '../operator/credential.js';
 
 /**

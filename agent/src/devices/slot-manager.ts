@@ -19,9 +19,6 @@ import type { SlotPersistence } from './slot-store.js';
 import { noDeviceDimensions } from './swarming-dimensions.js';
 import type { DeviceDimensions } from './swarming-dimensions.js';
 
-// cluster/ (split in parallel by another change) still imports these from here;
-// their homes are @farm-agent/bot-config/lib and slot-state.js.
-
 export interface SlotManagerOptions {
   io: DeviceIO;
   presence: DevicePresence;
@@ -147,8 +144,10 @@ export class SlotManager {
     return slot === undefined ? undefined : snapshot(slot);
   }
 
+  /** Called on every hook: finds the slot first and copies only that one. */
   slotOfBot(botId: string): Slot | undefined {
-    return this.slots().find((slot) => slot.botId === botId);
+    const slot = this.registry.all().find((candidate) => candidate.botId === botId);
+    return slot === undefined ? undefined : snapshot(slot);
   }
 
   /** One Swarming bot per slot, in slot order. */

@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigError } from '../config/load.js';
+import { bearerDigest, bearerMatches } from './bearer.js';
 
 /**
  * The bearer token `/status` asks for, read from the file FARM_STATUS_TOKEN_FILE
@@ -26,27 +26,15 @@ export function readStatusToken(path: string): string {
   return token;
 }
 
-/** The Authorization header value a client sends with the token. */
-export function bearer(token: string): string {
-  return `Bearer ${token}`;
-}
-
 /** A preHandler answering 401 unless the request carries `Authorization: Bearer <token>`. */
 export function requireBearer(
   token: string,
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
-  // Compared as digests: equal length whatever was sent, so the comparison takes constant time.
-  const expected = digest(token);
+  const expected = bearerDigest(token);
   return async (request, reply) => {
-    // The scheme name is case-insensitive (RFC 9110 §11.1).
-    const given = /^bearer +(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (given !== undefined && timingSafeEqual(digest(given), expected)) return;
+    if (bearerMatches(expected, request.headers.authorization)) return;
     await reply.code(401).header('www-authenticate', 'Bearer realm="farm-agent"').send({
       error: 'this endpoint needs Authorization: Bearer <the token in FARM_STATUS_TOKEN_FILE>',
     });
   };
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }

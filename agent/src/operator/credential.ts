@@ -7,24 +7,19 @@
  * run as an unprivileged user (FARM_BOT_USER), so neither they nor their
  * tasks can read it, and it never passes through an environment they inherit.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-
-const SCHEME = 'Bearer ';
+import { bearer, bearerDigest, bearerMatches } from '../http/bearer.js';
 
 /** Where the running agent keeps the credential: decided by FARM_STATE_DIR alone, so the CLI finds it. */
 export function operatorCredentialPath(stateDir: string): string {
   return join(stateDir, 'operator-credential');
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
 export class OperatorCredential {
   private readonly secret = randomBytes(32).toString('base64url');
-  private readonly expected = digest(this.secret);
+  private readonly expected = bearerDigest(this.secret);
 
   constructor(readonly path: string) {}
 
@@ -40,15 +35,14 @@ export class OperatorCredential {
 
   /** Whether an Authorization header carries this secret (compared in constant time). */
   accepts(authorization: string | undefined): boolean {
-    if (authorization === undefined || !authorization.startsWith(SCHEME)) return false;
-    return timingSafeEqual(digest(authorization.slice(SCHEME.length)), this.expected);
+    return bearerMatches(this.expected, authorization);
   }
 }
 
 /** The Authorization header for the CLI; undefined when the file cannot be read (not root). */
 export async function operatorAuthorization(path: string): Promise<string | undefined> {
   try {
-    return `${SCHEME}${(await readFile(path, 'utf8')).trim()}`;
+    return bearer((await readFile(path, 'utf8')).trim());
   } catch {
     return undefined;
   }
