@@ -365,11 +365,15 @@ def on_after_task(bot=None, failure=False, internal_failure=False, dimensions=No
 
 
 def _notice(hook, body, bot):
-  """Tells the agent the bot got through to the server; failures are only logged."""
+  """Tells the agent the bot got through to the server; failures are only logged.
+
+  Returns whether the agent heard it."""
   try:
     _call(hook, body, _bot_id(bot), timeout=NOTICE_TIMEOUT_S)
+    return True
   except Exception as e:  # pylint: disable=broad-except
     logging.warning('%s', _reason(hook, e))
+    return False
 
 
 def on_handshake(bot=None, *_args, **_kwargs):
@@ -377,10 +381,19 @@ def on_handshake(bot=None, *_args, **_kwargs):
   _notice('on_handshake', {}, bot)
 
 
+# Whether the agent has heard that the server accepts this bot since its last failed poll.
+# The idle answer is a command too (`sleep`): without this, every poll costs a hook call.
+_accepted_reported = False
+
+
 def on_after_poll(bot=None, cmd=None, *_args, **_kwargs):
   """A poll that got a command (None: the poll failed) proves the credentials still work."""
-  if isinstance(cmd, str) and cmd:
-    _notice('on_after_poll', {'cmd': cmd}, bot)
+  global _accepted_reported
+  if not (isinstance(cmd, str) and cmd):
+    _accepted_reported = False
+    return
+  if not _accepted_reported:
+    _accepted_reported = _notice('on_after_poll', {'cmd': cmd}, bot)
 
 
 # The hooks below are the agent's business elsewhere (it starts, restarts and

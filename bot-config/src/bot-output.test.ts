@@ -69,7 +69,9 @@ describe('BotOutput', () => {
     expect(real).toEqual({ level: 'error', message: 'task_runner hung', pid: 4242 });
     // A raw line after a dropped noise record is shown.
     out.line('stderr', XRANDR_2, 3);
-    expect(out.line('stderr', 'OSError: disk full', 4)).toBeDefined();
+    expect(out.line('stderr', 'OSError: disk full', 4)).toMatchObject({
+      message: 'OSError: disk full',
+    });
     // A display error that is not about a missing xrandr is not noise.
     expect(
       out.line('stderr', '1 2026-12-02 07:40:17.130 E: is_display_attached(): timed out', 5),

@@ -45,7 +45,11 @@ export function treeMembers(
   selfPid: number,
 ): number[] {
   const children = new Map<number, number[]>();
-  for (const e of entries) children.set(e.ppid, [...(children.get(e.ppid) ?? []), e.pid]);
+  for (const e of entries) {
+    const siblings = children.get(e.ppid);
+    if (siblings === undefined) children.set(e.ppid, [e.pid]);
+    else siblings.push(e.pid);
+  }
   const found = new Set<number>();
   const visit = (pid: number): void => {
     if (found.has(pid)) return;
@@ -57,7 +61,8 @@ export function treeMembers(
       visit(e.pid);
   }
   for (const pid of selfAndAncestors(entries, selfPid)) found.delete(pid);
-  return [...found].filter((pid) => entries.some((e) => e.pid === pid));
+  // Every pid in `found` came from `entries`: nothing to filter.
+  return [...found];
 }
 
 /**

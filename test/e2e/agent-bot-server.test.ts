@@ -14,6 +14,7 @@ import { startAgentProcess, type AgentProcess, type LogLine } from '../rigs/agen
 import { startFakeSwarming, type FakeSwarming } from '../rigs/fake-swarming.js';
 import { BOT_CONFIG_PY } from '../../bot-config/src/paths.js';
 import { buildTestBot, type TestBotOptions } from '../rigs/test-bot.js';
+import { waitFor } from '../rigs/test-bots.js';
 import { startTokenServer, type TokenServer } from '../rigs/token-server.js';
 
 const TOKEN = 'ya29.e2e-update-token';
@@ -146,7 +147,9 @@ describe('a bot that updates itself', () => {
 
     // Any restart (a crash here) must come back on v2, not on the first download.
     const before = a.logs.length;
-    process.kill(pid ?? 0, 'SIGKILL');
+    // Never `pid ?? 0`: signal 0's group is the test runner's own.
+    expect(pid).toEqual(expect.any(Number));
+    process.kill(pid as number, 'SIGKILL');
     const restarted = await a.waitForLog(
       (l) => a.logs.indexOf(l) >= before && botSaid('test bot version ')(l),
     );
@@ -186,8 +189,12 @@ describe('a bot whose credentials the server refuses', () => {
     const status = await botStatus(a);
     expect(status?.authRefused).toMatchObject({ status: 401, count: expect.any(Number) });
     expect(status?.authRefused?.reason).toContain('bot_config.py inside swarming_bot.zip');
-    // Reported once for the episode, however often the bot retries.
-    await a.waitForLog((l) => l.stream === 'stderr' && String(l.msg).includes('retrying'));
+    // Reported once for the episode, however often the bot retries: wait for three refusals.
+    await waitFor(
+      'three refused handshakes',
+      () => fake.requests.filter((r) => r.path.endsWith('/handshake')).length >= 3,
+      30_000,
+    );
     const errors = a.logs.filter((l) => l.level === 50 && String(l.msg).includes('HTTP 401'));
     expect(errors).toHaveLength(1);
   });
