@@ -100,13 +100,22 @@ export async function startFakeSwarming(options: {
       req.method === 'POST' &&
       ['handshake', 'poll'].includes(url.pathname.slice(BOT_API.length))
     ) {
-      void readJson(req).then((body) => {
-        recorded.body = body;
-        if (fake.refuseBots) return error(res, 403, `not allowed to act as bot "${String(botId)}"`);
-        if (body === undefined) return error(res, 400, 'body is not JSON');
-        const answer = url.pathname.endsWith('/handshake') ? handshake() : poll(body);
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
-      });
+      readJson(req).then(
+        (body) => {
+          recorded.body = body;
+          if (fake.refuseBots) {
+            return error(res, 403, `not allowed to act as bot "${String(botId)}"`);
+          }
+          // As the server's bot API: a JSON object, or a 400 with the reason.
+          if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+            return error(res, 400, 'body is not a JSON object');
+          }
+          const answer = url.pathname.endsWith('/handshake') ? handshake() : poll(body);
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+        },
+        // The client went away mid-body: nothing left to answer.
+        () => res.destroy(),
+      );
       return;
     }
     if (req.method !== 'GET') return error(res, 405, 'method not allowed');
@@ -134,7 +143,7 @@ export async function startFakeSwarming(options: {
           bot_config_rev: 'r1',
         }),
   });
-  const poll = (body: unknown): Record<string, unknown> =>
+  const poll = (body: object): Record<string, unknown> =>
     (body as { version?: unknown }).version === sha
       ? { cmd: 'sleep', duration: POLL_SLEEP_S }
       : { cmd: 'update', version: sha };
