@@ -244,10 +244,13 @@ function problems(objects: K8sObject[]): string[] {
     ) === true,
     'the affinity does not keep the agent off the control plane',
   );
+  // The farm gate replaces pods itself, only on nodes that run no task.
+  check(ds.spec?.updateStrategy?.type === 'OnDelete', 'updateStrategy is not OnDelete');
   check(
-    ds.spec?.updateStrategy?.type === 'RollingUpdate' &&
-      ds.spec.updateStrategy.rollingUpdate?.maxUnavailable === 1,
-    'updateStrategy is not RollingUpdate with maxUnavailable 1',
+    container.env?.some(
+      (e) => e.name === 'FARM_HOST_IP' && e.valueFrom?.fieldRef?.fieldPath === 'status.hostIP',
+    ) === true,
+    'FARM_HOST_IP is not the Downward API status.hostIP',
   );
 
   const accounts = find<IServiceAccount>(objects, 'ServiceAccount');

@@ -7,6 +7,7 @@ import { ConfigError } from './config/load.js';
 import type { Config } from './config/settings.js';
 import { AdbBackend } from './devices/adb-backend.js';
 import type { DeviceBackend } from './devices/backend.js';
+import type { Slot } from './devices/slot-state.js';
 import { HostBackend } from './devices/host-backend.js';
 import type { HostThresholds } from './host/host-maintenance.js';
 import { HostMonitor } from './host/host-monitor.js';
@@ -85,7 +86,13 @@ export class FarmAgent {
       intervalMs: config.hostPollInterval,
       thresholds,
     });
-    const phones = buildDevices(config, logger, this.registry, this.host);
+    const phones = buildDevices(
+      config,
+      logger,
+      this.registry,
+      this.host,
+      (slot) => this.cluster?.reporter.heldAwake(slot.name) === true,
+    );
     this.devices = phones.devices;
     this.lifecycle = phones.lifecycle;
     this.clusterParts = phones.clusterParts;
@@ -282,6 +289,7 @@ function buildDevices(
   logger: Logger,
   registry: Registry,
   host: HostMonitor,
+  heldAwake: (slot: Slot) => boolean,
 ): DeviceParts {
   if (config.devices !== 'adb') {
     return {
@@ -303,6 +311,7 @@ function buildDevices(
     action: config.sleepAction,
     intervalMs: config.idleCheckInterval,
     idleChecks: config.idleChecks,
+    heldAwake,
     logger: logger.child({ component: 'lifecycle' }),
     registry,
   });

@@ -67,6 +67,7 @@ export class ClusterLink {
           parts.slots(),
           parts.lifecycle?.snapshot() ?? {},
           parts.host.current().facts,
+          config.hostIp === undefined ? undefined : `${config.hostIp}:${config.httpPort}`,
         ),
       logger: logger.child({ component: 'cluster' }),
       registry,

@@ -16,6 +16,8 @@ export interface ClusterSnapshot {
   slots: SnapshotSlot[];
   /** Host facts (model, temperatures, disk...), small. */
   host?: Record<string, unknown>;
+  /** `host:port` of the agent's cluster listener, for the farm gate. */
+  address?: string;
 }
 
 export interface SnapshotSlot {
@@ -28,4 +30,8 @@ export interface SnapshotSlot {
   model?: string;
   batteryPercent?: number;
   temperatureC?: number;
+  serial?: string;
+  /** The phone's Swarming dimensions, non-empty ones only (what the gate matches /wake on). */
+  dimensions?: Record<string, string[]>;
+  uptimeSeconds?: number;
 }

@@ -187,6 +187,11 @@ export class ClusterReporter {
     this.loop.wake();
   }
 
+  /** Whether the farm gate holds this slot awake, as of the last Node read. */
+  heldAwake(slotName: string): boolean {
+    return this.nodeSync.heldAwake(slotName);
+  }
+
   /** Called at once with the current overrides if known, then on every change. */
   onOverrides(listener: (o: OperatorOverrides) => void): () => void {
     return this.nodeSync.onOverrides(listener);

@@ -137,6 +137,11 @@ export const SETTINGS = {
     doc: 'File holding a bearer token that `GET /status` then requires (`Authorization: Bearer …`); the CLI reads it too. Unset: `/status` answers anyone who reaches `FARM_HTTP_HOST`.',
     parse: parseNonEmpty,
   }),
+  hostIp: setting({
+    env: 'FARM_HOST_IP',
+    doc: 'Address at which the farm gate reaches this agent (Downward API `status.hostIP`); published in the Lease with `FARM_HTTP_PORT` as `farm-agent.io/address`. Unset: the gate cannot wake this node’s phones.',
+    parse: parseHost,
+  }),
   botCrashLimit: setting({
     env: 'FARM_BOT_CRASH_LIMIT',
     doc: 'Bot crashes inside `FARM_BOT_CRASH_WINDOW` that quarantine the bot until it stays up.',
