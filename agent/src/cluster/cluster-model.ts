@@ -8,6 +8,8 @@
 import type { LifecycleState } from '../lifecycle/idle-counter.js';
 
 export const PREFIX = 'farm-agent.io';
+/** Each agent's heartbeat Lease is named after its node: `farm-agent-<node>`. */
+export const LEASE_NAME_PREFIX = 'farm-agent-';
 
 /** What the agent tells the cluster, provided on demand. */
 export interface ClusterSnapshot {

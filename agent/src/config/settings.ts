@@ -1,3 +1,4 @@
+import { parseChoiceWeights, parseCountsByType } from '../gate/gate-settings.js';
 import { SLEEP_ACTIONS } from './sleep-action.js';
 import {
   bytesIn,
@@ -141,6 +142,36 @@ export const SETTINGS = {
     env: 'FARM_HOST_IP',
     doc: 'Address at which the farm gate reaches this agent (Downward API `status.hostIP`); published in the Lease with `FARM_HTTP_PORT` as `farm-agent.io/address`. Unset: the gate cannot wake this node’s phones.',
     parse: parseHost,
+  }),
+  gateRelistInterval: setting({
+    env: 'FARM_GATE_RELIST_INTERVAL',
+    doc: 'Farm gate (`farm-agent gate`): how often it lists the Leases and Nodes. Its view counts as stale (`/healthz` 503, a banner on the page) after three intervals without a successful list.',
+    parse: durationIn('1s', '10m'),
+    default: '10s',
+  }),
+  gateStandby: setting({
+    env: 'FARM_GATE_STANDBY',
+    doc: 'Farm gate: idle phones kept awake per device type (hot standby: awake = busy + this), e.g. `sargo=1,*=0`.',
+    parse: parseCountsByType,
+    default: '*=0',
+  }),
+  gateWeights: setting({
+    env: 'FARM_GATE_WEIGHTS',
+    doc: 'Farm gate: weights of battery, temperature, idle time and recent failures when `/wake` chooses among phones equally ready.',
+    parse: parseChoiceWeights,
+    default: 'battery=1,temperature=1,idle=0.5,failures=2',
+  }),
+  gateDaemonSet: setting({
+    env: 'FARM_GATE_DAEMONSET',
+    doc: 'Farm gate: the agents’ DaemonSet (in `FARM_NAMESPACE`) whose old pods it replaces; `none` turns replacing off.',
+    parse: parseSwarmingId,
+    default: 'farm-agent',
+  }),
+  gateRolloutMaxWait: setting({
+    env: 'FARM_GATE_ROLLOUT_MAX_WAIT',
+    doc: 'Farm gate: longest it waits for a drained node’s tasks to end (or its new pod to be ready) before it goes on anyway, saying so in an Event.',
+    parse: durationIn('1m', '48h'),
+    default: '2h',
   }),
   botCrashLimit: setting({
     env: 'FARM_BOT_CRASH_LIMIT',
