@@ -88,7 +88,8 @@ describe('fleetFrom', () => {
 
   it('lists phone hosts without a Lease, ignores other Leases, survives a garbled inventory', () => {
     const garbled = agentLease();
-    garbled.metadata!.annotations!['farm-agent.io/inventory'] = '{not json';
+    const annotations = garbled.metadata?.annotations ?? {};
+    annotations['farm-agent.io/inventory'] = '{not json';
     const other = { metadata: { name: 'kube-scheduler', labels: {} }, spec: {} };
     const host: V1Node = {
       metadata: { name: 'pi-2', labels: { 'farm-agent.io/phones-host': 'true' } },

@@ -10,16 +10,15 @@ const chosen = (choice: ReturnType<typeof choosePhone>) =>
 
 describe('choosePhone', () => {
   it('takes a ready phone before an asleep one before a resting one, whatever their scores', () => {
-    const fleet = [
-      node('pi-1', [phone('pi-1', 'a', { state: 'booting', battery: 100 })]),
-      node('pi-2', [phone('pi-2', 'b', { state: 'asleep', asleep: true, battery: 100 })]),
-      node('pi-3', [phone('pi-3', 'c', { battery: 5 })]),
-    ];
+    const resting = phone('pi-1', 'a', { state: 'booting', battery: 100 });
+    const asleep = phone('pi-2', 'b', { state: 'asleep', asleep: true, battery: 100 });
+    const ready = phone('pi-3', 'c', { battery: 5 });
+    const fleet = [node('pi-1', [resting]), node('pi-2', [asleep]), node('pi-3', [ready])];
     expect(chosen(choosePhone(fleet, SARGO, NOW, WEIGHTS))).toBe('pi-3/c');
-    fleet[2]!.phones[0]!.state = 'busy';
+    ready.state = 'busy';
     expect(chosen(choosePhone(fleet, SARGO, NOW, WEIGHTS))).toBe('pi-2/b');
-    fleet[1]!.phones[0]!.state = 'maintenance';
-    fleet[1]!.phones[0]!.asleep = false;
+    asleep.state = 'maintenance';
+    asleep.asleep = false;
     expect(chosen(choosePhone(fleet, SARGO, NOW, WEIGHTS))).toBe('pi-1/a');
   });
 
