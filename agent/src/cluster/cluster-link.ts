@@ -12,6 +12,12 @@ import { KubeApi } from './kube-client.js';
 import { loadKubeConfig } from './kube-config.js';
 import { clusterSnapshot, restoredLifecycle } from './snapshot.js';
 
+/** `host:port` for the gate, an IPv6 host in brackets as in a URL; none without a host IP. */
+export function agentAddress(hostIp: string | undefined, port: number): string | undefined {
+  if (hostIp === undefined) return undefined;
+  return hostIp.includes(':') ? `[${hostIp}]:${port}` : `${hostIp}:${port}`;
+}
+
 /** The agent's parts the cluster is told about. */
 export interface ClusterParts {
   slots: () => Slot[];
@@ -67,7 +73,7 @@ export class ClusterLink {
           parts.slots(),
           parts.lifecycle?.snapshot() ?? {},
           parts.host.current().facts,
-          config.hostIp === undefined ? undefined : `${config.hostIp}:${config.httpPort}`,
+          agentAddress(config.hostIp, config.httpPort),
         ),
       logger: logger.child({ component: 'cluster' }),
       registry,

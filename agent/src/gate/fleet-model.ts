@@ -182,6 +182,11 @@ export function fleetFrom(leases: readonly V1Lease[], nodes: readonly V1Node[]):
     .map((name) => fleetNode(name, leaseByNode.get(name), nodeByName.get(name)));
 }
 
+/** Whether the phone has been up long enough to be due a reboot. */
+export function longUptime(phone: FleetPhone): boolean {
+  return (phone.uptimeSeconds ?? 0) > LONG_UPTIME_S;
+}
+
 /** Whether the node's agent has renewed its Lease recently. */
 export function heartbeatFresh(node: FleetNode, now: number): boolean {
   return node.heartbeat !== undefined && now - node.heartbeat <= STALE_HEARTBEAT_MS;

@@ -3,12 +3,7 @@
  * page of rows: one row per phone (with its node's heartbeat and address), filtered by words or
  * `column:value` terms, sorted by any column, cut to a page. Pure.
  */
-import {
-  LONG_UPTIME_S,
-  STALE_HEARTBEAT_MS,
-  type FleetNode,
-  type FleetPhone,
-} from './fleet-model.js';
+import { heartbeatFresh, longUptime, type FleetNode, type FleetPhone } from './fleet-model.js';
 
 export interface PhoneRow extends FleetPhone {
   address: string | null;
@@ -42,8 +37,8 @@ export function phoneRows(fleet: readonly FleetNode[], now: number): PhoneRow[] 
       ...p,
       address: node.address ?? null,
       heartbeatAge: age,
-      staleHeartbeat: age === null || age * 1000 > STALE_HEARTBEAT_MS,
-      longUptime: (p.uptimeSeconds ?? 0) > LONG_UPTIME_S,
+      staleHeartbeat: !heartbeatFresh(node, now),
+      longUptime: longUptime(p),
       nodeMaintenance: node.maintenance ?? null,
     }));
   });
