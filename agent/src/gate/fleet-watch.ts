@@ -31,8 +31,9 @@ export class FleetWatch {
   private current: FleetSnapshot = { fleet: [] };
   private timer: unknown;
   private stopped = false;
-  private readonly listeners = new Set<(snapshot: FleetSnapshot) => void>();
-  private inFlight: Promise<void> | undefined;
+  private readonly listeners = new Set<(snapshot: FleetSnapshot) => Promise<void> | void>();
+  /** The lists in order: a refresh asked for during a list runs after it, never joins it. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: FleetWatchOptions) {}
 
@@ -47,8 +48,11 @@ export class FleetWatch {
     );
   }
 
-  /** Called after every list, successful or not. */
-  onUpdate(listener: (snapshot: FleetSnapshot) => void): () => void {
+  /**
+   * Called after every list, successful or not; the next list waits for what it returns, so
+   * that what a round writes is in the next list, never raced by it.
+   */
+  onUpdate(listener: (snapshot: FleetSnapshot) => Promise<void> | void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -61,15 +65,13 @@ export class FleetWatch {
   async stop(): Promise<void> {
     this.stopped = true;
     this.options.clock.clearTimeout(this.timer);
-    await this.inFlight;
+    await this.queue;
   }
 
-  /** Lists now (tests and the first round). */
+  /** Lists now (after any list in flight); resolves once the listeners are done. */
   refresh(): Promise<void> {
-    this.inFlight ??= this.list().finally(() => {
-      this.inFlight = undefined;
-    });
-    return this.inFlight;
+    this.queue = this.queue.then(() => this.list());
+    return this.queue;
   }
 
   private async tick(): Promise<void> {
@@ -90,7 +92,7 @@ export class FleetWatch {
     }
     for (const listener of [...this.listeners]) {
       try {
-        listener(this.current);
+        await listener(this.current);
       } catch (err) {
         logger.error({ err: errorMessage(err) }, 'fleet listener failed');
       }

@@ -12,7 +12,7 @@ import type { Config } from '../config/settings.js';
 import { slotOnAgent, wakeOnAgent } from './agent-link.js';
 import { FailureLog } from './failure-log.js';
 import { heartbeatFresh, longUptime, type FleetNode, type FleetPhone } from './fleet-model.js';
-import { FleetWatch } from './fleet-watch.js';
+import { FleetWatch, type FleetSnapshot } from './fleet-watch.js';
 import type { GateKubeApi } from './gate-kube.js';
 import { gateRoutes, type GateActions, type WakeAnswer, type WakeOutcome } from './gate-routes.js';
 import { choosePhone, phoneId, type Dimensions } from './phone-choice.js';
@@ -32,7 +32,8 @@ export interface FarmGateOptions {
 }
 
 interface View {
-  listedAt: number | undefined;
+  /** The fleet snapshot this view was built from. */
+  from: FleetSnapshot;
   rows: PhoneRow[];
   states: Record<string, number>;
   json: string;
@@ -55,7 +56,6 @@ export class FarmGate {
   private readonly clock: Clock;
   private standby: Record<string, StandbyType> = {};
   private view: View | undefined;
-  private rounds: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: FarmGateOptions) {
     const { config, logger, api } = options;
@@ -79,10 +79,7 @@ export class FarmGate {
             clock: this.clock,
             logger: logger.child({ component: 'rollout' }),
           });
-    this.fleet.onUpdate(() => {
-      // One round at a time; a list that arrives during a slow round waits for it.
-      this.rounds = this.rounds.then(() => this.afterList());
-    });
+    this.fleet.onUpdate(() => this.afterList());
     this.server = Fastify({
       loggerInstance: logger.child({ listener: 'gate' }) as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
@@ -111,13 +108,7 @@ export class FarmGate {
 
   async stop(): Promise<void> {
     await this.fleet.stop();
-    await this.rounds;
     await this.server.close();
-  }
-
-  /** Resolves once the rounds started by the lists so far are done (tests). */
-  settled(): Promise<void> {
-    return this.rounds;
   }
 
   private async afterList(): Promise<void> {
@@ -193,6 +184,7 @@ export class FarmGate {
       const choice = choosePhone(fleet, wanted, now, this.options.config.gateWeights, (id) =>
         this.failures.count(id, now),
       );
+      if (excluded.size > 0 && !('found' in choice)) break;
       if ('none' in choice) {
         return {
           status: 404,
@@ -250,8 +242,9 @@ export class FarmGate {
 
   /** The page's rows and /status, built once per list rather than per request. */
   private current(): View {
-    const { fleet, listedAt, error } = this.fleet.snapshot;
-    if (this.view !== undefined && this.view.listedAt === listedAt) return this.view;
+    const from = this.fleet.snapshot;
+    const { fleet, listedAt, error } = from;
+    if (this.view?.from === from) return this.view;
     const now = this.clock.now();
     const rows = phoneRows(fleet, now);
     const states: Record<string, number> = {};
@@ -273,7 +266,7 @@ export class FarmGate {
         })),
       })),
     });
-    this.view = { listedAt, rows, states, json };
+    this.view = { from, rows, states, json };
     return this.view;
   }
 
