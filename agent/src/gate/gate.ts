@@ -16,7 +16,7 @@ import { FleetWatch, type FleetSnapshot } from './fleet-watch.js';
 import type { GateKubeApi } from './gate-kube.js';
 import { gateRoutes, type GateActions, type WakeAnswer, type WakeOutcome } from './gate-routes.js';
 import { choosePhone, phoneId, type Dimensions } from './phone-choice.js';
-import { phoneRows, tablePage, type PhoneRow } from './phone-table.js';
+import { indexRows, phoneRows, tablePage, type IndexedRow } from './phone-table.js';
 import { ReviewGuard } from './review-guard.js';
 import { Rollout } from './rollout.js';
 import { planStandby, type StandbyType } from './standby.js';
@@ -34,7 +34,7 @@ export interface FarmGateOptions {
 interface View {
   /** The fleet snapshot this view was built from. */
   from: FleetSnapshot;
-  rows: PhoneRow[];
+  rows: IndexedRow[];
   states: Record<string, number>;
   json: string;
 }
@@ -266,7 +266,7 @@ export class FarmGate {
         })),
       })),
     });
-    this.view = { from, rows, states, json };
+    this.view = { from, rows: indexRows(rows), states, json };
     return this.view;
   }
 

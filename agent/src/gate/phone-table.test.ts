@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { NOW, node, phone } from '../../../test/rigs/fleet-fixtures.js';
-import { parseTableQuery, phoneRows, tablePage, type TableQuery } from './phone-table.js';
+import {
+  indexRows,
+  parseTableQuery,
+  phoneRows,
+  tablePage,
+  type TableQuery,
+} from './phone-table.js';
 
 const fleet = [
   node('pi-2', [
@@ -20,7 +26,8 @@ const query = (q: string): TableQuery => {
   if ('error' in parsed) throw new Error(parsed.error);
   return parsed;
 };
-const ids = (q: string) => tablePage(rows, query(q)).rows.map((r) => `${r.node}/${r.slot}`);
+const indexed = indexRows(rows);
+const ids = (q: string) => tablePage(indexed, query(q)).rows.map((r) => `${r.node}/${r.slot}`);
 
 describe('the phone table', () => {
   it('flags stale heartbeats (over 60 s or never) and uptimes over 25 h', () => {
@@ -48,7 +55,7 @@ describe('the phone table', () => {
     expect(ids('q=state:ready stale')).toEqual(['pi-1/usb-1', 'pi-10/usb-1']);
     expect(ids('q=device_type:sargo node:pi-2')).toEqual(['pi-2/usb-1']);
     expect(ids('q=long-uptime')).toEqual(['pi-2/usb-1']);
-    const page = tablePage(rows, query('offset=1&limit=2'));
+    const page = tablePage(indexed, query('offset=1&limit=2'));
     expect(page).toMatchObject({ total: 4, matched: 4, offset: 1 });
     expect(page.rows).toHaveLength(2);
   });

@@ -77,6 +77,16 @@ export function parseTableQuery(params: URLSearchParams): TableQuery | { error: 
   return { filter, sort: sort as Column, descending: dir === 'desc', offset, limit };
 }
 
+/** A row with its search text, built once per list rather than once per request. */
+export interface IndexedRow {
+  row: PhoneRow;
+  text: string;
+}
+
+export function indexRows(rows: readonly PhoneRow[]): IndexedRow[] {
+  return rows.map((row) => ({ row, text: haystack(row) }));
+}
+
 function haystack(row: PhoneRow): string {
   return [
     row.node,
@@ -99,13 +109,12 @@ function haystack(row: PhoneRow): string {
 }
 
 /** Every term must match: `word` anywhere, `column:value` in that column (or dimension). */
-function matcher(filter: string): (row: PhoneRow) => boolean {
+function matcher(filter: string): (indexed: IndexedRow) => boolean {
   const terms = filter
     .toLowerCase()
     .split(/\s+/)
     .filter((t) => t !== '');
-  return (row) => {
-    const text = haystack(row);
+  return ({ row, text }) => {
     return terms.every((term) => {
       const colon = term.indexOf(':');
       if (colon <= 0) return text.includes(term);
@@ -121,12 +130,15 @@ function matcher(filter: string): (row: PhoneRow) => boolean {
   };
 }
 
+/** One collator for every comparison: localeCompare with options builds a new one per call. */
+const NATURAL = new Intl.Collator('en', { numeric: true });
+
 function compare(a: unknown, b: unknown): number {
   // Unknown values sort last whichever the direction.
   if (a === undefined || a === null) return b === undefined || b === null ? 0 : 1;
   if (b === undefined || b === null) return -1;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return String(a).localeCompare(String(b), 'en', { numeric: true });
+  return NATURAL.compare(String(a), String(b));
 }
 
 export interface TablePage {
@@ -136,8 +148,8 @@ export interface TablePage {
   rows: PhoneRow[];
 }
 
-export function tablePage(rows: readonly PhoneRow[], query: TableQuery): TablePage {
-  const matched = rows.filter(matcher(query.filter));
+export function tablePage(rows: readonly IndexedRow[], query: TableQuery): TablePage {
+  const matched = rows.filter(matcher(query.filter)).map((r) => r.row);
   const sign = query.descending ? -1 : 1;
   matched.sort((a, b) => {
     const x = a[query.sort];
