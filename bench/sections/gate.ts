@@ -1,5 +1,5 @@
 /**
- * 6. The farm gate at scale: the real `farm-agent gate` against the fake API holding 1,000
+ * 7. The farm gate at scale: the real `farm-agent gate` against the fake API holding 1,000
  * agent Leases of 16 phones each (written by the agent's own code), 1,000 Nodes and the
  * DaemonSet's 1,000 pods. Its memory beside a bare Node process, `/status` and `/phones`
  * latency beside `/healthz`, API reads per second beside two lists per interval, and the
@@ -180,7 +180,7 @@ export async function gate(): Promise<Row[]> {
     const farm = `${NODES} nodes × ${PHONES} phones`;
     return [
       {
-        section: '6 gate',
+        section: '7 gate',
         figure: `gate RSS, ${farm}`,
         value: rss,
         unit: 'MiB',
@@ -188,7 +188,7 @@ export async function gate(): Promise<Row[]> {
         floorLabel: 'bare Node',
       },
       {
-        section: '6 gate',
+        section: '7 gate',
         figure: `/status p50 (${Math.round(statusBytes / 2 ** 20)} MiB JSON)`,
         value: status.p50,
         unit: 'ms',
@@ -196,7 +196,7 @@ export async function gate(): Promise<Row[]> {
         floorLabel: '/healthz',
       },
       {
-        section: '6 gate',
+        section: '7 gate',
         figure: '/status p99',
         value: status.p99,
         unit: 'ms',
@@ -204,7 +204,7 @@ export async function gate(): Promise<Row[]> {
         floorLabel: '/healthz',
       },
       {
-        section: '6 gate',
+        section: '7 gate',
         figure: '/phones p50 (filter, sort, 100 rows)',
         value: table.p50,
         unit: 'ms',
@@ -212,7 +212,7 @@ export async function gate(): Promise<Row[]> {
         floorLabel: '/healthz',
       },
       {
-        section: '6 gate',
+        section: '7 gate',
         figure: 'API reads per second',
         value: readsPerSecond,
         unit: '/s',
@@ -221,7 +221,7 @@ export async function gate(): Promise<Row[]> {
         note: 'the rest: the rollout reading the DaemonSet, its revisions and pods',
       },
       {
-        section: '6 gate',
+        section: '7 gate',
         figure: 'page to 100 rows in Chromium, p50',
         value: render.p50,
         unit: 'ms',
