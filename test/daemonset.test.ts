@@ -133,6 +133,55 @@ function find<T>(objects: K8sObject[], kind: string): T[] {
 }
 
 /**
+ * The roles' rules (kind/namespace/name -> apiGroup/resource -> verbs) against `expected`, and
+ * every binding binding exactly `account` to one of those roles.
+ */
+function rbacProblems(
+  objects: K8sObject[],
+  expected: Record<string, Record<string, string[]>>,
+  account: IServiceAccount | undefined,
+  whose: string,
+): string[] {
+  const out: string[] = [];
+  const rules: Record<string, Record<string, string[]>> = {};
+  for (const role of [
+    ...find<IClusterRole>(objects, 'ClusterRole'),
+    ...find<IRole>(objects, 'Role'),
+  ]) {
+    const key = `${role.kind}/${role.metadata?.namespace ?? ''}/${role.metadata?.name}`;
+    rules[key] = {};
+    for (const rule of role.rules ?? []) {
+      for (const group of rule.apiGroups ?? []) {
+        for (const resource of rule.resources ?? []) {
+          rules[key][`${group}/${resource}`] = [...rule.verbs].sort();
+        }
+      }
+    }
+  }
+  if (JSON.stringify(rules) !== JSON.stringify(expected)) {
+    out.push(`RBAC rules are ${JSON.stringify(rules)}`);
+  }
+  for (const binding of [
+    ...find<IClusterRoleBinding>(objects, 'ClusterRoleBinding'),
+    ...find<IRoleBinding>(objects, 'RoleBinding'),
+  ]) {
+    const roleKey = `${binding.roleRef.kind}/${binding.kind === 'RoleBinding' ? binding.metadata?.namespace : ''}/${binding.roleRef.name}`;
+    if (!(roleKey in expected))
+      out.push(`${binding.metadata?.name} binds an unknown role ${roleKey}`);
+    const [subject] = binding.subjects ?? [];
+    if (
+      binding.subjects?.length !== 1 ||
+      subject?.kind !== 'ServiceAccount' ||
+      subject.name !== account?.metadata?.name ||
+      subject.namespace !== account?.metadata?.namespace
+    ) {
+      out.push(`${binding.metadata?.name} does not bind exactly ${whose} ServiceAccount`);
+    }
+  }
+  return out;
+}
+
+/**
  * Everything that matters about the built manifests for this agent, as a list of problems, so
  * that each check can also be shown to catch a broken copy.
  */
@@ -266,39 +315,7 @@ function problems(objects: K8sObject[]): string[] {
   const accounts = find<IServiceAccount>(objects, 'ServiceAccount');
   const account = accounts.find((a) => a.metadata?.name === pod.serviceAccountName);
   check(account?.metadata?.namespace === ds.metadata?.namespace, 'no ServiceAccount for the pod');
-  const rules: Record<string, Record<string, string[]>> = {};
-  for (const role of [
-    ...find<IClusterRole>(objects, 'ClusterRole'),
-    ...find<IRole>(objects, 'Role'),
-  ]) {
-    const key = `${role.kind}/${role.metadata?.namespace ?? ''}/${role.metadata?.name}`;
-    rules[key] = {};
-    for (const rule of role.rules ?? []) {
-      for (const group of rule.apiGroups ?? []) {
-        for (const resource of rule.resources ?? []) {
-          rules[key][`${group}/${resource}`] = [...rule.verbs].sort();
-        }
-      }
-    }
-  }
-  check(
-    JSON.stringify(rules) === JSON.stringify(EXPECTED_RULES),
-    `RBAC rules are ${JSON.stringify(rules)}`,
-  );
-  for (const binding of [
-    ...find<IClusterRoleBinding>(objects, 'ClusterRoleBinding'),
-    ...find<IRoleBinding>(objects, 'RoleBinding'),
-  ]) {
-    const roleKey = `${binding.roleRef.kind}/${binding.kind === 'RoleBinding' ? binding.metadata?.namespace : ''}/${binding.roleRef.name}`;
-    check(roleKey in EXPECTED_RULES, `${binding.metadata?.name} binds an unknown role ${roleKey}`);
-    check(
-      binding.subjects?.length === 1 &&
-        binding.subjects[0]?.kind === 'ServiceAccount' &&
-        binding.subjects[0].name === account?.metadata?.name &&
-        binding.subjects[0].namespace === account?.metadata?.namespace,
-      `${binding.metadata?.name} does not bind exactly the agent's ServiceAccount`,
-    );
-  }
+  out.push(...rbacProblems(objects, EXPECTED_RULES, account, "the agent's"));
   // Without it every agent may patch every Node (admission-policy.yaml, tested on its own).
   const username = `system:serviceaccount:${account?.metadata?.namespace}:${account?.metadata?.name}`;
   const [policy] = find<IValidatingAdmissionPolicy>(objects, 'ValidatingAdmissionPolicy');
@@ -588,36 +605,7 @@ function gateProblems(objects: K8sObject[]): string[] {
       account?.metadata?.namespace === deployment.metadata?.namespace,
     'no ServiceAccount for the gate',
   );
-  const rules: Record<string, Record<string, string[]>> = {};
-  for (const role of [
-    ...find<IClusterRole>(objects, 'ClusterRole'),
-    ...find<IRole>(objects, 'Role'),
-  ]) {
-    const key = `${role.kind}/${role.metadata?.namespace ?? ''}/${role.metadata?.name}`;
-    rules[key] = {};
-    for (const rule of role.rules ?? []) {
-      for (const group of rule.apiGroups ?? []) {
-        for (const resource of rule.resources ?? []) {
-          rules[key][`${group}/${resource}`] = [...rule.verbs].sort();
-        }
-      }
-    }
-  }
-  check(
-    JSON.stringify(rules) === JSON.stringify(EXPECTED_GATE_RULES),
-    `RBAC rules are ${JSON.stringify(rules)}`,
-  );
-  for (const binding of [
-    ...find<IClusterRoleBinding>(objects, 'ClusterRoleBinding'),
-    ...find<IRoleBinding>(objects, 'RoleBinding'),
-  ]) {
-    check(
-      binding.subjects?.length === 1 &&
-        binding.subjects[0]?.name === account?.metadata?.name &&
-        binding.subjects[0]?.namespace === account?.metadata?.namespace,
-      `${binding.metadata?.name} does not bind exactly the gate's ServiceAccount`,
-    );
-  }
+  out.push(...rbacProblems(objects, EXPECTED_GATE_RULES, account, "the gate's"));
   const [service] = find<IService>(objects, 'Service');
   const labels = deployment.spec?.template.metadata?.labels ?? {};
   check(

@@ -7,9 +7,8 @@
 import type { Page } from 'playwright-core';
 import { afterEach, expect, it } from 'vitest';
 import type { SnapshotSlot } from '../../agent/src/cluster/cluster-model.js';
-import { clusterSnapshot } from '../../agent/src/cluster/snapshot.js';
 import { keepScreenshot, openBrowser } from '../rigs/browser.js';
-import { startGateRig } from '../rigs/gate-rig.js';
+import { reportRealNode, startGateRig } from '../rigs/gate-rig.js';
 import { freePort } from '../rigs/ports.js';
 import { startSleepingNode, type Cleanups } from '../rigs/sleeping-node.js';
 import { waitFor } from '../rigs/test-bots.js';
@@ -45,35 +44,27 @@ const rowIds = (page: Page) =>
 it('shows the farm as a sortable, filterable, paged table that refreshes itself', async () => {
   const rig = await startGateRig(cleanups);
   const address = `127.0.0.1:${await freePort()}`;
-  for (let n = 1; n <= 12; n++) {
-    const node = `pi-${n}`;
-    rig.agentReports({
-      node,
-      address,
-      lifecycle: {},
-      slots: phones(node, 10, (i) => ({
-        ...(n === 3 && i === 0 ? { state: 'busy' } : {}),
-        ...(n === 4 && i === 0 ? { uptimeSeconds: 30 * 3600, model: HOSTILE } : {}),
-        ...(n === 5 && i === 0 ? { state: 'missing', reason: 'gone from adb for 10 min' } : {}),
-      })),
-    });
-  }
+  /** Nodes pi-1..pi-`last` renew their Lease: ten phones each, a few of them notable. */
+  const renew = (last: number) => {
+    for (let n = 1; n <= last; n++) {
+      const node = `pi-${n}`;
+      rig.agentReports({
+        node,
+        address,
+        lifecycle: {},
+        slots: phones(node, 10, (i) => ({
+          ...(n === 3 && i === 0 ? { state: 'busy' } : {}),
+          ...(n === 4 && i === 0 ? { uptimeSeconds: 30 * 3600, model: HOSTILE } : {}),
+          ...(n === 5 && i === 0 ? { state: 'missing', reason: 'gone from adb for 10 min' } : {}),
+        })),
+      });
+    }
+  };
+  renew(12);
   await rig.relist();
   // pi-12 stops renewing: its heartbeat goes stale.
   await rig.clock.advance(65_000);
-  for (let n = 1; n <= 11; n++) {
-    const node = `pi-${n}`;
-    rig.agentReports({
-      node,
-      address,
-      lifecycle: {},
-      slots: phones(node, 10, (i) => ({
-        ...(n === 3 && i === 0 ? { state: 'busy' } : {}),
-        ...(n === 4 && i === 0 ? { uptimeSeconds: 30 * 3600, model: HOSTILE } : {}),
-        ...(n === 5 && i === 0 ? { state: 'missing', reason: 'gone from adb for 10 min' } : {}),
-      })),
-    });
-  }
+  renew(11);
   await rig.relist();
 
   const page = await openBrowser(cleanups, { width: 1400, height: 900 });
@@ -157,15 +148,7 @@ it('shows the farm as a sortable, filterable, paged table that refreshes itself'
 it('wakes a phone chosen by dimension and shows it once ready, with the adb line', async () => {
   const rig = await startGateRig(cleanups);
   const node = await startSleepingNode(cleanups, { enumerateMs: 1500 });
-  rig.agentReports(
-    clusterSnapshot(
-      'pi-1',
-      node.manager.slots(),
-      node.lifecycle.snapshot(),
-      undefined,
-      node.address,
-    ),
-  );
+  reportRealNode(rig, 'pi-1', node);
   await rig.relist();
   const page = await openBrowser(cleanups);
   await page.goto(`${rig.url}/wake?device_type=x1s`);

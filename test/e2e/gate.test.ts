@@ -6,9 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClusterSnapshot, SnapshotSlot } from '../../agent/src/cluster/cluster-model.js';
-import { clusterSnapshot } from '../../agent/src/cluster/snapshot.js';
 import type { WakeAnswer } from '../../agent/src/gate/gate-routes.js';
-import { startGateRig, type GateRig } from '../rigs/gate-rig.js';
+import { reportRealNode, startGateRig, type GateRig } from '../rigs/gate-rig.js';
 import { startSleepingNode, type Cleanups } from '../rigs/sleeping-node.js';
 import { waitFor } from '../rigs/test-bots.js';
 import { freePort } from '../rigs/ports.js';
@@ -45,21 +44,11 @@ function snapshot(node: string, slots: SnapshotSlot[], address?: string): Cluste
   };
 }
 
-/** The real node's Lease, from its real slots and lifecycle, as its agent writes it. */
+/** pi-1 has a real agent over two sleeping phones. */
 async function farmWithRealNode(rig: GateRig) {
   const node = await startSleepingNode(cleanups, { enumerateMs: 300 });
-  const report = () =>
-    rig.agentReports(
-      clusterSnapshot(
-        'pi-1',
-        node.manager.slots(),
-        node.lifecycle.snapshot(),
-        undefined,
-        node.address,
-      ),
-    );
-  report();
-  return { node, report };
+  reportRealNode(rig, 'pi-1', node);
+  return { node };
 }
 
 describe('farm gate: fleet view and /wake', () => {

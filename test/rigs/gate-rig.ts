@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { ClusterSnapshot } from '../../agent/src/cluster/cluster-model.js';
 import { loadKubeConfig } from '../../agent/src/cluster/kube-config.js';
+import { clusterSnapshot } from '../../agent/src/cluster/snapshot.js';
 import { leaseBody } from '../../agent/src/cluster/lease-writer.js';
 import { loadConfig } from '../../agent/src/config/load.js';
 import { FarmGate } from '../../agent/src/gate/gate.js';
@@ -18,7 +19,7 @@ import { startFakeKube, type FakeKube } from './fake-kube/index.js';
 import { writeKubeconfig } from './fake-kube/kubeconfig.js';
 import { ManualClock } from './manual-clock.js';
 import { freePort } from './ports.js';
-import type { Cleanups } from './sleeping-node.js';
+import type { Cleanups, startSleepingNode } from './sleeping-node.js';
 
 export const NAMESPACE = 'farm';
 
@@ -100,4 +101,15 @@ export async function startGateRig(
   cleanups.push(() => gate.stop());
   await gate.fleet.refresh();
   return rig;
+}
+
+/** The Lease of a node whose agent is real (sleeping-node.ts): its own slots and lifecycle. */
+export function reportRealNode(
+  rig: GateRig,
+  name: string,
+  node: Awaited<ReturnType<typeof startSleepingNode>>,
+): void {
+  rig.agentReports(
+    clusterSnapshot(name, node.manager.slots(), node.lifecycle.snapshot(), undefined, node.address),
+  );
 }
