@@ -10,13 +10,7 @@ import { slotTransitionEvent } from './slot-transitions.js';
 import { ClusterReporter } from './cluster-reporter.js';
 import { KubeApi } from './kube-client.js';
 import { loadKubeConfig } from './kube-config.js';
-import { clusterSnapshot, restoredLifecycle } from './snapshot.js';
-
-/** `host:port` for the gate, an IPv6 host in brackets as in a URL; none without a host IP. */
-export function agentAddress(hostIp: string | undefined, port: number): string | undefined {
-  if (hostIp === undefined) return undefined;
-  return hostIp.includes(':') ? `[${hostIp}]:${port}` : `${hostIp}:${port}`;
-}
+import { agentAddress, clusterSnapshot, restoredLifecycle } from './snapshot.js';
 
 /** The agent's parts the cluster is told about. */
 export interface ClusterParts {

@@ -40,6 +40,12 @@ export function clusterSnapshot(
   };
 }
 
+/** `host:port` for the gate, an IPv6 host in brackets as in a URL; none without a host IP. */
+export function agentAddress(hostIp: string | undefined, port: number): string | undefined {
+  if (hostIp === undefined) return undefined;
+  return hostIp.includes(':') ? `[${hostIp}]:${port}` : `${hostIp}:${port}`;
+}
+
 /** The lifecycle the Lease remembered, keyed back by slot key; slots no longer known are dropped. */
 export function restoredLifecycle(
   saved: ClusterSnapshot['lifecycle'] | undefined,
