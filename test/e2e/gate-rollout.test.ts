@@ -113,13 +113,15 @@ describe('farm gate: updates that never kill a task', () => {
     // Next: pi-1, whose task still runs. Drained, but its pod stays while the task runs...
     await rig.relist();
     expect(maintenance(rig, 'pi-1')).toBeDefined();
+    // Drained, its slot says maintenance: only the task flag tells the task still runs.
+    const drainedBusy = { ...phone('maintenance'), taskRunning: true };
     await rig.clock.advance(9 * 60_000);
-    rig.agentReports({ node: 'pi-1', lifecycle: {}, slots: [phone('busy')] }, 'agent-a');
+    rig.agentReports({ node: 'pi-1', lifecycle: {}, slots: [drainedBusy] }, 'agent-a');
     await rig.relist();
     expect(pods(rig)).toContain('agent-a');
     // ...until the maximum wait, when it goes anyway and says so.
     await rig.clock.advance(61_000);
-    rig.agentReports({ node: 'pi-1', lifecycle: {}, slots: [phone('busy')] }, 'agent-a');
+    rig.agentReports({ node: 'pi-1', lifecycle: {}, slots: [drainedBusy] }, 'agent-a');
     await rig.relist();
     expect(pods(rig)).not.toContain('agent-a');
     expect(events(rig)).toEqual([

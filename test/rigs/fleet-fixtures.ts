@@ -12,6 +12,7 @@ export function phone(node: string, slot: string, extra: Partial<FleetPhone> = {
     type: 'sargo',
     dimensions: { device_type: [extra.type ?? 'sargo'], device_os: ['Q'] },
     asleep: false,
+    taskRunning: extra.state === 'busy',
     idleChecks: 0,
     held: false,
     ...extra,

@@ -33,6 +33,8 @@ export interface SnapshotSlot {
   batteryPercent?: number;
   temperatureC?: number;
   serial?: string;
+  /** A task runs on it, whatever its state says (maintenance hides busy). */
+  taskRunning?: boolean;
   /** The phone's Swarming dimensions, non-empty ones only (what the gate matches /wake on). */
   dimensions?: Record<string, string[]>;
   uptimeSeconds?: number;

@@ -51,8 +51,9 @@ describe('lease annotations', () => {
 
   it('publishes where the gate reaches the agent, and what the gate matches and shows', () => {
     const withPhone = snap([
-      slot('usb-1-1', 'busy', {
+      slot('usb-1-1', 'maintenance', {
         serial: 'A1',
+        taskRunning: true,
         dimensions: { device_type: ['sargo'], device_os: ['Q', 'QQ1A'] },
         uptimeSeconds: 90_061.4,
       }),
@@ -62,7 +63,12 @@ describe('lease annotations', () => {
     expect(a[ANNOTATION_ADDRESS]).toBe('10.0.0.7:8080');
     expect(JSON.parse(a[ANNOTATION_INVENTORY] ?? '')).toMatchObject({
       slots: [
-        { serial: 'A1', dims: { device_type: ['sargo'], device_os: ['Q', 'QQ1A'] }, up: 90_061 },
+        {
+          serial: 'A1',
+          task: true,
+          dims: { device_type: ['sargo'], device_os: ['Q', 'QQ1A'] },
+          up: 90_061,
+        },
       ],
     });
   });

@@ -28,6 +28,8 @@ interface InventorySlot {
   battery?: number;
   tempC?: number;
   serial?: string;
+  /** A task runs (the state says maintenance once the node is drained). */
+  task?: true;
   dims?: Record<string, string[]>;
   /** The phone's uptime, seconds. */
   up?: number;
@@ -53,6 +55,7 @@ function inventorySlot(s: SnapshotSlot, withReason: boolean): InventorySlot {
     ...(s.batteryPercent === undefined ? {} : { battery: Math.round(s.batteryPercent) }),
     ...(s.temperatureC === undefined ? {} : { tempC: round1(s.temperatureC) }),
     ...(s.serial === undefined ? {} : { serial: s.serial }),
+    ...(s.taskRunning === true ? { task: true as const } : {}),
     ...(s.dimensions === undefined ? {} : { dims: s.dimensions }),
     ...(s.uptimeSeconds === undefined ? {} : { up: Math.round(s.uptimeSeconds) }),
   };
@@ -117,7 +120,15 @@ export function leaseAnnotations(snapshot: ClusterSnapshot): Record<string, stri
 export function urgentLeaseKey(snapshot: ClusterSnapshot): string {
   return JSON.stringify([
     leaseAnnotations({ ...snapshot, slots: [], host: undefined }),
-    snapshot.slots.map((s) => [s.name, s.botId, s.state, s.deviceType, s.model, s.serial]),
+    snapshot.slots.map((s) => [
+      s.name,
+      s.botId,
+      s.state,
+      s.deviceType,
+      s.model,
+      s.serial,
+      s.taskRunning === true,
+    ]),
   ]);
 }
 

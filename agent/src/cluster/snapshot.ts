@@ -32,6 +32,7 @@ export function clusterSnapshot(
       ...optional('batteryPercent', s.battery?.percent),
       ...optional('temperatureC', s.temperatureC),
       ...optional('serial', s.serial),
+      ...(s.taskRunning ? { taskRunning: true } : {}),
       ...optional('dimensions', presentDimensions(s.dimensions)),
       ...optional('uptimeSeconds', s.uptimeSeconds),
     })),

@@ -35,6 +35,8 @@ export interface FleetPhone {
   /** Swarming dimensions (device_type, device_os, ...). */
   dimensions: Record<string, string[]>;
   asleep: boolean;
+  /** A task runs on it (busy, or in maintenance with its task still running). */
+  taskRunning: boolean;
   idleChecks: number;
   /** The gate holds it awake (hot standby). */
   held: boolean;
@@ -127,6 +129,7 @@ export function fleetNode(name: string, lease?: V1Lease, node?: V1Node): FleetNo
         ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
         dimensions: dimensionsOf(s.dims),
         asleep: life?.asleep === true || s.state === 'asleep',
+        taskRunning: s.task === true || s.state === 'busy',
         idleChecks: life?.idleChecks ?? 0,
         held: held.has(slot),
       },

@@ -40,7 +40,7 @@ const SCRIPT = `
     if (key === 'temperatureC') return v === undefined ? null : v.toFixed(1) + ' \\u00b0C';
     if (key === 'uptimeSeconds') return duration(v);
     if (key === 'heartbeatAge') return v === null ? 'never' : duration(v) + ' ago';
-    if (key === 'state') return v + (row.asleep && v !== 'asleep' ? ' (asleep)' : '') + (row.held ? ' \\u00b7 held' : '');
+    if (key === 'state') return v + (row.asleep && v !== 'asleep' ? ' (asleep)' : '') + (row.taskRunning && v !== 'busy' ? ' \\u00b7 task running' : '') + (row.held ? ' \\u00b7 held' : '');
     return v;
   }
   function stateClass(s) {

@@ -59,7 +59,7 @@ function drained(node: FleetNode | undefined, pod: AgentPod, since: number): boo
   // An agent that is not ready runs no bot, so no task.
   if (!pod.ready) return true;
   if (node?.heartbeat === undefined || node.heartbeat <= since) return false;
-  return node.phones.every((p) => p.state !== 'busy' && p.state !== 'ready');
+  return node.phones.every((p) => !p.taskRunning && p.state !== 'ready');
 }
 
 export function nextRolloutStep(
@@ -73,7 +73,7 @@ export function nextRolloutStep(
     const { currentHash } = world;
     if (currentHash === undefined) return { state };
     const busy = (name: string) =>
-      fleetNode(name)?.phones.some((p) => p.state === 'busy') === true ? 1 : 0;
+      fleetNode(name)?.phones.some((p) => p.taskRunning) === true ? 1 : 0;
     const old = world.pods
       .filter((p) => p.hash !== undefined && p.hash !== currentHash)
       .sort((a, b) => busy(a.node) - busy(b.node) || a.node.localeCompare(b.node));

@@ -47,7 +47,7 @@ export function planStandby(
     for (const phone of node.phones) {
       const type = typeOf(phone);
       const entry = (byType[type] ??= { idleTarget: targetFor(type, counts), busy: 0, held: 0 });
-      if (phone.state === 'busy') entry.busy += 1;
+      if (phone.taskRunning) entry.busy += 1;
       const tier = tierOf(phone);
       if (usable && (tier === 'ready' || tier === 'asleep')) {
         eligible.set(type, [...(eligible.get(type) ?? []), phone]);
