@@ -39,7 +39,7 @@ function phones(node: string, n: number, extra: (i: number) => Partial<SnapshotS
 }
 
 const rowIds = (page: Page) =>
-  page.locator('tr.phone').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.id));
+  page.locator('tr.phone').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
 
 it('shows the farm as a sortable, filterable, paged table that refreshes itself', async () => {
   const rig = await startGateRig(cleanups);
@@ -96,7 +96,7 @@ it('shows the farm as a sortable, filterable, paged table that refreshes itself'
   expect(
     await page
       .locator('tr.phone.long-uptime')
-      .evaluateAll((t) => t.map((r) => (r as HTMLElement).dataset.id)),
+      .evaluateAll((t) => t.map((r) => r.getAttribute('data-id'))),
   ).toEqual(['pi-4/usb-1-1']);
 
   // Sorting by a heading, then the other way.

@@ -67,7 +67,9 @@ function agentPod(kube: FakeKube, name: string, node: string, hash: string): Kub
 }
 
 const maintenance = (rig: GateRig, node: string) =>
-  rig.kube.get('nodes', node)?.metadata?.annotations?.['farm-agent.io/maintenance'];
+  (rig.kube.get('nodes', node)?.metadata?.annotations as Record<string, string> | undefined)?.[
+    'farm-agent.io/maintenance'
+  ];
 const pods = (rig: GateRig) => rig.kube.list('pods', NAMESPACE).map((p) => p.metadata?.name);
 const events = (rig: GateRig) =>
   rig.kube

@@ -219,7 +219,9 @@ describe('farm gate: hot standby', () => {
     const held = () =>
       ['pi-2', 'pi-3', 'pi-4'].map(
         (n) =>
-          rig.kube.get('nodes', n)?.metadata?.annotations?.['farm-agent.io/hold-awake'] ?? null,
+          (rig.kube.get('nodes', n)?.metadata?.annotations as Record<string, string> | undefined)?.[
+            'farm-agent.io/hold-awake'
+          ] ?? null,
       );
     expect(held()).toEqual(['usb-1-1', null, null]);
     const patches = () => rig.kube.requests.filter((r) => r.method === 'PATCH').length;
