@@ -6,11 +6,19 @@
 import { printTable, QUICK, runSections, type Row } from './lib.js';
 import { change } from './sections/change.js';
 import { footprint } from './sections/footprint.js';
+import { gate } from './sections/gate.js';
 import { hooks } from './sections/hooks.js';
 import { idle } from './sections/idle.js';
 import { startup } from './sections/startup.js';
 
-const SECTIONS: Record<string, () => Promise<Row[]>> = { hooks, change, footprint, idle, startup };
+const SECTIONS: Record<string, () => Promise<Row[]>> = {
+  hooks,
+  change,
+  footprint,
+  idle,
+  startup,
+  gate,
+};
 
 const { rows, errors } = await runSections(
   'bench',

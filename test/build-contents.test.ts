@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { reachable as reachableFrom } from './rigs/module-graph.js';
 
 /**
  * What `tsc -b` compiles into a workspace's dist/ (and so into the image) is exactly the modules
@@ -23,22 +24,8 @@ function compiledFiles(workspace: string): string[] {
 }
 
 /** Relative imports and re-exports, static or dynamic, resolved from `.js` to the `.ts` source. */
-function localImports(file: string): string[] {
-  const source = readFileSync(file, 'utf8');
-  const specifiers = [...source.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)\.js'/g)];
-  return specifiers.map((m) => resolve(dirname(file), `${m[1] ?? ''}.ts`));
-}
-
-function reachable(entry: string): Set<string> {
-  const seen = new Set<string>();
-  const queue = [entry];
-  for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
-    if (seen.has(file)) continue;
-    seen.add(file);
-    queue.push(...localImports(file));
-  }
-  return seen;
-}
+const reachable = (entry: string): Set<string> =>
+  reachableFrom(entry, { ext: '.ts', dynamic: true });
 
 /** The sources behind a workspace's package exports (dist/x.js is built from src/x.ts). */
 function exportedEntries(workspace: string): string[] {

@@ -7,7 +7,12 @@ import {
   type IValidatingAdmissionPolicy,
   type IValidatingAdmissionPolicyBinding,
 } from 'kubernetes-models/admissionregistration.k8s.io/v1';
-import { DaemonSet, type IDaemonSet } from 'kubernetes-models/apps/v1';
+import {
+  DaemonSet,
+  Deployment,
+  type IDaemonSet,
+  type IDeployment,
+} from 'kubernetes-models/apps/v1';
 import {
   ClusterRole,
   ClusterRoleBinding,
@@ -22,10 +27,12 @@ import {
   ConfigMap,
   Namespace,
   Secret,
+  Service,
   ServiceAccount,
   type IConfigMap,
   type INamespace,
   type ISecret,
+  type IService,
   type IServiceAccount,
 } from 'kubernetes-models/v1';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +42,7 @@ import { SETTINGS } from '../agent/src/config/settings.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../daemonset');
 const BASE = path.join(ROOT, 'base');
+const GATE = path.join(ROOT, 'gate');
 const OVERLAY = path.join(ROOT, 'overlays/lab');
 
 type K8sObject = {
@@ -50,6 +58,8 @@ const VALIDATORS: Record<string, (obj: unknown) => void> = {
   'v1/ConfigMap': (o) => new ConfigMap(o as IConfigMap).validate(),
   'v1/Secret': (o) => new Secret(o as ISecret).validate(),
   'apps/v1/DaemonSet': (o) => new DaemonSet(o as IDaemonSet).validate(),
+  'apps/v1/Deployment': (o) => new Deployment(o as IDeployment).validate(),
+  'v1/Service': (o) => new Service(o as IService).validate(),
   'rbac.authorization.k8s.io/v1/ClusterRole': (o) => new ClusterRole(o as IClusterRole).validate(),
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': (o) =>
     new ClusterRoleBinding(o as IClusterRoleBinding).validate(),
@@ -120,6 +130,55 @@ function defaultOf(spec: { default?: unknown }): string {
 
 function find<T>(objects: K8sObject[], kind: string): T[] {
   return objects.filter((o) => o.kind === kind) as unknown as T[];
+}
+
+/**
+ * The roles' rules (kind/namespace/name -> apiGroup/resource -> verbs) against `expected`, and
+ * every binding binding exactly `account` to one of those roles.
+ */
+function rbacProblems(
+  objects: K8sObject[],
+  expected: Record<string, Record<string, string[]>>,
+  account: IServiceAccount | undefined,
+  whose: string,
+): string[] {
+  const out: string[] = [];
+  const rules: Record<string, Record<string, string[]>> = {};
+  for (const role of [
+    ...find<IClusterRole>(objects, 'ClusterRole'),
+    ...find<IRole>(objects, 'Role'),
+  ]) {
+    const key = `${role.kind}/${role.metadata?.namespace ?? ''}/${role.metadata?.name}`;
+    rules[key] = {};
+    for (const rule of role.rules ?? []) {
+      for (const group of rule.apiGroups ?? []) {
+        for (const resource of rule.resources ?? []) {
+          rules[key][`${group}/${resource}`] = [...rule.verbs].sort();
+        }
+      }
+    }
+  }
+  if (JSON.stringify(rules) !== JSON.stringify(expected)) {
+    out.push(`RBAC rules are ${JSON.stringify(rules)}`);
+  }
+  for (const binding of [
+    ...find<IClusterRoleBinding>(objects, 'ClusterRoleBinding'),
+    ...find<IRoleBinding>(objects, 'RoleBinding'),
+  ]) {
+    const roleKey = `${binding.roleRef.kind}/${binding.kind === 'RoleBinding' ? binding.metadata?.namespace : ''}/${binding.roleRef.name}`;
+    if (!(roleKey in expected))
+      out.push(`${binding.metadata?.name} binds an unknown role ${roleKey}`);
+    const [subject] = binding.subjects ?? [];
+    if (
+      binding.subjects?.length !== 1 ||
+      subject?.kind !== 'ServiceAccount' ||
+      subject.name !== account?.metadata?.name ||
+      subject.namespace !== account?.metadata?.namespace
+    ) {
+      out.push(`${binding.metadata?.name} does not bind exactly ${whose} ServiceAccount`);
+    }
+  }
+  return out;
 }
 
 /**
@@ -244,48 +303,19 @@ function problems(objects: K8sObject[]): string[] {
     ) === true,
     'the affinity does not keep the agent off the control plane',
   );
+  // The farm gate replaces pods itself, only on nodes that run no task.
+  check(ds.spec?.updateStrategy?.type === 'OnDelete', 'updateStrategy is not OnDelete');
   check(
-    ds.spec?.updateStrategy?.type === 'RollingUpdate' &&
-      ds.spec.updateStrategy.rollingUpdate?.maxUnavailable === 1,
-    'updateStrategy is not RollingUpdate with maxUnavailable 1',
+    container.env?.some(
+      (e) => e.name === 'FARM_HOST_IP' && e.valueFrom?.fieldRef?.fieldPath === 'status.hostIP',
+    ) === true,
+    'FARM_HOST_IP is not the Downward API status.hostIP',
   );
 
   const accounts = find<IServiceAccount>(objects, 'ServiceAccount');
   const account = accounts.find((a) => a.metadata?.name === pod.serviceAccountName);
   check(account?.metadata?.namespace === ds.metadata?.namespace, 'no ServiceAccount for the pod');
-  const rules: Record<string, Record<string, string[]>> = {};
-  for (const role of [
-    ...find<IClusterRole>(objects, 'ClusterRole'),
-    ...find<IRole>(objects, 'Role'),
-  ]) {
-    const key = `${role.kind}/${role.metadata?.namespace ?? ''}/${role.metadata?.name}`;
-    rules[key] = {};
-    for (const rule of role.rules ?? []) {
-      for (const group of rule.apiGroups ?? []) {
-        for (const resource of rule.resources ?? []) {
-          rules[key][`${group}/${resource}`] = [...rule.verbs].sort();
-        }
-      }
-    }
-  }
-  check(
-    JSON.stringify(rules) === JSON.stringify(EXPECTED_RULES),
-    `RBAC rules are ${JSON.stringify(rules)}`,
-  );
-  for (const binding of [
-    ...find<IClusterRoleBinding>(objects, 'ClusterRoleBinding'),
-    ...find<IRoleBinding>(objects, 'RoleBinding'),
-  ]) {
-    const roleKey = `${binding.roleRef.kind}/${binding.kind === 'RoleBinding' ? binding.metadata?.namespace : ''}/${binding.roleRef.name}`;
-    check(roleKey in EXPECTED_RULES, `${binding.metadata?.name} binds an unknown role ${roleKey}`);
-    check(
-      binding.subjects?.length === 1 &&
-        binding.subjects[0]?.kind === 'ServiceAccount' &&
-        binding.subjects[0].name === account?.metadata?.name &&
-        binding.subjects[0].namespace === account?.metadata?.namespace,
-      `${binding.metadata?.name} does not bind exactly the agent's ServiceAccount`,
-    );
-  }
+  out.push(...rbacProblems(objects, EXPECTED_RULES, account, "the agent's"));
   // Without it every agent may patch every Node (admission-policy.yaml, tested on its own).
   const username = `system:serviceaccount:${account?.metadata?.namespace}:${account?.metadata?.name}`;
   const [policy] = find<IValidatingAdmissionPolicy>(objects, 'ValidatingAdmissionPolicy');
@@ -421,7 +451,7 @@ describe('the checks bite', () => {
     loose(role.rules?.[0]).verbs = 'create';
     expect(() => validate(role)).toThrow(/verbs/);
 
-    expect(() => validate({ ...ds, kind: 'Deployment' })).toThrow(/no schema validator/);
+    expect(() => validate({ ...ds, kind: 'StatefulSet' })).toThrow(/no schema validator/);
   });
 
   it.each<[string, (objects: K8sObject[]) => void, RegExp]>([
@@ -513,5 +543,141 @@ describe('the checks bite', () => {
     const broken = clone(built);
     breakIt(broken);
     expect(problems(broken).join('\n')).toMatch(expected);
+  });
+});
+
+/** The RBAC the farm gate's calls need (gate-kube.ts, rollout.ts, gate.ts), exactly. */
+const EXPECTED_GATE_RULES = {
+  'ClusterRole//farm-gate': {
+    '/nodes': ['list', 'patch'],
+    'authentication.k8s.io/tokenreviews': ['create'],
+    'authorization.k8s.io/subjectaccessreviews': ['create'],
+  },
+  'Role/default/farm-gate-node-events': { 'events.k8s.io/events': ['create'] },
+  'Role/farm/farm-gate': {
+    'coordination.k8s.io/leases': ['list'],
+    '/pods': ['delete', 'list'],
+    'apps/daemonsets': ['get'],
+    'apps/controllerrevisions': ['list'],
+  },
+};
+
+/** What the gate's manifests must say, as a list of problems (empty when all is well). */
+function gateProblems(objects: K8sObject[]): string[] {
+  const out: string[] = [];
+  const check = (ok: boolean, problem: string): void => {
+    if (!ok) out.push(problem);
+  };
+  const [deployment] = find<IDeployment>(objects, 'Deployment');
+  const pod = deployment?.spec?.template.spec;
+  const container = pod?.containers[0];
+  if (!deployment || !pod || !container) return ['no Deployment with a container'];
+  check(deployment.spec?.replicas === 1, 'not exactly one replica (no leader election)');
+  check(deployment.spec?.strategy?.type === 'Recreate', 'strategy is not Recreate');
+  check(JSON.stringify(container.args) === '["gate"]', 'the container does not run `gate`');
+  check(container.securityContext?.privileged !== true, 'the gate is privileged');
+  check(pod.securityContext?.runAsNonRoot === true, 'the gate may run as root');
+  check(container.readinessProbe?.httpGet?.path === '/healthz', 'no readiness on /healthz');
+  const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e]));
+  check(
+    env.FARM_NAMESPACE?.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace' &&
+      env.FARM_POD_NAME?.valueFrom?.fieldRef?.fieldPath === 'metadata.name',
+    'FARM_NAMESPACE/FARM_POD_NAME are not from the Downward API',
+  );
+  check(env.FARM_BOT_USER?.value === '', "FARM_BOT_USER is not emptied (the image's would fail)");
+  const configName = container.envFrom?.[0]?.configMapRef?.name;
+  const config = find<IConfigMap>(objects, 'ConfigMap').find(
+    (c) => c.metadata?.name === configName,
+  )?.data;
+  check(config !== undefined, 'no ConfigMap for the gate');
+  for (const [name, value] of Object.entries(config ?? {})) {
+    try {
+      const spec = SETTING_BY_ENV.get(name as `FARM_${string}`);
+      if (spec === undefined) throw new Error('no such setting');
+      spec.parse(value);
+    } catch (err) {
+      out.push(`${name}=${value}: ${(err as Error).message}`);
+    }
+  }
+  const account = find<IServiceAccount>(objects, 'ServiceAccount')[0];
+  check(
+    account?.metadata?.name === pod.serviceAccountName &&
+      account?.metadata?.namespace === deployment.metadata?.namespace,
+    'no ServiceAccount for the gate',
+  );
+  out.push(...rbacProblems(objects, EXPECTED_GATE_RULES, account, "the gate's"));
+  const [service] = find<IService>(objects, 'Service');
+  const labels = deployment.spec?.template.metadata?.labels ?? {};
+  check(
+    Object.entries(service?.spec?.selector ?? {}).every(([k, v]) => labels[k] === v) &&
+      service?.spec?.ports?.[0]?.targetPort === container.ports?.[0]?.name,
+    'the Service does not reach the gate',
+  );
+  return out;
+}
+
+describe('kubectl kustomize gate', () => {
+  let objects: K8sObject[];
+  beforeAll(() => {
+    objects = kustomize(GATE);
+  });
+
+  it('builds objects that all pass their schemas', () => {
+    expect(objects.map((o) => o.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'ConfigMap',
+      'Deployment',
+      'Role',
+      'Role',
+      'RoleBinding',
+      'RoleBinding',
+      'Service',
+      'ServiceAccount',
+    ]);
+    for (const obj of objects) validate(obj);
+  });
+
+  it('has every invariant the gate relies on', () => {
+    expect(gateProblems(objects)).toEqual([]);
+  });
+
+  it.each<[string, (objects: K8sObject[]) => void, RegExp]>([
+    [
+      'two replicas',
+      (o) => {
+        const d = find<IDeployment>(o, 'Deployment')[0];
+        if (d?.spec) d.spec.replicas = 2;
+      },
+      /one replica/,
+    ],
+    [
+      'a wider Role',
+      (o) =>
+        find<IRole>(o, 'Role')
+          .find((r) => r.metadata?.name === 'farm-gate')
+          ?.rules?.[1]?.verbs.push('create'),
+      /RBAC rules/,
+    ],
+    [
+      'a bad setting',
+      (o) => {
+        const data = find<IConfigMap>(o, 'ConfigMap')[0]?.data;
+        if (data) data.FARM_GATE_STANDBY = 'sargo';
+      },
+      /FARM_GATE_STANDBY/,
+    ],
+    [
+      "the image's bot user",
+      (o) => {
+        const c = find<IDeployment>(o, 'Deployment')[0]?.spec?.template.spec?.containers[0];
+        if (c) c.env = c.env?.filter((e) => e.name !== 'FARM_BOT_USER');
+      },
+      /FARM_BOT_USER/,
+    ],
+  ])('notices %s', (_name, breakIt, problem) => {
+    const broken = clone(objects);
+    breakIt(broken);
+    expect(gateProblems(broken).join('\n')).toMatch(problem);
   });
 });

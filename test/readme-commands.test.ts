@@ -2,15 +2,23 @@
  * The README's commands, run as written. The run command is read from the README's "two
  * commands" block, never copied here, so a README that drifts from what works fails this test.
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { leaseBody } from '../agent/src/cluster/lease-writer.js';
+import { startAgentProcess } from './rigs/agent-process.js';
+import { startFakeKube } from './rigs/fake-kube/index.js';
+import { writeKubeconfig } from './rigs/fake-kube/kubeconfig.js';
 import { freePort } from './rigs/ports.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const run = promisify(execFile);
 const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
 const ciRun = await readFile(join(ROOT, '.ci/run'), 'utf8');
 
@@ -136,6 +144,124 @@ describe('README commands, as written', () => {
         expect(await processesWith(marker)).toEqual([]);
       } finally {
         for (const pid of await processesWith(marker)) process.kill(pid, 'SIGKILL');
+      }
+    },
+  );
+});
+
+describe('README "Farm gate" commands, as written', () => {
+  const commands = commandsUnder('Farm gate');
+
+  it('kubectl apply -k builds: the same kustomize build apply runs', () => {
+    const applies = commands.filter((c) => c.startsWith('kubectl apply -k '));
+    expect(applies).toEqual(['kubectl apply -k daemonset/gate']);
+    for (const apply of applies) {
+      const dir = apply.slice('kubectl apply -k '.length);
+      expect(
+        execFileSync('kubectl', ['kustomize', dir], { cwd: ROOT, encoding: 'utf8' }),
+      ).toContain('kind: Deployment');
+    }
+  });
+
+  it(
+    'the curl lines work against the real gate (localhost:8090 being the port-forward)',
+    { timeout: 120_000 },
+    async () => {
+      const kube = await startFakeKube();
+      const dir = await mkdtemp(join(tmpdir(), 'readme-gate-'));
+      // The agent of skia-rpi2-042, answering what the gate asks of it.
+      const agent = createServer((req, res) => {
+        res.setHeader('content-type', 'application/json');
+        const slot = {
+          name: 'usb-1-1-3',
+          serial: 'R58N',
+          model: 'Pixel 3a',
+          state: 'ready',
+          reason: null,
+          ready: true,
+        };
+        res.end(
+          JSON.stringify(
+            req.url?.startsWith('/wake')
+              ? { woke: [], ready: true }
+              : { ready: true, slots: [slot] },
+          ),
+        );
+      });
+      await new Promise<void>((resolve) => agent.listen(0, '127.0.0.1', resolve));
+      const agentPort = (agent.address() as AddressInfo).port;
+      kube.put(
+        'leases',
+        JSON.parse(
+          JSON.stringify(
+            leaseBody(
+              { name: 'farm-agent-skia-rpi2-042', holder: 'farm-agent-x', durationSeconds: 40 },
+              {
+                node: 'skia-rpi2-042',
+                lifecycle: {},
+                address: `127.0.0.1:${agentPort}`,
+                slots: [
+                  {
+                    name: 'usb-1-1-3',
+                    key: 'usb:1-1.3',
+                    botId: 'skia-rpi2-042-usb-1-1-3',
+                    state: 'ready',
+                    serial: 'R58N',
+                    dimensions: { device_type: ['sargo'], device_os: ['Q'] },
+                  },
+                ],
+              },
+              Date.now(),
+            ),
+          ),
+        ),
+        'farm',
+      );
+      kube.identify('admin-token', { username: 'farm-admin' });
+      kube.grant({ user: 'farm-admin', verb: 'update', apiGroup: 'apps', resource: 'daemonsets' });
+      // `kubectl create token farm-admin`, as a cluster would answer it.
+      const bin = join(dir, 'bin');
+      await mkdir(bin);
+      await writeFile(
+        join(bin, 'kubectl'),
+        '#!/bin/sh\n[ "$*" = "create token farm-admin" ] && echo admin-token\n',
+        { mode: 0o755 },
+      );
+      const gate = await startAgentProcess(
+        { FARM_KUBECONFIG: writeKubeconfig(kube, dir), FARM_NAMESPACE: 'farm' },
+        'gate',
+      );
+      try {
+        const port = new URL(gate.httpUrl).port;
+        await until(
+          'the first list',
+          () => kube.requests.some((r) => r.path === '/api/v1/nodes'),
+          Date.now() + 30_000,
+        );
+        const outputs: unknown[] = [];
+        for (const line of commands.filter((c) => c.startsWith('curl '))) {
+          // Not execFileSync: the fake API and the agent answer from this process.
+          const { stdout: output } = await run(
+            'sh',
+            ['-c', line.replaceAll('localhost:8090', `127.0.0.1:${port}`)],
+            { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` } },
+          );
+          outputs.push(JSON.parse(output));
+        }
+        expect(outputs).toEqual([
+          expect.objectContaining({
+            node: 'skia-rpi2-042',
+            slot: 'usb-1-1-3',
+            serial: 'R58N',
+            ready: true,
+          }),
+          expect.objectContaining({ node: 'skia-rpi2-042', slot: 'usb-1-1-3', ready: true }),
+          expect.objectContaining({ paused: true }),
+        ]);
+      } finally {
+        await gate.stop();
+        agent.close();
+        await kube.close();
       }
     },
   );

@@ -88,7 +88,13 @@ export class FarmAgent {
       intervalMs: config.hostPollInterval,
       thresholds,
     });
-    const devices = buildDevices(config, logger, this.registry, this.host);
+    const devices = buildDevices(
+      config,
+      logger,
+      this.registry,
+      this.host,
+      (slot) => this.cluster?.reporter.heldAwake(slot.name) === true,
+    );
     this.devices = devices.backend;
     this.lifecycle = devices.lifecycle;
     this.clusterParts = devices.clusterParts;

@@ -8,6 +8,7 @@ import { AdbDeviceIO } from './devices/adb/adb-io.js';
 import { AdbServerProcess } from './devices/adb/adb-server.js';
 import { AdbTracker } from './devices/adb/tracker.js';
 import type { DeviceBackend } from './devices/backend.js';
+import type { Slot } from './devices/slot-state.js';
 import { HostBackend } from './devices/host-backend.js';
 import { SlotBotDevices } from './devices/slot-bot-devices.js';
 import { SlotManager } from './devices/slot-manager.js';
@@ -34,6 +35,8 @@ export function buildDevices(
   logger: Logger,
   registry: Registry,
   host: HostMonitor,
+  /** Whether the farm gate holds this slot awake (hot standby): idle checks never put it to sleep. */
+  heldAwake: (slot: Slot) => boolean,
 ): DeviceParts {
   if (config.devices !== 'adb') {
     return {
@@ -91,6 +94,7 @@ export function buildDevices(
     action: config.sleepAction,
     intervalMs: config.idleCheckInterval,
     idleChecks: config.idleChecks,
+    heldAwake,
     logger: logger.child({ component: 'lifecycle' }),
     registry,
   });

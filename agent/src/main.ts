@@ -4,8 +4,9 @@ import { getFromAgent, postToAgent } from './cli/agent-client.js';
 import { formatDevices, type SlotSummary } from './cli/devices.js';
 import { swarmingView, type AgentStatusForDims } from './cli/dims.js';
 import { ConfigError, loadConfig, settingsMarkdown, type LoadResult } from './config/load.js';
-import { FarmAgent } from './agent.js';
+import type { FarmAgent } from './agent.js';
 import { createLogger } from './logging.js';
+import { stopSignal } from './stop-signal.js';
 
 /** Entry point of the `farm-agent` program; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -38,6 +39,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'run':
         return await run(loaded);
+      case 'gate': {
+        const { runGate } = await import('./gate-main.js');
+        return await runGate(loaded);
+      }
       case 'config':
         console.log(JSON.stringify(loaded.config, null, 2));
         return 0;
@@ -101,6 +106,8 @@ async function run({ config, unknown }: LoadResult): Promise<number> {
   });
   let agent: FarmAgent | undefined;
   try {
+    // Loaded here, not at the top: `farm-agent gate` and the CLI commands never load device code.
+    const { FarmAgent } = await import('./agent.js');
     agent = new FarmAgent({ config, logger });
     await agent.start();
   } catch (err) {
@@ -109,18 +116,7 @@ async function run({ config, unknown }: LoadResult): Promise<number> {
     // As for a wrong setting found while loading: 2 means "fix the configuration".
     return err instanceof ConfigError ? 2 : 1;
   }
-  // The handlers stay for the whole stop: Ctrl-C on `npm start` delivers SIGINT twice (the
-  // terminal's and npm's forwarded copy), and a second one must not cut the bots' grace short.
-  let stopping = false;
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const onSignal = (received: NodeJS.Signals): void => {
-      if (stopping) logger.info({ signal: received }, 'already stopping');
-      stopping = true;
-      resolve(received);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  const signal = await stopSignal(logger);
   logger.info({ signal }, 'stopping: no new tasks; running ones get FARM_DRAIN_GRACE');
   await agent.stop();
   logger.info('stopped');

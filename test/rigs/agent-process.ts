@@ -26,14 +26,20 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** The log line each long-running command writes once it serves. */
+const STARTED = { run: 'farm-agent started', gate: 'farm gate started' } as const;
+
 /**
- * Runs the real `farm-agent` program (its build output) as a child process on
+ * Runs the real `farm-agent` program (its build output; `run` or `gate`) as a child process on
  * free ports with its own state directory, and collects its structured log.
  */
-export async function startAgentProcess(env: Record<string, string> = {}): Promise<AgentProcess> {
+export async function startAgentProcess(
+  env: Record<string, string> = {},
+  command: keyof typeof STARTED = 'run',
+): Promise<AgentProcess> {
   const [httpPort, hookPort, adbPort] = [await freePort(), await freePort(), await freePort()];
   const stateDir = await mkdtemp(join(tmpdir(), 'farm-agent-'));
-  const child = spawn(process.execPath, [BIN, 'run'], {
+  const child = spawn(process.execPath, [BIN, command], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: stateDir,
@@ -115,7 +121,7 @@ export async function startAgentProcess(env: Record<string, string> = {}): Promi
     },
   };
   await Promise.race([
-    waitForLog((l) => l.msg === 'farm-agent started'),
+    waitForLog((l) => l.msg === STARTED[command]),
     exited.then((code) => {
       // The log goes with the error: a refused start-up says why there.
       throw Object.assign(

@@ -393,7 +393,7 @@ describe('fake kube-apiserver strictness', () => {
 });
 
 describe('fake kube-apiserver: what farm-agent never asks is refused, not guessed', () => {
-  it('a watch, by query or by the old /watch/ path, and a Node list: 400 naming why', async () => {
+  it('a watch, by query or by the old /watch/ path: 400 naming why', async () => {
     for (const path of [
       '/api/v1/nodes?watch=1&fieldSelector=metadata.name%3Dpi-1',
       '/api/v1/nodes/pi-1?watch=true',
@@ -406,13 +406,119 @@ describe('fake kube-apiserver: what farm-agent never asks is refused, not guesse
         status: 400,
         reason: 'BadRequest',
       });
-      expect(res.body.message).toBe('watch is not modelled by the fake: farm-agent never watches');
+      expect(res.body.message).toBe(
+        'watch is not modelled by the fake: farm-agent and its gate never watch',
+      );
     }
-    const list = await raw('GET', '/api/v1/nodes');
-    expect(list.status).toBe(400);
-    expect(list.body.message).toMatch(/^listing Nodes is not modelled by the fake/);
     // The refusals are recorded with their status, like any other answer.
-    expect(kube.requests.at(-1)).toMatchObject({ path: '/api/v1/nodes', status: 400 });
+    expect(kube.requests.at(-1)).toMatchObject({ path: '/api/v1/watch/nodes/pi-1', status: 400 });
+    const fields = await raw('GET', '/api/v1/nodes?fieldSelector=metadata.name%3Dpi-1');
+    expect(fields).toMatchObject({ status: 400, body: { reason: 'BadRequest' } });
+    const setBased = await raw('GET', '/api/v1/nodes?labelSelector=a%20in%20(b)');
+    expect(setBased.status).toBe(400);
+  });
+});
+
+describe("fake kube-apiserver: the farm gate's lists, deletes and reviews", () => {
+  const PODS = '/api/v1/namespaces/farm/pods';
+
+  it('lists as the real server does: a <Kind>List, items without TypeMeta, paged by limit/continue', async () => {
+    for (const name of ['pi-3', 'pi-2']) kube.put('nodes', { metadata: { name } });
+    const all = await raw('GET', '/api/v1/nodes');
+    expect(all.status).toBe(200);
+    expect(all.body).toMatchObject({ kind: 'NodeList', apiVersion: 'v1' });
+    const items = all.body.items as Record<string, unknown>[];
+    expect(items.map((i) => (i.metadata as { name: string }).name)).toEqual([
+      'pi-1',
+      'pi-2',
+      'pi-3',
+    ]);
+    expect(items[0]).not.toHaveProperty('kind');
+    const first = await raw('GET', '/api/v1/nodes?limit=2');
+    const meta = first.body.metadata as { continue: string; remainingItemCount: number };
+    expect((first.body.items as unknown[]).length).toBe(2);
+    expect(meta.remainingItemCount).toBe(1);
+    const rest = await raw('GET', `/api/v1/nodes?limit=2&continue=${meta.continue}`);
+    expect(
+      (rest.body.items as { metadata: { name: string } }[]).map((i) => i.metadata.name),
+    ).toEqual(['pi-3']);
+    expect(rest.body.metadata).not.toHaveProperty('continue');
+    expect((await raw('GET', '/api/v1/nodes?continue=garbage')).status).toBe(400);
+    expect((await raw('GET', '/api/v1/nodes?limit=-1')).status).toBe(400);
+    const leases = await raw('GET', LEASES);
+    expect(leases.body).toMatchObject({ kind: 'LeaseList', apiVersion: 'coordination.k8s.io/v1' });
+  });
+
+  it('selects pods by label, deletes one with its uid as precondition, and only that one', async () => {
+    const pod = kube.put(
+      'pods',
+      {
+        metadata: {
+          name: 'agent-a',
+          labels: { app: 'farm-agent', 'controller-revision-hash': 'h1' },
+        },
+      },
+      'farm',
+    );
+    kube.put('pods', { metadata: { name: 'other', labels: { app: 'x' } } }, 'farm');
+    const selected = await raw('GET', `${PODS}?labelSelector=app%3Dfarm-agent`);
+    expect((selected.body.items as unknown[]).length).toBe(1);
+    const uid = String(pod.metadata?.uid);
+    const wrong = await raw('DELETE', `${PODS}/agent-a`, {
+      body: { preconditions: { uid: 'someone-else' } },
+      contentType: 'application/json',
+    });
+    expect(wrong).toMatchObject({ status: 409, body: { reason: 'Conflict' } });
+    const gone = await raw('DELETE', `${PODS}/agent-a`, {
+      body: { preconditions: { uid } },
+      contentType: 'application/json',
+    });
+    expect(gone.status).toBe(200);
+    expect(gone.body.metadata).toHaveProperty('deletionTimestamp');
+    expect((await raw('DELETE', `${PODS}/agent-a`)).status).toBe(404);
+    expect((await raw('POST', PODS, { body: {}, contentType: 'application/json' })).status).toBe(
+      405,
+    );
+    expect(kube.get('pods', 'other', 'farm')).toBeDefined();
+  });
+
+  it('answers TokenReview and SubjectAccessReview, refusing reviews that cannot be evaluated', async () => {
+    kube.identify('alice-token', { username: 'alice', groups: ['farm-admins'] });
+    kube.grant({
+      group: 'farm-admins',
+      verb: 'delete',
+      apiGroup: '',
+      resource: 'pods',
+      namespace: 'farm',
+    });
+    const review = (token: string) =>
+      raw('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+        contentType: 'application/json',
+      });
+    expect((await review('alice-token')).body).toMatchObject({
+      status: { authenticated: true, user: { username: 'alice', groups: ['farm-admins'] } },
+    });
+    const unknown = await review('nope');
+    expect(unknown.status).toBe(201);
+    expect(unknown.body.status).not.toHaveProperty('authenticated');
+    expect((await review('')).status).toBe(422);
+    const sar = (spec: Record<string, unknown>) =>
+      raw('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+        body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec },
+        contentType: 'application/json',
+      });
+    const attrs = { namespace: 'farm', verb: 'delete', group: '', resource: 'pods' };
+    expect(
+      (await sar({ user: 'alice', groups: ['farm-admins'], resourceAttributes: attrs })).body,
+    ).toMatchObject({
+      status: { allowed: true },
+    });
+    expect((await sar({ user: 'bob', resourceAttributes: attrs })).body).toMatchObject({
+      status: { allowed: false },
+    });
+    expect((await sar({ resourceAttributes: attrs })).status).toBe(422);
+    expect((await sar({ user: 'alice' })).status).toBe(422);
   });
 });
 

@@ -16,6 +16,7 @@ interface CommandSpec {
 
 const COMMANDS = {
   run: { synopsis: '', summary: 'run the agent (the default)' },
+  gate: { synopsis: '', summary: 'run the farm gate: one page and one /wake for the whole farm' },
   status: { synopsis: '', summary: "print the running agent's /status" },
   devices: {
     synopsis: '[--json]',

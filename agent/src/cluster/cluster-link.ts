@@ -10,7 +10,7 @@ import { slotTransitionEvent } from './slot-transitions.js';
 import { ClusterReporter } from './cluster-reporter.js';
 import { KubeApi } from './kube-client.js';
 import { loadKubeConfig } from './kube-config.js';
-import { clusterSnapshot, restoredLifecycle } from './snapshot.js';
+import { agentAddress, clusterSnapshot, restoredLifecycle } from './snapshot.js';
 
 /** The agent's parts the cluster is told about. */
 export interface ClusterParts {
@@ -61,6 +61,7 @@ export function clusterReporter(
         parts.slots(),
         parts.lifecycle?.snapshot() ?? {},
         parts.host.current().facts,
+        agentAddress(config.hostIp, config.httpPort),
       ),
     logger: logger.child({ component: 'cluster' }),
     registry,

@@ -8,6 +8,8 @@
 import type { LifecycleState } from '../lifecycle/idle-counter.js';
 
 export const PREFIX = 'farm-agent.io';
+/** Each agent's heartbeat Lease is named after its node: `farm-agent-<node>`. */
+export const LEASE_NAME_PREFIX = 'farm-agent-';
 
 /** What the agent tells the cluster, provided on demand. */
 export interface ClusterSnapshot {
@@ -16,6 +18,8 @@ export interface ClusterSnapshot {
   slots: SnapshotSlot[];
   /** Host facts (model, temperatures, disk...), small. */
   host?: Record<string, unknown>;
+  /** `host:port` of the agent's cluster listener, for the farm gate. */
+  address?: string;
 }
 
 export interface SnapshotSlot {
@@ -28,4 +32,10 @@ export interface SnapshotSlot {
   model?: string;
   batteryPercent?: number;
   temperatureC?: number;
+  serial?: string;
+  /** A task runs on it, whatever its state says (maintenance hides busy). */
+  taskRunning?: boolean;
+  /** The phone's Swarming dimensions, non-empty ones only (what the gate matches /wake on). */
+  dimensions?: Record<string, string[]>;
+  uptimeSeconds?: number;
 }

@@ -356,10 +356,15 @@ describe('ClusterReporter: operator overrides', () => {
         annotations: {
           'farm-agent.io/quarantine.usb-1-2': 'cracked screen',
           'farm-agent.io/maintenance': '',
+          'farm-agent.io/hold-awake': 'usb-1-1',
         },
       },
     });
+    expect(r.heldAwake('usb-1-1')).toBe(false);
     await until('the change', () => seen.length === 2, 30_000);
+    // The farm gate's hot standby arrives with the same read.
+    expect(r.heldAwake('usb-1-1')).toBe(true);
+    expect(r.heldAwake('usb-1-2')).toBe(false);
     expect(seen[1]).toEqual({
       node: { maintenance: 'maintenance set by an operator on the Node' },
       slots: { 'usb-1-2': { quarantine: 'cracked screen' } },

@@ -27,6 +27,7 @@ import type { KubeApiError } from './kube-errors.js';
 import { normaliseError, serverAway } from './kube-errors.js';
 import type { KubeApi } from './kube-client.js';
 import { KubeRequests } from './kube-requests.js';
+import { LEASE_NAME_PREFIX } from './cluster-model.js';
 import { LeaseWriter } from './lease-writer.js';
 import { NodeSync } from './node-sync.js';
 import { ReportSchedule } from './report-schedule.js';
@@ -129,7 +130,7 @@ export class ClusterReporter {
       api: options.api,
       namespace: options.namespace,
       requests: this.requests,
-      name: `farm-agent-${options.node}`,
+      name: `${LEASE_NAME_PREFIX}${options.node}`,
       holder: options.podName,
       durationSeconds: options.leaseDurationSeconds ?? 40,
     });
@@ -185,6 +186,11 @@ export class ClusterReporter {
   event(e: EventInput): void {
     this.events.offer(e, this.clock.now());
     this.loop.wake();
+  }
+
+  /** Whether the farm gate holds this slot awake, as of the last Node read. */
+  heldAwake(slotName: string): boolean {
+    return this.nodeSync.heldAwake(slotName);
   }
 
   /** Called at once with the current overrides if known, then on every change. */

@@ -37,7 +37,7 @@ export class KubeApi {
   private readonly agent: http.Agent;
   private readonly timeoutMs: number;
 
-  private constructor(kc: KubeConfig, agent: http.Agent, options: KubeApiOptions) {
+  protected constructor(kc: KubeConfig, agent: http.Agent, options: KubeApiOptions) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.events = kc.makeApiClient(EventsV1Api);
@@ -46,6 +46,11 @@ export class KubeApi {
   }
 
   static async create(kc: KubeConfig, options: KubeApiOptions = {}): Promise<KubeApi> {
+    return new KubeApi(kc, await KubeApi.keepAliveAgent(kc), options);
+  }
+
+  /** The one agent every call goes through, with the kubeconfig's TLS settings. */
+  protected static async keepAliveAgent(kc: KubeConfig): Promise<http.Agent> {
     const cluster = kc.getCurrentCluster();
     if (cluster === null) throw new Error('kubeconfig has no current cluster');
     if (cluster.proxyUrl !== undefined) throw new Error('kubeconfig proxy-url is not supported');
@@ -53,7 +58,7 @@ export class KubeApi {
     const tls: https.RequestOptions = {};
     await kc.applyToHTTPSOptions(tls);
     const common = { keepAlive: true, maxSockets: 4, maxFreeSockets: 2 };
-    const agent = cluster.server.startsWith('https:')
+    return cluster.server.startsWith('https:')
       ? new https.Agent({
           ...common,
           ca: tls.ca,
@@ -63,7 +68,6 @@ export class KubeApi {
           rejectUnauthorized: tls.rejectUnauthorized ?? true,
         })
       : new http.Agent(common);
-    return new KubeApi(kc, agent, options);
   }
 
   /** Per-call options: the shared agent and a fresh timeout signal. */
@@ -83,7 +87,7 @@ export class KubeApi {
     };
   }
 
-  private async call<T>(
+  protected async call<T>(
     fn: (options: ConfigurationOptions) => Promise<T>,
     base?: ConfigurationOptions,
   ): Promise<T> {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { slot, snap } from '../../../test/rigs/cluster-snapshots.js';
 import type { SnapshotSlot } from './cluster-model.js';
 import {
+  ANNOTATION_ADDRESS,
   ANNOTATION_IDLE_CHECKS,
   ANNOTATION_INVENTORY,
   ANNOTATION_LIFECYCLE,
@@ -45,6 +46,30 @@ describe('lease annotations', () => {
         { name: 'usb-1-2', bot: 'pi-1-usb-1-2', state: 'asleep' },
       ],
       host: { model: 'Raspberry Pi 4', socC: 52 },
+    });
+  });
+
+  it('publishes where the gate reaches the agent, and what the gate matches and shows', () => {
+    const withPhone = snap([
+      slot('usb-1-1', 'maintenance', {
+        serial: 'A1',
+        taskRunning: true,
+        dimensions: { device_type: ['sargo'], device_os: ['Q', 'QQ1A'] },
+        uptimeSeconds: 90_061.4,
+      }),
+    ]);
+    expect(leaseAnnotations(withPhone)).not.toHaveProperty([ANNOTATION_ADDRESS]);
+    const a = leaseAnnotations({ ...withPhone, address: '10.0.0.7:8080' });
+    expect(a[ANNOTATION_ADDRESS]).toBe('10.0.0.7:8080');
+    expect(JSON.parse(a[ANNOTATION_INVENTORY] ?? '')).toMatchObject({
+      slots: [
+        {
+          serial: 'A1',
+          task: true,
+          dims: { device_type: ['sargo'], device_os: ['Q', 'QQ1A'] },
+          up: 90_061,
+        },
+      ],
     });
   });
 

@@ -10,6 +10,8 @@ import type { ClusterSnapshot, SnapshotSlot } from './cluster-model.js';
 export const ANNOTATION_IDLE_CHECKS = `${PREFIX}/idle-checks`;
 export const ANNOTATION_LIFECYCLE = `${PREFIX}/lifecycle`;
 export const ANNOTATION_INVENTORY = `${PREFIX}/inventory`;
+/** `host:port` at which the farm gate reaches the agent (FARM_HOST_IP, FARM_HTTP_PORT). */
+export const ANNOTATION_ADDRESS = `${PREFIX}/address`;
 
 /** Budget for the inventory annotation; the API server's limit is 256 KiB for all of them. */
 export const INVENTORY_MAX_BYTES = 16 * 1024;
@@ -25,6 +27,12 @@ interface InventorySlot {
   model?: string;
   battery?: number;
   tempC?: number;
+  serial?: string;
+  /** A task runs (the state says maintenance once the node is drained). */
+  task?: true;
+  dims?: Record<string, string[]>;
+  /** The phone's uptime, seconds. */
+  up?: number;
 }
 
 interface Inventory {
@@ -46,6 +54,10 @@ function inventorySlot(s: SnapshotSlot, withReason: boolean): InventorySlot {
     ...(s.model === undefined ? {} : { model: s.model }),
     ...(s.batteryPercent === undefined ? {} : { battery: Math.round(s.batteryPercent) }),
     ...(s.temperatureC === undefined ? {} : { tempC: round1(s.temperatureC) }),
+    ...(s.serial === undefined ? {} : { serial: s.serial }),
+    ...(s.taskRunning === true ? { task: true as const } : {}),
+    ...(s.dimensions === undefined ? {} : { dims: s.dimensions }),
+    ...(s.uptimeSeconds === undefined ? {} : { up: Math.round(s.uptimeSeconds) }),
   };
 }
 
@@ -96,6 +108,7 @@ export function leaseAnnotations(snapshot: ClusterSnapshot): Record<string, stri
     [ANNOTATION_IDLE_CHECKS]: JSON.stringify(idle),
     [ANNOTATION_LIFECYCLE]: JSON.stringify(life),
     [ANNOTATION_INVENTORY]: inventoryJson(snapshot),
+    ...(snapshot.address === undefined ? {} : { [ANNOTATION_ADDRESS]: snapshot.address }),
   };
 }
 
@@ -107,7 +120,15 @@ export function leaseAnnotations(snapshot: ClusterSnapshot): Record<string, stri
 export function urgentLeaseKey(snapshot: ClusterSnapshot): string {
   return JSON.stringify([
     leaseAnnotations({ ...snapshot, slots: [], host: undefined }),
-    snapshot.slots.map((s) => [s.name, s.botId, s.state, s.deviceType, s.model]),
+    snapshot.slots.map((s) => [
+      s.name,
+      s.botId,
+      s.state,
+      s.deviceType,
+      s.model,
+      s.serial,
+      s.taskRunning === true,
+    ]),
   ]);
 }
 

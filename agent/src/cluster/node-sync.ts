@@ -7,6 +7,7 @@ import type { V1Node } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '@farm-agent/bot-config/lib';
 import type { OperatorOverrides, OverrideKind } from '../operator/overrides.js';
+import { parseHoldAwake } from './hold-awake.js';
 import { normaliseError, serverAway } from './kube-errors.js';
 import { labelPatch } from './node-labels.js';
 import {
@@ -36,12 +37,18 @@ export class NodeSync {
   private overrides: OperatorOverrides | undefined;
   private readonly listeners = new Set<(o: OperatorOverrides) => void>();
   private readAt: number | undefined;
+  private held: ReadonlySet<string> = new Set();
 
   constructor(private readonly options: NodeSyncOptions) {}
 
   /** When the Node was last read (or patched) successfully; undefined if never. */
   get lastReadAt(): number | undefined {
     return this.readAt;
+  }
+
+  /** Whether the farm gate holds this slot awake (the Node's hold-awake annotation). */
+  heldAwake(slotName: string): boolean {
+    return this.held.has(slotName);
   }
 
   want(labels: Record<string, string>): void {
@@ -111,6 +118,7 @@ export class NodeSync {
   private apply(node: V1Node, now: number): void {
     this.labels = node.metadata?.labels ?? {};
     this.readAt = now;
+    this.held = parseHoldAwake(node.metadata?.annotations);
     const { overrides, ignored } = parseOverrides(node.metadata?.annotations);
     const { logger } = this.options;
     if (ignored.length > 0) logger.warn({ ignored }, 'malformed override annotations');

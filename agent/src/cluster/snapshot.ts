@@ -13,6 +13,7 @@ export function clusterSnapshot(
   slots: readonly Slot[],
   lifecycle: LifecycleState,
   host: HostFacts | undefined,
+  address?: string,
 ): ClusterSnapshot {
   const nameOf = new Map(slots.map((s) => [s.key, s.name]));
   return {
@@ -30,9 +31,20 @@ export function clusterSnapshot(
       ...optional('model', s.props?.get('ro.product.model')),
       ...optional('batteryPercent', s.battery?.percent),
       ...optional('temperatureC', s.temperatureC),
+      ...optional('serial', s.serial),
+      ...(s.taskRunning ? { taskRunning: true } : {}),
+      ...optional('dimensions', presentDimensions(s.dimensions)),
+      ...optional('uptimeSeconds', s.uptimeSeconds),
     })),
     ...(host === undefined ? {} : { host: { ...host } }),
+    ...optional('address', address),
   };
+}
+
+/** `host:port` for the gate, an IPv6 host in brackets as in a URL; none without a host IP. */
+export function agentAddress(hostIp: string | undefined, port: number): string | undefined {
+  if (hostIp === undefined) return undefined;
+  return hostIp.includes(':') ? `[${hostIp}]:${port}` : `${hostIp}:${port}`;
 }
 
 /** The lifecycle the Lease remembered, keyed back by slot key; slots no longer known are dropped. */
@@ -47,6 +59,16 @@ export function restoredLifecycle(
       return key === undefined ? [] : [[key, state]];
     }),
   );
+}
+
+/** The dimensions with a value; undefined when none has one (no phone). */
+function presentDimensions(
+  dimensions: Readonly<Record<string, readonly string[]>>,
+): Record<string, string[]> | undefined {
+  const present = Object.entries(dimensions).filter(([, values]) => values.length > 0);
+  return present.length === 0
+    ? undefined
+    : Object.fromEntries(present.map(([k, values]) => [k, [...values]]));
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {

@@ -39,6 +39,11 @@ export const AGENT_SETTINGS = {
     doc: 'File holding a bearer token that `GET /status` then requires (`Authorization: Bearer …`); the CLI reads it too. Unset: `/status` answers anyone who reaches `FARM_HTTP_HOST`.',
     parse: parseNonEmpty,
   }),
+  hostIp: setting({
+    env: 'FARM_HOST_IP',
+    doc: 'Address at which the farm gate reaches this agent (Downward API `status.hostIP`); published in the Lease with `FARM_HTTP_PORT` as `farm-agent.io/address`. Unset: the gate cannot wake this node’s phones.',
+    parse: parseHost,
+  }),
   logLevel: setting({
     env: 'FARM_LOG_LEVEL',
     doc: 'Log level.',

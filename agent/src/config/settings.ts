@@ -1,6 +1,7 @@
 import { AGENT_SETTINGS } from './agent-settings.js';
 import { CLUSTER_SETTINGS } from './cluster-settings.js';
 import { DEVICE_SETTINGS } from './device-settings.js';
+import { GATE_SETTINGS } from './gate-settings.js';
 import { HOST_SETTINGS } from './host-settings.js';
 import { SWARMING_SETTINGS } from './swarming-settings.js';
 
@@ -15,6 +16,7 @@ export const SETTINGS = {
   ...DEVICE_SETTINGS,
   ...CLUSTER_SETTINGS,
   ...HOST_SETTINGS,
+  ...GATE_SETTINGS,
 };
 
 export type SettingKey = keyof typeof SETTINGS;

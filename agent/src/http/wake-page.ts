@@ -4,7 +4,7 @@
  * until every slot is ready. No external assets (the node may have no way
  * out), relative URLs (it may be served under a proxy prefix), and every
  * value goes into the page as text (`textContent`), never as markup: device
- * properties are strings any phone can set.
+ * properties are strings any phone can set. The farm gate's pages share its style.
  */
 const SCRIPT = `
 (function () {
@@ -80,7 +80,7 @@ const SCRIPT = `
 })();
 `;
 
-const STYLE = `
+export const PAGE_STYLE = `
 body { font: 16px/1.4 system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #1d1d1f; }
 h1 { font-size: 1.8rem; margin: 0 0 .25rem; }
 #detail { color: #555; margin: 0 0 1.5rem; }
@@ -100,7 +100,7 @@ export const WAKE_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Waking phones…</title>
-<style>${STYLE}</style>
+<style>${PAGE_STYLE}</style>
 </head>
 <body>
 <h1 id="headline">Waking phones…</h1>

@@ -26,6 +26,11 @@ export interface LifecycleOptions {
   idleChecks?: number;
   /** How long a woken slot counts as active. Default: one interval. */
   holdMs?: number;
+  /**
+   * Slots the farm gate holds awake as hot standby (the Node's `farm-agent.io/hold-awake`):
+   * they count as active in every idle check, so they are never put to sleep. Default: none.
+   */
+  heldAwake?: (slot: Slot) => boolean;
   tcpTables?: readonly string[];
   adbPorts?: readonly number[];
   run?: CommandRunner;

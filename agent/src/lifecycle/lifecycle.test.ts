@@ -221,6 +221,17 @@ describe('Lifecycle idle checks', () => {
     expect(r.keyevents()).toEqual(['B input keyevent KEYCODE_SLEEP']);
   });
 
+  it('never puts a slot the farm gate holds awake to sleep, and counts again once released', async () => {
+    const held = new Set(['usb-1-1-1']);
+    const r = await rig({ heldAwake: (slot) => held.has(slot.name) });
+    await r.checks(LIMIT + 1);
+    expect(r.counts()).toEqual({ A: 0, B: 'z' });
+    expect(r.keyevents()).toEqual(['B input keyevent KEYCODE_SLEEP']);
+    held.clear();
+    await r.checks(1);
+    expect(r.counts()).toEqual({ A: 1, B: 'z' });
+  });
+
   it('resets every slot on an external adb connection, IPv4 or IPv6', async () => {
     const r = await rig();
     await r.checks(2);

@@ -146,7 +146,10 @@ export class Lifecycle {
         const previous = this.stateOf(slot.key);
         const wokenAt = this.wokenAt.get(slot.key);
         const active =
-          slot.taskRunning || external || (wokenAt !== undefined && now - wokenAt < this.holdMs);
+          slot.taskRunning ||
+          external ||
+          (wokenAt !== undefined && now - wokenAt < this.holdMs) ||
+          this.options.heldAwake?.(slot) === true;
         // Only idle phones count: one booting, recovering, missing or in
         // maintenance keeps its count until it is ready again, as the
         // emulator's sleeper skipped a pod that was not running.

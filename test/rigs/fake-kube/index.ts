@@ -1,7 +1,7 @@
 /**
  * A strict fake kube-apiserver over HTTP or HTTPS for farm-agent's cluster reporting: it rejects
- * what a real API server rejects (see routes.ts, patch.ts, validation.ts), refuses the lists and
- * watches farm-agent never makes, records every request, and can fail, stall or go away on demand.
+ * what a real API server rejects (see routes.ts, patch.ts, validation.ts, lists.ts, reviews.ts),
+ * refuses the watches neither farm-agent nor its gate makes, records every request, and can fail, stall or go away on demand.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -12,13 +12,24 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createTestPki } from './certs.js';
-import { EVENTS, LEASES, NODES, Routes } from './routes.js';
+import type { Grant, UserInfo } from './reviews.js';
+import {
+  CONTROLLER_REVISIONS,
+  DAEMONSETS,
+  EVENTS,
+  LEASES,
+  NODES,
+  PODS,
+  type ReviewWorld,
+  Routes,
+} from './routes.js';
 import { ApiError, statusForCode, unauthorized } from './status.js';
 import { ObjectStore } from './store.js';
 import type { KubeObject } from './validation.js';
 
 export { createTestPki, type TestPki } from './certs.js';
 export type { KubeObject } from './validation.js';
+export type { Grant, UserInfo } from './reviews.js';
 
 export interface RecordedRequest {
   method: string;
@@ -36,7 +47,8 @@ export interface RecordedRequest {
 /** An HTTP status answered as a Status; 'reset' drops the connection; 'stall' never answers. */
 export type Fault = number | 'reset' | 'stall';
 
-export type ResourceName = 'nodes' | 'leases' | 'events';
+export type ResourceName =
+  'nodes' | 'leases' | 'events' | 'pods' | 'daemonsets' | 'controllerrevisions';
 
 export interface FakeKube {
   /** https://127.0.0.1:port or http://127.0.0.1:port, no trailing slash. */
@@ -49,6 +61,12 @@ export interface FakeKube {
   /** Stores an object as the server would (new resourceVersion); returns it. */
   put(resource: ResourceName, object: KubeObject, namespace?: string): KubeObject;
   get(resource: ResourceName, name: string, namespace?: string): KubeObject | undefined;
+  /** Every stored object of a resource (in one namespace if given), in key order. */
+  list(resource: ResourceName, namespace?: string): KubeObject[];
+  /** TokenReview answers this token with this user. */
+  identify(token: string, user: UserInfo): void;
+  /** SubjectAccessReview allows this. */
+  grant(grant: Grant): void;
   /** TCP connections accepted so far: with TLS, each one is a full handshake. */
   readonly connections: number;
   /** The resourceVersion of the last write. */
@@ -60,7 +78,14 @@ export interface FakeKube {
   close(): Promise<void>;
 }
 
-const RESOURCES = { nodes: NODES, leases: LEASES, events: EVENTS } as const;
+const RESOURCES = {
+  nodes: NODES,
+  leases: LEASES,
+  events: EVENTS,
+  pods: PODS,
+  daemonsets: DAEMONSETS,
+  controllerrevisions: CONTROLLER_REVISIONS,
+} as const;
 
 export async function startFakeKube(
   options: { tls?: boolean; token?: string } = {},
@@ -68,7 +93,8 @@ export async function startFakeKube(
   const token = options.token ?? randomBytes(16).toString('hex');
   const pki = options.tls === true ? createTestPki() : undefined;
   const store = new ObjectStore();
-  const routes = new Routes(store);
+  const reviews: ReviewWorld = { identities: new Map(), grants: [] };
+  const routes = new Routes(store, reviews);
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
 
@@ -160,6 +186,13 @@ export async function startFakeKube(
       store.write(RESOURCES[resource].resource, namespace, object),
     get: (resource, name, namespace = '') =>
       store.get(RESOURCES[resource].resource, namespace, name),
+    list: (resource, namespace) =>
+      store
+        .list(RESOURCES[resource].resource, namespace)
+        .sort((a, b) => (a.key < b.key ? -1 : 1))
+        .map((o) => o.object),
+    identify: (t, user) => reviews.identities.set(t, user),
+    grant: (g) => reviews.grants.push(g),
     get connections() {
       return connections;
     },

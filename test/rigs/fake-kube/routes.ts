@@ -2,7 +2,16 @@
  * The handful of kube-apiserver endpoints farm-agent uses, with the real server's order of
  * checks: media type (415), decoding (400), existence (404), preconditions (409), validation (422).
  */
+import { listPage } from './lists.js';
 import { applyPatch, patchType } from './patch.js';
+import {
+  ACCESS_REVIEWS,
+  accessReview,
+  type Grant,
+  TOKEN_REVIEWS,
+  tokenReview,
+  type UserInfo,
+} from './reviews.js';
 import {
   ApiError,
   alreadyExists,
@@ -43,6 +52,26 @@ export const EVENTS: ResourceInfo = {
   namespaced: true,
 };
 
+export const PODS: ResourceInfo = { group: '', resource: 'pods', kind: 'Pod', namespaced: true };
+export const DAEMONSETS: ResourceInfo = {
+  group: 'apps',
+  resource: 'daemonsets',
+  kind: 'DaemonSet',
+  namespaced: true,
+};
+export const CONTROLLER_REVISIONS: ResourceInfo = {
+  group: 'apps',
+  resource: 'controllerrevisions',
+  kind: 'ControllerRevision',
+  namespaced: true,
+};
+
+/** Who the reviews know: tokens of people and tools, and what each may do. */
+export interface ReviewWorld {
+  identities: Map<string, UserInfo>;
+  grants: Grant[];
+}
+
 export interface ApiRequest {
   method: string;
   path: string;
@@ -76,6 +105,10 @@ function decodeObject(info: ResourceInfo, req: ApiRequest): KubeObject {
   return body as KubeObject;
 }
 
+function throwNoRoute(): never {
+  throw noRoute();
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -105,23 +138,25 @@ function checkName(obj: KubeObject, name: string): void {
 type Validator = (info: ResourceInfo, obj: KubeObject, namespace: string) => void;
 
 export class Routes {
-  constructor(private readonly store: ObjectStore) {}
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly reviews: ReviewWorld = { identities: new Map(), grants: [] },
+  ) {}
 
   handle(req: ApiRequest): ApiResult {
     const p = req.path;
     let m: RegExpMatchArray | null;
-    // farm-agent neither lists nor watches (its RBAC grants neither): refused, not answered
-    // with a guess, so that a client starting to do so fails its tests at once.
+    // Neither the agent nor the gate watches (the gate lists periodically): refused, not
+    // answered with a guess, so that a client starting to do so fails its tests at once.
     if (req.query.has('watch') || /^\/apis?\/(.+\/)?watch\//.test(p)) {
-      throw badRequest('watch is not modelled by the fake: farm-agent never watches');
+      throw badRequest('watch is not modelled by the fake: farm-agent and its gate never watch');
     }
-    if (p === '/api/v1/nodes') {
-      throw badRequest('listing Nodes is not modelled by the fake: farm-agent reads only its own');
-    }
+    if (p === '/api/v1/nodes') return this.list(req, NODES, undefined);
     if ((m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(p))) {
       return this.item(req, NODES, '', m[1] ?? '', ['GET', 'PATCH'], (i, o) => validateNode(i, o));
     }
     if ((m = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([^/]+)\/leases$/.exec(p))) {
+      if (req.method === 'GET') return this.list(req, LEASES, m[1] ?? '');
       if (req.method !== 'POST') throw methodNotAllowed(req.method);
       return this.create(req, LEASES, m[1] ?? '', (i, o) => validateLease(i, o));
     }
@@ -134,7 +169,82 @@ export class Routes {
       if (req.method !== 'POST') throw methodNotAllowed(req.method);
       return this.create(req, EVENTS, m[1] ?? '', validateEvent);
     }
-    throw noRoute();
+    return this.gateRoute(req) ?? throwNoRoute();
+  }
+
+  /** What the farm gate reads, deletes and asks on top of the agent's calls. */
+  private gateRoute(req: ApiRequest): ApiResult | undefined {
+    const p = req.path;
+    let m: RegExpMatchArray | null;
+    if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(p))) {
+      if (req.method !== 'GET') throw methodNotAllowed(req.method);
+      return this.list(req, PODS, m[1] ?? '');
+    }
+    if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(p))) {
+      if (req.method === 'DELETE') return this.deletePod(req, m[1] ?? '', m[2] ?? '');
+      return this.item(req, PODS, m[1] ?? '', m[2] ?? '', ['GET'], () => undefined);
+    }
+    if ((m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/daemonsets\/([^/]+)$/.exec(p))) {
+      return this.item(req, DAEMONSETS, m[1] ?? '', m[2] ?? '', ['GET'], () => undefined);
+    }
+    if ((m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/controllerrevisions$/.exec(p))) {
+      if (req.method !== 'GET') throw methodNotAllowed(req.method);
+      return this.list(req, CONTROLLER_REVISIONS, m[1] ?? '');
+    }
+    if (p === '/apis/authentication.k8s.io/v1/tokenreviews') {
+      if (req.method !== 'POST') throw methodNotAllowed(req.method);
+      return tokenReview(decodeObject(TOKEN_REVIEWS, req), this.reviews.identities);
+    }
+    if (p === '/apis/authorization.k8s.io/v1/subjectaccessreviews') {
+      if (req.method !== 'POST') throw methodNotAllowed(req.method);
+      return accessReview(decodeObject(ACCESS_REVIEWS, req), this.reviews.grants);
+    }
+    return undefined;
+  }
+
+  private list(req: ApiRequest, info: ResourceInfo, namespace: string | undefined): ApiResult {
+    return listPage(
+      info,
+      this.store.list(info.resource, namespace),
+      req.query,
+      this.store.resourceVersion,
+    );
+  }
+
+  /**
+   * DELETE of a pod: an optional DeleteOptions body whose preconditions (uid, resourceVersion)
+   * must hold (409 otherwise). The pod goes at once (no kubelet here to wait for), and the
+   * answer is the pod as the real server returns it for a graceful delete.
+   */
+  private deletePod(req: ApiRequest, namespace: string, name: string): ApiResult {
+    const options = req.body.trim() === '' ? {} : parseJson(req.body);
+    if (!isPlainObject(options)) throw badRequest('error decoding DeleteOptions');
+    const existing = this.existing(PODS, namespace, name);
+    const pre = isPlainObject(options.preconditions) ? options.preconditions : {};
+    const meta = existing.metadata ?? {};
+    for (const field of ['uid', 'resourceVersion'] as const) {
+      const wanted = pre[field];
+      if (wanted !== undefined && wanted !== null && wanted !== meta[field]) {
+        throw new ApiError({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: `Precondition failed: ${field.charAt(0).toUpperCase() + field.slice(1)} in precondition: ${String(wanted)}, ${field.charAt(0).toUpperCase() + field.slice(1)} in object meta: ${String(meta[field])}`,
+          reason: 'Conflict',
+          details: { name, kind: 'pods' },
+          code: 409,
+        });
+      }
+    }
+    this.store.delete(PODS.resource, namespace, name);
+    return {
+      status: 200,
+      body: {
+        ...existing,
+        metadata: { ...meta, deletionTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
+      },
+    };
   }
 
   private create(

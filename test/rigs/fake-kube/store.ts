@@ -32,6 +32,24 @@ export class ObjectStore {
     return found === undefined ? undefined : structuredClone(found);
   }
 
+  /** Every object of a resource (in one namespace, or all for undefined), with its key. */
+  list(resource: string, namespace?: string): { key: string; object: KubeObject }[] {
+    const prefix = namespace === undefined ? `${resource}/` : key(resource, namespace, '');
+    return [...this.objects.entries()]
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, object]) => ({ key: k, object: structuredClone(object) }));
+  }
+
+  /** Removes an object; a delete is a write, so the revision moves on. */
+  delete(resource: string, namespace: string, name: string): KubeObject | undefined {
+    const k = key(resource, namespace, name);
+    const found = this.objects.get(k);
+    if (found === undefined) return undefined;
+    this.objects.delete(k);
+    this.revision += 1;
+    return found;
+  }
+
   /** Writes an object, stamping server-owned metadata, and returns what was stored. */
   write(resource: string, namespace: string, object: KubeObject): KubeObject {
     const meta = object.metadata ?? {};
