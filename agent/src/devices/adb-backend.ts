@@ -75,6 +75,10 @@ export class AdbBackend implements DeviceBackend {
         maxTemperatureC: config.temperatureMax,
         resumeTemperatureC: config.temperatureResume,
       },
+      wear: {
+        hotChargingC: config.batteryHotCharging,
+        capacityMinPercent: config.batteryCapacityMin,
+      },
     });
     this.botDevices = new SlotBotDevices(this.manager);
     // A slot that appears (or reappears) gets the overrides already in force.

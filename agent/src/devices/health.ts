@@ -10,6 +10,7 @@ export type HealthState =
   | 'unauthorized'
   | 'missing'
   | 'recovering'
+  | 'worn'
   | 'maintenance'
   | 'quarantined'
   | 'asleep'
@@ -58,6 +59,8 @@ export interface SlotObservation {
    * with its screen off is still listed by adb, and is asleep all the same.
    */
   asleep: boolean;
+  /** Why the phone's battery is worn out (health, heat while charging, lost capacity). */
+  batteryWorn?: string;
   /** The reboot after a task missed its deadline; set until the phone is back and booted. */
   rebootFailure?: string;
   /** Why the phone's properties could not be read in the last interrogation. */
@@ -87,7 +90,9 @@ export const DEFAULT_RECOVERY_THRESHOLDS: Readonly<RecoveryThresholds> = {
  *  4. the phone is not usable over adb: asleep or rebooting on purpose, else
  *     missing / unauthorized / offline (hardware facts that need a person),
  *     or empty (a slot that never had a phone);
- *  5. recovering (battery or heat): the phone is there but must rest;
+ *  5. worn: the battery is failing (health, heat while charging, lost
+ *     capacity); a person must replace it before it swells;
+ *  5b. recovering (battery or heat): the phone is there but must rest;
  *  6. booting: it will be ready by itself. Missing or booting after a reboot
  *     after a task that missed its deadline is quarantined: it did not come
  *     back by itself, so a person must look;
@@ -101,7 +106,8 @@ export const DEFAULT_RECOVERY_THRESHOLDS: Readonly<RecoveryThresholds> = {
  *  - quarantined (bot refuses tasks, shows red) when a person must act:
  *    operator quarantine, missing, unauthorized, offline or a mode adb cannot use;
  *  - maintenance (bot sleeps quietly, clears itself) when the state is
- *    expected and passes on its own: operator maintenance, adb down (the agent
+ *    expected and passes on its own, or is hardware wear that must not take
+ *    tasks yet need not alarm Swarming: operator maintenance, a worn battery, adb down (the agent
  *    restarts its server), recovering, booting, an empty slot (Skia reported
  *    recovery as maintenance too);
  *  - neither, just not ready, when the next task should still come: asleep
@@ -131,6 +137,9 @@ function decide(obs: SlotObservation, recovery: string | undefined): SlotHealth 
   if (adb.kind === 'fault') return quarantined(adb.state, adb.reason);
   if (adb.kind === 'connecting') {
     return notBackAfterReboot(inMaintenance('booting', adb.reason), obs.rebootFailure);
+  }
+  if (obs.batteryWorn !== undefined) {
+    return inMaintenance('worn', `Battery worn: ${obs.batteryWorn}; replace the battery`);
   }
   if (recovery !== undefined) return inMaintenance('recovering', `Recovering: ${recovery}`);
   if (!obs.bootCompleted) {

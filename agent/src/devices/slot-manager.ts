@@ -4,6 +4,7 @@ import { systemClock } from '@farm-agent/bot-config/lib';
 import type { Clock } from '@farm-agent/bot-config/lib';
 import type { AdbDevice, DeviceIO, DevicePresence } from './device-io.js';
 import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
+import type { WearThresholds } from '../config/battery-care.js';
 import { DEFAULT_INTERROGATION_TIMEOUTS } from './interrogate.js';
 import type { InterrogationTimeouts } from './interrogate.js';
 import { RebootAfterTask } from './reboot-after-task.js';
@@ -37,6 +38,8 @@ export interface SlotManagerOptions {
   /** How long a phone rebooted after a task may take to be back and booted. Default 5 min. */
   rebootDeadlineMs?: number;
   thresholds?: RecoveryThresholds;
+  /** When a battery counts as worn. */
+  wear?: WearThresholds;
   timeouts?: InterrogationTimeouts;
   clock?: Clock;
 }
@@ -301,7 +304,7 @@ export class SlotManager {
 
   /** Recomputes health and dimensions, then tells whoever cares about what changed. */
   private update(slot: SlotState): void {
-    derive(slot, this.adbDown, this.noDevice, this.options.thresholds);
+    derive(slot, this.adbDown, this.noDevice, this.options.thresholds, this.options.wear);
     const shown = snapshot(slot);
     const print = fingerprint(shown);
     if (print !== slot.emitted) {
