@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { systemClock } from '@farm-agent/bot-config/lib';
+import { BatteryMetrics } from '../battery/battery-metrics.js';
 import type { Config } from '../config/settings.js';
 import type { OverrideSet } from '../operator/overrides.js';
 import type { BotSpec } from '../swarming/swarming-host.js';
@@ -81,6 +83,12 @@ export class AdbBackend implements DeviceBackend {
       },
     });
     this.botDevices = new SlotBotDevices(this.manager);
+    const batteryMetrics = new BatteryMetrics(
+      registry,
+      { lowPercent: config.chargeBandLow, highPercent: config.chargeBandHigh },
+      systemClock,
+    );
+    this.manager.onSlotChanged((slot) => batteryMetrics.observe(slot));
     // A slot that appears (or reappears) gets the overrides already in force.
     this.manager.onSlotChanged((slot) => this.syncOverrides(slot));
   }
