@@ -53,6 +53,7 @@ const PURE_RULES = [
   'agent/src/cluster/slot-transitions.ts',
   'agent/src/operator/overrides.ts',
   'agent/src/battery/wear.ts',
+  'agent/src/battery/fitness.ts',
 ];
 
 export default tseslint.config(

@@ -1,5 +1,6 @@
 import type { BotDeviceView } from '@farm-agent/bot-config';
 import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
+import { guardProblem, preflightProblem } from '../battery/fitness.js';
 import { goneMissingReason } from './swarming-dimensions.js';
 
 export type HealthState =
@@ -219,33 +220,19 @@ function classifyAdbState(state: string | undefined): AdbClass {
 }
 
 /**
- * Why the phone needs recovery, with hysteresis: once in recovery it leaves
- * only at the resume thresholds. With no reading at all the previous answer
- * stands: not knowing is no proof the phone has cooled or charged.
+ * Why the phone needs recovery, with hysteresis: a phone at work yields when the guard trips,
+ * and a recovering one returns only once its preflight passes (battery/fitness.ts). With no
+ * reading at all the previous answer stands: not knowing is no proof the phone has cooled or
+ * charged.
  */
 function recoveryReason(
   obs: SlotObservation,
   previous: string | undefined,
   t: RecoveryThresholds,
 ): string | undefined {
-  const { batteryPercent: battery, maxTemperatureC: temperature } = obs;
-  if (battery === undefined && temperature === undefined) return previous;
-  const recovering = previous !== undefined;
-  const minBattery = recovering ? t.resumeBatteryPercent : t.minBatteryPercent;
-  const maxTemperature = recovering ? t.resumeTemperatureC : t.maxTemperatureC;
-  const reasons: string[] = [];
-  if (battery !== undefined && battery < minBattery) {
-    reasons.push(`battery ${short(battery)}% < ${minBattery}%`);
-  }
-  if (temperature !== undefined && temperature > maxTemperature) {
-    reasons.push(`temperature ${short(temperature)} °C > ${maxTemperature} °C`);
-  }
-  return reasons.length > 0 ? reasons.join(', ') : undefined;
-}
-
-/** Two decimals at most (`33.33`, `22`): enough that the shown inequality holds. */
-function short(n: number): string {
-  return String(Number(n.toFixed(2)));
+  const reading = { batteryPercent: obs.batteryPercent, temperatureC: obs.maxTemperatureC };
+  if (reading.batteryPercent === undefined && reading.temperatureC === undefined) return previous;
+  return previous !== undefined ? preflightProblem(reading, t) : guardProblem(reading, t);
 }
 
 function quarantined(state: HealthState, reason: string): SlotHealth {
