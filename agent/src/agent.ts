@@ -297,12 +297,15 @@ function buildDevices(
     };
   }
   const adb = new AdbBackend(config, logger, registry);
+  const charge = adb.charge;
   const lifecycle = new Lifecycle({
     manager: adb.manager,
     io: adb.io,
     action: config.sleepAction,
     intervalMs: config.idleCheckInterval,
     idleChecks: config.idleChecks,
+    // A task or wake beats charge control: the port's power comes back first.
+    ...(charge && { beforeWake: (key, reason) => charge.restoreFor(key, reason) }),
     logger: logger.child({ component: 'lifecycle' }),
     registry,
   });

@@ -15,6 +15,7 @@ export type HealthState =
   | 'maintenance'
   | 'quarantined'
   | 'asleep'
+  | 'resting'
   | 'empty'
   | 'adb-down';
 
@@ -51,10 +52,11 @@ export interface SlotObservation {
   lastDeviceTypes: readonly string[];
   /**
    * The agent made the phone leave adb: it cut the USB port's power (it is
-   * asleep, not missing) or asked it to reboot (it is booting). The caller
+   * asleep, not missing), cut it to keep the battery in its band (it is resting), or
+   * asked it to reboot (it is booting). The caller
    * clears this when the phone should have come back.
    */
-  absentOnPurpose?: 'powered-off' | 'rebooting';
+  absentOnPurpose?: 'powered-off' | 'rebooting' | 'resting';
   /**
    * The lifecycle put the phone to sleep, whatever its sleep action: a phone
    * with its screen off is still listed by adb, and is asleep all the same.
@@ -112,7 +114,7 @@ export const DEFAULT_RECOVERY_THRESHOLDS: Readonly<RecoveryThresholds> = {
  *    restarts its server), recovering, booting, an empty slot (Skia reported
  *    recovery as maintenance too);
  *  - neither, just not ready, when the next task should still come: asleep
- *    (on_before_task wakes the phone) and busy.
+ *    (on_before_task wakes the phone), resting (on_before_task restores its power) and busy.
  */
 export function evaluateSlotHealth(
   obs: SlotObservation,
@@ -171,6 +173,12 @@ function absent(obs: SlotObservation): SlotHealth {
     return notReady('asleep', 'Powered off while idle; the next task wakes it');
   }
   if (obs.absentOnPurpose === 'rebooting') return inMaintenance('booting', 'Device rebooting');
+  if (obs.absentOnPurpose === 'resting') {
+    return notReady(
+      'resting',
+      'Resting off power to keep its battery in the band; the next task restores it',
+    );
+  }
   const missing = goneMissingReason(obs.lastDeviceTypes);
   if (missing !== undefined) return quarantined('missing', missing);
   return inMaintenance('empty', 'No device in this slot');

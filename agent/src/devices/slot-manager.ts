@@ -186,6 +186,13 @@ export class SlotManager {
     this.update(slot);
   }
 
+  /** Charge control cut the port (true), or the phone is back after it restored it (false). */
+  setResting(key: string, resting: boolean): void {
+    const slot = this.get(key);
+    slot.resting = resting;
+    this.update(slot);
+  }
+
   /** The lifecycle put the phone to sleep (true) or woke it (false). */
   setAsleep(key: string, asleep: boolean): void {
     const slot = this.get(key);

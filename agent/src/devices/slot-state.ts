@@ -90,6 +90,8 @@ export interface SlotState extends Omit<
   asleep: boolean;
   /** The agent cut the port's power (to sleep), or it is on again and the phone not back yet. */
   poweredOff: boolean;
+  /** Charge control cut the port to keep the battery in its band, or is bringing it back. */
+  resting: boolean;
   reboot?: RebootInProgress;
   /** The reboot after a task missed its deadline; cleared once the phone is back and booted. */
   rebootFailure?: string;
@@ -178,7 +180,8 @@ export function fingerprint(slot: Slot): string {
 
 export function absentOnPurposeOf(slot: SlotState): AbsentOnPurpose | undefined {
   if (slot.reboot !== undefined) return 'rebooting';
-  return slot.poweredOff ? 'powered-off' : undefined;
+  if (slot.poweredOff) return 'powered-off';
+  return slot.resting ? 'resting' : undefined;
 }
 
 /** One slot as handed out: a copy, safe to keep. */

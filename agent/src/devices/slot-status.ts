@@ -1,5 +1,7 @@
 import type { Battery } from './parse/battery.js';
 import type { Slot } from './slot-state.js';
+import { batteryWear } from '../battery/wear.js';
+import type { BatteryWear } from '../battery/wear.js';
 
 /** Properties a person needs to recognise a phone; the full getprop dump stays out of /status. */
 const SHOWN_PROPS = [
@@ -26,6 +28,12 @@ export interface SlotStatus {
   batteryPercent: Battery['percent'] | undefined;
   /** The power sources the phone is plugged into (`usb`, `ac`...); empty when on battery. */
   charging: Battery['plugged'] | undefined;
+  /** Health, capacity, cycles and charge counter, where the phone reports them. */
+  battery: BatteryWear | undefined;
+  /** Why the battery took the phone out of service. */
+  worn: Slot['worn'];
+  /** Who holds the slot's port power and why; undefined when nobody does. */
+  power: string | undefined;
   temperatureC: Slot['temperatureC'];
   uptimeSeconds: Slot['uptimeSeconds'];
   bootCompleted: Slot['bootCompleted'];
@@ -40,7 +48,7 @@ export interface SlotStatus {
   props: Record<string, string | undefined> | undefined;
 }
 
-export function describeSlot(slot: Slot): SlotStatus {
+export function describeSlot(slot: Slot, power?: string): SlotStatus {
   const props = slot.props
     ? Object.fromEntries(
         SHOWN_PROPS.flatMap((k) => (slot.props?.has(k) ? [[k, slot.props.get(k)]] : [])),
@@ -58,6 +66,12 @@ export function describeSlot(slot: Slot): SlotStatus {
     swarming: slot.health.swarming,
     batteryPercent: slot.battery?.percent,
     charging: slot.battery?.plugged,
+    battery:
+      slot.battery === undefined && slot.powerSupply === undefined
+        ? undefined
+        : batteryWear(slot.battery, slot.powerSupply),
+    worn: slot.worn,
+    power,
     temperatureC: slot.temperatureC,
     uptimeSeconds: slot.uptimeSeconds,
     bootCompleted: slot.bootCompleted,

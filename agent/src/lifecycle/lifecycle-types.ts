@@ -38,6 +38,11 @@ export interface LifecycleOptions {
   commandTimeoutMs?: number;
   /** How long a powered-on phone may take to show in adb before it counts as missing. Default 60 s. */
   powerOnDeadlineMs?: number;
+  /**
+   * Called before a slot is woken or awaited for a task, with the phone possibly away on
+   * another's purpose (charge control resting it): it resolves once the phone may be woken.
+   */
+  beforeWake?: (key: string, reason: WakeReason) => Promise<unknown>;
   logger: Logger;
   registry: Registry;
   clock?: Clock;

@@ -164,6 +164,7 @@ export class Lifecycle {
   /** Wakes one slot (key, name, bot id or index) or every slot, and restarts their idle counts. */
   async wake(ref?: string, reason: WakeReason = 'operator'): Promise<WakeResult> {
     const keys = this.resolve(ref);
+    for (const key of keys) await this.options.beforeWake?.(key, reason);
     const woke = await this.queue.run(async () => {
       const woke: string[] = [];
       for (const key of keys) {
@@ -199,6 +200,7 @@ export class Lifecycle {
   async whenAwakeAndReady(ref: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     const key = this.resolveOne(ref);
     const started = this.clock.now();
+    await this.options.beforeWake?.(key, 'task');
     if (this.stateOf(key).asleep) await this.wake(key, 'task');
     const left = Math.max(0, timeoutMs - (this.clock.now() - started));
     return this.botDevices.whenReady(this.slotOf(key).botId, left, signal);

@@ -7,6 +7,7 @@ import type { UhubctlTarget } from '../devices/slot.js';
 import { execCommand } from './commands.js';
 import type { CommandRunner } from './commands.js';
 import type { PowerOnWatch } from './power-on-watch.js';
+import { switchPort } from './uhubctl.js';
 
 /** What a slot's sleep and wake do, decided from the farm's action and the slot. */
 type Method = { kind: 'none' } | { kind: 'screen' } | { kind: 'usb-power'; target: UhubctlTarget };
@@ -53,7 +54,7 @@ export class SleepActions {
     if (method.kind === 'screen') await this.keyevent(slot, 'KEYCODE_WAKEUP');
     if (method.kind !== 'usb-power') return;
     await this.uhubctl(method.target, 'on');
-    this.options.powerOn.watch(slot.key);
+    void this.options.powerOn.watch(slot.key);
   }
 
   /**
@@ -78,8 +79,6 @@ export class SleepActions {
   }
 
   private async uhubctl(target: UhubctlTarget, action: 'on' | 'off'): Promise<void> {
-    const run = this.options.run ?? execCommand;
-    const args = ['-l', target.hub, '-p', String(target.port), '-a', action];
-    await run('uhubctl', args, this.options.timeoutMs);
+    await switchPort(this.options.run ?? execCommand, target, action, this.options.timeoutMs);
   }
 }
