@@ -19,6 +19,7 @@ import { Lifecycle } from './lifecycle/lifecycle.js';
 import { wakingBotDevices } from './lifecycle/waking-bot-devices.js';
 import { operatorOnly, operatorRoutes } from './http/operator-routes.js';
 import { createMetricsRegistry } from './metrics.js';
+import { PortPower, slotPowerStatus } from './power/port-power.js';
 import { OverrideControl } from './operator/override-control.js';
 import { OperatorCredential, operatorCredentialPath } from './operator/credential.js';
 import { clusterEventOf } from './swarming/bot-events.js';
@@ -27,6 +28,9 @@ import { rebootRequests } from './swarming/reboot-requests.js';
 import { TaskDrain } from './swarming/drain.js';
 import { hookAccess } from './swarming/hook-access.js';
 import { SwarmingHost } from './swarming/swarming-host.js';
+
+/** Bound on one uhubctl run (a cycle adds its off time). */
+const POWER_COMMAND_TIMEOUT_MS = 15_000;
 
 export interface AgentOptions {
   config: Config;
@@ -51,6 +55,8 @@ export class FarmAgent {
   readonly devices: DeviceBackend;
   /** Idle checks, sleep and wake of the phones; none without phones. */
   private readonly lifecycle: Lifecycle | undefined;
+  /** The one owner of the phones' USB port power; none without phones. */
+  private readonly power: PortPower | undefined;
   /** What the cluster is told about; built beside the devices, handed over on connect. */
   private readonly clusterParts: ClusterParts;
   /** Cluster annotations, CLI commands of a standalone agent, the Pi's own health. */
@@ -88,6 +94,7 @@ export class FarmAgent {
     const phones = buildDevices(config, logger, this.registry, this.host);
     this.devices = phones.devices;
     this.lifecycle = phones.lifecycle;
+    this.power = phones.power;
     this.clusterParts = phones.clusterParts;
     if (phones.disabled !== undefined) this.disabled.devices = phones.disabled;
     this.overrides = new OverrideControl({
@@ -234,7 +241,11 @@ export class FarmAgent {
       lifecycle: this.lifecycle?.snapshot(),
       cluster: this.cluster?.reporter.status(),
       devices: this.devices.info(),
-      slots: this.devices.statusSlots(),
+      slots: this.devices.statusSlots().map((slot) => {
+        const power = this.power;
+        if (power === undefined || !('slot' in slot)) return slot;
+        return { ...slot, power: slotPowerStatus(power, slot.slot) };
+      }),
     });
   }
 
@@ -271,6 +282,7 @@ interface DeviceParts {
   devices: DeviceBackend;
   /** Idle checks, sleep and wake of the phones; none without phones. */
   lifecycle: Lifecycle | undefined;
+  power?: PortPower;
   clusterParts: ClusterParts;
   /** Why there are no phones, if there are none. */
   disabled?: string;
@@ -297,10 +309,16 @@ function buildDevices(
     };
   }
   const adb = new AdbBackend(config, logger, registry);
+  const power = new PortPower({
+    timeoutMs: POWER_COMMAND_TIMEOUT_MS,
+    machineModel: () => host.current().facts?.model,
+    logger: logger.child({ component: 'power' }),
+  });
   const lifecycle = new Lifecycle({
     manager: adb.manager,
     io: adb.io,
     action: config.sleepAction,
+    power,
     intervalMs: config.idleCheckInterval,
     idleChecks: config.idleChecks,
     logger: logger.child({ component: 'lifecycle' }),
@@ -309,6 +327,7 @@ function buildDevices(
   return {
     devices: adb,
     lifecycle,
+    power,
     clusterParts: {
       slots: () => adb.manager.slots(),
       onSlotChanged: (listener) => adb.manager.onSlotChanged(listener),
