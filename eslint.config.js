@@ -24,7 +24,7 @@ const OUTSIDE_LIB = {
 };
 const RUNTIME = {
   regex:
-    '^(\\.\\./)+(devices|lifecycle|cluster|swarming|http|host|operator|cli|battery)/|^\\.\\./(agent|main)\\.js$',
+    '^(\\.\\./)+(devices|lifecycle|cluster|swarming|http|host|operator|cli|power|battery)/|^\\.\\./(agent|main)\\.js$',
   message: 'config is below the runtime: move the constant or rule into config/ instead.',
 };
 const IO = {
@@ -52,6 +52,8 @@ const PURE_RULES = [
   'agent/src/cluster/override-annotations.ts',
   'agent/src/cluster/slot-transitions.ts',
   'agent/src/operator/overrides.ts',
+  'agent/src/power/port-claims.ts',
+  'agent/src/power/uhubctl-output.ts',
   'agent/src/battery/wear.ts',
   'agent/src/battery/fitness.ts',
 ];

@@ -19,6 +19,9 @@ import { Lifecycle } from './lifecycle/lifecycle.js';
 import { wakingBotDevices } from './lifecycle/waking-bot-devices.js';
 import { operatorOnly, operatorRoutes } from './http/operator-routes.js';
 import { createMetricsRegistry } from './metrics.js';
+import { PortPower, slotPowerStatus } from './power/port-power.js';
+import type { ChargeControl } from './battery/charge-control.js';
+import { chargeControlFor } from './battery/charge-setup.js';
 import { OverrideControl } from './operator/override-control.js';
 import { OperatorCredential, operatorCredentialPath } from './operator/credential.js';
 import { clusterEventOf } from './swarming/bot-events.js';
@@ -27,6 +30,9 @@ import { rebootRequests } from './swarming/reboot-requests.js';
 import { TaskDrain } from './swarming/drain.js';
 import { hookAccess } from './swarming/hook-access.js';
 import { SwarmingHost } from './swarming/swarming-host.js';
+
+/** Bound on one uhubctl run (a cycle adds its off time). */
+const POWER_COMMAND_TIMEOUT_MS = 15_000;
 
 export interface AgentOptions {
   config: Config;
@@ -51,6 +57,9 @@ export class FarmAgent {
   readonly devices: DeviceBackend;
   /** Idle checks, sleep and wake of the phones; none without phones. */
   private readonly lifecycle: Lifecycle | undefined;
+  /** The one owner of the phones' USB port power; none without phones. */
+  private readonly power: PortPower | undefined;
+  private readonly charge: ChargeControl | undefined;
   /** What the cluster is told about; built beside the devices, handed over on connect. */
   private readonly clusterParts: ClusterParts;
   /** Cluster annotations, CLI commands of a standalone agent, the Pi's own health. */
@@ -88,6 +97,8 @@ export class FarmAgent {
     const phones = buildDevices(config, logger, this.registry, this.host);
     this.devices = phones.devices;
     this.lifecycle = phones.lifecycle;
+    this.power = phones.power;
+    this.charge = phones.charge;
     this.clusterParts = phones.clusterParts;
     if (phones.disabled !== undefined) this.disabled.devices = phones.disabled;
     this.overrides = new OverrideControl({
@@ -180,6 +191,7 @@ export class FarmAgent {
     // Before the devices: a FARM_KUBECONFIG that cannot be used stops start-up before adb runs.
     await this.connectCluster();
     await this.devices.start();
+    this.charge?.start();
     this.lifecycle?.start(await this.cluster?.restoredLifecycle());
     this.cluster?.start();
     if (this.swarming) {
@@ -212,6 +224,7 @@ export class FarmAgent {
     await this.swarming?.stop();
     await this.cluster?.stop();
     await this.lifecycle?.stop();
+    await this.charge?.stop();
     await this.devices.stop();
     await this.host.stop();
     await Promise.allSettled([this.hookServer.close(), this.clusterServer.close()]);
@@ -234,7 +247,12 @@ export class FarmAgent {
       lifecycle: this.lifecycle?.snapshot(),
       cluster: this.cluster?.reporter.status(),
       devices: this.devices.info(),
-      slots: this.devices.statusSlots(),
+      slots: this.devices.statusSlots().map((slot) => {
+        const power = this.power;
+        if (power === undefined || !('slot' in slot)) return slot;
+        const charge = this.charge?.describe(slot.slot);
+        return { ...slot, power: slotPowerStatus(power, slot.slot), ...(charge && { charge }) };
+      }),
     });
   }
 
@@ -271,6 +289,9 @@ interface DeviceParts {
   devices: DeviceBackend;
   /** Idle checks, sleep and wake of the phones; none without phones. */
   lifecycle: Lifecycle | undefined;
+  power?: PortPower;
+  /** Keeps idle phones' batteries in the band; none unless FARM_CHARGE_CONTROL. */
+  charge?: ChargeControl | undefined;
   clusterParts: ClusterParts;
   /** Why there are no phones, if there are none. */
   disabled?: string;
@@ -297,11 +318,17 @@ function buildDevices(
     };
   }
   const adb = new AdbBackend(config, logger, registry);
-  const charge = adb.charge;
+  const power = new PortPower({
+    timeoutMs: POWER_COMMAND_TIMEOUT_MS,
+    machineModel: () => host.current().facts?.model,
+    logger: logger.child({ component: 'power' }),
+  });
+  const charge = chargeControlFor(config, adb.manager, power, logger);
   const lifecycle = new Lifecycle({
     manager: adb.manager,
     io: adb.io,
     action: config.sleepAction,
+    power,
     intervalMs: config.idleCheckInterval,
     idleChecks: config.idleChecks,
     // A task or wake beats charge control: the port's power comes back first.
@@ -312,6 +339,8 @@ function buildDevices(
   return {
     devices: adb,
     lifecycle,
+    power,
+    charge,
     clusterParts: {
       slots: () => adb.manager.slots(),
       onSlotChanged: (listener) => adb.manager.onSlotChanged(listener),

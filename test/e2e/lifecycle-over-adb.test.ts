@@ -165,7 +165,9 @@ it('usb-power: a phone that leaves adb while its port is off is asleep, not miss
   const devices = new SlotBotDevices(r.manager);
   const [first = '', second = ''] = r.serials;
   for (let i = 0; i < LIMIT; i++) await r.lifecycle.check();
+  // The power owner asks once whether hub 1-1 switches a port alone, then cuts each port.
   expect(r.hub.calls).toEqual([
+    ['-f', '-l', '1-1', '-p', '1'],
     ['-l', '1-1', '-p', '1', '-a', 'off'],
     ['-l', '1-1', '-p', '2', '-a', 'off'],
   ]);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { SerialQueue, errorMessage } from '@farm-agent/bot-config/lib';
+import { SerialQueue } from '@farm-agent/bot-config/lib';
 import type { Clock } from '@farm-agent/bot-config/lib';
 import type { ChargeBand } from '../config/battery-care.js';
 import type { SlotManager } from '../devices/slot-manager.js';
@@ -96,8 +96,11 @@ export class ChargeControl {
     return back;
   }
 
-  /** Who holds the slot's port and why, for /status; undefined when charge control holds nothing. */
-  portHolder(key: string): string | undefined {
+  /**
+   * Where charge control stands with the slot, for /status beside the port owner's `power`:
+   * resting and why, or "charge control unavailable: <why>"; undefined while it holds nothing.
+   */
+  describe(key: string): string | undefined {
     const slot = this.options.manager.slot(key);
     return slot === undefined ? undefined : describe(this.phaseOf(slot), this.options.band);
   }
@@ -132,28 +135,30 @@ export class ChargeControl {
   }
 
   private async cut(key: string): Promise<void> {
-    const { manager, port, logger } = this.options;
+    const { manager, port, logger, band } = this.options;
     const slot = manager.slot(key);
     if (slot === undefined) return;
     // Said before the power goes: the phone leaving adb must read as resting, not missing.
     manager.setResting(key, true);
-    let problem: string | undefined;
-    try {
-      problem = await port.cut(slot);
-    } catch (error) {
-      problem = `the port could not be cut: ${errorMessage(error)}`;
-    }
-    if (problem === undefined) {
-      logger.info(
-        { slot: key, percent: slot.battery?.percent },
-        'port cut: battery at the band top',
-      );
+    const percent = slot.battery?.percent;
+    const result = await port.cut(
+      slot,
+      `battery at ${percent ?? '?'}%: resting until ${band.lowPercent}% (band ${band.lowPercent}–${band.highPercent}%)`,
+    );
+    if (result.kind === 'cut') {
+      logger.info({ slot: key, percent }, 'port cut: battery at the band top');
       return;
     }
-    this.phases.set(key, { kind: 'unavailable', reason: problem });
-    this.schedule(key, { kind: 'unavailable', reason: problem });
-    logger.warn({ slot: key, reason: problem }, 'charge control unavailable');
-    await this.restore(key);
+    manager.setResting(key, false);
+    const next: ChargePhase =
+      result.kind === 'held'
+        ? { kind: 'charging', heldUntil: this.options.clock.now() + this.options.holdMs }
+        : { kind: 'unavailable', reason: result.why };
+    this.phases.set(key, next);
+    this.schedule(key, next);
+    if (next.kind === 'unavailable') {
+      logger.warn({ slot: key, reason: next.reason }, 'charge control unavailable');
+    }
   }
 
   /** Power back on; resolves once the phone is back (true) or at the deadline. */

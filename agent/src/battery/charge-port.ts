@@ -1,57 +1,64 @@
+import { errorMessage } from '@farm-agent/bot-config/lib';
 import type { Slot } from '../devices/slot-state.js';
 import { uhubctlTarget } from '../devices/slot.js';
 import type { UhubctlTarget } from '../devices/slot.js';
-import { execCommand } from '../lifecycle/commands.js';
-import type { CommandRunner } from '../lifecycle/commands.js';
-import { hubSwitchingProblem, switchPort } from '../lifecycle/uhubctl.js';
+import { PowerRefused } from '../power/port-power.js';
+import type { PortPower } from '../power/port-power.js';
+
+/** What became of a cut. */
+export type CutResult =
+  | { kind: 'cut' }
+  /** Someone who needs the phone holds the port on (a task, a wake): try again later. */
+  | { kind: 'held'; why: string }
+  /** This port can never be cut alone (ganged hub, no switching, uhubctl failing). */
+  | { kind: 'unavailable'; why: string };
 
 /**
- * What charge control needs of a slot's port power. Kept this small so the one owner of
- * port power (shared with the usb-power sleep action and the recovery ladder) can implement
- * it, with charge control as one of its holders.
+ * What charge control needs of a slot's port power: one claim (holder `charge`) on the
+ * port-power owner, which weighs it against tasks, wakes, sleep and recovery.
  */
 export interface ChargePort {
   /** Why this slot's power cannot be switched at all (a network phone), or undefined. */
   unavailable(slot: Slot): string | undefined;
-  /** Cuts the port. Resolves with why the cut cannot keep the phone off power, if it knows. */
-  cut(slot: Slot): Promise<string | undefined>;
+  cut(slot: Slot, reason: string): Promise<CutResult>;
+  /** Takes charge control's claim back: the port follows whoever else holds it. */
   restore(slot: Slot): Promise<void>;
 }
 
-export interface UhubctlChargePortOptions {
-  run?: CommandRunner;
-  /** The hub port of a slot; default from its USB path, null for network phones. */
-  powerTarget?: (slot: Slot) => UhubctlTarget | null;
-  timeoutMs: number;
-}
-
-/** ChargePort over uhubctl, until the port-power owner takes this over. */
-export class UhubctlChargePort implements ChargePort {
-  constructor(private readonly options: UhubctlChargePortOptions) {}
+/** ChargePort as a holder on the one owner of port power. */
+export class OwnerChargePort implements ChargePort {
+  constructor(
+    private readonly power: PortPower,
+    /** The hub port of a slot; default from its USB path, null for network phones. */
+    private readonly powerTarget: (slot: Slot) => UhubctlTarget | null = (slot) =>
+      uhubctlTarget(slot.key),
+  ) {}
 
   unavailable(slot: Slot): string | undefined {
-    return this.target(slot) === null ? 'a network phone has no USB port to switch' : undefined;
+    return this.powerTarget(slot) === null
+      ? 'a network phone has no USB port to switch'
+      : undefined;
   }
 
-  async cut(slot: Slot): Promise<string | undefined> {
+  async cut(slot: Slot, reason: string): Promise<CutResult> {
     const target = this.require(slot);
-    return hubSwitchingProblem(await this.switch(target, 'off'), target.hub);
+    try {
+      const port = await this.power.hold(target, 'charge', reason);
+      if (port.state === 'off') return { kind: 'cut' };
+      await this.power.release(target, 'charge');
+      return { kind: 'held', why: `${port.holder} holds the port on (${port.reason})` };
+    } catch (error) {
+      const why = errorMessage(error);
+      return { kind: 'unavailable', why: error instanceof PowerRefused ? why : `uhubctl: ${why}` };
+    }
   }
 
   async restore(slot: Slot): Promise<void> {
-    await this.switch(this.require(slot), 'on');
-  }
-
-  private switch(target: UhubctlTarget, action: 'on' | 'off'): Promise<string> {
-    return switchPort(this.options.run ?? execCommand, target, action, this.options.timeoutMs);
-  }
-
-  private target(slot: Slot): UhubctlTarget | null {
-    return (this.options.powerTarget ?? ((s: Slot) => uhubctlTarget(s.key)))(slot);
+    await this.power.release(this.require(slot), 'charge');
   }
 
   private require(slot: Slot): UhubctlTarget {
-    const target = this.target(slot);
+    const target = this.powerTarget(slot);
     if (target === null) throw new Error(`slot ${slot.name} has no hub port`);
     return target;
   }

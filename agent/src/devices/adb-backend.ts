@@ -3,8 +3,6 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { systemClock } from '@farm-agent/bot-config/lib';
 import { BatteryMetrics } from '../battery/battery-metrics.js';
-import { ChargeControl } from '../battery/charge-control.js';
-import { UhubctlChargePort } from '../battery/charge-port.js';
 import type { Config } from '../config/settings.js';
 import type { OverrideSet } from '../operator/overrides.js';
 import type { BotSpec } from '../swarming/swarming-host.js';
@@ -20,11 +18,6 @@ import { describeSlot, type SlotStatus } from './slot-status.js';
 import { SlotStore } from './slot-store.js';
 import { resolveSlotRef } from './slot-ref.js';
 
-/** A hub that does not answer uhubctl within this is broken. */
-const UHUBCTL_TIMEOUT_MS = 15_000;
-/** How long a phone may take to enumerate and show in adb once its port has power. */
-const PHONE_RETURN_MS = 60_000;
-
 /** `adb connect` of a phone that never answers blocks for 10 s; do not wait longer. */
 const TCP_CONNECT_TIMEOUT_MS = 12_000;
 
@@ -36,8 +29,6 @@ export class AdbBackend implements DeviceBackend {
   readonly botDevices: SlotBotDevices;
   readonly manager: SlotManager;
   readonly io: AdbDeviceIO;
-  /** Keeps idle phones' batteries in the band (FARM_CHARGE_CONTROL); undefined when off. */
-  readonly charge: ChargeControl | undefined;
   private readonly server: AdbServerProcess;
   private readonly tracker: AdbTracker;
   private overridesFor: (slotName: string) => OverrideSet = () => ({});
@@ -98,19 +89,6 @@ export class AdbBackend implements DeviceBackend {
       systemClock,
     );
     this.manager.onSlotChanged((slot) => batteryMetrics.observe(slot));
-    this.charge = config.chargeControl
-      ? new ChargeControl({
-          manager: this.manager,
-          port: new UhubctlChargePort({ timeoutMs: UHUBCTL_TIMEOUT_MS }),
-          band: { lowPercent: config.chargeBandLow, highPercent: config.chargeBandHigh },
-          checkIntervalMs: config.chargeCheckInterval,
-          verifyAfterMs: 2 * config.deviceRefresh + UHUBCTL_TIMEOUT_MS,
-          returnDeadlineMs: PHONE_RETURN_MS,
-          holdMs: config.chargeCheckInterval,
-          clock: systemClock,
-          logger: logger.child({ component: 'charge' }),
-        })
-      : undefined;
     // A slot that appears (or reappears) gets the overrides already in force.
     this.manager.onSlotChanged((slot) => this.syncOverrides(slot));
   }
@@ -156,21 +134,17 @@ export class AdbBackend implements DeviceBackend {
   }
 
   statusSlots(): SlotStatus[] {
-    return this.manager
-      .slots()
-      .map((slot) => describeSlot(slot, this.charge?.portHolder(slot.key)));
+    return this.manager.slots().map(describeSlot);
   }
 
   async start(): Promise<void> {
     this.server.start();
     this.tracker.start();
     await this.manager.start();
-    this.charge?.start();
     if (this.config.adbExternal) await this.connectTcpDevices();
   }
 
   async stop(): Promise<void> {
-    await this.charge?.stop();
     await this.manager.stop();
     await this.tracker.stop();
     await this.server.stop();

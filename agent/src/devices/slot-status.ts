@@ -32,8 +32,6 @@ export interface SlotStatus {
   battery: BatteryWear | undefined;
   /** Why the battery took the phone out of service. */
   worn: Slot['worn'];
-  /** Who holds the slot's port power and why; undefined when nobody does. */
-  power: string | undefined;
   temperatureC: Slot['temperatureC'];
   uptimeSeconds: Slot['uptimeSeconds'];
   bootCompleted: Slot['bootCompleted'];
@@ -48,7 +46,7 @@ export interface SlotStatus {
   props: Record<string, string | undefined> | undefined;
 }
 
-export function describeSlot(slot: Slot, power?: string): SlotStatus {
+export function describeSlot(slot: Slot): SlotStatus {
   const props = slot.props
     ? Object.fromEntries(
         SHOWN_PROPS.flatMap((k) => (slot.props?.has(k) ? [[k, slot.props.get(k)]] : [])),
@@ -71,7 +69,6 @@ export function describeSlot(slot: Slot, power?: string): SlotStatus {
         ? undefined
         : batteryWear(slot.battery, slot.powerSupply),
     worn: slot.worn,
-    power,
     temperatureC: slot.temperatureC,
     uptimeSeconds: slot.uptimeSeconds,
     bootCompleted: slot.bootCompleted,

@@ -5,7 +5,8 @@ import type { DeviceIO } from '../devices/device-io.js';
 import type { SlotManager } from '../devices/slot-manager.js';
 import type { Slot } from '../devices/slot-state.js';
 import type { UhubctlTarget } from '../devices/slot.js';
-import type { CommandRunner } from './commands.js';
+import type { CommandRunner } from '../power/commands.js';
+import type { PortPower } from '../power/port-power.js';
 import type { SleepReason, WakeReason } from './lifecycle-metrics.js';
 import type { SleepAction } from '../config/sleep-action.js';
 
@@ -28,6 +29,9 @@ export interface LifecycleOptions {
   holdMs?: number;
   tcpTables?: readonly string[];
   adbPorts?: readonly number[];
+  /** The owner of port power (usb-power); default: one of its own running `run`. */
+  power?: PortPower;
+  /** Runs uhubctl when the lifecycle makes its own power owner. */
   run?: CommandRunner;
   /**
    * The hub port that powers a slot's phone. Default: from the slot key

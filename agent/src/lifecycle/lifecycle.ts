@@ -17,6 +17,7 @@ import type {
   WakeReason,
   WakeResult,
 } from './lifecycle-types.js';
+import { PortPower } from '../power/port-power.js';
 import { PowerOnWatch } from './power-on-watch.js';
 import { SleepActions } from './sleep-actions.js';
 import { SerialQueue } from '@farm-agent/bot-config/lib';
@@ -70,7 +71,16 @@ export class Lifecycle {
       io: options.io,
       manager: options.manager,
       powerOn: this.powerOn,
-      run: options.run,
+      power:
+        options.power ??
+        new PortPower({
+          run: options.run,
+          timeoutMs: options.commandTimeoutMs ?? 15_000,
+          clock: this.clock,
+          logger: this.log,
+        }),
+      wakeHoldMs: this.holdMs,
+      clock: this.clock,
       powerTarget: options.powerTarget,
       timeoutMs: options.commandTimeoutMs ?? 15_000,
     });
