@@ -54,13 +54,10 @@ export class ChargeControl {
    */
   start(): void {
     const { manager } = this.options;
-    this.unsubscribe = manager.onSlotChanged((slot) =>
-      this.feed(slot.key, () => {
-        const now = manager.slot(slot.key);
-        return { type: 'reading', view: now === undefined ? GONE : viewOf(now) };
-      }),
-    );
+    this.unsubscribe = manager.onSlotChanged((slot) => this.read(slot.key));
     for (const slot of manager.slots()) {
+      // Phones already at the top are cut without waiting for a change.
+      this.read(slot.key);
       if (slot.adbState !== undefined || slot.absentOnPurpose !== undefined) continue;
       if (this.options.port.unavailable(slot) !== undefined) continue;
       void this.queue.run(() => this.restore(slot.key));
@@ -106,6 +103,14 @@ export class ChargeControl {
   }
 
   // --- steps ----------------------------------------------------------------
+
+  /** Feeds the slot's readings as they are when the queue gets to them. */
+  private read(key: string): void {
+    this.feed(key, () => {
+      const slot = this.options.manager.slot(key);
+      return { type: 'reading', view: slot === undefined ? GONE : viewOf(slot) };
+    });
+  }
 
   private feed(key: string, event: () => ChargeEvent): void {
     void this.queue.run(async () => {
