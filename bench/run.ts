@@ -4,13 +4,21 @@
  * BENCH_QUICK=1 shrinks windows and counts to try the harness out (figures not for publishing).
  */
 import { printTable, QUICK, runSections, type Row } from './lib.js';
+import { battery } from './sections/battery.js';
 import { change } from './sections/change.js';
 import { footprint } from './sections/footprint.js';
 import { hooks } from './sections/hooks.js';
 import { idle } from './sections/idle.js';
 import { startup } from './sections/startup.js';
 
-const SECTIONS: Record<string, () => Promise<Row[]>> = { hooks, change, footprint, idle, startup };
+const SECTIONS: Record<string, () => Promise<Row[]>> = {
+  hooks,
+  change,
+  footprint,
+  idle,
+  startup,
+  battery,
+};
 
 const { rows, errors } = await runSections(
   'bench',

@@ -36,6 +36,10 @@ describe('chargeStep', () => {
     expect(step(demanded.next, idle(90)).action).toBeUndefined();
     expect(chargeStep(demanded.next, idle(90), BAND, NOW + 60_000).action).toBe('cut');
     expect(step({ kind: 'charging' }, { type: 'demand', holdUntil: NOW }).action).toBeUndefined();
+    // Once the task has the phone the hold is spent: after the task the top cuts at once.
+    const taken = step(demanded.next, idle(85, { idle: false }));
+    expect(taken).toEqual({ next: { kind: 'charging' } });
+    expect(step(taken.next, idle(85)).action).toBe('cut');
   });
 
   it('restores for a check, then rests again above the bottom and charges at it', () => {

@@ -65,6 +65,8 @@ export function chargeStep(
     case 'charging': {
       if (event.type !== 'reading') return { next: phase };
       const { view } = event;
+      // The task the hold was for has the phone now: once it ends, the band applies again.
+      if (!view.idle && phase.heldUntil !== undefined) return { next: { kind: 'charging' } };
       const held = phase.heldUntil !== undefined && now < phase.heldUntil;
       if (
         !held &&

@@ -25,7 +25,8 @@ export function chargeControlFor(
     // Two device refreshes: by then a phone still in adb has shown how it is powered.
     verifyAfterMs: 2 * config.deviceRefresh,
     returnDeadlineMs: PHONE_RETURN_MS,
-    holdMs: config.chargeCheckInterval,
+    // As long as the lifecycle counts a wake as activity.
+    holdMs: config.idleCheckInterval,
     clock: systemClock,
     logger: logger.child({ component: 'charge' }),
   });
