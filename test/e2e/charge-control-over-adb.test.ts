@@ -23,6 +23,7 @@ import { PortPower } from '../../agent/src/power/port-power.js';
 import { startAdbServer } from '../rigs/adb-server.js';
 import { BatteryModel } from '../rigs/fake-adbd/battery-model.js';
 import { startFakePhone } from '../rigs/fake-adbd/index.js';
+import type { PowerSupplyFiles } from '../rigs/fake-adbd/index.js';
 import { FakeUhubctl } from '../rigs/fake-uhubctl.js';
 import type { FakeHub } from '../rigs/fake-uhubctl.js';
 import { ManualClock } from '../rigs/manual-clock.js';
@@ -45,6 +46,8 @@ interface RigOptions {
   network?: number[];
   /** Percent per hour an idle phone off power loses. */
   drainPerHour?: number;
+  /** The first phone's kernel battery files. */
+  powerSupply?: PowerSupplyFiles;
 }
 
 async function startRig(options: RigOptions = {}) {
@@ -55,9 +58,10 @@ async function startRig(options: RigOptions = {}) {
   const server = await startAdbServer();
   cleanups.push(() => server.stop());
   const phones = await Promise.all(
-    levels.map((level) =>
+    levels.map((level, i) =>
       startFakePhone({
         battery: { level, plugged: 'usb' },
+        ...(i === 0 && options.powerSupply && { powerSupply: options.powerSupply }),
         thermal: [{ name: 'skin', type: 3, value: 25, status: 0 }],
       }),
     ),
@@ -133,8 +137,8 @@ async function startRig(options: RigOptions = {}) {
     clock,
   });
   for (const serial of serials) await server.connect(serial);
-  await waitFor('phones ready', () =>
-    serials.every((s) => manager.slot(s)?.health.state === 'ready'),
+  await waitFor('phones read', () =>
+    serials.every((s) => ['ready', 'worn'].includes(manager.slot(s)?.health.state ?? '')),
   );
   charge.start();
   cleanups.push(() => charge.stop());
@@ -273,4 +277,21 @@ it('ganged hubs and network phones: unavailable with the reason, never cut', asy
     'charge control unavailable: a network phone has no USB port to switch',
   );
   expect(network.hub.calls).toEqual([]);
+});
+
+it('a worn battery goes to maintenance with its reason and is never cut', async () => {
+  const r = await startRig({
+    levels: [85, 85],
+    powerSupply: { charge_full: '2900000', charge_full_design: '4000000', cycle_count: '911' },
+  });
+  await waitFor('the worn phone in maintenance', () => r.slot(0).health.state === 'worn');
+  expect(r.slot(0).health.swarming).toEqual({
+    maintenance: 'Battery worn: battery capacity 72.5% of design < 80%; replace the battery',
+    ready: false,
+  });
+  // The healthy phone beside it is cut at the top; the worn one stays as it is.
+  await waitFor('the healthy phone cut', () => !r.hub.isOn('1-1', 2));
+  await r.advance(MINUTE);
+  expect(r.hub.isOn('1-1', 1)).toBe(true);
+  expect(r.hub.calls.filter((c) => c[3] === '1' && c[5] === 'off')).toEqual([]);
 });
