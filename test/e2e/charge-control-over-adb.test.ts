@@ -7,20 +7,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, expect, it } from 'vitest';
 import { ChargeControl } from '../../agent/src/battery/charge-control.js';
 import { OwnerChargePort } from '../../agent/src/battery/charge-port.js';
-import { AdbDeviceIO } from '../../agent/src/devices/adb/adb-io.js';
-import { AdbTracker } from '../../agent/src/devices/adb/tracker.js';
 import { SlotBotDevices } from '../../agent/src/devices/slot-bot-devices.js';
-import { SlotManager } from '../../agent/src/devices/slot-manager.js';
-import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import type { Slot } from '../../agent/src/devices/slot-state.js';
 import { Lifecycle } from '../../agent/src/lifecycle/lifecycle.js';
 import { PortPower } from '../../agent/src/power/port-power.js';
 import { startAdbServer } from '../rigs/adb-server.js';
+import { startAdbSlots } from '../rigs/adb-slots.js';
 import { BatteryModel } from '../rigs/fake-adbd/battery-model.js';
 import { startFakePhone } from '../rigs/fake-adbd/index.js';
 import type { PowerSupplyFiles } from '../rigs/fake-adbd/index.js';
@@ -80,25 +75,9 @@ async function startRig(options: RigOptions = {}) {
     return model;
   });
   const serials = phones.map((p) => p.serial);
-  const logger = pino({ level: 'silent' });
-  const registry = new Registry();
-  const tracker = new AdbTracker({ port: server.port, logger, registry });
-  tracker.start();
-  cleanups.push(() => tracker.stop());
-  const io = new AdbDeviceIO({ port: server.port });
-  const manager = new SlotManager({
-    io,
-    presence: tracker,
-    store: new SlotStore({ stateDir: dir, logger }),
-    node: 'pi-1',
-    botIdPattern: '{node}-{slot}',
-    insideDocker: false,
-    logger,
-    registry,
-    refreshIntervalMs: 200,
-  });
-  await manager.start();
-  cleanups.push(() => manager.stop());
+  const { logger, registry, io, manager } = await startAdbSlots(server.port, dir, (stop) =>
+    cleanups.push(stop),
+  );
   // Port N powers phone N: data off takes it out of adb, VBUS decides whether it charges.
   const hub: FakeUhubctl = new FakeUhubctl(
     { '1-1': options.hub ?? 4 },
