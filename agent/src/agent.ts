@@ -191,8 +191,9 @@ export class FarmAgent {
     // Before the devices: a FARM_KUBECONFIG that cannot be used stops start-up before adb runs.
     await this.connectCluster();
     await this.devices.start();
-    this.charge?.start();
     this.lifecycle?.start(await this.cluster?.restoredLifecycle());
+    // After the lifecycle marked the phones it keeps asleep: their ports stay as they are.
+    this.charge?.start();
     this.cluster?.start();
     if (this.swarming) {
       const swarming = this.swarming;
