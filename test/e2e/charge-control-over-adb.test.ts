@@ -43,6 +43,8 @@ interface RigOptions {
   drainPerHour?: number;
   /** The first phone's kernel battery files. */
   powerSupply?: PowerSupplyFiles;
+  /** Leave charge control stopped (the test starts it). */
+  stopped?: boolean;
 }
 
 async function startRig(options: RigOptions = {}) {
@@ -119,7 +121,7 @@ async function startRig(options: RigOptions = {}) {
   await waitFor('phones read', () =>
     serials.every((s) => ['ready', 'worn'].includes(manager.slot(s)?.health.state ?? '')),
   );
-  charge.start();
+  if (options.stopped !== true) charge.start();
   cleanups.push(() => charge.stop());
   lifecycle.start();
   cleanups.push(() => lifecycle.stop());
@@ -273,4 +275,16 @@ it('a worn battery goes to maintenance with its reason and is never cut', async 
   await r.advance(MINUTE);
   expect(r.hub.isOn('1-1', 1)).toBe(true);
   expect(r.hub.calls.filter((c) => c[3] === '1' && c[5] === 'off')).toEqual([]);
+});
+
+it('after a restart, a phone behind a port an earlier run cut rests (not missing) until its power is back', async () => {
+  const r = await startRig({ stopped: true });
+  r.hub.leftOff('1-1', 1);
+  await r.server.disconnect(r.serials[0] ?? '');
+  await waitFor('the phone missing', () => r.slot().health.state === 'missing');
+  r.charge.start();
+  expect(r.slot().health.state).toBe('resting');
+  await waitFor('the port powered again', () => r.hub.isOn('1-1', 1));
+  expect(r.hub.calls.at(-1)).toEqual(['-l', '1-1', '-p', '1', '-a', 'on']);
+  await waitFor('back and ready', () => r.slot().health.state === 'ready');
 });

@@ -60,7 +60,11 @@ export class ChargeControl {
       this.read(slot.key);
       if (slot.adbState !== undefined || slot.absentOnPurpose !== undefined) continue;
       if (this.options.port.unavailable(slot) !== undefined) continue;
-      void this.queue.run(() => this.restore(slot.key));
+      manager.setResting(slot.key, true);
+      void this.queue.run(async () => {
+        // Not awaited: the queue does not wait out a phone that is truly gone.
+        void this.restore(slot.key);
+      });
     }
   }
 
