@@ -4,6 +4,7 @@
  * BENCH_QUICK=1 shrinks windows and counts to try the harness out (figures not for publishing).
  */
 import { printTable, QUICK, runSections, type Row } from './lib.js';
+import { battery } from './sections/battery.js';
 import { change } from './sections/change.js';
 import { footprint } from './sections/footprint.js';
 import { gate } from './sections/gate.js';
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, () => Promise<Row[]>> = {
   idle,
   startup,
   gate,
+  battery,
 };
 
 const { rows, errors } = await runSections(

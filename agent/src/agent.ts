@@ -14,6 +14,8 @@ import { ExchangeLog, statusDocument } from './http/status-document.js';
 import { readStatusToken } from './http/status-token.js';
 import { wakeRoutes } from './http/wake-routes.js';
 import type { Lifecycle } from './lifecycle/lifecycle.js';
+import { slotPowerStatus, type PortPower } from './power/port-power.js';
+import type { ChargeControl } from './battery/charge-control.js';
 import { buildDevices } from './build-devices.js';
 import { wakingBotDevices } from './lifecycle/waking-bot-devices.js';
 import { operatorOnly, operatorRoutes } from './http/operator-routes.js';
@@ -54,6 +56,10 @@ export class FarmAgent {
   readonly devices: DeviceBackend;
   /** Idle checks, sleep and wake of the phones; none without phones. */
   private readonly lifecycle: Lifecycle | undefined;
+  /** The one owner of the phones' USB port power; none without phones. */
+  private readonly power: PortPower | undefined;
+  /** Keeps idle phones' batteries in the band; none unless FARM_CHARGE_CONTROL. */
+  private readonly charge: ChargeControl | undefined;
   /** What the cluster is told about; built beside the devices, handed over on connect. */
   private readonly clusterParts: ClusterParts;
   /** Cluster annotations, CLI commands of a standalone agent, the Pi's own health. */
@@ -97,6 +103,8 @@ export class FarmAgent {
     );
     this.devices = devices.backend;
     this.lifecycle = devices.lifecycle;
+    this.power = devices.power;
+    this.charge = devices.charge;
     this.clusterParts = devices.clusterParts;
     if (devices.disabled !== undefined) this.disabled.devices = devices.disabled;
     this.overrides = new OverrideControl({
@@ -206,6 +214,8 @@ export class FarmAgent {
     await this.connectCluster();
     await this.devices.start();
     this.lifecycle?.start(await this.cluster?.restoredLifecycle());
+    // After the lifecycle marked the phones it keeps asleep: their ports stay as they are.
+    this.charge?.start();
     this.cluster?.start();
     if (this.swarming) {
       const swarming = this.swarming;
@@ -236,6 +246,7 @@ export class FarmAgent {
     if (this.swarming) await this.drain.drain(this.options.config.drainGrace, this.options.logger);
     await this.swarming?.stop();
     await this.cluster?.stop();
+    await this.charge?.stop();
     await this.lifecycle?.stop();
     await this.devices.stop();
     await this.host.stop();
@@ -259,7 +270,12 @@ export class FarmAgent {
       lifecycle: this.lifecycle?.snapshot(),
       cluster: this.cluster?.reporter.status(),
       devices: this.devices.info(),
-      slots: this.devices.statusSlots(),
+      slots: this.devices.statusSlots().map((slot) => {
+        const power = this.power;
+        if (power === undefined || !('slot' in slot)) return slot;
+        const charge = this.charge?.describe(slot.slot);
+        return { ...slot, power: slotPowerStatus(power, slot.slot), ...(charge && { charge }) };
+      }),
     });
   }
 

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { systemClock } from '@farm-agent/bot-config/lib';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ClusterParts } from './cluster/cluster-link.js';
@@ -15,11 +16,22 @@ import { SlotManager } from './devices/slot-manager.js';
 import { SlotStore } from './devices/slot-store.js';
 import type { HostMonitor } from './host/host-monitor.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
+import { PortPower } from './power/port-power.js';
+import { BatteryMetrics } from './battery/battery-metrics.js';
+import type { ChargeControl } from './battery/charge-control.js';
+import { chargeControlFor } from './battery/charge-setup.js';
+
+/** Bound on one uhubctl run (a cycle adds its off time). */
+const POWER_COMMAND_TIMEOUT_MS = 15_000;
 
 export interface DeviceParts {
   backend: DeviceBackend;
   /** Idle checks, sleep and wake of the phones; none without phones. */
   lifecycle: Lifecycle | undefined;
+  /** The one owner of the phones' USB port power; none without phones. */
+  power?: PortPower;
+  /** Keeps idle phones' batteries in the band; none unless FARM_CHARGE_CONTROL. */
+  charge?: ChargeControl | undefined;
   clusterParts: ClusterParts;
   /** Why there are no phones, if there are none. */
   disabled?: string;
@@ -28,7 +40,8 @@ export interface DeviceParts {
 /**
  * The device side: one bot for the host, or the phones over adb, built in
  * this order: adb server → tracker → device I/O → slots (with their store) →
- * the bots' view of them → the backend that runs these → the lifecycle.
+ * the bots' view of them → the backend that runs these → the port power
+ * owner → charge control → the lifecycle.
  */
 export function buildDevices(
   config: Config,
@@ -85,13 +98,32 @@ export function buildDevices(
       maxTemperatureC: config.temperatureMax,
       resumeTemperatureC: config.temperatureResume,
     },
+    wear: {
+      hotChargingC: config.batteryHotCharging,
+      capacityMinPercent: config.batteryCapacityMin,
+    },
   });
+  const batteryMetrics = new BatteryMetrics(
+    registry,
+    { lowPercent: config.chargeBandLow, highPercent: config.chargeBandHigh },
+    systemClock,
+  );
+  slots.onSlotChanged((slot) => batteryMetrics.observe(slot));
   const botDevices = new SlotBotDevices(slots);
   const backend = new AdbBackend({ config, logger, server, tracker, manager: slots, botDevices });
+  const power = new PortPower({
+    timeoutMs: POWER_COMMAND_TIMEOUT_MS,
+    machineModel: () => host.current().facts?.model,
+    logger: logger.child({ component: 'power' }),
+  });
+  const charge = chargeControlFor(config, slots, power, logger);
   const lifecycle = new Lifecycle({
     manager: slots,
     io,
     action: config.sleepAction,
+    power,
+    // A task or wake beats charge control: the port's power comes back first.
+    ...(charge && { beforeWake: (key, reason) => charge.restoreFor(key, reason) }),
     intervalMs: config.idleCheckInterval,
     idleChecks: config.idleChecks,
     heldAwake,
@@ -101,6 +133,8 @@ export function buildDevices(
   return {
     backend,
     lifecycle,
+    power,
+    charge,
     clusterParts: {
       slots: () => slots.slots(),
       onSlotChanged: (listener) => slots.onSlotChanged(listener),

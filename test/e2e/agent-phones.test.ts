@@ -246,6 +246,38 @@ describe('farm-agent with phones over adb', () => {
     });
   });
 
+  it('sends a worn battery to maintenance, and shows its wear and charge control in /status', async () => {
+    const worn: PhoneScript = {
+      powerSupply: { charge_full: '2900000', charge_full_design: '4000000', cycle_count: '911' },
+    };
+    const { agent, phones } = await startRig([worn, PIXEL], { FARM_CHARGE_CONTROL: 'true' });
+    const [samsung] = phones as [FakePhone];
+    const botId = botIdOf(samsung);
+    const poll = await waitFor('the bot in maintenance', () => {
+      const p = lastPoll(agent, botId);
+      return typeof p?.state.maintenance === 'string' ? p : undefined;
+    });
+    expect(poll.state.maintenance).toBe(
+      'Battery worn: battery capacity 72.5% of design < 80%; replace the battery',
+    );
+    const status = (await agent.getJson('/status')) as { slots: Record<string, unknown>[] };
+    expect(status.slots.find((slot) => slot.botId === botId)).toMatchObject({
+      state: 'worn',
+      worn: 'battery capacity 72.5% of design < 80%',
+      battery: {
+        health: 'good',
+        powered: true,
+        chargeCounterUah: 2902000,
+        chargeFullUah: 2900000,
+        chargeFullDesignUah: 4000000,
+        capacityPercent: 72.5,
+        cycleCount: 911,
+      },
+      // Network phones: no hub port for charge control to switch.
+      charge: 'charge control unavailable: a network phone has no USB port to switch',
+    });
+  });
+
   it('reports unauthorized, offline, hung and overheating phones through the shim', async () => {
     const { agent, phones } = await startRig([
       { mode: 'unauthorized' },

@@ -8,14 +8,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, expect, it, vi } from 'vitest';
-import { AdbDeviceIO } from '../../agent/src/devices/adb/adb-io.js';
-import { AdbTracker } from '../../agent/src/devices/adb/tracker.js';
 import { SlotBotDevices } from '../../agent/src/devices/slot-bot-devices.js';
-import { SlotManager } from '../../agent/src/devices/slot-manager.js';
-import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import { wakeRoutes } from '../../agent/src/http/wake-routes.js';
 import { operatorOnly } from '../../agent/src/http/operator-routes.js';
 import { Lifecycle } from '../../agent/src/lifecycle/lifecycle.js';
@@ -23,6 +17,7 @@ import type { SleepAction } from '../../agent/src/config/sleep-action.js';
 import { OperatorCredential } from '../../agent/src/operator/credential.js';
 import { FakeUhubctl } from '../rigs/fake-uhubctl.js';
 import { startAdbServer } from '../rigs/adb-server.js';
+import { startAdbSlots } from '../rigs/adb-slots.js';
 import { startFakePhone } from '../rigs/fake-adbd/index.js';
 import { waitFor } from '../rigs/test-bots.js';
 
@@ -44,26 +39,9 @@ async function startRig(action: SleepAction) {
   cleanups.push(() => server.stop());
   const phones = await Promise.all([startFakePhone(), startFakePhone()]);
   cleanups.push(() => Promise.all(phones.map((p) => p.close())));
-  const logger = pino({ level: 'silent' });
-  const registry = new Registry();
-  const tracker = new AdbTracker({ port: server.port, logger, registry });
-  tracker.start();
-  cleanups.push(() => tracker.stop());
-  const io = new AdbDeviceIO({ port: server.port });
-  const manager = new SlotManager({
-    io,
-    presence: tracker,
-    store: new SlotStore({ stateDir: dir, logger }),
-    node: 'pi-1',
-    botIdPattern: '{node}-{slot}',
-    insideDocker: false,
-    logger,
-    registry,
-    // The tracker may stay silent about a TCP phone for a while: reconcile often.
-    refreshIntervalMs: 200,
-  });
-  await manager.start();
-  cleanups.push(() => manager.stop());
+  const { logger, registry, io, manager, tracker } = await startAdbSlots(server.port, dir, (stop) =>
+    cleanups.push(stop),
+  );
   const serials = phones.map((p) => p.serial);
   // A hub whose port N powers phone N: power off takes the phone out of adb, as a
   // USB phone leaves when its port goes dark; power on brings it back.
@@ -177,7 +155,9 @@ it('usb-power: a phone that leaves adb while its port is off is asleep, not miss
   const devices = new SlotBotDevices(r.manager);
   const [first = '', second = ''] = r.serials;
   for (let i = 0; i < LIMIT; i++) await r.lifecycle.check();
+  // The power owner asks once whether hub 1-1 switches a port alone, then cuts each port.
   expect(r.hub.calls).toEqual([
+    ['-f', '-l', '1-1', '-p', '1'],
     ['-l', '1-1', '-p', '1', '-a', 'off'],
     ['-l', '1-1', '-p', '2', '-a', 'off'],
   ]);

@@ -6,15 +6,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, expect, it } from 'vitest';
-import { AdbDeviceIO } from '../../agent/src/devices/adb/adb-io.js';
-import { AdbTracker } from '../../agent/src/devices/adb/tracker.js';
 import { SlotBotDevices } from '../../agent/src/devices/slot-bot-devices.js';
-import { SlotManager } from '../../agent/src/devices/slot-manager.js';
-import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import { startAdbServer } from '../rigs/adb-server.js';
+import { startAdbSlots } from '../rigs/adb-slots.js';
 import { startFakePhone } from '../rigs/fake-adbd/index.js';
 import { DEFAULT_PHONE_DIMENSIONS } from '../rigs/fake-adbd/shell.js';
 import { waitFor } from '../rigs/test-bots.js';
@@ -32,23 +27,10 @@ it('attaches a phone over adb as ready, and reports it missing once adb drops it
   cleanups.push(() => server.stop());
   const phone = await startFakePhone();
   cleanups.push(() => phone.close());
-  const logger = pino({ level: 'silent' });
-  const registry = new Registry();
-  const tracker = new AdbTracker({ port: server.port, logger, registry });
-  tracker.start();
-  cleanups.push(() => tracker.stop());
-  const manager = new SlotManager({
-    io: new AdbDeviceIO({ port: server.port }),
-    presence: tracker,
-    store: new SlotStore({ stateDir, logger }),
-    node: 'pi-1',
-    botIdPattern: '{node}-{slot}',
-    insideDocker: false,
-    logger,
-    registry,
+  // The manager's own refresh interval: presence changes must show without a reconcile.
+  const { manager } = await startAdbSlots(server.port, stateDir, (stop) => cleanups.push(stop), {
+    refreshIntervalMs: 30_000,
   });
-  await manager.start();
-  cleanups.push(() => manager.stop());
   const devices = new SlotBotDevices(manager);
 
   await server.connect(phone.serial);

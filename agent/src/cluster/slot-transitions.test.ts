@@ -21,6 +21,9 @@ describe('slot transitions', () => {
     ['ready', 'asleep', undefined],
     ['asleep', 'ready', undefined],
     ['ready', 'maintenance', undefined],
+    ['ready', 'worn', 'Warning BatteryWorn'],
+    ['asleep', 'worn', 'Warning BatteryWorn'],
+    ['missing', 'worn', 'Warning BatteryWorn'],
   ])('%s → %s: %s', (prev, next, want) => {
     const e = slotTransitionEvent(prev, next);
     expect(e === undefined ? undefined : `${e.type} ${e.reason}`).toBe(want);

@@ -2,7 +2,7 @@
 
 export interface TransitionEvent {
   type: 'Normal' | 'Warning';
-  reason: 'Attached' | 'Detached' | 'Missing' | 'Recovering' | 'Recovered';
+  reason: 'Attached' | 'Detached' | 'Missing' | 'Recovering' | 'Recovered' | 'BatteryWorn';
 }
 
 /** No phone in the slot, expected (empty) or not (missing). */
@@ -20,6 +20,8 @@ export function slotTransitionEvent(
   if (prev === undefined || prev === next) return undefined;
   if (next === 'missing') return { type: 'Warning', reason: 'Missing' };
   if (next === 'empty') return { type: 'Normal', reason: 'Detached' };
+  // A phone that arrives with a worn battery is news about the battery, not the attach.
+  if (next === 'worn') return { type: 'Warning', reason: 'BatteryWorn' };
   if (ABSENT.has(prev)) return { type: 'Normal', reason: 'Attached' };
   if (next === 'recovering') return { type: 'Warning', reason: 'Recovering' };
   // Only back in service counts: recovering → quarantined (an operator) is no recovery.

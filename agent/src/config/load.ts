@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { botIdPatternProblem } from './bot-id-pattern.js';
 import { recoveryThresholdsProblem } from './recovery-thresholds.js';
+import { chargeBandProblem } from './battery-care.js';
 import type { DefaultsContext, SettingSpec } from './setting.js';
 import { SETTINGS, type Config } from './settings.js';
 
@@ -69,6 +70,11 @@ function combinationProblems(config: Config): string[] {
       `FARM_BATTERY_MIN/FARM_BATTERY_RESUME/FARM_TEMPERATURE_MAX/FARM_TEMPERATURE_RESUME: ${thresholds}`,
     );
   }
+  const band = chargeBandProblem(
+    { lowPercent: config.chargeBandLow, highPercent: config.chargeBandHigh },
+    config.batteryResume,
+  );
+  if (band) problems.push(`FARM_CHARGE_BAND_LOW/FARM_CHARGE_BAND_HIGH: ${band}`);
   if (config.hostTemperatureResume > config.hostTemperatureMax) {
     problems.push(
       `FARM_HOST_TEMPERATURE_RESUME (${config.hostTemperatureResume}) is above FARM_HOST_TEMPERATURE_MAX (${config.hostTemperatureMax}): host maintenance would flap`,

@@ -1,4 +1,5 @@
 import { AGENT_SETTINGS } from './agent-settings.js';
+import { BATTERY_SETTINGS } from './battery-settings.js';
 import { CLUSTER_SETTINGS } from './cluster-settings.js';
 import { DEVICE_SETTINGS } from './device-settings.js';
 import { GATE_SETTINGS } from './gate-settings.js';
@@ -14,6 +15,7 @@ export const SETTINGS = {
   ...AGENT_SETTINGS,
   ...SWARMING_SETTINGS,
   ...DEVICE_SETTINGS,
+  ...BATTERY_SETTINGS,
   ...CLUSTER_SETTINGS,
   ...HOST_SETTINGS,
   ...GATE_SETTINGS,

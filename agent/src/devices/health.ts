@@ -1,5 +1,6 @@
 import type { BotDeviceView } from '@farm-agent/bot-config';
 import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
+import { guardProblem, preflightProblem } from './battery-fitness.js';
 import { goneMissingReason } from './swarming-dimensions.js';
 
 export type HealthState =
@@ -10,9 +11,11 @@ export type HealthState =
   | 'unauthorized'
   | 'missing'
   | 'recovering'
+  | 'worn'
   | 'maintenance'
   | 'quarantined'
   | 'asleep'
+  | 'resting'
   | 'empty'
   | 'adb-down';
 
@@ -49,15 +52,18 @@ export interface SlotObservation {
   lastDeviceTypes: readonly string[];
   /**
    * The agent made the phone leave adb: it cut the USB port's power (it is
-   * asleep, not missing) or asked it to reboot (it is booting). The caller
+   * asleep, not missing), cut it to keep the battery in its band (it is resting), or
+   * asked it to reboot (it is booting). The caller
    * clears this when the phone should have come back.
    */
-  absentOnPurpose?: 'powered-off' | 'rebooting';
+  absentOnPurpose?: 'powered-off' | 'rebooting' | 'resting';
   /**
    * The lifecycle put the phone to sleep, whatever its sleep action: a phone
    * with its screen off is still listed by adb, and is asleep all the same.
    */
   asleep: boolean;
+  /** Why the phone's battery is worn out (health, heat while charging, lost capacity). */
+  batteryWorn?: string;
   /** The reboot after a task missed its deadline; set until the phone is back and booted. */
   rebootFailure?: string;
   /** Why the phone's properties could not be read in the last interrogation. */
@@ -87,7 +93,9 @@ export const DEFAULT_RECOVERY_THRESHOLDS: Readonly<RecoveryThresholds> = {
  *  4. the phone is not usable over adb: asleep or rebooting on purpose, else
  *     missing / unauthorized / offline (hardware facts that need a person),
  *     or empty (a slot that never had a phone);
- *  5. recovering (battery or heat): the phone is there but must rest;
+ *  5. worn: the battery is failing (health, heat while charging, lost
+ *     capacity); a person must replace it before it swells;
+ *  5b. recovering (battery or heat): the phone is there but must rest;
  *  6. booting: it will be ready by itself. Missing or booting after a reboot
  *     after a task that missed its deadline is quarantined: it did not come
  *     back by itself, so a person must look;
@@ -101,11 +109,12 @@ export const DEFAULT_RECOVERY_THRESHOLDS: Readonly<RecoveryThresholds> = {
  *  - quarantined (bot refuses tasks, shows red) when a person must act:
  *    operator quarantine, missing, unauthorized, offline or a mode adb cannot use;
  *  - maintenance (bot sleeps quietly, clears itself) when the state is
- *    expected and passes on its own: operator maintenance, adb down (the agent
+ *    expected and passes on its own, or is hardware wear that must not take
+ *    tasks yet need not alarm Swarming: operator maintenance, a worn battery, adb down (the agent
  *    restarts its server), recovering, booting, an empty slot (Skia reported
  *    recovery as maintenance too);
  *  - neither, just not ready, when the next task should still come: asleep
- *    (on_before_task wakes the phone) and busy.
+ *    (on_before_task wakes the phone), resting (on_before_task restores its power) and busy.
  */
 export function evaluateSlotHealth(
   obs: SlotObservation,
@@ -131,6 +140,9 @@ function decide(obs: SlotObservation, recovery: string | undefined): SlotHealth 
   if (adb.kind === 'fault') return quarantined(adb.state, adb.reason);
   if (adb.kind === 'connecting') {
     return notBackAfterReboot(inMaintenance('booting', adb.reason), obs.rebootFailure);
+  }
+  if (obs.batteryWorn !== undefined) {
+    return inMaintenance('worn', `Battery worn: ${obs.batteryWorn}; replace the battery`);
   }
   if (recovery !== undefined) return inMaintenance('recovering', `Recovering: ${recovery}`);
   if (!obs.bootCompleted) {
@@ -161,6 +173,12 @@ function absent(obs: SlotObservation): SlotHealth {
     return notReady('asleep', 'Powered off while idle; the next task wakes it');
   }
   if (obs.absentOnPurpose === 'rebooting') return inMaintenance('booting', 'Device rebooting');
+  if (obs.absentOnPurpose === 'resting') {
+    return notReady(
+      'resting',
+      'Resting off power to keep its battery in the band; the next task restores it',
+    );
+  }
   const missing = goneMissingReason(obs.lastDeviceTypes);
   if (missing !== undefined) return quarantined('missing', missing);
   return inMaintenance('empty', 'No device in this slot');
@@ -210,33 +228,19 @@ function classifyAdbState(state: string | undefined): AdbClass {
 }
 
 /**
- * Why the phone needs recovery, with hysteresis: once in recovery it leaves
- * only at the resume thresholds. With no reading at all the previous answer
- * stands: not knowing is no proof the phone has cooled or charged.
+ * Why the phone needs recovery, with hysteresis: a phone at work yields when the guard trips,
+ * and a recovering one returns only once its preflight passes (battery/fitness.ts). With no
+ * reading at all the previous answer stands: not knowing is no proof the phone has cooled or
+ * charged.
  */
 function recoveryReason(
   obs: SlotObservation,
   previous: string | undefined,
   t: RecoveryThresholds,
 ): string | undefined {
-  const { batteryPercent: battery, maxTemperatureC: temperature } = obs;
-  if (battery === undefined && temperature === undefined) return previous;
-  const recovering = previous !== undefined;
-  const minBattery = recovering ? t.resumeBatteryPercent : t.minBatteryPercent;
-  const maxTemperature = recovering ? t.resumeTemperatureC : t.maxTemperatureC;
-  const reasons: string[] = [];
-  if (battery !== undefined && battery < minBattery) {
-    reasons.push(`battery ${short(battery)}% < ${minBattery}%`);
-  }
-  if (temperature !== undefined && temperature > maxTemperature) {
-    reasons.push(`temperature ${short(temperature)} °C > ${maxTemperature} °C`);
-  }
-  return reasons.length > 0 ? reasons.join(', ') : undefined;
-}
-
-/** Two decimals at most (`33.33`, `22`): enough that the shown inequality holds. */
-function short(n: number): string {
-  return String(Number(n.toFixed(2)));
+  const reading = { batteryPercent: obs.batteryPercent, temperatureC: obs.maxTemperatureC };
+  if (reading.batteryPercent === undefined && reading.temperatureC === undefined) return previous;
+  return previous !== undefined ? preflightProblem(reading, t) : guardProblem(reading, t);
 }
 
 function quarantined(state: HealthState, reason: string): SlotHealth {

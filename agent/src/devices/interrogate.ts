@@ -9,6 +9,8 @@ import type { Parsed } from './parse/result.js';
 import { parseDumpsysThermal } from './parse/thermal.js';
 import type { ThermalDump } from './parse/thermal.js';
 import { parseProcUptime } from './parse/uptime.js';
+import { POWER_SUPPLY_COMMAND, parsePowerSupply } from './parse/power-supply.js';
+import type { PowerSupply } from './parse/power-supply.js';
 
 /**
  * One reading: what could be read, or why not. A failure reason names the
@@ -19,6 +21,8 @@ export type Reading<T> = Parsed<T>;
 /** How a phone is doing: read on every refresh. */
 export interface Vitals {
   battery: Reading<Battery>;
+  /** The kernel's battery files (capacity, cycles): what the phone lets the shell read. */
+  powerSupply: Reading<PowerSupply>;
   thermal: Reading<ThermalDump>;
   uptimeSeconds: Reading<number>;
   bootCompleted: Reading<boolean>;
@@ -68,13 +72,14 @@ export async function readVitals(
   timeouts: InterrogationTimeouts = DEFAULT_INTERROGATION_TIMEOUTS,
 ): Promise<Vitals> {
   const shell = (command: string) => () => io.shell(serial, command, timeouts.commandMs);
-  const [battery, thermal, uptimeSeconds, bootCompleted] = await Promise.all([
+  const [battery, powerSupply, thermal, uptimeSeconds, bootCompleted] = await Promise.all([
     read('battery', shell('dumpsys battery'), parseDumpsysBattery),
+    read('battery files', shell(POWER_SUPPLY_COMMAND), parsePowerSupply),
     read('temperatures', shell('dumpsys thermalservice'), parseDumpsysThermal),
     read('uptime', shell('cat /proc/uptime'), parseProcUptime),
     read('boot state', shell('getprop sys.boot_completed'), (out) => parsed(isBootCompleted(out))),
   ]);
-  return { battery, thermal, uptimeSeconds, bootCompleted };
+  return { battery, powerSupply, thermal, uptimeSeconds, bootCompleted };
 }
 
 async function read<R, T>(

@@ -290,6 +290,40 @@ describe('SlotManager', () => {
     }
   });
 
+  it('takes a phone whose battery wears out out of service until another phone takes the slot', async () => {
+    const state = defaultState();
+    const r = await r0(state);
+    expect(r.slot().worn).toBeUndefined();
+    // Hot while charging once: latched, though it cools again.
+    state.battery.temperature = 472;
+    await r.tick();
+    const worn = 'battery 47.2 °C while charging > 45 °C';
+    expect(r.slot()).toMatchObject({
+      worn,
+      health: {
+        state: 'worn',
+        swarming: { maintenance: `Battery worn: ${worn}; replace the battery`, ready: false },
+      },
+    });
+    state.battery.temperature = 280;
+    await r.tick();
+    expect(r.slot().health.state).toBe('worn');
+    // A fresh phone in the port is judged on its own battery (cool, past the heat's hysteresis).
+    const fresh = defaultState();
+    fresh.thermal = [{ name: 'skin', type: 3, value: 25, status: 0 }];
+    r.devices.detach('R58N');
+    r.plug('R58M', fresh);
+    await r.manager.idle();
+    expect(r.slot().health.state).toBe('ready');
+    // The kernel's capacity figures count too.
+    const faded = defaultState();
+    faded.powerSupply.charge_full = '3000000';
+    r.devices.detach('R58M');
+    r.plug('R58K', faded);
+    await r.manager.idle();
+    expect(r.slot().worn).toBe('battery capacity 75% of design < 80%');
+  });
+
   it('keeps the other readings when the battery command hangs', async () => {
     const state = defaultState();
     const r = await r0(state);

@@ -4,6 +4,7 @@ import { systemClock } from '@farm-agent/bot-config/lib';
 import type { Clock } from '@farm-agent/bot-config/lib';
 import type { AdbDevice, DeviceIO, DevicePresence } from './device-io.js';
 import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
+import type { WearThresholds } from '../config/battery-care.js';
 import { DEFAULT_INTERROGATION_TIMEOUTS } from './interrogate.js';
 import type { InterrogationTimeouts } from './interrogate.js';
 import { RebootAfterTask } from './reboot-after-task.js';
@@ -38,6 +39,8 @@ export interface SlotManagerOptions {
   /** How long a phone rebooted after a task may take to be back and booted. Default 5 min. */
   rebootDeadlineMs?: number;
   thresholds?: RecoveryThresholds;
+  /** When a battery counts as worn. */
+  wear?: WearThresholds;
   timeouts?: InterrogationTimeouts;
   clock?: Clock;
 }
@@ -85,6 +88,7 @@ export class SlotManager {
       metrics: new SlotMetrics(options.registry),
       noDevice: this.noDevice,
       thresholds: options.thresholds,
+      wear: options.wear,
       track: (work) => this.track(work),
     });
     this.reboots = new RebootAfterTask({
@@ -192,6 +196,13 @@ export class SlotManager {
   setPoweredOff(key: string, poweredOff: boolean): void {
     const slot = this.get(key);
     slot.poweredOff = poweredOff;
+    this.update(slot);
+  }
+
+  /** Charge control cut the port (true), or the phone is back after it restored it (false). */
+  setResting(key: string, resting: boolean): void {
+    const slot = this.get(key);
+    slot.resting = resting;
     this.update(slot);
   }
 

@@ -42,7 +42,8 @@ export class SlotMetrics {
   }
 }
 
-function setOrRemove(gauge: Gauge<'slot'>, slot: string, value: number | undefined): void {
+/** Sets a slot's series, or removes it when there is no reading. */
+export function setOrRemove(gauge: Gauge<'slot'>, slot: string, value: number | undefined): void {
   if (value === undefined) gauge.remove({ slot });
   else gauge.set({ slot }, value);
 }

@@ -1,4 +1,5 @@
 import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
+import type { WearThresholds } from '../config/battery-care.js';
 import type { SlotMetrics } from './slot-metrics.js';
 import type { SlotRegistry } from './slot-registry.js';
 import { derive, fingerprint, snapshot } from './slot-state.js';
@@ -11,7 +12,8 @@ export interface SlotPublisherOptions {
   store: SlotPersistence;
   metrics: SlotMetrics;
   noDevice: DeviceDimensions;
-  thresholds?: RecoveryThresholds;
+  thresholds?: RecoveryThresholds | undefined;
+  wear?: WearThresholds | undefined;
   /** Background work the slot manager waits for on stop (the store's writes). */
   track: (work: Promise<void>) => void;
 }
@@ -50,7 +52,7 @@ export class SlotPublisher {
 
   /** `adbDown`: why the adb server cannot be asked now, which every slot shows. */
   changed(slot: SlotState, adbDown: string | undefined): void {
-    derive(slot, adbDown, this.options.noDevice, this.options.thresholds);
+    derive(slot, adbDown, this.options.noDevice, this.options.thresholds, this.options.wear);
     const shown = snapshot(slot);
     const print = fingerprint(shown);
     if (print !== slot.emitted) {

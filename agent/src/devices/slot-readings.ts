@@ -27,8 +27,9 @@ export function applyVitals(slot: SlotState, vitals: Vitals): boolean {
     if (!reading.ok) errors[name] = reading.reason;
   }
   slot.readingErrors = errors;
-  const { battery, thermal, uptimeSeconds, bootCompleted } = vitals;
+  const { battery, powerSupply, thermal, uptimeSeconds, bootCompleted } = vitals;
   slot.battery = battery.ok ? battery.value : undefined;
+  slot.powerSupply = powerSupply.ok ? powerSupply.value : undefined;
   slot.thermal = thermal.ok ? thermal.value.readings : undefined;
   const hottest = [slot.battery?.temperatureC, maxTemperatureC(slot.thermal ?? [])].filter(
     (t) => t !== undefined,
@@ -47,6 +48,7 @@ export function applyVitals(slot: SlotState, vitals: Vitals): boolean {
 /** Readings describe a phone that is here; a phone that left has none. */
 export function forgetReadings(slot: SlotState): void {
   delete slot.battery;
+  delete slot.powerSupply;
   delete slot.temperatureC;
   delete slot.thermal;
   slot.bootCompleted = false;

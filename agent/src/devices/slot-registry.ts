@@ -88,6 +88,7 @@ export class SlotRegistry {
       taskRunning: false,
       asleep: false,
       poweredOff: false,
+      resting: false,
     };
     this.byKey.set(key, slot);
     return { ok: true, value: slot };

@@ -2,6 +2,9 @@ import { DEFAULT_RECOVERY_THRESHOLDS, evaluateSlotHealth } from './health.js';
 import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
 import type { SlotHealth, SlotObservation } from './health.js';
 import type { Battery } from './parse/battery.js';
+import type { PowerSupply } from './parse/power-supply.js';
+import { DEFAULT_WEAR_THRESHOLDS, batteryWear, wearProblem } from './battery-wear.js';
+import type { WearThresholds } from '../config/battery-care.js';
 import type { ThermalReading } from './parse/thermal.js';
 import type { DeviceDimensions } from './swarming-dimensions.js';
 
@@ -30,6 +33,10 @@ export interface Slot {
   /** `device_type` of the last phone whose properties were read here. */
   deviceTypes: string[];
   battery?: Battery;
+  /** The kernel's battery files, where readable. */
+  powerSupply?: PowerSupply;
+  /** Why the current phone's battery is worn out; stays until another phone takes the slot. */
+  worn?: string;
   /** Hottest Celsius reading of the battery and the thermal HAL. */
   temperatureC?: number;
   thermal?: ThermalReading[];
@@ -67,7 +74,10 @@ export interface RebootInProgress {
  * manager needs. `health` is unset until the first evaluation; `deviceTypes`
  * and `absentOnPurpose` are derived when a Slot is handed out.
  */
-export interface SlotState extends Omit<Slot, 'health' | 'deviceTypes' | 'absentOnPurpose'> {
+export interface SlotState extends Omit<
+  Slot,
+  'health' | 'deviceTypes' | 'absentOnPurpose' | 'worn'
+> {
   /**
    * Dimensions derived from the last properties read in this slot (or loaded from the store):
    * they outlive the phone's absence, so a phone put to sleep keeps matching its tasks.
@@ -80,9 +90,13 @@ export interface SlotState extends Omit<Slot, 'health' | 'deviceTypes' | 'absent
   asleep: boolean;
   /** The agent cut the port's power (to sleep), or it is on again and the phone not back yet. */
   poweredOff: boolean;
+  /** Charge control cut the port to keep the battery in its band, or is bringing it back. */
+  resting: boolean;
   reboot?: RebootInProgress;
   /** The reboot after a task missed its deadline; cleared once the phone is back and booted. */
   rebootFailure?: string;
+  /** The phone whose battery was found worn, and why: a latch, since heat comes and goes. */
+  wornBattery?: { serial: string; reason: string };
   refreshing?: Promise<void>;
   /** What listeners last saw, to emit only real changes. */
   emitted?: string;
@@ -97,6 +111,7 @@ function observationOf(slot: SlotState, adbDown: string | undefined): SlotObserv
   const rebooting = slot.reboot !== undefined;
   const absentOnPurpose = absentOnPurposeOf(slot);
   const propsUnreadable = slot.readingErrors['props'];
+  const worn = wornReason(slot);
   return {
     ...(adbDown === undefined ? {} : { adbDown }),
     adbState: rebooting && slot.adbState !== 'device' ? undefined : slot.adbState,
@@ -106,11 +121,26 @@ function observationOf(slot: SlotState, adbDown: string | undefined): SlotObserv
     lastDeviceTypes: slot.lastDimensions?.device_type ?? [],
     ...(absentOnPurpose === undefined ? {} : { absentOnPurpose }),
     asleep: slot.asleep,
+    ...(worn === undefined ? {} : { batteryWorn: worn }),
     ...(slot.rebootFailure === undefined ? {} : { rebootFailure: slot.rebootFailure }),
     ...(propsUnreadable === undefined ? {} : { propsUnreadable }),
     taskRunning: slot.taskRunning,
     operator: slot.overrides,
   };
+}
+
+/** The worn-battery reason of the phone in the slot now. */
+function wornReason(slot: SlotState): string | undefined {
+  const worn = slot.wornBattery;
+  return worn !== undefined && worn.serial === slot.serial ? worn.reason : undefined;
+}
+
+/** Latches a worn battery the first time the readings show it. */
+function watchWear(slot: SlotState, thresholds: WearThresholds): void {
+  if (slot.serial === undefined || wornReason(slot) !== undefined) return;
+  if (slot.battery === undefined && slot.powerSupply === undefined) return;
+  const reason = wearProblem(batteryWear(slot.battery, slot.powerSupply), thresholds);
+  if (reason !== undefined) slot.wornBattery = { serial: slot.serial, reason };
 }
 
 /** Health and dimensions of the slot as it is now. */
@@ -119,7 +149,9 @@ export function derive(
   adbDown: string | undefined,
   noDevice: DeviceDimensions,
   thresholds: RecoveryThresholds = DEFAULT_RECOVERY_THRESHOLDS,
+  wear: WearThresholds = DEFAULT_WEAR_THRESHOLDS,
 ): void {
+  watchWear(slot, wear);
   slot.health = evaluateSlotHealth(observationOf(slot, adbDown), slot.health, thresholds);
   slot.dimensions = dimensionsOf(slot, noDevice);
 }
@@ -148,7 +180,8 @@ export function fingerprint(slot: Slot): string {
 
 export function absentOnPurposeOf(slot: SlotState): AbsentOnPurpose | undefined {
   if (slot.reboot !== undefined) return 'rebooting';
-  return slot.poweredOff ? 'powered-off' : undefined;
+  if (slot.poweredOff) return 'powered-off';
+  return slot.resting ? 'resting' : undefined;
 }
 
 /** One slot as handed out: a copy, safe to keep. */
@@ -173,6 +206,9 @@ export function snapshot(slot: SlotState): Slot {
   if (slot.adbState !== undefined) copy.adbState = slot.adbState;
   if (slot.props !== undefined) copy.props = slot.props;
   if (slot.battery !== undefined) copy.battery = slot.battery;
+  if (slot.powerSupply !== undefined) copy.powerSupply = slot.powerSupply;
+  const worn = wornReason(slot);
+  if (worn !== undefined) copy.worn = worn;
   if (slot.temperatureC !== undefined) copy.temperatureC = slot.temperatureC;
   if (slot.thermal !== undefined) copy.thermal = slot.thermal;
   if (slot.uptimeSeconds !== undefined) copy.uptimeSeconds = slot.uptimeSeconds;

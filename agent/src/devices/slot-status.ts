@@ -1,5 +1,7 @@
 import type { Battery } from './parse/battery.js';
 import type { Slot } from './slot-state.js';
+import { batteryWear } from './battery-wear.js';
+import type { BatteryWear } from './battery-wear.js';
 
 /** Properties a person needs to recognise a phone; the full getprop dump stays out of /status. */
 const SHOWN_PROPS = [
@@ -26,6 +28,10 @@ export interface SlotStatus {
   batteryPercent: Battery['percent'] | undefined;
   /** The power sources the phone is plugged into (`usb`, `ac`...); empty when on battery. */
   charging: Battery['plugged'] | undefined;
+  /** Health, capacity, cycles and charge counter, where the phone reports them. */
+  battery: BatteryWear | undefined;
+  /** Why the battery took the phone out of service. */
+  worn: Slot['worn'];
   temperatureC: Slot['temperatureC'];
   uptimeSeconds: Slot['uptimeSeconds'];
   bootCompleted: Slot['bootCompleted'];
@@ -58,6 +64,11 @@ export function describeSlot(slot: Slot): SlotStatus {
     swarming: slot.health.swarming,
     batteryPercent: slot.battery?.percent,
     charging: slot.battery?.plugged,
+    battery:
+      slot.battery === undefined && slot.powerSupply === undefined
+        ? undefined
+        : batteryWear(slot.battery, slot.powerSupply),
+    worn: slot.worn,
     temperatureC: slot.temperatureC,
     uptimeSeconds: slot.uptimeSeconds,
     bootCompleted: slot.bootCompleted,

@@ -5,7 +5,8 @@ import type { DeviceIO } from '../devices/device-io.js';
 import type { SlotManager } from '../devices/slot-manager.js';
 import type { Slot } from '../devices/slot-state.js';
 import type { UhubctlTarget } from '../devices/slot.js';
-import type { CommandRunner } from './commands.js';
+import type { CommandRunner } from '../power/commands.js';
+import type { PortPower } from '../power/port-power.js';
 import type { SleepReason, WakeReason } from './lifecycle-metrics.js';
 import type { SleepAction } from '../config/sleep-action.js';
 
@@ -33,6 +34,9 @@ export interface LifecycleOptions {
   heldAwake?: (slot: Slot) => boolean;
   tcpTables?: readonly string[];
   adbPorts?: readonly number[];
+  /** The owner of port power (usb-power); default: one of its own running `run`. */
+  power?: PortPower;
+  /** Runs uhubctl when the lifecycle makes its own power owner. */
   run?: CommandRunner;
   /**
    * The hub port that powers a slot's phone. Default: from the slot key
@@ -43,6 +47,11 @@ export interface LifecycleOptions {
   commandTimeoutMs?: number;
   /** How long a powered-on phone may take to show in adb before it counts as missing. Default 60 s. */
   powerOnDeadlineMs?: number;
+  /**
+   * Called before a slot is woken or awaited for a task, with the phone possibly away on
+   * another's purpose (charge control resting it): it resolves once the phone may be woken.
+   */
+  beforeWake?: (key: string, reason: WakeReason) => Promise<unknown>;
   logger: Logger;
   registry: Registry;
   clock?: Clock;

@@ -18,6 +18,7 @@ import type {
   WakeReason,
   WakeResult,
 } from './lifecycle-types.js';
+import { PortPower } from '../power/port-power.js';
 import { PowerOnWatch } from './power-on-watch.js';
 import { SleepActions } from './sleep-actions.js';
 import { SerialQueue } from '@farm-agent/bot-config/lib';
@@ -70,7 +71,16 @@ export class Lifecycle {
       io: options.io,
       manager: options.manager,
       powerOn: this.powerOn,
-      run: options.run,
+      power:
+        options.power ??
+        new PortPower({
+          run: options.run,
+          timeoutMs: options.commandTimeoutMs ?? 15_000,
+          clock: this.clock,
+          logger: this.log,
+        }),
+      wakeHoldMs: this.holdMs,
+      clock: this.clock,
       powerTarget: options.powerTarget,
       timeoutMs: options.commandTimeoutMs ?? 15_000,
     });
@@ -165,6 +175,7 @@ export class Lifecycle {
   /** Wakes one slot (key, name, bot id or index) or every slot, and restarts their idle counts. */
   async wake(ref?: string, reason: WakeReason = 'operator'): Promise<WakeResult> {
     const keys = this.resolve(ref);
+    for (const key of keys) await this.options.beforeWake?.(key, reason);
     const woke = await this.queue.run(async () => {
       const woke: string[] = [];
       for (const key of keys) {
@@ -200,6 +211,7 @@ export class Lifecycle {
   async whenAwakeAndReady(ref: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     const key = this.resolveOne(ref);
     const started = this.clock.now();
+    await this.options.beforeWake?.(key, 'task');
     if (this.stateOf(key).asleep) await this.wake(key, 'task');
     const left = Math.max(0, timeoutMs - (this.clock.now() - started));
     return this.botDevices.whenReady(this.slotOf(key).botId, left, signal);

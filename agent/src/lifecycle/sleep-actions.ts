@@ -1,11 +1,11 @@
+import type { Clock } from '@farm-agent/bot-config/lib';
 import type { SleepAction } from '../config/sleep-action.js';
 import type { DeviceIO } from '../devices/device-io.js';
 import type { SlotManager } from '../devices/slot-manager.js';
 import type { Slot } from '../devices/slot-state.js';
 import { uhubctlTarget } from '../devices/slot.js';
 import type { UhubctlTarget } from '../devices/slot.js';
-import { execCommand } from './commands.js';
-import type { CommandRunner } from './commands.js';
+import type { PortPower } from '../power/port-power.js';
 import type { PowerOnWatch } from './power-on-watch.js';
 
 /** What a slot's sleep and wake do, decided from the farm's action and the slot. */
@@ -16,10 +16,14 @@ export interface SleepActionsOptions {
   io: DeviceIO;
   manager: SlotManager;
   powerOn: PowerOnWatch;
-  run?: CommandRunner | undefined;
+  /** The owner of port power: sleep's cut is one claim among others (tasks, charge, recovery). */
+  power: PortPower;
+  /** How long a wake holds the port on against cuts (the lifecycle's hold after a wake). */
+  wakeHoldMs: number;
+  clock: Clock;
   /** The hub port that powers a slot's phone; null for network phones. */
   powerTarget?: ((slot: Slot) => UhubctlTarget | null) | undefined;
-  /** For `input keyevent` and `uhubctl`. */
+  /** For `input keyevent`. */
   timeoutMs: number;
 }
 
@@ -41,7 +45,12 @@ export class SleepActions {
     // Said before the power goes: the phone leaving adb must never read as missing.
     manager.setPoweredOff(slot.key, true);
     try {
-      await this.uhubctl(method.target, 'off');
+      const port = await this.options.power.hold(method.target, 'sleep', 'asleep: idle', {
+        replaces: 'wake',
+      });
+      if (port.state !== 'off') {
+        throw new Error(`the port stays on: ${port.holder} holds it (${port.reason})`);
+      }
     } catch (error) {
       manager.setPoweredOff(slot.key, false);
       throw error;
@@ -52,7 +61,11 @@ export class SleepActions {
     const method = this.methodOf(slot);
     if (method.kind === 'screen') await this.keyevent(slot, 'KEYCODE_WAKEUP');
     if (method.kind !== 'usb-power') return;
-    await this.uhubctl(method.target, 'on');
+    const { power, clock, wakeHoldMs } = this.options;
+    await power.hold(method.target, 'wake', 'woken for use', {
+      replaces: 'sleep',
+      untilMs: clock.now() + wakeHoldMs,
+    });
     this.options.powerOn.watch(slot.key);
   }
 
@@ -75,11 +88,5 @@ export class SleepActions {
     const out = await io.shell(slot.serial, `input keyevent ${code}`, timeoutMs);
     // adb gives no exit code: `input` prints nothing on success, its error otherwise.
     if (out.trim() !== '') throw new Error(`input keyevent ${code}: ${out.trim()}`);
-  }
-
-  private async uhubctl(target: UhubctlTarget, action: 'on' | 'off'): Promise<void> {
-    const run = this.options.run ?? execCommand;
-    const args = ['-l', target.hub, '-p', String(target.port), '-a', action];
-    await run('uhubctl', args, this.options.timeoutMs);
   }
 }

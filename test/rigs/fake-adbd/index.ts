@@ -37,10 +37,16 @@ import type { PhoneEvent, PhoneMode, ServiceAnswer } from './session.js';
 import { deviceBanner } from './protocol.js';
 import { freePort } from '../ports.js';
 import { defaultState, runShellCommand } from './shell.js';
-import type { BatteryState, PhoneState, ThermalReading } from './shell.js';
+import type { BatteryState, PhoneState, PowerSupplyFiles, ThermalReading } from './shell.js';
 
 export type { PhoneEvent, PhoneMode } from './session.js';
-export type { BatteryPlugged, BatteryState, PhoneState, ThermalReading } from './shell.js';
+export type {
+  BatteryPlugged,
+  BatteryState,
+  PhoneState,
+  PowerSupplyFiles,
+  ThermalReading,
+} from './shell.js';
 export {
   formatDumpsysBattery,
   formatDumpsysThermal,
@@ -55,6 +61,8 @@ export interface PhoneScript {
   /** Merged over a Samsung S20 (Android 10) property set. */
   props?: Record<string, string>;
   battery?: Partial<BatteryState>;
+  /** Replaces the default kernel battery files. */
+  powerSupply?: PowerSupplyFiles;
   thermal?: ThermalReading[];
   uptimeSeconds?: number;
   bootCompleted?: boolean;
@@ -125,6 +133,7 @@ class Phone implements FakePhone {
     this.state = {
       props: { ...base.props, ...script.props },
       battery: { ...base.battery, ...script.battery },
+      powerSupply: script.powerSupply ?? base.powerSupply,
       thermal: script.thermal ?? base.thermal,
       uptimeSeconds: script.uptimeSeconds ?? base.uptimeSeconds,
       bootCompleted: script.bootCompleted ?? base.bootCompleted,

@@ -18,7 +18,17 @@ export interface BatteryState {
   plugged: BatteryPlugged;
   /** Millivolts. */
   voltage: number;
+  /** µAh left (`Charge counter`, sysfs `charge_counter`). */
+  chargeCounter: number;
 }
+
+/**
+ * The kernel's battery files (`/sys/class/power_supply/battery/<name>`) the shell user may
+ * read; a name left out is a file missing or denied by SELinux, which `grep -s` skips.
+ */
+export type PowerSupplyFiles = Partial<
+  Record<'charge_full' | 'charge_full_design' | 'cycle_count' | 'health', string>
+>;
 
 export interface ThermalReading {
   name: string;
@@ -34,6 +44,8 @@ export interface PhoneState {
   /** Every system property; `getprop` prints them all, sorted like toolbox getprop does. */
   props: Record<string, string>;
   battery: BatteryState;
+  /** charge_counter and temp come from `battery`, as the kernel feeds both. */
+  powerSupply: PowerSupplyFiles;
   thermal: ThermalReading[];
   uptimeSeconds: number;
   bootCompleted: boolean;
@@ -71,6 +83,13 @@ export function defaultState(): PhoneState {
       health: 2,
       plugged: 'usb',
       voltage: 4209,
+      chargeCounter: 2902000,
+    },
+    powerSupply: {
+      charge_full: '3800000',
+      charge_full_design: '4000000',
+      cycle_count: '212',
+      health: 'Good',
     },
     thermal: [
       { name: 'CPU0', type: 0, value: 33.1, status: 0 },
@@ -111,7 +130,7 @@ export function formatDumpsysBattery(battery: BatteryState): string {
     `  Wireless powered: ${battery.plugged === 'wireless'}`,
     `  Max charging current: ${battery.plugged === 'none' ? 0 : 500000}`,
     `  Max charging voltage: ${battery.plugged === 'none' ? 0 : 5000000}`,
-    '  Charge counter: 2902000',
+    `  Charge counter: ${battery.chargeCounter}`,
     `  status: ${battery.status}`,
     `  health: ${battery.health}`,
     '  present: true',
@@ -122,6 +141,33 @@ export function formatDumpsysBattery(battery: BatteryState): string {
     '  technology: Li-ion',
   ];
   return lines.map((line) => `${line}\n`).join('');
+}
+
+const POWER_SUPPLY_DIR = '/sys/class/power_supply/battery/';
+
+/**
+ * `grep -s . <files>`: `path:value` for each readable file (grep prefixes the name when
+ * given several), nothing for missing ones (-s), exit 2 text for anything else grep would
+ * refuse here.
+ */
+export function formatGrep(state: PhoneState, argv: readonly string[]): string {
+  if (argv[1] !== '-s' || argv[2] !== '.' || argv.length < 4) {
+    return 'usage: grep [-abcEFhHilLnoqrsvwxZz] [-ABC NUM] [-e REGEX]... [-f FILE] [FILE]...\n';
+  }
+  const files: Record<string, string | undefined> = {
+    ...state.powerSupply,
+    charge_counter: String(state.battery.chargeCounter),
+    temp: String(state.battery.temperature),
+  };
+  const paths = argv.slice(3);
+  return paths
+    .map((path) => {
+      const name = path.startsWith(POWER_SUPPLY_DIR) ? path.slice(POWER_SUPPLY_DIR.length) : '';
+      const value = files[name];
+      if (value === undefined) return '';
+      return paths.length > 1 ? `${path}:${value}\n` : `${value}\n`;
+    })
+    .join('');
 }
 
 /**
@@ -191,6 +237,8 @@ export function runShellCommand(state: PhoneState, command: string): ShellResult
         return output(formatDumpsysThermal(state.thermal));
       }
       return output(`Can't find service: ${argv[1] ?? ''}\n`);
+    case 'grep':
+      return output(formatGrep(state, argv));
     case 'cat':
       if (argv[1] === '/proc/uptime') return output(formatUptime(state.uptimeSeconds));
       return output(`cat: ${argv[1] ?? ''}: No such file or directory\n`);

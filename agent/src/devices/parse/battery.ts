@@ -44,6 +44,13 @@ export interface Battery {
   /** The sources reported `true`; a source whose line is missing is not listed. */
   plugged: PowerSource[];
   present?: boolean;
+  /** `Charge counter` in µAh (Android 7+); absent when the phone reports 0 or less (not measured). */
+  chargeCounterUah?: number;
+  /**
+   * What is left of the design capacity in percent, where the vendor prints it (Samsung's
+   * `mSavedBatteryAsoc`, its "age state of charge").
+   */
+  capacityPercent?: number;
   /**
    * Someone ran `dumpsys battery set|unplug`: the values are frozen fakes
    * until `dumpsys battery reset`, not what the hardware says.
@@ -110,8 +117,15 @@ export function parseDumpsysBattery(text: string): Parsed<Battery> {
     health: named(HEALTH, integer('health')),
     plugged,
     present,
+    ...positive('chargeCounterUah', integer('Charge counter')),
+    ...positive('capacityPercent', integer('mSavedBatteryAsoc')),
     updatesStopped,
   });
+}
+
+/** `{ [key]: n }` for a positive reading, `{}` for a missing or unmeasured one. */
+function positive<K extends string>(key: K, n: number | undefined): Partial<Record<K, number>> {
+  return n !== undefined && n > 0 ? ({ [key]: n } as Record<K, number>) : {};
 }
 
 function named<N>(names: Readonly<Record<number, N>>, code: number | undefined): N | undefined {

@@ -1,0 +1,48 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { defaultState } from '../../../test/rigs/fake-adbd/shell.js';
+import { ManualClock } from '../../../test/rigs/manual-clock.js';
+import { scriptedSlots, shellOf } from '../../../test/rigs/scripted-slots.js';
+import { BatteryMetrics } from './battery-metrics.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+it('shows power, wear figures and the time spent inside the band', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'battery-metrics-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const clock = new ManualClock();
+  const { devices, manager, registry } = scriptedSlots(dir, clock, { refreshIntervalMs: 60_000 });
+  const metrics = new BatteryMetrics(registry, { lowPercent: 40, highPercent: 80 }, clock);
+  manager.onSlotChanged((slot) => metrics.observe(slot));
+  await manager.start();
+  cleanups.push(() => manager.stop());
+  const state = defaultState();
+  state.battery.level = 60;
+  devices.attach('R58N', { devicePath: 'usb:1-1.3', answer: shellOf(state) });
+  await manager.idle();
+  const value = async (name: string) =>
+    (await registry.getSingleMetric(name)?.get())?.values.find(
+      (v) => v.labels['slot'] === 'usb-1-1-3',
+    )?.value;
+
+  expect(await value('farm_device_battery_powered')).toBe(1);
+  expect(await value('farm_device_battery_capacity_percent')).toBe(95);
+  expect(await value('farm_device_battery_cycles')).toBe(212);
+  await clock.advance(60_000);
+  await manager.idle();
+  // Still in the band, and counted up to the scrape, not only to the last change.
+  await clock.advance(30_000);
+  expect(await value('farm_device_battery_in_band_seconds')).toBe(90);
+  state.battery.level = 85;
+  state.battery.plugged = 'none';
+  await clock.advance(30_000);
+  await manager.idle();
+  await clock.advance(600_000);
+  expect(await value('farm_device_battery_in_band_seconds')).toBe(120);
+  expect(await value('farm_device_battery_powered')).toBe(0);
+});
