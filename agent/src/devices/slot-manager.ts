@@ -4,6 +4,8 @@ import { systemClock } from '@farm-agent/bot-config/lib';
 import type { Clock } from '@farm-agent/bot-config/lib';
 import type { AdbDevice, DeviceIO, DevicePresence } from './device-io.js';
 import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
+import type { UsbPresence } from '../recovery/usb-presence.js';
+import type { RecoveryNote } from './health.js';
 import { DEFAULT_INTERROGATION_TIMEOUTS } from './interrogate.js';
 import type { InterrogationTimeouts } from './interrogate.js';
 import { RebootAfterTask } from './reboot-after-task.js';
@@ -190,6 +192,16 @@ export class SlotManager {
     this.update(slot);
   }
 
+  /** The recovery ladder's word on the slot (undefined: none), and the kernel's view of its port. */
+  setRecovery(key: string, note: RecoveryNote | undefined, usb?: UsbPresence): void {
+    const slot = this.get(key);
+    if (note === undefined) delete slot.recovery;
+    else slot.recovery = note;
+    if (usb === undefined) delete slot.usb;
+    else slot.usb = usb;
+    this.update(slot);
+  }
+
   taskStarted(key: string): void {
     const slot = this.get(key);
     slot.taskRunning = true;
@@ -301,7 +313,7 @@ export class SlotManager {
 
   /** Recomputes health and dimensions, then tells whoever cares about what changed. */
   private update(slot: SlotState): void {
-    derive(slot, this.adbDown, this.noDevice, this.options.thresholds);
+    derive(slot, this.adbDown, this.noDevice, this.options.thresholds, this.clock.now());
     const shown = snapshot(slot);
     const print = fingerprint(shown);
     if (print !== slot.emitted) {

@@ -1,6 +1,7 @@
 import { DEFAULT_RECOVERY_THRESHOLDS, evaluateSlotHealth } from './health.js';
 import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
-import type { SlotHealth, SlotObservation } from './health.js';
+import type { RecoveryNote, SlotHealth, SlotObservation } from './health.js';
+import type { UsbPresence } from '../recovery/usb-presence.js';
 import type { Battery } from './parse/battery.js';
 import type { ThermalReading } from './parse/thermal.js';
 import type { DeviceDimensions } from './swarming-dimensions.js';
@@ -83,6 +84,10 @@ export interface SlotState extends Omit<Slot, 'health' | 'deviceTypes' | 'absent
   reboot?: RebootInProgress;
   /** The reboot after a task missed its deadline; cleared once the phone is back and booted. */
   rebootFailure?: string;
+  /** The recovery ladder's word on the slot, while it has one. */
+  recovery?: RecoveryNote;
+  /** The kernel's view of the slot's USB port, read while the phone is not usable in adb. */
+  usb?: UsbPresence;
   refreshing?: Promise<void>;
   /** What listeners last saw, to emit only real changes. */
   emitted?: string;
@@ -110,17 +115,32 @@ function observationOf(slot: SlotState, adbDown: string | undefined): SlotObserv
     ...(propsUnreadable === undefined ? {} : { propsUnreadable }),
     taskRunning: slot.taskRunning,
     operator: slot.overrides,
+    ...(slot.serial === undefined ? {} : { serial: slot.serial }),
+    ...(slot.usb === undefined ? {} : { usb: slot.usb }),
+    ...(slot.recovery === undefined ? {} : { recovery: slot.recovery }),
   };
 }
 
-/** Health and dimensions of the slot as it is now. */
+/**
+ * Health and dimensions of the slot as it is now. `now` dates the state: a
+ * state other than ready carries since when it holds and when the slot was
+ * last ready (the moment it stopped being ready).
+ */
 export function derive(
   slot: SlotState,
   adbDown: string | undefined,
   noDevice: DeviceDimensions,
   thresholds: RecoveryThresholds = DEFAULT_RECOVERY_THRESHOLDS,
+  now?: number,
 ): void {
-  slot.health = evaluateSlotHealth(observationOf(slot, adbDown), slot.health, thresholds);
+  const previous = slot.health;
+  const health = evaluateSlotHealth(observationOf(slot, adbDown), previous, thresholds);
+  if (now !== undefined && health.state !== 'ready') {
+    health.since = previous?.state === health.state ? (previous.since ?? now) : now;
+    const lastReadyAt = previous?.state === 'ready' ? now : previous?.lastReadyAt;
+    if (lastReadyAt !== undefined) health.lastReadyAt = lastReadyAt;
+  }
+  slot.health = health;
   slot.dimensions = dimensionsOf(slot, noDevice);
 }
 
