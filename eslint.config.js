@@ -38,6 +38,7 @@ const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patter
 const PURE_RULES = [
   'agent/src/devices/parse/**/*.ts',
   'agent/src/devices/health.ts',
+  'agent/src/devices/health-explanation.ts',
   'agent/src/devices/slot.ts',
   'agent/src/devices/slot-ref.ts',
   'agent/src/devices/slot-state.ts',
@@ -54,6 +55,9 @@ const PURE_RULES = [
   'agent/src/operator/overrides.ts',
   'agent/src/power/port-claims.ts',
   'agent/src/power/uhubctl-output.ts',
+  'agent/src/recovery/ladder-rules.ts',
+  'agent/src/recovery/recovery-budget.ts',
+  'agent/src/recovery/recovery-text.ts',
 ];
 
 export default tseslint.config(

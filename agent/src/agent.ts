@@ -20,6 +20,9 @@ import { wakingBotDevices } from './lifecycle/waking-bot-devices.js';
 import { operatorOnly, operatorRoutes } from './http/operator-routes.js';
 import { createMetricsRegistry } from './metrics.js';
 import { PortPower, slotPowerStatus } from './power/port-power.js';
+import type { RecoveryLadder } from './recovery/recovery-ladder.js';
+import { recoveryFromSettings } from './recovery/recovery-setup.js';
+import type { RecoveryParts } from './recovery/recovery-setup.js';
 import { OverrideControl } from './operator/override-control.js';
 import { OperatorCredential, operatorCredentialPath } from './operator/credential.js';
 import { clusterEventOf } from './swarming/bot-events.js';
@@ -57,6 +60,8 @@ export class FarmAgent {
   private readonly lifecycle: Lifecycle | undefined;
   /** The one owner of the phones' USB port power; none without phones. */
   private readonly power: PortPower | undefined;
+  /** The self-healing ladder; none without phones or with FARM_RECOVERY=false. */
+  private readonly recovery: RecoveryLadder | undefined;
   /** What the cluster is told about; built beside the devices, handed over on connect. */
   private readonly clusterParts: ClusterParts;
   /** Cluster annotations, CLI commands of a standalone agent, the Pi's own health. */
@@ -91,10 +96,14 @@ export class FarmAgent {
       intervalMs: config.hostPollInterval,
       thresholds,
     });
-    const phones = buildDevices(config, logger, this.registry, this.host);
+    const phones = buildDevices(config, logger, this.registry, this.host, {
+      taskRunning: (botId) => this.drain.runs(botId),
+      event: (event) => this.cluster?.reporter.event(event),
+    });
     this.devices = phones.devices;
     this.lifecycle = phones.lifecycle;
     this.power = phones.power;
+    this.recovery = phones.recovery;
     this.clusterParts = phones.clusterParts;
     if (phones.disabled !== undefined) this.disabled.devices = phones.disabled;
     this.overrides = new OverrideControl({
@@ -188,6 +197,7 @@ export class FarmAgent {
     await this.connectCluster();
     await this.devices.start();
     this.lifecycle?.start(await this.cluster?.restoredLifecycle());
+    this.recovery?.start();
     this.cluster?.start();
     if (this.swarming) {
       const swarming = this.swarming;
@@ -218,6 +228,7 @@ export class FarmAgent {
     if (this.swarming) await this.drain.drain(this.options.config.drainGrace, this.options.logger);
     await this.swarming?.stop();
     await this.cluster?.stop();
+    await this.recovery?.stop();
     await this.lifecycle?.stop();
     await this.devices.stop();
     await this.host.stop();
@@ -283,6 +294,7 @@ interface DeviceParts {
   /** Idle checks, sleep and wake of the phones; none without phones. */
   lifecycle: Lifecycle | undefined;
   power?: PortPower;
+  recovery?: RecoveryLadder | undefined;
   clusterParts: ClusterParts;
   /** Why there are no phones, if there are none. */
   disabled?: string;
@@ -294,6 +306,7 @@ function buildDevices(
   logger: Logger,
   registry: Registry,
   host: HostMonitor,
+  agent: Pick<RecoveryParts, 'taskRunning' | 'event'>,
 ): DeviceParts {
   if (config.devices !== 'adb') {
     return {
@@ -324,10 +337,19 @@ function buildDevices(
     logger: logger.child({ component: 'lifecycle' }),
     registry,
   });
+  const recovery = recoveryFromSettings(config, {
+    ...agent,
+    slots: adb.manager,
+    io: adb.io,
+    power,
+    logger: logger.child({ component: 'recovery' }),
+    registry,
+  });
   return {
     devices: adb,
     lifecycle,
     power,
+    recovery,
     clusterParts: {
       slots: () => adb.manager.slots(),
       onSlotChanged: (listener) => adb.manager.onSlotChanged(listener),

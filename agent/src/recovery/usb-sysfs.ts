@@ -2,8 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { UsbPresence } from './usb-presence.js';
 
-export const USB_SYSFS_ROOT = '/sys/bus/usb/devices';
-
 const USB_PATH = /^usb:(\d+-[\d.]+)$/;
 
 /**

@@ -141,6 +141,22 @@ export async function listDevicesLong(adb: AdbClient): Promise<string> {
 }
 
 /**
+ * `host:reconnect-offline` (`adb reconnect offline`): the server resets every
+ * transport that is not online and answers `reconnecting <serial>` per device,
+ * one a line (checked with adb 29). A USB phone re-enumerates; a TCP phone is
+ * dropped and must be connected again. Other phones are left alone, unlike
+ * `kill-server`.
+ */
+export async function reconnectOffline(adb: AdbClient): Promise<string> {
+  const { value } = await call(adb, async (client) => {
+    const connection = await client.connection();
+    await request(connection, 'host:reconnect-offline');
+    return (await connection.parser.readValue()).toString('utf8');
+  });
+  return value;
+}
+
+/**
  * Opens `reboot:` and resolves at the server's OKAY, which adb sends once the device has
  * accepted the service. adbkit's own reboot() then waits for the stream to end, which
  * on a real phone comes only when it drops off the bus, seconds later; the request is

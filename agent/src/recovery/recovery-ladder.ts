@@ -1,0 +1,344 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { errorMessage, systemClock } from '@farm-agent/bot-config/lib';
+import type { Clock } from '@farm-agent/bot-config/lib';
+import type { RecoveryNote } from '../devices/health.js';
+import type { Slot } from '../devices/slot-state.js';
+import { uhubctlTarget } from '../devices/slot.js';
+import type { ReportedEvent } from '../cluster/event-dedupe.js';
+import { PowerRefused } from '../power/port-power.js';
+import type { PortPower } from '../power/port-power.js';
+import { RUNGS, RUNG_LABEL, graceFor, leaveAlone, symptomOf } from './ladder-rules.js';
+import type { Rung, Symptom } from './ladder-rules.js';
+import { RecoveryBudget } from './recovery-budget.js';
+import type { BudgetLimits } from './recovery-budget.js';
+import type { RecoveryActions } from './recovery-actions.js';
+import { RecoveryMetrics } from './recovery-metrics.js';
+import { failedAction } from './recovery-text.js';
+import type { UsbPresence } from './usb-presence.js';
+
+export interface LadderSettings {
+  /** How long offline, hung or gone must last before the ladder starts. */
+  graceMs: number;
+  /** How long a phone may stay not booted before it counts as hung. */
+  bootGraceMs: number;
+  /** How long each rung waits for the phone to be back and booted. */
+  rungTimeoutMs: number;
+  /** How long a power cycle keeps the port off. */
+  cycleOffMs: number;
+  /** How often the slots are looked at. */
+  checkIntervalMs: number;
+  /** Bound on one adb request of a rung. */
+  commandTimeoutMs: number;
+  budget: BudgetLimits;
+}
+
+/** The slot manager as the ladder uses it. */
+export interface LadderSlots {
+  slots(): Slot[];
+  slot(key: string): Slot | undefined;
+  onSlotChanged(listener: (slot: Slot) => void): () => void;
+  setRecovery(key: string, note: RecoveryNote | undefined, usb?: UsbPresence): void;
+}
+
+export interface LadderOptions {
+  slots: LadderSlots;
+  actions: RecoveryActions;
+  /** The port power owner; without it no power cycle is tried. */
+  power: PortPower | undefined;
+  /** Whether the slot's bot runs a task (the hook ledger), beyond the slot's own flag. */
+  taskRunning: (slot: Slot) => boolean;
+  /** The kernel's view of a slot's USB port (`/sys/bus/usb/devices`); undefined for TCP. */
+  readUsb: (slotKey: string) => Promise<UsbPresence | undefined>;
+  settings: LadderSettings;
+  logger: Logger;
+  registry: Registry;
+  /** An Event regarding the Node (the cluster reporter's queue). */
+  event: (event: ReportedEvent) => void;
+  clock?: Clock;
+}
+
+interface SlotRecovery {
+  budget: RecoveryBudget;
+  /** When the symptom now seen was first seen, and which one it was. */
+  symptomSince?: number;
+  symptomKind?: Symptom['kind'];
+  /** The note the ladder last put on the slot. */
+  note?: RecoveryNote;
+  usb?: UsbPresence;
+  /** After a failed climb, the ladder waits until then before climbing again. */
+  retryAt?: number;
+  climbing: boolean;
+}
+
+/**
+ * The self-healing ladder, per slot: a phone offline, hung or gone for longer
+ * than the grace is taken through gentler to harsher rungs (see ladder-rules.ts),
+ * each bounded in time, stopping at the first after which it is back and booted.
+ * Out of rungs, the slot is quarantined with what was tried and what a person
+ * should do, and tried again after the cool-off. Every climb counts against the
+ * slot's budget: a phone that keeps failing sits out a cool-off. Never under a
+ * task, never while a person or the agent itself has the phone away on purpose.
+ */
+export class RecoveryLadder {
+  private readonly state = new Map<string, SlotRecovery>();
+  private readonly clock: Clock;
+  private readonly metrics: RecoveryMetrics;
+  private readonly climbs = new Set<Promise<void>>();
+  private timer: unknown;
+  private stopped = false;
+
+  constructor(private readonly options: LadderOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.metrics = new RecoveryMetrics(options.registry);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clock.clearTimeout(this.timer);
+    await Promise.all([...this.climbs]);
+  }
+
+  /** One look at every slot; runs by itself every check interval after start(). */
+  async check(): Promise<void> {
+    const now = this.clock.now();
+    for (const slot of this.options.slots.slots()) await this.look(slot, now);
+  }
+
+  private async look(slot: Slot, now: number): Promise<void> {
+    const state = this.stateOf(slot.key);
+    if (state.climbing) return;
+    const usb = slot.adbState === 'device' ? undefined : await this.options.readUsb(slot.key);
+    const outUntil = state.budget.outOfServiceUntil(now);
+    this.metrics.resting(slot.name, outUntil !== undefined);
+    if (outUntil !== undefined) return this.note(slot.key, state, resting(outUntil), usb);
+    const symptom = symptomOf(slot);
+    const blocked = leaveAlone(slot, this.options.taskRunning(slot));
+    if (symptom === undefined || blocked !== undefined) {
+      delete state.symptomSince;
+      // Healthy again (replugged, rebooted by hand): the ladder's word no longer holds.
+      if (symptom === undefined) delete state.retryAt;
+      const keep = blocked !== undefined && state.note?.kind === 'failed';
+      return this.note(slot.key, state, keep ? state.note : undefined, usb);
+    }
+    if (state.symptomKind !== symptom.kind || state.symptomSince === undefined) {
+      state.symptomKind = symptom.kind;
+      state.symptomSince = now;
+    }
+    const { graceMs, bootGraceMs } = this.options.settings;
+    const lasted = now - state.symptomSince >= graceFor(symptom.kind, graceMs, bootGraceMs);
+    const waiting = state.retryAt !== undefined && now < state.retryAt;
+    if (!lasted || waiting) return this.note(slot.key, state, state.note, usb);
+    state.usb = usb;
+    this.climb(slot, state, symptom);
+  }
+
+  private climb(slot: Slot, state: SlotRecovery, symptom: Symptom): void {
+    state.climbing = true;
+    const climb = this.climbFrom(slot, state, symptom)
+      .catch((err: unknown) =>
+        this.options.logger.error({ err, slot: slot.key }, 'recovery failed'),
+      )
+      .finally(() => {
+        state.climbing = false;
+        this.climbs.delete(climb);
+      });
+    this.climbs.add(climb);
+  }
+
+  private async climbFrom(slot: Slot, state: SlotRecovery, symptom: Symptom): Promise<void> {
+    const key = slot.key;
+    const now = this.clock.now();
+    const log = this.options.logger.child({ slot: key, symptom: symptom.kind });
+    const outUntil = state.budget.fail(now);
+    if (outUntil !== undefined) {
+      const { failures, windowMs } = this.options.settings.budget;
+      log.warn({ outUntil: new Date(outUntil).toISOString() }, 'recovery budget spent');
+      this.metrics.episode(symptom.kind, 'out-of-service');
+      this.metrics.resting(slot.name, true);
+      this.note(key, state, resting(outUntil), state.usb);
+      this.report(
+        'Warning',
+        'RecoveryBudgetSpent',
+        slot,
+        `${failures} failures within ${minutes(windowMs)}: out of service until ${clockTime(outUntil)}, then tried again`,
+      );
+      return;
+    }
+    const tried: string[] = [];
+    const rungs = RUNGS[symptom.kind];
+    for (const [index, rung] of rungs.entries()) {
+      const current = this.options.slots.slot(key);
+      const blocked = current && leaveAlone(current, this.options.taskRunning(current));
+      if (current === undefined || blocked !== undefined) {
+        log.info({ why: blocked }, 'recovery abandoned');
+        this.metrics.episode(symptom.kind, 'abandoned');
+        this.note(key, state, undefined, undefined);
+        return;
+      }
+      const label = RUNG_LABEL[rung];
+      const doing = `trying ${label} (step ${index + 1} of ${rungs.length})${tried.length ? `; tried ${tried.join(', ')}` : ''}`;
+      this.note(
+        key,
+        state,
+        {
+          kind: 'recovering',
+          diagnosis: symptom.detail,
+          explanation: doing,
+          suggestedAction: 'Wait: the agent is recovering the phone.',
+        },
+        state.usb,
+      );
+      this.report('Normal', 'RecoveryStep', slot, `${symptom.detail}: ${doing}`);
+      log.info({ rung }, 'recovery step');
+      const outcome = await this.take(rung, current);
+      if (outcome.kind === 'refused' || outcome.kind === 'error') {
+        this.metrics.rung(rung, outcome.kind);
+        tried.push(
+          `${label} (${outcome.kind === 'refused' ? 'not possible' : 'failed'}: ${outcome.why})`,
+        );
+        continue;
+      }
+      if (await this.backWithin(key, this.options.settings.rungTimeoutMs)) {
+        this.metrics.rung(rung, 'worked');
+        this.metrics.episode(symptom.kind, 'recovered');
+        log.info({ rung }, 'phone recovered');
+        this.note(key, state, undefined, undefined);
+        this.report('Normal', 'PhoneRecovered', slot, `${symptom.detail}: back after ${label}`);
+        return;
+      }
+      this.metrics.rung(rung, 'no-effect');
+      tried.push(`${label} (not back within ${seconds(this.options.settings.rungTimeoutMs)})`);
+    }
+    const retryAt = this.clock.now() + this.options.settings.budget.coolOffMs;
+    state.retryAt = retryAt;
+    this.metrics.episode(symptom.kind, 'failed');
+    const usb = await this.options.readUsb(key);
+    const note: RecoveryNote = {
+      kind: 'failed',
+      diagnosis: symptom.detail,
+      explanation: `tried ${tried.join(', ')}; the agent tries again at ${clockTime(retryAt)}`,
+      suggestedAction: failedAction(symptom.kind, usb),
+    };
+    log.warn({ tried }, 'recovery failed: a person must look');
+    this.note(key, state, note, usb);
+    this.report(
+      'Warning',
+      'RecoveryFailed',
+      slot,
+      `${note.diagnosis}: ${note.explanation}. ${note.suggestedAction}`,
+    );
+  }
+
+  /** Runs one rung; whether the phone comes back is watched afterwards. */
+  private async take(rung: Rung, slot: Slot): Promise<RungResult> {
+    const { actions, power, settings } = this.options;
+    const target = uhubctlTarget(slot.key);
+    try {
+      switch (rung) {
+        case 'reconnect':
+          await actions.reconnect(slot.serial, target === null, settings.commandTimeoutMs);
+          return { kind: 'done' };
+        case 'reboot':
+          if (slot.serial === undefined || slot.adbState !== 'device') {
+            return { kind: 'refused', why: 'the phone does not answer adb' };
+          }
+          await actions.reboot(slot.serial, settings.commandTimeoutMs);
+          return { kind: 'done' };
+        case 'power-cycle':
+          if (target === null) return { kind: 'refused', why: 'a network phone has no USB port' };
+          if (power === undefined) return { kind: 'refused', why: 'no port power control' };
+          await power.cycle(target, `recovery: ${slot.name}`, settings.cycleOffMs);
+          return { kind: 'done' };
+      }
+    } catch (error) {
+      if (error instanceof PowerRefused) return { kind: 'refused', why: error.message };
+      return { kind: 'error', why: errorMessage(error) };
+    }
+  }
+
+  /** True once the phone is in adb, booted and answering within `ms`; false at the deadline. */
+  private backWithin(key: string, ms: number): Promise<boolean> {
+    const back = (slot: Slot | undefined): boolean =>
+      slot !== undefined &&
+      slot.adbState === 'device' &&
+      slot.bootCompleted &&
+      symptomOf(slot) === undefined;
+    return new Promise((resolve) => {
+      const finish = (value: boolean): void => {
+        this.clock.clearTimeout(timer);
+        unsubscribe();
+        resolve(value);
+      };
+      const timer = this.clock.setTimeout(() => finish(false), ms);
+      const unsubscribe = this.options.slots.onSlotChanged((slot) => {
+        if (slot.key === key && back(slot)) finish(true);
+      });
+    });
+  }
+
+  /** Puts the note (and the kernel's view) on the slot when either changed. */
+  private note(
+    key: string,
+    state: SlotRecovery,
+    note: RecoveryNote | undefined,
+    usb: UsbPresence | undefined,
+  ): void {
+    if (JSON.stringify([note, usb]) === JSON.stringify([state.note, state.usb])) return;
+    if (note === undefined) delete state.note;
+    else state.note = note;
+    if (usb === undefined) delete state.usb;
+    else state.usb = usb;
+    this.options.slots.setRecovery(key, note, usb);
+  }
+
+  private report(type: ReportedEvent['type'], reason: string, slot: Slot, note: string): void {
+    this.options.event({ type, reason, note: `${slot.botId}: ${note}`, slot: slot.name });
+  }
+
+  private stateOf(key: string): SlotRecovery {
+    let state = this.state.get(key);
+    if (state === undefined) {
+      state = { budget: new RecoveryBudget(this.options.settings.budget), climbing: false };
+      this.state.set(key, state);
+    }
+    return state;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = this.clock.setTimeout(() => {
+      this.check()
+        .catch((err: unknown) => this.options.logger.error({ err }, 'recovery check failed'))
+        .finally(() => this.schedule());
+    }, this.options.settings.checkIntervalMs);
+  }
+}
+
+type RungResult = { kind: 'done' } | { kind: 'refused' | 'error'; why: string };
+
+function resting(until: number): RecoveryNote {
+  return {
+    kind: 'resting',
+    diagnosis: 'failing too often',
+    explanation: `out of service until ${clockTime(until)} after repeated failures, then tried again`,
+    suggestedAction: 'Wait; if it keeps failing, replace its cable or take the phone out.',
+  };
+}
+
+function clockTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
+}
+
+function minutes(ms: number): string {
+  return `${Math.round(ms / 60_000)} min`;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
+}
