@@ -279,6 +279,8 @@ export class RecoveryLadder {
       const unsubscribe = this.options.slots.onSlotChanged((slot) => {
         if (slot.key === key && back(slot)) finish(true);
       });
+      // The rung may have brought it back already (a cycle ends with the phone enumerated).
+      if (back(this.options.slots.slot(key))) finish(true);
     });
   }
 
