@@ -299,7 +299,7 @@ describe('SlotManager', () => {
     await r.manager.idle();
     expect(r.slot()).toMatchObject({
       readingErrors: {
-        battery: 'battery unreadable: R58N: shell \"dumpsys battery\": no answer within 1000 ms',
+        battery: 'battery unreadable: R58N: shell "dumpsys battery": no answer within 1000 ms',
       },
       temperatureC: 40,
       bootCompleted: true,
@@ -322,7 +322,7 @@ describe('SlotManager', () => {
         state: 'recovering',
         swarming: {
           maintenance:
-            'Recovering: device properties unreadable: R58N: shell \"getprop\": no answer within 2000 ms',
+            'Recovering: device properties unreadable: R58N: shell "getprop": no answer within 2000 ms',
           ready: false,
         },
       },
