@@ -22,6 +22,7 @@ import {
   validateEvent,
   validateLease,
   validateNode,
+  validateNodeStatus,
 } from './validation.js';
 
 export const NODES: ResourceInfo = {
@@ -119,7 +120,16 @@ export class Routes {
       throw badRequest('listing Nodes is not modelled by the fake: farm-agent reads only its own');
     }
     if ((m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(p))) {
-      return this.item(req, NODES, '', m[1] ?? '', ['GET', 'PATCH'], (i, o) => validateNode(i, o));
+      // nodeStrategy.PrepareForUpdate: the main resource keeps the stored status.
+      return this.item(req, NODES, '', m[1] ?? '', ['GET', 'PATCH'], (i, o) => validateNode(i, o), {
+        keep: 'status',
+      });
+    }
+    if ((m = /^\/api\/v1\/nodes\/([^/]+)\/status$/.exec(p))) {
+      // nodeStatusStrategy: the status subresource keeps the stored spec and metadata.
+      return this.item(req, NODES, '', m[1] ?? '', ['GET', 'PATCH'], validateNodeStatus, {
+        keep: 'spec',
+      });
     }
     if ((m = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([^/]+)\/leases$/.exec(p))) {
       if (req.method !== 'POST') throw methodNotAllowed(req.method);
@@ -178,6 +188,7 @@ export class Routes {
     name: string,
     methods: readonly string[],
     validate: Validator,
+    subresource: { keep?: 'status' | 'spec' } = {},
   ): ApiResult {
     if (!methods.includes(req.method)) throw methodNotAllowed(req.method);
     let next: KubeObject;
@@ -191,6 +202,11 @@ export class Routes {
       // A patch that sets metadata.resourceVersion makes it a precondition.
       if (next.metadata?.resourceVersion !== existing.metadata?.resourceVersion) {
         throw conflict(info, name);
+      }
+      // What the strategy resets silently: the agent must use the right endpoint for each part.
+      if (subresource.keep === 'status') next = { ...next, status: existing['status'] };
+      if (subresource.keep === 'spec') {
+        next = { ...next, spec: existing['spec'], metadata: existing.metadata };
       }
     } else if (req.method === 'PUT') {
       next = decodeObject(info, req);
