@@ -23,6 +23,8 @@ export interface ExplanationFacts {
   usb?: UsbPresence;
   /** The operator set this state (quarantine, maintenance). */
   byOperator: boolean;
+  /** Swarming is told the bot is quarantined: a person must act. */
+  quarantined: boolean;
 }
 
 const AGENT_TRIES =
@@ -44,7 +46,7 @@ export function explain(facts: ExplanationFacts): Explanation {
         return {
           diagnosis: `${state === 'quarantined' ? 'quarantined' : 'in maintenance'} by an operator`,
           explanation: reason,
-          suggestedAction: `When done, lift it: farm-agent ${state === 'quarantined' ? 'quarantine' : 'maintenance'} --clear <slot>`,
+          suggestedAction: `When done, lift it: farm-agent ${state === 'quarantined' ? 'quarantine' : 'maintenance'} <slot> --clear`,
         };
       }
       return { diagnosis: state, explanation: reason, suggestedAction: 'See the explanation.' };
@@ -71,6 +73,14 @@ export function explain(facts: ExplanationFacts): Explanation {
         suggestedAction: `Wait: ${AGENT_TRIES}. If it stays offline, replug the cable or reboot the phone by hand.`,
       };
     case 'booting':
+      if (facts.quarantined) {
+        return {
+          diagnosis: 'not booted after its reboot',
+          explanation: reason,
+          suggestedAction:
+            'Reboot the phone by hand (hold the power button 10 s or more); if it hangs again, reflash it or take it out.',
+        };
+      }
       return {
         diagnosis: 'booting',
         explanation: reason,

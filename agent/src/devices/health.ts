@@ -152,6 +152,7 @@ export function evaluateSlotHealth(
       state: verdict.state,
       reason: verdict.reason ?? '',
       byOperator,
+      quarantined: verdict.swarming.quarantined !== undefined,
       ...(obs.lastDeviceTypes[0] === undefined ? {} : { deviceType: obs.lastDeviceTypes[0] }),
       ...(obs.serial === undefined ? {} : { serial: obs.serial }),
       ...(obs.adbState === undefined ? {} : { adbState: obs.adbState }),
