@@ -5,6 +5,7 @@ import type { Clock } from '@farm-agent/bot-config/lib';
 import type { RecoveryNote } from '../devices/health.js';
 import type { Slot } from '../devices/slot-state.js';
 import { uhubctlTarget } from '../devices/slot.js';
+import type { UhubctlTarget } from '../devices/slot.js';
 import type { ReportedEvent } from '../cluster/event-dedupe.js';
 import { PowerRefused } from '../power/port-power.js';
 import type { PortPower } from '../power/port-power.js';
@@ -46,6 +47,8 @@ export interface LadderOptions {
   actions: RecoveryActions;
   /** The port power owner; without it no power cycle is tried. */
   power: PortPower | undefined;
+  /** The hub port that powers a slot's phone; default from its key (`usb:1-1.3`), null for TCP. */
+  powerTarget?: ((slot: Slot) => UhubctlTarget | null) | undefined;
   /** Whether the slot's bot runs a task (the hook ledger), beyond the slot's own flag. */
   taskRunning: (slot: Slot) => boolean;
   /** The kernel's view of a slot's USB port (`/sys/bus/usb/devices`); undefined for TCP. */
@@ -196,15 +199,19 @@ export class RecoveryLadder {
       );
       this.report('Normal', 'RecoveryStep', slot, `${symptom.detail}: ${doing}`);
       log.info({ rung }, 'recovery step');
+      // Watched from before the step: until a rebooted phone has left adb, what the slot
+      // shows is the old boot's (it may even answer again for a moment).
+      const watch = this.watchBack(key, rung === 'reboot');
       const outcome = await this.take(rung, current);
       if (outcome.kind === 'refused' || outcome.kind === 'error') {
+        watch.cancel();
         this.metrics.rung(rung, outcome.kind);
         tried.push(
           `${label} (${outcome.kind === 'refused' ? 'not possible' : 'failed'}: ${outcome.why})`,
         );
         continue;
       }
-      if (await this.backWithin(key, this.options.settings.rungTimeoutMs)) {
+      if (await watch.within(this.options.settings.rungTimeoutMs)) {
         this.metrics.rung(rung, 'worked');
         this.metrics.episode(symptom.kind, 'recovered');
         log.info({ rung }, 'phone recovered');
@@ -238,11 +245,16 @@ export class RecoveryLadder {
   /** Runs one rung; whether the phone comes back is watched afterwards. */
   private async take(rung: Rung, slot: Slot): Promise<RungResult> {
     const { actions, power, settings } = this.options;
-    const target = uhubctlTarget(slot.key);
+    const target = (this.options.powerTarget ?? ((s: Slot) => uhubctlTarget(s.key)))(slot);
     try {
       switch (rung) {
         case 'reconnect':
-          await actions.reconnect(slot.serial, target === null, settings.commandTimeoutMs);
+          // A slot keyed by a serial is a network phone: adb must connect it again.
+          await actions.reconnect(
+            slot.serial,
+            uhubctlTarget(slot.key) === null,
+            settings.commandTimeoutMs,
+          );
           return { kind: 'done' };
         case 'reboot':
           if (slot.serial === undefined || slot.adbState !== 'device') {
@@ -262,26 +274,40 @@ export class RecoveryLadder {
     }
   }
 
-  /** True once the phone is in adb, booted and answering within `ms`; false at the deadline. */
-  private backWithin(key: string, ms: number): Promise<boolean> {
-    const back = (slot: Slot | undefined): boolean =>
-      slot !== undefined &&
-      slot.adbState === 'device' &&
-      slot.bootCompleted &&
-      symptomOf(slot) === undefined;
-    return new Promise((resolve) => {
-      const finish = (value: boolean): void => {
-        this.clock.clearTimeout(timer);
-        unsubscribe();
-        resolve(value);
-      };
-      const timer = this.clock.setTimeout(() => finish(false), ms);
-      const unsubscribe = this.options.slots.onSlotChanged((slot) => {
-        if (slot.key === key && back(slot)) finish(true);
-      });
-      // The rung may have brought it back already (a cycle ends with the phone enumerated).
-      if (back(this.options.slots.slot(key))) finish(true);
-    });
+  /**
+   * Watches the slot for the phone to be back: in adb, booted and answering. With
+   * `mustLeave`, only after it was seen leaving adb. `within(ms)` resolves true once it
+   * is back, false at the deadline.
+   */
+  private watchBack(key: string, mustLeave: boolean): BackWatch {
+    let left = !mustLeave;
+    let back = false;
+    let done: ((value: boolean) => void) | undefined;
+    const seen = (slot: Slot | undefined): void => {
+      if (slot === undefined || slot.key !== key) return;
+      if (slot.adbState !== 'device') left = true;
+      else if (left && slot.bootCompleted && symptomOf(slot) === undefined) {
+        back = true;
+        done?.(true);
+      }
+    };
+    const unsubscribe = this.options.slots.onSlotChanged(seen);
+    return {
+      cancel: unsubscribe,
+      within: (ms) =>
+        new Promise<boolean>((resolve) => {
+          const timer = this.clock.setTimeout(() => done?.(false), ms);
+          done = (value) => {
+            this.clock.clearTimeout(timer);
+            unsubscribe();
+            done = undefined;
+            resolve(value);
+          };
+          // The step may have brought it back already (a cycle ends with the phone enumerated).
+          seen(this.options.slots.slot(key));
+          if (back) done?.(true);
+        }),
+    };
   }
 
   /** Puts the note (and the kernel's view) on the slot when either changed. */
@@ -300,7 +326,8 @@ export class RecoveryLadder {
   }
 
   private report(type: ReportedEvent['type'], reason: string, slot: Slot, note: string): void {
-    this.options.event({ type, reason, note: `${slot.botId}: ${note}`, slot: slot.name });
+    // The event queue names the slot in front of the note.
+    this.options.event({ type, reason, note, slot: slot.name });
   }
 
   private stateOf(key: string): SlotRecovery {
@@ -323,6 +350,11 @@ export class RecoveryLadder {
 }
 
 type RungResult = { kind: 'done' } | { kind: 'refused' | 'error'; why: string };
+
+interface BackWatch {
+  within(ms: number): Promise<boolean>;
+  cancel(): void;
+}
 
 function resting(until: number): RecoveryNote {
   return {
