@@ -320,6 +320,18 @@ export const SETTINGS = {
     parse: durationIn('1s', '1m'),
     default: '5s',
   }),
+  maxUptime: setting({
+    env: 'FARM_MAX_UPTIME',
+    doc: 'An idle phone up longer than this is rebooted before its next task (Skia flagged more than 25 h).',
+    parse: durationIn('1h', '720h'),
+    default: '24h',
+  }),
+  rebootEveryTasks: setting({
+    env: 'FARM_REBOOT_EVERY_TASKS',
+    doc: 'Reboot an idle phone after this many tasks since it booted; `0`: never (see also `FARM_REBOOT_AFTER_TASK`).',
+    parse: countIn(0, 100_000),
+    default: '0',
+  }),
   usbSysfs: setting({
     env: 'FARM_USB_SYSFS',
     doc: 'Where the kernel lists USB devices; compared with adb to say why a phone is missing.',

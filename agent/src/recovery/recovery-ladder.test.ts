@@ -35,6 +35,10 @@ afterEach(async () => {
 
 interface RigOptions {
   hub?: FakeHub;
+  hygiene?: LadderSettings['hygiene'];
+  uptimeSeconds?: number;
+  /** Whether the slot runs a task, changed by the test. */
+  task?: { running: boolean };
   /** What `adb reconnect offline` does to the phone. */
   reconnectFixes?: boolean;
   /** What `adb reboot` does: the phone comes back booted. */
@@ -46,8 +50,10 @@ async function rig(options: RigOptions = {}) {
   const clock = new ManualClock();
   const { devices, manager, registry, logger } = scriptedSlots(dir, clock);
   const sysfs = join(dir, 'sys');
+  const phone = defaultState();
+  if (options.uptimeSeconds !== undefined) phone.uptimeSeconds = options.uptimeSeconds;
   const plug = (type = 'device') => {
-    devices.attach(SERIAL, { devicePath: KEY, answer: shellOf(defaultState()), type });
+    devices.attach(SERIAL, { devicePath: KEY, answer: shellOf(phone), type });
   };
   const hub = new FakeUhubctl(
     { '1-1': options.hub ?? 4 },
@@ -71,13 +77,14 @@ async function rig(options: RigOptions = {}) {
       async reboot(serial) {
         taken.push(`reboot ${serial}`);
         devices.detach(SERIAL);
+        phone.uptimeSeconds = 8.5;
         if (options.rebootFixes === true) plug();
       },
     },
     power,
-    taskRunning: () => options.taskRunning === true,
+    taskRunning: () => options.taskRunning === true || options.task?.running === true,
     readUsb: (key) => readUsbPresence(sysfs, key),
-    settings: SETTINGS,
+    settings: { ...SETTINGS, hygiene: options.hygiene },
     logger,
     registry,
     event: (event) => events.push(event),
@@ -249,5 +256,44 @@ describe('RecoveryLadder', () => {
       diagnosis: 'unauthorized: accept the key on the phone, or the adb key was lost',
     });
     expect(r.slot().health.suggestedAction).toContain('tap "Allow"');
+  });
+
+  it('reboots an idle phone up longer than the limit, once, and never a busy one', async () => {
+    const day = 24 * 3600;
+    const task = { running: true };
+    const r = await rig({
+      hygiene: { maxUptimeMs: day * 1000, everyTasks: 0 },
+      uptimeSeconds: day + 3600,
+      rebootFixes: true,
+      task,
+    });
+    await r.run(60_000);
+    expect(r.taken).toEqual([]);
+    task.running = false;
+    await r.run(30_000);
+    expect(r.taken).toEqual([`reboot ${SERIAL}`]);
+    expect(r.events.map((e) => [e.reason, e.note])).toEqual([
+      ['PreventiveReboot', 'up 25 h, longer than 24 h'],
+    ]);
+    await r.run(600_000);
+    expect(r.taken).toHaveLength(1);
+    expect(r.slot().health.state).toBe('ready');
+  });
+
+  it('reboots an idle phone after N tasks since it booted', async () => {
+    const task = { running: false };
+    const r = await rig({
+      hygiene: { maxUptimeMs: 24 * 3600_000, everyTasks: 2 },
+      rebootFixes: true,
+      task,
+    });
+    for (let n = 0; n < 2; n++) {
+      task.running = true;
+      await r.run(20_000);
+      task.running = false;
+      await r.run(10_000);
+    }
+    expect(r.taken).toEqual([`reboot ${SERIAL}`]);
+    expect(r.events[0]?.note).toBe('2 tasks since it booted');
   });
 });

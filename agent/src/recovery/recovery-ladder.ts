@@ -11,6 +11,8 @@ import { PowerRefused } from '../power/port-power.js';
 import type { PortPower } from '../power/port-power.js';
 import { RUNGS, RUNG_LABEL, graceFor, leaveAlone, symptomOf } from './ladder-rules.js';
 import type { Rung, Symptom } from './ladder-rules.js';
+import { hygieneRebootDue } from './hygiene-rules.js';
+import type { HygieneLimits } from './hygiene-rules.js';
 import { RecoveryBudget } from './recovery-budget.js';
 import type { BudgetLimits } from './recovery-budget.js';
 import type { RecoveryActions } from './recovery-actions.js';
@@ -32,6 +34,8 @@ export interface LadderSettings {
   /** Bound on one adb request of a rung. */
   commandTimeoutMs: number;
   budget: BudgetLimits;
+  /** Preventive reboots of idle phones; undefined: none. */
+  hygiene?: HygieneLimits | undefined;
 }
 
 /** The slot manager as the ladder uses it. */
@@ -72,6 +76,10 @@ interface SlotRecovery {
   /** After a failed climb, the ladder waits until then before climbing again. */
   retryAt?: number;
   climbing: boolean;
+  /** Tasks the phone ran since it booted, and what the last look saw (for hygiene). */
+  tasksSinceBoot: number;
+  lastTaskRunning: boolean;
+  lastUptimeSeconds?: number;
 }
 
 /**
@@ -122,6 +130,11 @@ export class RecoveryLadder {
     if (outUntil !== undefined) return this.note(slot.key, state, resting(outUntil), usb);
     const symptom = symptomOf(slot);
     const blocked = leaveAlone(slot, this.options.taskRunning(slot));
+    const hygiene = this.hygieneDue(slot, state);
+    if (symptom === undefined && blocked === undefined && hygiene !== undefined) {
+      this.climbWith(state, () => this.rebootForHygiene(slot, state, hygiene));
+      return;
+    }
     if (symptom === undefined || blocked !== undefined) {
       delete state.symptomSince;
       // Healthy again (replugged, rebooted by hand): the ladder's word no longer holds.
@@ -138,15 +151,59 @@ export class RecoveryLadder {
     const waiting = state.retryAt !== undefined && now < state.retryAt;
     if (!lasted || waiting) return this.note(slot.key, state, state.note, usb);
     state.usb = usb;
-    this.climb(slot, state, symptom);
+    this.climbWith(state, () => this.climbFrom(slot, state, symptom));
   }
 
-  private climb(slot: Slot, state: SlotRecovery, symptom: Symptom): void {
+  /** Counts the tasks a phone ran since it booted; the reason for a preventive reboot, if due. */
+  private hygieneDue(slot: Slot, state: SlotRecovery): string | undefined {
+    const running = this.options.taskRunning(slot) || slot.taskRunning;
+    if (state.lastTaskRunning && !running) state.tasksSinceBoot += 1;
+    state.lastTaskRunning = running;
+    const uptime = slot.uptimeSeconds;
+    if (
+      uptime !== undefined &&
+      state.lastUptimeSeconds !== undefined &&
+      uptime < state.lastUptimeSeconds
+    ) {
+      state.tasksSinceBoot = 0;
+    }
+    state.lastUptimeSeconds = uptime;
+    const limits = this.options.settings.hygiene;
+    return limits === undefined ? undefined : hygieneRebootDue(slot, state.tasksSinceBoot, limits);
+  }
+
+  /** A preventive reboot of an idle phone; one that does not come back is the ladder's next. */
+  private async rebootForHygiene(slot: Slot, state: SlotRecovery, why: string): Promise<void> {
+    const label = RUNG_LABEL.reboot;
+    this.note(
+      slot.key,
+      state,
+      {
+        kind: 'recovering',
+        diagnosis: 'preventive reboot',
+        explanation: `${label}: ${why}`,
+        suggestedAction: 'Wait: it is back in a minute or two.',
+      },
+      undefined,
+    );
+    this.report('Normal', 'PreventiveReboot', slot, why);
+    const watch = this.watchBack(slot.key, true);
+    const outcome = await this.take('reboot', slot);
+    const back =
+      outcome.kind === 'done' && (await watch.within(this.options.settings.rungTimeoutMs));
+    if (outcome.kind !== 'done') watch.cancel();
+    state.tasksSinceBoot = 0;
+    delete state.lastUptimeSeconds;
+    this.note(slot.key, state, undefined, undefined);
+    if (!back)
+      this.options.logger.warn({ slot: slot.key, why }, 'not back after a preventive reboot');
+  }
+
+  /** Runs one climb of the slot's in the background; the slot is looked at again after it. */
+  private climbWith(state: SlotRecovery, work: () => Promise<void>): void {
     state.climbing = true;
-    const climb = this.climbFrom(slot, state, symptom)
-      .catch((err: unknown) =>
-        this.options.logger.error({ err, slot: slot.key }, 'recovery failed'),
-      )
+    const climb = work()
+      .catch((err: unknown) => this.options.logger.error({ err }, 'recovery failed'))
       .finally(() => {
         state.climbing = false;
         this.climbs.delete(climb);
@@ -333,7 +390,12 @@ export class RecoveryLadder {
   private stateOf(key: string): SlotRecovery {
     let state = this.state.get(key);
     if (state === undefined) {
-      state = { budget: new RecoveryBudget(this.options.settings.budget), climbing: false };
+      state = {
+        budget: new RecoveryBudget(this.options.settings.budget),
+        climbing: false,
+        tasksSinceBoot: 0,
+        lastTaskRunning: false,
+      };
       this.state.set(key, state);
     }
     return state;

@@ -44,6 +44,7 @@ export function recoveryFromSettings(
       cycleOffMs: config.powerCycleOff,
       checkIntervalMs: CHECK_INTERVAL_MS,
       commandTimeoutMs: COMMAND_TIMEOUT_MS,
+      hygiene: { maxUptimeMs: config.maxUptime, everyTasks: config.rebootEveryTasks },
       budget: {
         failures: config.recoveryFailures,
         windowMs: config.recoveryWindow,
