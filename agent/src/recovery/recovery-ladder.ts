@@ -1,22 +1,21 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { errorMessage, systemClock } from '@farm-agent/bot-config/lib';
+import { systemClock } from '@farm-agent/bot-config/lib';
 import type { Clock } from '@farm-agent/bot-config/lib';
 import type { RecoveryNote } from '../devices/health.js';
 import type { Slot } from '../devices/slot-state.js';
-import { uhubctlTarget } from '../devices/slot.js';
 import type { UhubctlTarget } from '../devices/slot.js';
 import type { ReportedEvent } from '../cluster/event-dedupe.js';
-import { PowerRefused } from '../power/port-power.js';
 import type { PortPower } from '../power/port-power.js';
 import { RUNGS, RUNG_LABEL, graceFor, leaveAlone, symptomOf } from './ladder-rules.js';
-import type { Rung, Symptom } from './ladder-rules.js';
+import type { Symptom } from './ladder-rules.js';
 import { hygieneRebootDue } from './hygiene-rules.js';
 import type { HygieneLimits } from './hygiene-rules.js';
 import { RecoveryBudget } from './recovery-budget.js';
 import type { BudgetLimits } from './recovery-budget.js';
 import type { RecoveryActions } from './recovery-actions.js';
 import { RecoveryMetrics } from './recovery-metrics.js';
+import { RecoverySteps } from './recovery-steps.js';
 import { failedAction } from './recovery-text.js';
 import type { UsbPresence } from './usb-presence.js';
 
@@ -95,6 +94,7 @@ export class RecoveryLadder {
   private readonly state = new Map<string, SlotRecovery>();
   private readonly clock: Clock;
   private readonly metrics: RecoveryMetrics;
+  private readonly steps: RecoverySteps;
   private readonly climbs = new Set<Promise<void>>();
   private timer: unknown;
   private stopped = false;
@@ -102,6 +102,7 @@ export class RecoveryLadder {
   constructor(private readonly options: LadderOptions) {
     this.clock = options.clock ?? systemClock;
     this.metrics = new RecoveryMetrics(options.registry);
+    this.steps = new RecoverySteps({ ...options, clock: this.clock });
   }
 
   start(): void {
@@ -187,8 +188,8 @@ export class RecoveryLadder {
       undefined,
     );
     this.report('Normal', 'PreventiveReboot', slot, why);
-    const watch = this.watchBack(slot.key, true);
-    const outcome = await this.take('reboot', slot);
+    const watch = this.steps.watchBack(slot.key, true);
+    const outcome = await this.steps.take('reboot', slot);
     const back =
       outcome.kind === 'done' && (await watch.within(this.options.settings.rungTimeoutMs));
     if (outcome.kind !== 'done') watch.cancel();
@@ -258,8 +259,8 @@ export class RecoveryLadder {
       log.info({ rung }, 'recovery step');
       // Watched from before the step: until a rebooted phone has left adb, what the slot
       // shows is the old boot's (it may even answer again for a moment).
-      const watch = this.watchBack(key, rung === 'reboot');
-      const outcome = await this.take(rung, current);
+      const watch = this.steps.watchBack(key, rung === 'reboot');
+      const outcome = await this.steps.take(rung, current);
       if (outcome.kind === 'refused' || outcome.kind === 'error') {
         watch.cancel();
         this.metrics.rung(rung, outcome.kind);
@@ -297,74 +298,6 @@ export class RecoveryLadder {
       slot,
       `${note.diagnosis}: ${note.explanation}. ${note.suggestedAction}`,
     );
-  }
-
-  /** Runs one rung; whether the phone comes back is watched afterwards. */
-  private async take(rung: Rung, slot: Slot): Promise<RungResult> {
-    const { actions, power, settings } = this.options;
-    const target = (this.options.powerTarget ?? ((s: Slot) => uhubctlTarget(s.key)))(slot);
-    try {
-      switch (rung) {
-        case 'reconnect':
-          // A slot keyed by a serial is a network phone: adb must connect it again.
-          await actions.reconnect(
-            slot.serial,
-            uhubctlTarget(slot.key) === null,
-            settings.commandTimeoutMs,
-          );
-          return { kind: 'done' };
-        case 'reboot':
-          if (slot.serial === undefined || slot.adbState !== 'device') {
-            return { kind: 'refused', why: 'the phone does not answer adb' };
-          }
-          await actions.reboot(slot.serial, settings.commandTimeoutMs);
-          return { kind: 'done' };
-        case 'power-cycle':
-          if (target === null) return { kind: 'refused', why: 'a network phone has no USB port' };
-          if (power === undefined) return { kind: 'refused', why: 'no port power control' };
-          await power.cycle(target, `recovery: ${slot.name}`, settings.cycleOffMs);
-          return { kind: 'done' };
-      }
-    } catch (error) {
-      if (error instanceof PowerRefused) return { kind: 'refused', why: error.message };
-      return { kind: 'error', why: errorMessage(error) };
-    }
-  }
-
-  /**
-   * Watches the slot for the phone to be back: in adb, booted and answering. With
-   * `mustLeave`, only after it was seen leaving adb. `within(ms)` resolves true once it
-   * is back, false at the deadline.
-   */
-  private watchBack(key: string, mustLeave: boolean): BackWatch {
-    let left = !mustLeave;
-    let back = false;
-    let done: ((value: boolean) => void) | undefined;
-    const seen = (slot: Slot | undefined): void => {
-      if (slot === undefined || slot.key !== key) return;
-      if (slot.adbState !== 'device') left = true;
-      else if (left && slot.bootCompleted && symptomOf(slot) === undefined) {
-        back = true;
-        done?.(true);
-      }
-    };
-    const unsubscribe = this.options.slots.onSlotChanged(seen);
-    return {
-      cancel: unsubscribe,
-      within: (ms) =>
-        new Promise<boolean>((resolve) => {
-          const timer = this.clock.setTimeout(() => done?.(false), ms);
-          done = (value) => {
-            this.clock.clearTimeout(timer);
-            unsubscribe();
-            done = undefined;
-            resolve(value);
-          };
-          // The step may have brought it back already (a cycle ends with the phone enumerated).
-          seen(this.options.slots.slot(key));
-          if (back) done?.(true);
-        }),
-    };
   }
 
   /** Puts the note (and the kernel's view) on the slot when either changed. */
@@ -409,13 +342,6 @@ export class RecoveryLadder {
         .finally(() => this.schedule());
     }, this.options.settings.checkIntervalMs);
   }
-}
-
-type RungResult = { kind: 'done' } | { kind: 'refused' | 'error'; why: string };
-
-interface BackWatch {
-  within(ms: number): Promise<boolean>;
-  cancel(): void;
 }
 
 function resting(until: number): RecoveryNote {
