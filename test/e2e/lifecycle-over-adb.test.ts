@@ -4,26 +4,18 @@
  * real HTTP listener. Idle checks are run by hand (the interval is an hour) so each
  * step is one check; the TCP tables are files the test writes.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, expect, it } from 'vitest';
-import { AdbDeviceIO } from '../../agent/src/devices/adb/adb-io.js';
-import { AdbTracker } from '../../agent/src/devices/adb/tracker.js';
 import { SlotBotDevices } from '../../agent/src/devices/slot-bot-devices.js';
-import { SlotManager } from '../../agent/src/devices/slot-manager.js';
-import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import { wakeRoutes } from '../../agent/src/http/wake-routes.js';
 import { operatorOnly } from '../../agent/src/http/operator-routes.js';
 import { Lifecycle } from '../../agent/src/lifecycle/lifecycle.js';
 import type { SleepAction } from '../../agent/src/config/sleep-action.js';
 import { OperatorCredential } from '../../agent/src/operator/credential.js';
 import { FakeUhubctl } from '../rigs/fake-uhubctl.js';
-import { startAdbServer } from '../rigs/adb-server.js';
-import { startFakePhone } from '../rigs/fake-adbd/index.js';
+import { startAdbSlots } from '../rigs/adb-slots.js';
 import { waitFor } from '../rigs/test-bots.js';
 
 const LIMIT = 3;
@@ -38,33 +30,11 @@ afterEach(async () => {
 });
 
 async function startRig(action: SleepAction) {
-  const dir = await mkdtemp(join(tmpdir(), 'lifecycle-over-adb-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const server = await startAdbServer();
-  cleanups.push(() => server.stop());
-  const phones = await Promise.all([startFakePhone(), startFakePhone()]);
-  cleanups.push(() => Promise.all(phones.map((p) => p.close())));
-  const logger = pino({ level: 'silent' });
-  const registry = new Registry();
-  const tracker = new AdbTracker({ port: server.port, logger, registry });
-  tracker.start();
-  cleanups.push(() => tracker.stop());
-  const io = new AdbDeviceIO({ port: server.port });
-  const manager = new SlotManager({
-    io,
-    presence: tracker,
-    store: new SlotStore({ stateDir: dir, logger }),
-    node: 'pi-1',
-    botIdPattern: '{node}-{slot}',
-    insideDocker: false,
-    logger,
-    registry,
-    // The tracker may stay silent about a TCP phone for a while: reconcile often.
-    refreshIntervalMs: 200,
-  });
-  await manager.start();
-  cleanups.push(() => manager.stop());
-  const serials = phones.map((p) => p.serial);
+  const { dir, server, phones, serials, io, manager, logger, registry } = await startAdbSlots(
+    'lifecycle-over-adb-',
+    [{}, {}],
+    (undo) => cleanups.push(undo),
+  );
   // A hub whose port N powers phone N: power off takes the phone out of adb, as a
   // USB phone leaves when its port goes dark; power on brings it back.
   const hub = new FakeUhubctl({ '1-1': 4 }, async (_hub, port, on) => {

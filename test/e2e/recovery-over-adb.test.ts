@@ -6,28 +6,20 @@
  * fake Kubernetes API for the Events and the FarmPhonesReady condition. Times are real
  * but short.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, expect, it } from 'vitest';
 import { ClusterReporter } from '../../agent/src/cluster/cluster-reporter.js';
 import type { ReportedEvent } from '../../agent/src/cluster/event-dedupe.js';
 import { KubeApi } from '../../agent/src/cluster/kube-client.js';
 import { clusterSnapshot } from '../../agent/src/cluster/snapshot.js';
-import { AdbDeviceIO } from '../../agent/src/devices/adb/adb-io.js';
-import { AdbTracker } from '../../agent/src/devices/adb/tracker.js';
-import { SlotManager } from '../../agent/src/devices/slot-manager.js';
-import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import { PortPower } from '../../agent/src/power/port-power.js';
 import { adbRecoveryActions } from '../../agent/src/recovery/recovery-actions.js';
 import { RecoveryLadder } from '../../agent/src/recovery/recovery-ladder.js';
-import { startAdbServer } from '../rigs/adb-server.js';
+import { startAdbSlots } from '../rigs/adb-slots.js';
 import type { FakePhone, PhoneScript } from '../rigs/fake-adbd/index.js';
-import { startFakePhone } from '../rigs/fake-adbd/index.js';
 import { startFakeKube } from '../rigs/fake-kube/index.js';
+import { writeKubeconfig } from '../rigs/fake-kube/kubeconfig.js';
 import { FakeUhubctl } from '../rigs/fake-uhubctl.js';
 import { waitFor } from '../rigs/test-bots.js';
 
@@ -41,33 +33,12 @@ interface RigOptions {
 }
 
 async function startRig(scripts: PhoneScript[], options: RigOptions = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'recovery-over-adb-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const server = await startAdbServer();
-  cleanups.push(() => server.stop());
-  const phones = await Promise.all(scripts.map((script) => startFakePhone(script)));
-  cleanups.push(() => Promise.all(phones.map((p) => p.close())));
-  const serials = phones.map((p) => p.serial);
-  const logger = pino({ level: 'silent' });
-  const registry = new Registry();
-  const tracker = new AdbTracker({ port: server.port, logger, registry });
-  tracker.start();
-  cleanups.push(() => tracker.stop());
-  const io = new AdbDeviceIO({ port: server.port });
-  const manager = new SlotManager({
-    io,
-    presence: tracker,
-    store: new SlotStore({ stateDir: dir, logger }),
-    node: 'pi-1',
-    botIdPattern: '{node}-{slot}',
-    insideDocker: false,
-    logger,
-    registry,
-    refreshIntervalMs: 200,
-    timeouts: { commandMs: 500, getpropMs: 1000 },
-  });
-  await manager.start();
-  cleanups.push(() => manager.stop());
+  const { dir, server, phones, serials, io, manager, logger, registry } = await startAdbSlots(
+    'recovery-over-adb-',
+    scripts,
+    (undo) => cleanups.push(undo),
+    { timeouts: { commandMs: 500, getpropMs: 1000 } },
+  );
   // Cutting port N takes phone N off the bus; powering it again boots it afresh (its adbd
   // answers again) and it comes back, as a USB phone re-enumerates.
   const hub = new FakeUhubctl({ '1-1': 4 }, async (_hub, port, on) => {
@@ -89,12 +60,7 @@ async function startRig(scripts: PhoneScript[], options: RigOptions = {}) {
     status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
   });
   const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: kube.url, skipTLSVerify: true }],
-    users: [{ name: 'agent', token: kube.token }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'agent', namespace: 'farm' }],
-    currentContext: 'fake',
-  });
+  kc.loadFromFile(writeKubeconfig(kube, dir));
   const reporter = new ClusterReporter({
     api: await KubeApi.create(kc, { timeoutMs: 2000 }),
     node: 'pi-1',
