@@ -87,7 +87,8 @@ async function startRig(scripts: PhoneScript[], options: RigOptions = {}) {
     taskRunning: () => false,
     readUsb: async () => undefined,
     settings: {
-      graceMs: 300,
+      // Longer than adb's own reconnect of a dropped phone (~250 ms), which meets the wedge.
+      graceMs: 1000,
       bootGraceMs: 3000,
       rungTimeoutMs: 4000,
       cycleOffMs: 1000,
