@@ -47,6 +47,7 @@ const AGENT_LAYERS = [
   ['lifecycle'],
   ['battery'],
   ['cluster'],
+  ['recovery'],
   ['swarming'],
   ['http'],
   ['cli', 'gate'],
@@ -89,6 +90,8 @@ const DOES_IO = [
   'agent/src/cluster/node-sync.ts',
   'agent/src/http/status-token.ts',
   'agent/src/gate/gate-kube.ts',
+  'agent/src/recovery/recovery-actions.ts',
+  'agent/src/recovery/usb-sysfs.ts',
 ];
 
 /** Per folder: the layer rule everywhere, and no I/O outside tests and DOES_IO. */

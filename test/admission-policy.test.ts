@@ -147,7 +147,8 @@ const OWN_NODE = 'farm-agent may change only the Node its pod runs on, not pi-1'
 const LABELS = 'farm-agent may change only farm-agent.io/ labels (not farm-agent.io/phones-host)';
 const ANNOTATIONS = 'farm-agent may change only farm-agent.io/ annotations';
 const SPEC = "farm-agent may not change a Node's spec (taints, unschedulable)";
-const STATUS = "farm-agent may change only its own FarmAgentReady condition in a Node's status";
+const STATUS =
+  "farm-agent may change only its own FarmAgentReady and FarmPhonesReady conditions in a Node's status";
 
 describe('the farm-agent admission policy allows', () => {
   it.each([
@@ -180,6 +181,15 @@ describe('the farm-agent admission policy allows', () => {
       (n: NodeSample) => (n.status.conditions = withCondition(n, 'FarmAgentReady', 'False')),
     );
     expect(admit(POLICY, before, after, { subResource: 'status' })).toEqual([]);
+  });
+
+  it("its FarmPhonesReady condition added, then changed, beside the kubelet's", () => {
+    const phones = { type: 'FarmPhonesReady', status: 'True', reason: 'PhonesReady' };
+    const [before, added] = update((n: NodeSample) => n.status.conditions.push(phones));
+    expect(admit(POLICY, before, added, { subResource: 'status' })).toEqual([]);
+    const changed = structuredClone(added) as unknown as NodeSample;
+    changed.status.conditions = withCondition(changed, 'FarmPhonesReady', 'False');
+    expect(admit(POLICY, added, changed as unknown as Json, { subResource: 'status' })).toEqual([]);
   });
 
   it('anything by anyone else (the policy does not apply)', () => {
@@ -261,6 +271,13 @@ describe('the farm-agent admission policy refuses', () => {
     [
       'a condition of another name added',
       (n: NodeSample) => n.status.conditions.push({ type: 'X', status: 'True' }),
+    ],
+    [
+      "the kubelet's Ready condition changed together with FarmPhonesReady",
+      (n: NodeSample) => {
+        n.status.conditions = withCondition(n, 'Ready', 'False');
+        n.status.conditions.push({ type: 'FarmPhonesReady', status: 'False' });
+      },
     ],
     ['the allocatable memory changed', (n: NodeSample) => (n.status.allocatable.memory = '0')],
     ['the capacity removed', (n: NodeSample) => delete n.status.capacity],

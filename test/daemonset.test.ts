@@ -117,7 +117,7 @@ function manifestFiles(): string[] {
 const SETTING_BY_ENV = new Map(Object.values(SETTINGS).map((spec) => [spec.env, spec]));
 /** The RBAC the agent's KubeApi needs, exactly: kind/namespace/name -> apiGroup/resource -> verbs. */
 const EXPECTED_RULES = {
-  'ClusterRole//farm-agent-nodes': { '/nodes': ['get', 'patch'] },
+  'ClusterRole//farm-agent-nodes': { '/nodes': ['get', 'patch'], '/nodes/status': ['patch'] },
   'Role/default/farm-agent-node-events': { 'events.k8s.io/events': ['create'] },
   'Role/farm/farm-agent-leases': { 'coordination.k8s.io/leases': ['create', 'get', 'update'] },
 };

@@ -16,6 +16,7 @@ import { wakeRoutes } from './http/wake-routes.js';
 import type { Lifecycle } from './lifecycle/lifecycle.js';
 import { slotPowerStatus, type PortPower } from './power/port-power.js';
 import type { ChargeControl } from './battery/charge-control.js';
+import type { RecoveryLadder } from './recovery/recovery-ladder.js';
 import { buildDevices } from './build-devices.js';
 import { wakingBotDevices } from './lifecycle/waking-bot-devices.js';
 import { operatorOnly, operatorRoutes } from './http/operator-routes.js';
@@ -60,6 +61,8 @@ export class FarmAgent {
   private readonly power: PortPower | undefined;
   /** Keeps idle phones' batteries in the band; none unless FARM_CHARGE_CONTROL. */
   private readonly charge: ChargeControl | undefined;
+  /** The self-healing ladder; none without phones or with FARM_RECOVERY=false. */
+  private readonly recovery: RecoveryLadder | undefined;
   /** What the cluster is told about; built beside the devices, handed over on connect. */
   private readonly clusterParts: ClusterParts;
   /** Cluster annotations, CLI commands of a standalone agent, the Pi's own health. */
@@ -94,17 +97,16 @@ export class FarmAgent {
       intervalMs: config.hostPollInterval,
       thresholds,
     });
-    const devices = buildDevices(
-      config,
-      logger,
-      this.registry,
-      this.host,
-      (slot) => this.cluster?.reporter.heldAwake(slot.name) === true,
-    );
+    const devices = buildDevices(config, logger, this.registry, this.host, {
+      heldAwake: (slot) => this.cluster?.reporter.heldAwake(slot.name) === true,
+      taskRunning: (botId) => this.drain.runs(botId),
+      event: (event) => this.cluster?.reporter.event(event),
+    });
     this.devices = devices.backend;
     this.lifecycle = devices.lifecycle;
     this.power = devices.power;
     this.charge = devices.charge;
+    this.recovery = devices.recovery;
     this.clusterParts = devices.clusterParts;
     if (devices.disabled !== undefined) this.disabled.devices = devices.disabled;
     this.overrides = new OverrideControl({
@@ -216,6 +218,7 @@ export class FarmAgent {
     this.lifecycle?.start(await this.cluster?.restoredLifecycle());
     // After the lifecycle marked the phones it keeps asleep: their ports stay as they are.
     this.charge?.start();
+    this.recovery?.start();
     this.cluster?.start();
     if (this.swarming) {
       const swarming = this.swarming;
@@ -246,6 +249,7 @@ export class FarmAgent {
     if (this.swarming) await this.drain.drain(this.options.config.drainGrace, this.options.logger);
     await this.swarming?.stop();
     await this.cluster?.stop();
+    await this.recovery?.stop();
     await this.charge?.stop();
     await this.lifecycle?.stop();
     await this.devices.stop();

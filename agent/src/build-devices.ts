@@ -20,9 +20,18 @@ import { PortPower } from './power/port-power.js';
 import { BatteryMetrics } from './battery/battery-metrics.js';
 import type { ChargeControl } from './battery/charge-control.js';
 import { chargeControlFor } from './battery/charge-setup.js';
+import type { RecoveryLadder } from './recovery/recovery-ladder.js';
+import { recoveryFromSettings } from './recovery/recovery-setup.js';
+import type { RecoveryParts } from './recovery/recovery-setup.js';
 
 /** Bound on one uhubctl run (a cycle adds its off time). */
 const POWER_COMMAND_TIMEOUT_MS = 15_000;
+
+/** What the device side asks of the rest of the agent, which is built around it. */
+export interface AgentHooks extends Pick<RecoveryParts, 'taskRunning' | 'event'> {
+  /** Whether the farm gate holds this slot awake (hot standby): idle checks never put it to sleep. */
+  heldAwake: (slot: Slot) => boolean;
+}
 
 export interface DeviceParts {
   backend: DeviceBackend;
@@ -32,6 +41,8 @@ export interface DeviceParts {
   power?: PortPower;
   /** Keeps idle phones' batteries in the band; none unless FARM_CHARGE_CONTROL. */
   charge?: ChargeControl | undefined;
+  /** The self-healing ladder; none without phones or with FARM_RECOVERY=false. */
+  recovery?: RecoveryLadder | undefined;
   clusterParts: ClusterParts;
   /** Why there are no phones, if there are none. */
   disabled?: string;
@@ -41,15 +52,14 @@ export interface DeviceParts {
  * The device side: one bot for the host, or the phones over adb, built in
  * this order: adb server → tracker → device I/O → slots (with their store) →
  * the bots' view of them → the backend that runs these → the port power
- * owner → charge control → the lifecycle.
+ * owner → charge control → the lifecycle → the recovery ladder.
  */
 export function buildDevices(
   config: Config,
   logger: Logger,
   registry: Registry,
   host: HostMonitor,
-  /** Whether the farm gate holds this slot awake (hot standby): idle checks never put it to sleep. */
-  heldAwake: (slot: Slot) => boolean,
+  agent: AgentHooks,
 ): DeviceParts {
   if (config.devices !== 'adb') {
     return {
@@ -126,8 +136,17 @@ export function buildDevices(
     ...(charge && { beforeWake: (key, reason) => charge.restoreFor(key, reason) }),
     intervalMs: config.idleCheckInterval,
     idleChecks: config.idleChecks,
-    heldAwake,
+    heldAwake: agent.heldAwake,
     logger: logger.child({ component: 'lifecycle' }),
+    registry,
+  });
+  const recovery = recoveryFromSettings(config, {
+    taskRunning: agent.taskRunning,
+    event: agent.event,
+    slots,
+    io,
+    power,
+    logger: logger.child({ component: 'recovery' }),
     registry,
   });
   return {
@@ -135,6 +154,7 @@ export function buildDevices(
     lifecycle,
     power,
     charge,
+    recovery,
     clusterParts: {
       slots: () => slots.slots(),
       onSlotChanged: (listener) => slots.onSlotChanged(listener),

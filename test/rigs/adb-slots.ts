@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -6,6 +9,9 @@ import { AdbTracker } from '../../agent/src/devices/adb/tracker.js';
 import { SlotManager } from '../../agent/src/devices/slot-manager.js';
 import type { SlotManagerOptions } from '../../agent/src/devices/slot-manager.js';
 import { SlotStore } from '../../agent/src/devices/slot-store.js';
+import { startAdbServer } from './adb-server.js';
+import { startFakePhone } from './fake-adbd/index.js';
+import type { PhoneScript } from './fake-adbd/index.js';
 
 export interface AdbSlots {
   logger: Logger;
@@ -48,4 +54,25 @@ export async function startAdbSlots(
   await manager.start();
   cleanup(() => manager.stop());
   return { logger, registry, io, manager, tracker };
+}
+
+/**
+ * The same layer with its own state directory, a real adb server and one fake phone per
+ * script (TCP), as the end-to-end tests of what is built on slots need it. Everything
+ * started is handed to `cleanup`, to be undone in reverse.
+ */
+export async function startAdbPhones(
+  prefix: string,
+  scripts: PhoneScript[],
+  cleanup: (undo: () => Promise<unknown>) => void,
+  options: Partial<SlotManagerOptions> = {},
+) {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  cleanup(() => rm(dir, { recursive: true, force: true }));
+  const server = await startAdbServer();
+  cleanup(() => server.stop());
+  const phones = await Promise.all(scripts.map((script) => startFakePhone(script)));
+  cleanup(() => Promise.all(phones.map((p) => p.close())));
+  const slots = await startAdbSlots(server.port, dir, cleanup, options);
+  return { ...slots, dir, server, phones, serials: phones.map((p) => p.serial) };
 }

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type * as AdbkitModule from '@devicefarmer/adbkit';
 import type { Duplex } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAdbServer, stopAllAdbServers } from './adb-server.js';
+import { hostRequest, startAdbServer, stopAllAdbServers } from './adb-server.js';
 import type { AdbServerHandle } from './adb-server.js';
 import { startFakePhone } from './fake-adbd/index.js';
 import type { FakePhone, PhoneScript } from './fake-adbd/index.js';
@@ -235,6 +235,35 @@ describe('fake phone against the real adb server', () => {
     await expect(readShell(client, p.serial, 'getprop')).rejects.toThrow(/offline/);
     p.mode = 'authorized';
     await server.waitForState(p.serial, 'device', 2000);
+  });
+
+  it('wedged: offline on its connection, `device` again after adb reconnect offline and connect', async () => {
+    const p = await phone();
+    await server.connect(p.serial);
+    p.mode = 'wedged';
+    p.dropConnection();
+    // adb reconnects by itself (~250 ms) and finds the wedge: its CNXN goes unanswered.
+    await p.waitForEvent(
+      (e) => e.type === 'cnxn' && p.events.filter((x) => x.type === 'cnxn').length === 2,
+    );
+    await server.waitForState(p.serial, 'offline', 2000);
+    // adb 29: the offline transport is reset and, for a network phone, dropped.
+    expect(await hostRequest(server.port, 'host:reconnect-offline')).toMatch(
+      new RegExp(`^OKAY[0-9a-f]{4}reconnecting ${p.serial.replace(/\./g, '\\.')}$`),
+    );
+    await server.waitForState(p.serial, undefined, 2000);
+    await server.connect(p.serial);
+    await server.waitForState(p.serial, 'device', 2000);
+  });
+
+  it('dies mid-command: part of the output, then the connection drops; adb reconnects', async () => {
+    const p = await phone({ dies: new Set(['dumpsys battery']) });
+    await server.connect(p.serial);
+    const out = await readShell(client, p.serial, 'dumpsys battery').catch((e: Error) => e.message);
+    expect(out.length).toBeGreaterThan(0);
+    expect(out).not.toContain('temperature');
+    await server.waitForState(p.serial, 'device', 3000);
+    expect(p.events.filter((e) => e.type === 'disconnect').length).toBeGreaterThanOrEqual(1);
   });
 
   it('dropConnection: the server sees `offline` at once and reconnects by itself', async () => {

@@ -1,5 +1,6 @@
 import type { AdbDevice, DeviceIO, DevicePresence } from '../../agent/src/devices/device-io.js';
 import type { Clock } from '@farm-agent/bot-config/lib';
+import { AdbTimeoutError } from '../../agent/src/devices/adb/adb-io.js';
 
 export interface ScriptedPhone {
   /** adb's state string: `device`, `offline`, `unauthorized`, ... */
@@ -134,7 +135,8 @@ export class ScriptedDevices implements DeviceIO, DevicePresence {
         },
       };
       const timer = this.clock.setTimeout(
-        () => entry.reject(new Error(`timeout after ${timeoutMs} ms`)),
+        // What AdbDeviceIO rejects with (AdbTimeoutError), so symptoms read the same.
+        () => entry.reject(new AdbTimeoutError(`${serial}: ${describe(command)}`, timeoutMs)),
         timeoutMs,
       );
       this.pending.add(entry);
@@ -152,4 +154,11 @@ export class ScriptedDevices implements DeviceIO, DevicePresence {
     const device = phone === undefined ? undefined : { serial, type: phone.type };
     for (const listener of [...this.listeners]) listener(serial, device);
   }
+}
+
+/** The request as AdbDeviceIO names it in its errors. */
+function describe(command: string): string {
+  return command === 'reboot' || command === 'get-devpath'
+    ? command
+    : `shell ${JSON.stringify(command)}`;
 }

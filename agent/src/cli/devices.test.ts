@@ -17,13 +17,14 @@ describe('formatDevices', () => {
         slot: 'usb:1-1.4',
         botId: 'pi-7-usb-1-1-4',
         state: 'missing',
-        reason: 'Device "x1s" has gone missing',
+        diagnosis: 'not on USB (cable, hub or power)',
+        reason: 'Device "x1s" has gone missing: not on USB (cable, hub or power)',
       },
     ]);
     expect(text.split('\n')).toEqual([
-      'SLOT       BOT             SERIAL       MODEL     STATE    BATTERY  TEMP    REASON',
-      'usb:1-1.3  pi-7-usb-1-1-3  R58M12ABCDE  SM-G980F  ready    87%      31.3°C  -',
-      'usb:1-1.4  pi-7-usb-1-1-4  -            -         missing  -        -       Device "x1s" has gone missing',
+      'SLOT       BOT             SERIAL       MODEL     STATE    WHY                               BATTERY  TEMP    REASON',
+      'usb:1-1.3  pi-7-usb-1-1-3  R58M12ABCDE  SM-G980F  ready    -                                 87%      31.3°C  -',
+      'usb:1-1.4  pi-7-usb-1-1-4  -            -         missing  not on USB (cable, hub or power)  -        -       Device "x1s" has gone missing: not on USB (cable, hub or power)',
     ]);
   });
 

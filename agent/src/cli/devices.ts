@@ -7,6 +7,8 @@ export interface SlotSummary {
   botId: string;
   serial?: string;
   state?: string;
+  /** Short: what is wrong (`offline`, `not on USB (cable, hub or power)`); none when ready. */
+  diagnosis?: string;
   reason?: string;
   batteryPercent?: number;
   temperatureC?: number;
@@ -20,13 +22,14 @@ export function formatDevices(slots: SlotSummary[]): string {
   if (slots.length === 0)
     return 'no phone slots yet (no phone has been attached since the state was created)';
   return formatTable(
-    ['SLOT', 'BOT', 'SERIAL', 'MODEL', 'STATE', 'BATTERY', 'TEMP', 'REASON'],
+    ['SLOT', 'BOT', 'SERIAL', 'MODEL', 'STATE', 'WHY', 'BATTERY', 'TEMP', 'REASON'],
     slots.map((s) => [
       dash(s.slot),
       s.botId,
       dash(s.serial),
       dash(s.props?.['ro.product.model']),
       dash(s.state),
+      dash(s.diagnosis),
       s.batteryPercent === undefined ? '-' : `${s.batteryPercent}%`,
       s.temperatureC === undefined ? '-' : `${s.temperatureC.toFixed(1)}°C`,
       dash(s.reason),

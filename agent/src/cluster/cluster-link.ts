@@ -98,7 +98,11 @@ export class ClusterLink {
         const transition = slotTransitionEvent(this.lastState.get(slot.key), slot.health.state);
         this.lastState.set(slot.key, slot.health.state);
         if (transition) {
-          const note = `${slot.botId}: ${slot.health.state}${slot.health.reason ? ` (${slot.health.reason})` : ''}`;
+          const { state, reason, suggestedAction } = slot.health;
+          // A Warning says what to do about it, as the slot does in /status.
+          const action =
+            transition.type === 'Warning' && suggestedAction ? ` ${suggestedAction}` : '';
+          const note = `${slot.botId}: ${state}${reason ? ` (${reason})` : ''}${action}`;
           reporter.event({ ...transition, note, slot: slot.name });
         }
         reporter.changed();

@@ -28,6 +28,8 @@ export interface SnapshotSlot {
   botId: string;
   state: string;
   reason?: string;
+  /** Short: what is wrong, for states other than ready. */
+  diagnosis?: string;
   deviceType?: string;
   model?: string;
   batteryPercent?: number;

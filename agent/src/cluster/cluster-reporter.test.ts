@@ -25,6 +25,7 @@ import { KubeApi } from './kube-client.js';
 
 const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 const LEASE_PATH = '/apis/coordination.k8s.io/v1/namespaces/farm/leases/farm-agent-pi-1';
+const NODE_STATUS_PATH = '/api/v1/nodes/pi-1/status';
 
 let kube: FakeKube;
 let api: KubeApi;
@@ -257,7 +258,8 @@ describe('ClusterReporter: labels', () => {
     });
     // Renewals and a Node poll later, still the one patch.
     await run(40_000);
-    const patches = (): RecordedRequest[] => kube.requests.filter((q) => q.method === 'PATCH');
+    const patches = (): RecordedRequest[] =>
+      kube.requests.filter((q) => q.method === 'PATCH' && !q.path.endsWith('/status'));
     expect(patches()).toHaveLength(1);
     expect(patches()[0]?.contentType).toBe('application/merge-patch+json');
 
@@ -274,7 +276,9 @@ describe('ClusterReporter: labels', () => {
     }
     await until('new labels', () => labelsOf()?.['farm-agent.io/device-types'] === 'sargo.walleye');
     await run(60_000);
-    expect(kube.requests.slice(n).filter((q) => q.method === 'PATCH')).toHaveLength(1);
+    expect(
+      kube.requests.slice(n).filter((q) => q.method === 'PATCH' && !q.path.endsWith('/status')),
+    ).toHaveLength(1);
   });
 
   it('re-applies labels someone removed, once it reads the Node again', async () => {
@@ -503,16 +507,57 @@ describe('ClusterReporter: resilience', () => {
     expect(kube.requests.at(n)).toMatchObject({ method: 'PUT', status: 200 });
   });
 
-  it('steady state: one Lease renewal per period and nothing else', async () => {
+  it("keeps the FarmPhonesReady condition beside the kubelet's, as node-problem-detector does", async () => {
+    kube.put('nodes', {
+      metadata: { name: 'pi-1', labels: { 'kubernetes.io/hostname': 'pi-1' } },
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
+    });
+    const w = world();
+    const r = reporter(w);
+    r.start();
+    const conditions = () =>
+      (kube.get('nodes', 'pi-1')?.['status'] as { conditions: Record<string, string>[] })
+        .conditions;
+    const phones = () => conditions().find((c) => c['type'] === 'FarmPhonesReady');
+    await until('the condition', () => phones() !== undefined);
+    expect(phones()).toMatchObject({
+      status: 'True',
+      reason: 'PhonesReady',
+      message: '2 of 2 phones serving tasks',
+    });
+    const since = phones()?.['lastTransitionTime'];
+    expect(since).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    await run(60_000);
+    w.slots[1] = { ...slot('usb-1-2', 'missing'), diagnosis: 'not on USB (cable, hub or power)' };
+    r.changed();
+    await until('the condition False', () => phones()?.['status'] === 'False');
+    expect(phones()).toMatchObject({
+      reason: 'PhonesNotReady',
+      message: '1 of 2 phones serving tasks; usb-1-2: not on USB (cable, hub or power)',
+    });
+    expect(phones()?.['lastTransitionTime']).not.toBe(since);
+    // The kubelet's condition is untouched: a strategic merge patch of nodes/status, by type.
+    expect(conditions().map((c) => c['type'])).toEqual(['Ready', 'FarmPhonesReady']);
+    const patch = kube.requests.findLast((q) => q.path === NODE_STATUS_PATH);
+    expect(patch?.contentType).toBe('application/strategic-merge-patch+json');
+  });
+
+  it('steady state: one Lease renewal per period and the condition heartbeat, nothing else', async () => {
     const r = reporter(world());
     r.start();
     await until('labels', () => labelsOf()?.['farm-agent.io/phones'] === '2');
     const steady = kube.requests.length;
     await run(10 * 60_000);
     const writes = writesSince(steady);
-    expect(writes.filter((q) => !(q.method === 'PUT' && q.path === LEASE_PATH))).toEqual([]);
+    const heartbeats = writes.filter((q) => q.method === 'PATCH' && q.path === NODE_STATUS_PATH);
+    expect(heartbeats).toHaveLength(2);
+    expect(
+      writes.filter(
+        (q) => !(q.method === 'PUT' && q.path === LEASE_PATH) && !heartbeats.includes(q),
+      ),
+    ).toEqual([]);
     // Every 10 s, and the Node read every 30 s: exactly, on this clock.
-    expect(writes).toHaveLength(60);
+    expect(writes).toHaveLength(60 + 2);
     expect(kube.requests.slice(steady).filter((q) => q.method === 'GET')).toHaveLength(20);
   });
 
@@ -533,10 +578,10 @@ describe('ClusterReporter: resilience', () => {
     const writes = writesSince(churn);
     const patches = writes.filter((q) => q.method === 'PATCH').length;
     const puts = writes.filter((q) => q.method === 'PUT').length;
-    // 120 s: at most 25 change rounds, each one label patch and one Lease write at most, and
-    // the Lease renewed every 10 s besides (13 at most).
+    // 120 s: at most 25 change rounds, each one label patch, one condition patch and one Lease
+    // write at most, and the Lease renewed every 10 s besides (13 at most).
     expect(patches).toBeGreaterThan(0);
-    expect(patches).toBeLessThanOrEqual(25);
+    expect(patches).toBeLessThanOrEqual(2 * 25);
     expect(puts).toBeLessThanOrEqual(25 + 13);
     expect(writes.length).toBe(patches + puts);
   });

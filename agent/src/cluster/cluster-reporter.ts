@@ -21,6 +21,7 @@ import type { OperatorOverrides, OverrideKind } from '../operator/overrides.js';
 import type { ClusterSnapshot } from './cluster-model.js';
 import { parseLeaseLifecycle } from './lease-annotations.js';
 import { computeLabels } from './node-labels.js';
+import { ConditionWriter } from './condition-writer.js';
 import type { ReportedEvent } from './event-dedupe.js';
 import { EventQueue } from './event-queue.js';
 import type { KubeApiError } from './kube-errors.js';
@@ -39,7 +40,13 @@ export type { OperatorOverrides } from '../operator/overrides.js';
 /** The calls the reporter makes; a KubeApi in the agent. */
 export type ReporterApi = Pick<
   KubeApi,
-  'getLease' | 'createLease' | 'replaceLease' | 'getNode' | 'patchNode' | 'createEvent'
+  | 'getLease'
+  | 'createLease'
+  | 'replaceLease'
+  | 'getNode'
+  | 'patchNode'
+  | 'patchNodeStatus'
+  | 'createEvent'
 >;
 
 export interface ClusterReporterOptions {
@@ -60,6 +67,8 @@ export interface ClusterReporterOptions {
   renewIntervalMs?: number;
   /** How often the Node is read for operator overrides (and label drift). Default 30 s. */
   overridesPollMs?: number;
+  /** How often an unchanged FarmPhonesReady condition is written again. Default 5 min. */
+  conditionHeartbeatMs?: number;
   /** Quiet time after a change before writing it. Default 1 s. */
   changeDebounceMs?: number;
   /** At most one change-driven write round per this period, however much churn. Default 5 s. */
@@ -95,6 +104,7 @@ export class ClusterReporter {
   private readonly requests: KubeRequests;
   private readonly lease: LeaseWriter;
   private readonly nodeSync: NodeSync;
+  private readonly condition: ConditionWriter;
 
   private restored: LifecycleState | undefined;
   private lastSnapshot: ClusterSnapshot | undefined;
@@ -141,6 +151,12 @@ export class ClusterReporter {
       exclusive: (fn) => this.queue.run(fn),
       clock: this.clock,
       logger: this.logger,
+    });
+    this.condition = new ConditionWriter({
+      api: options.api,
+      node: options.node,
+      requests: this.requests,
+      heartbeatMs: options.conditionHeartbeatMs ?? 5 * 60_000,
     });
     this.loop = new WakeLoop(
       this.clock,
@@ -279,6 +295,10 @@ export class ClusterReporter {
       }));
     if (changing && leaseDone && labelsDone) this.schedule.synced(version);
     if (wrote) this.schedule.changeWritten(now);
+    // In change rounds (rate-limited like the labels) if it changed, else at its heartbeat.
+    await part(async () => {
+      wrote = (await this.condition.sync(snapshot, now, changing)) || wrote;
+    });
     if (this.schedule.pollDue(now)) {
       this.schedule.polled(now);
       await part(() => this.nodeSync.read(now));

@@ -142,6 +142,18 @@ export class KubeApi {
     );
   }
 
+  /**
+   * Strategic merge patch of the Node's status subresource: its `conditions` merge by `type`,
+   * so the agent's own condition is set without touching the kubelet's (a JSON merge patch
+   * would replace the whole list).
+   */
+  patchNodeStatus(name: string, strategicPatch: Record<string, unknown>): Promise<V1Node> {
+    return this.call(
+      (o) => this.core.patchNodeStatus({ name, body: strategicPatch }, o),
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+  }
+
   /** An events.k8s.io/v1 Event; one regarding a Node must go to `default` or `kube-system`. */
   createEvent(namespace: string, event: EventsV1Event): Promise<EventsV1Event> {
     return this.call((o) =>

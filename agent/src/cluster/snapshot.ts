@@ -27,6 +27,7 @@ export function clusterSnapshot(
       botId: s.botId,
       state: s.health.state,
       ...(s.health.reason === undefined ? {} : { reason: s.health.reason }),
+      ...optional('diagnosis', s.health.diagnosis),
       ...(s.deviceTypes[0] === undefined ? {} : { deviceType: s.deviceTypes[0] }),
       ...optional('model', s.props?.get('ro.product.model')),
       ...optional('batteryPercent', s.battery?.percent),

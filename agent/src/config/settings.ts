@@ -4,6 +4,7 @@ import { CLUSTER_SETTINGS } from './cluster-settings.js';
 import { DEVICE_SETTINGS } from './device-settings.js';
 import { GATE_SETTINGS } from './gate-settings.js';
 import { HOST_SETTINGS } from './host-settings.js';
+import { RECOVERY_SETTINGS } from './recovery-settings.js';
 import { SWARMING_SETTINGS } from './swarming-settings.js';
 
 /**
@@ -16,6 +17,7 @@ export const SETTINGS = {
   ...SWARMING_SETTINGS,
   ...DEVICE_SETTINGS,
   ...BATTERY_SETTINGS,
+  ...RECOVERY_SETTINGS,
   ...CLUSTER_SETTINGS,
   ...HOST_SETTINGS,
   ...GATE_SETTINGS,

@@ -1,6 +1,8 @@
 import type { BotDeviceView } from '@farm-agent/bot-config';
 import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
 import { guardProblem, preflightProblem } from './battery-fitness.js';
+import type { UsbPresence } from './usb-presence.js';
+import { explain, missingCause } from './health-explanation.js';
 import { goneMissingReason } from './swarming-dimensions.js';
 
 export type HealthState =
@@ -32,6 +34,26 @@ export interface SlotHealth {
    */
   recovery?: string;
   swarming: SwarmingHealth;
+  /** For every state but ready: what a person reads (see health-explanation.ts). */
+  diagnosis?: string;
+  explanation?: string;
+  suggestedAction?: string;
+  /** When the slot entered this state (ms since the epoch); set by the slot, not here. */
+  since?: number;
+  /** When the slot was last ready, if it was since the agent started. */
+  lastReadyAt?: number;
+}
+
+/**
+ * The recovery ladder's word on a slot: `recovering` while a rung runs, `failed`
+ * once every rung was tried and a person must act, `resting` while the phone
+ * sits out a cool-off after failing too often.
+ */
+export interface RecoveryNote {
+  kind: 'recovering' | 'failed' | 'resting';
+  diagnosis: string;
+  explanation: string;
+  suggestedAction: string;
 }
 
 export interface SlotObservation {
@@ -71,6 +93,11 @@ export interface SlotObservation {
   taskRunning: boolean;
   /** Operator overrides; an empty reason still counts. */
   operator: { maintenance?: string; quarantine?: string };
+  /** The serial of the phone last seen in the slot. */
+  serial?: string;
+  /** The kernel's view of the slot's USB port, when it was read (a phone not in adb). */
+  usb?: UsbPresence;
+  recovery?: RecoveryNote;
 }
 
 export const DEFAULT_RECOVERY_THRESHOLDS: Readonly<RecoveryThresholds> = {
@@ -122,8 +149,30 @@ export function evaluateSlotHealth(
   thresholds: RecoveryThresholds = DEFAULT_RECOVERY_THRESHOLDS,
 ): SlotHealth {
   const recovery = recoveryReason(obs, previous?.recovery, thresholds);
-  const verdict = decide(obs, recovery);
-  return recovery === undefined ? verdict : { ...verdict, recovery };
+  const decided = decide(obs, recovery);
+  const verdict = recovery === undefined ? decided : { ...decided, recovery };
+  if (verdict.state === 'ready') return verdict;
+  const byOperator =
+    obs.operator.quarantine !== undefined || obs.operator.maintenance !== undefined;
+  const note = byOperator || obs.adbDown !== undefined ? undefined : obs.recovery;
+  const explained =
+    note ??
+    explain({
+      state: verdict.state,
+      reason: verdict.reason ?? '',
+      byOperator,
+      quarantined: verdict.swarming.quarantined !== undefined,
+      ...(obs.lastDeviceTypes[0] === undefined ? {} : { deviceType: obs.lastDeviceTypes[0] }),
+      ...(obs.serial === undefined ? {} : { serial: obs.serial }),
+      ...(obs.adbState === undefined ? {} : { adbState: obs.adbState }),
+      ...(obs.usb === undefined ? {} : { usb: obs.usb }),
+    });
+  return {
+    ...verdict,
+    diagnosis: explained.diagnosis,
+    explanation: explained.explanation,
+    suggestedAction: explained.suggestedAction,
+  };
 }
 
 function decide(obs: SlotObservation, recovery: string | undefined): SlotHealth {
@@ -135,6 +184,7 @@ function decide(obs: SlotObservation, recovery: string | undefined): SlotHealth 
     return inMaintenance('maintenance', maintenance || 'In maintenance by an operator');
   }
   if (obs.adbDown !== undefined) return inMaintenance('adb-down', obs.adbDown);
+  if (obs.recovery !== undefined) return recoveryVerdict(obs.recovery);
   const adb = classifyAdbState(obs.adbState);
   if (adb.kind === 'absent') return notBackAfterReboot(absent(obs), obs.rebootFailure);
   if (adb.kind === 'fault') return quarantined(adb.state, adb.reason);
@@ -154,6 +204,16 @@ function decide(obs: SlotObservation, recovery: string | undefined): SlotHealth 
   if (obs.asleep) return notReady('asleep', 'Asleep while idle; the next task wakes it');
   if (obs.taskRunning) return notReady('busy', 'Running a task');
   return { state: 'ready', swarming: { ready: true } };
+}
+
+/**
+ * The ladder at work or out of rungs. Working and resting pass on their own
+ * (maintenance); out of rungs needs a person (quarantined).
+ */
+function recoveryVerdict(note: RecoveryNote): SlotHealth {
+  const text = `${note.diagnosis}: ${note.explanation}`;
+  if (note.kind === 'failed') return quarantined('quarantined', `${text}. ${note.suggestedAction}`);
+  return inMaintenance('recovering', `Recovering: ${text}`);
 }
 
 /** A phone missing or booting past its reboot deadline is quarantined, its state kept. */
@@ -180,7 +240,10 @@ function absent(obs: SlotObservation): SlotHealth {
     );
   }
   const missing = goneMissingReason(obs.lastDeviceTypes);
-  if (missing !== undefined) return quarantined('missing', missing);
+  if (missing !== undefined) {
+    const cause = obs.usb === undefined ? undefined : missingCause(obs.usb);
+    return quarantined('missing', cause === undefined ? missing : `${missing}: ${cause}`);
+  }
   return inMaintenance('empty', 'No device in this slot');
 }
 

@@ -47,7 +47,7 @@ describe('readVitals', () => {
     const vitals = await pending;
     expect(vitals.battery).toEqual({
       ok: false,
-      reason: 'battery unreadable: timeout after 1000 ms',
+      reason: 'battery unreadable: R58N: shell "dumpsys battery": no answer within 1000 ms',
     });
     expect(vitals.thermal.ok).toBe(true);
     expect(vitals.uptimeSeconds).toEqual({ ok: true, value: 12345.67 });
@@ -101,7 +101,7 @@ describe('readProps and readDevicePath', () => {
     await clock.advance(2_000);
     expect(await pending).toEqual({
       ok: false,
-      reason: 'properties unreadable: timeout after 2000 ms',
+      reason: 'properties unreadable: R58N: shell "getprop": no answer within 2000 ms',
     });
   });
 

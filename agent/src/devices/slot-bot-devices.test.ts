@@ -98,6 +98,28 @@ describe('SlotBotDevices', () => {
       expect(ready.value).toBe(true);
     });
 
+    it('waits for a hot phone to cool below the resume temperature instead of failing the task', async () => {
+      const state = defaultState();
+      state.thermal = [];
+      state.battery.temperature = 400; // 40 °C: above the 35 °C maximum
+      const r = await rig();
+      r.plug(state);
+      await r.manager.idle();
+      expect(r.manager.slot('usb:1-1.3')?.health.state).toBe('recovering');
+      const ready = watch(r.botDevices.whenReady(BOT, 600_000));
+      // 34 °C is under the maximum but not under the 33 °C resume temperature: still waiting.
+      state.battery.temperature = 340;
+      await r.clock.advance(30_000);
+      await r.manager.idle();
+      await settle();
+      expect(ready.value).toBeUndefined();
+      state.battery.temperature = 320;
+      await r.clock.advance(30_000);
+      await r.manager.idle();
+      await settle();
+      expect(ready.value).toBe(true);
+    });
+
     it('counts the task just reported started as no obstacle', async () => {
       const r = await rig();
       r.plug(defaultState());

@@ -332,7 +332,9 @@ describe('SlotManager', () => {
     await r.clock.advance(REFRESH_MS + COMMAND_MS);
     await r.manager.idle();
     expect(r.slot()).toMatchObject({
-      readingErrors: { battery: 'battery unreadable: timeout after 1000 ms' },
+      readingErrors: {
+        battery: 'battery unreadable: R58N: shell "dumpsys battery": no answer within 1000 ms',
+      },
       temperatureC: 40,
       bootCompleted: true,
       health: { state: 'recovering', reason: 'Recovering: temperature 40 °C > 35 °C' },
@@ -353,7 +355,8 @@ describe('SlotManager', () => {
       health: {
         state: 'recovering',
         swarming: {
-          maintenance: 'Recovering: device properties unreadable: timeout after 2000 ms',
+          maintenance:
+            'Recovering: device properties unreadable: R58N: shell "getprop": no answer within 2000 ms',
           ready: false,
         },
       },

@@ -5,6 +5,8 @@ import type { Clock } from '@farm-agent/bot-config/lib';
 import type { AdbDevice, DeviceIO, DevicePresence } from './device-io.js';
 import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
 import type { WearThresholds } from '../config/battery-care.js';
+import type { UsbPresence } from './usb-presence.js';
+import type { RecoveryNote } from './health.js';
 import { DEFAULT_INTERROGATION_TIMEOUTS } from './interrogate.js';
 import type { InterrogationTimeouts } from './interrogate.js';
 import { RebootAfterTask } from './reboot-after-task.js';
@@ -213,6 +215,16 @@ export class SlotManager {
     this.update(slot);
   }
 
+  /** The recovery ladder's word on the slot (undefined: none), and the kernel's view of its port. */
+  setRecovery(key: string, note: RecoveryNote | undefined, usb?: UsbPresence): void {
+    const slot = this.get(key);
+    if (note === undefined) delete slot.recovery;
+    else slot.recovery = note;
+    if (usb === undefined) delete slot.usb;
+    else slot.usb = usb;
+    this.update(slot);
+  }
+
   taskStarted(key: string): void {
     const slot = this.get(key);
     slot.taskRunning = true;
@@ -298,7 +310,7 @@ export class SlotManager {
 
   /** Recomputes health and dimensions, then tells whoever cares about what changed. */
   private update(slot: SlotState): void {
-    this.publisher.changed(slot, this.adbDown);
+    this.publisher.changed(slot, this.adbDown, this.clock.now());
   }
 
   private track(work: Promise<void>): void {

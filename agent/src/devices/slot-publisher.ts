@@ -50,9 +50,12 @@ export class SlotPublisher {
     return () => this.botListeners.delete(listener);
   }
 
-  /** `adbDown`: why the adb server cannot be asked now, which every slot shows. */
-  changed(slot: SlotState, adbDown: string | undefined): void {
-    derive(slot, adbDown, this.options.noDevice, this.options.thresholds, this.options.wear);
+  /**
+   * `adbDown`: why the adb server cannot be asked now, which every slot shows; `now` dates a
+   * state other than ready.
+   */
+  changed(slot: SlotState, adbDown: string | undefined, now: number): void {
+    derive(slot, adbDown, this.options.noDevice, this.options.thresholds, this.options.wear, now);
     const shown = snapshot(slot);
     const print = fingerprint(shown);
     if (print !== slot.emitted) {

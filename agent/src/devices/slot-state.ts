@@ -1,6 +1,7 @@
 import { DEFAULT_RECOVERY_THRESHOLDS, evaluateSlotHealth } from './health.js';
 import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
-import type { SlotHealth, SlotObservation } from './health.js';
+import type { RecoveryNote, SlotHealth, SlotObservation } from './health.js';
+import type { UsbPresence } from './usb-presence.js';
 import type { Battery } from './parse/battery.js';
 import type { PowerSupply } from './parse/power-supply.js';
 import { DEFAULT_WEAR_THRESHOLDS, batteryWear, wearProblem } from './battery-wear.js';
@@ -97,6 +98,10 @@ export interface SlotState extends Omit<
   rebootFailure?: string;
   /** The phone whose battery was found worn, and why: a latch, since heat comes and goes. */
   wornBattery?: { serial: string; reason: string };
+  /** The recovery ladder's word on the slot, while it has one. */
+  recovery?: RecoveryNote;
+  /** The kernel's view of the slot's USB port, read while the phone is not usable in adb. */
+  usb?: UsbPresence;
   refreshing?: Promise<void>;
   /** What listeners last saw, to emit only real changes. */
   emitted?: string;
@@ -126,6 +131,9 @@ function observationOf(slot: SlotState, adbDown: string | undefined): SlotObserv
     ...(propsUnreadable === undefined ? {} : { propsUnreadable }),
     taskRunning: slot.taskRunning,
     operator: slot.overrides,
+    ...(slot.serial === undefined ? {} : { serial: slot.serial }),
+    ...(slot.usb === undefined ? {} : { usb: slot.usb }),
+    ...(slot.recovery === undefined ? {} : { recovery: slot.recovery }),
   };
 }
 
@@ -143,16 +151,28 @@ function watchWear(slot: SlotState, thresholds: WearThresholds): void {
   if (reason !== undefined) slot.wornBattery = { serial: slot.serial, reason };
 }
 
-/** Health and dimensions of the slot as it is now. */
+/**
+ * Health and dimensions of the slot as it is now. `now` dates the state: a
+ * state other than ready carries since when it holds and when the slot was
+ * last ready (the moment it stopped being ready).
+ */
 export function derive(
   slot: SlotState,
   adbDown: string | undefined,
   noDevice: DeviceDimensions,
   thresholds: RecoveryThresholds = DEFAULT_RECOVERY_THRESHOLDS,
   wear: WearThresholds = DEFAULT_WEAR_THRESHOLDS,
+  now?: number,
 ): void {
   watchWear(slot, wear);
-  slot.health = evaluateSlotHealth(observationOf(slot, adbDown), slot.health, thresholds);
+  const previous = slot.health;
+  const health = evaluateSlotHealth(observationOf(slot, adbDown), previous, thresholds);
+  if (now !== undefined && health.state !== 'ready') {
+    health.since = previous?.state === health.state ? (previous.since ?? now) : now;
+    const lastReadyAt = previous?.state === 'ready' ? now : previous?.lastReadyAt;
+    if (lastReadyAt !== undefined) health.lastReadyAt = lastReadyAt;
+  }
+  slot.health = health;
   slot.dimensions = dimensionsOf(slot, noDevice);
 }
 

@@ -25,6 +25,14 @@ export interface SlotStatus {
   state: Slot['health']['state'];
   reason: Slot['health']['reason'];
   swarming: Slot['health']['swarming'];
+  /** For every state but ready: what is wrong, what the agent knows, what to do. */
+  diagnosis: Slot['health']['diagnosis'];
+  explanation: Slot['health']['explanation'];
+  suggestedAction: Slot['health']['suggestedAction'];
+  /** ISO time the slot entered its state (not for ready). */
+  since: string | undefined;
+  /** ISO time the slot was last ready, if it was since the agent started (not for ready). */
+  lastReadyAt: string | undefined;
   batteryPercent: Battery['percent'] | undefined;
   /** The power sources the phone is plugged into (`usb`, `ac`...); empty when on battery. */
   charging: Battery['plugged'] | undefined;
@@ -62,6 +70,11 @@ export function describeSlot(slot: Slot): SlotStatus {
     state: slot.health.state,
     reason: slot.health.reason,
     swarming: slot.health.swarming,
+    diagnosis: slot.health.diagnosis,
+    explanation: slot.health.explanation,
+    suggestedAction: slot.health.suggestedAction,
+    since: isoTime(slot.health.since),
+    lastReadyAt: isoTime(slot.health.lastReadyAt),
     batteryPercent: slot.battery?.percent,
     charging: slot.battery?.plugged,
     battery:
@@ -72,7 +85,7 @@ export function describeSlot(slot: Slot): SlotStatus {
     temperatureC: slot.temperatureC,
     uptimeSeconds: slot.uptimeSeconds,
     bootCompleted: slot.bootCompleted,
-    lastSeen: slot.lastSeen === undefined ? undefined : new Date(slot.lastSeen).toISOString(),
+    lastSeen: isoTime(slot.lastSeen),
     taskRunning: slot.taskRunning,
     overrides: slot.overrides,
     absentOnPurpose: slot.absentOnPurpose,
@@ -80,4 +93,8 @@ export function describeSlot(slot: Slot): SlotStatus {
     dimensions: slot.dimensions,
     props,
   };
+}
+
+function isoTime(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
 }

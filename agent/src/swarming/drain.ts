@@ -42,6 +42,11 @@ export class TaskDrain {
     if (this.running.size === 0) this.wake?.();
   }
 
+  /** Whether the bot runs a task now. */
+  runs(botId: string): boolean {
+    return this.running.has(botId);
+  }
+
   status(): { draining: boolean; runningTasks: string[] } {
     return { draining: this.draining, runningTasks: [...this.running].sort() };
   }

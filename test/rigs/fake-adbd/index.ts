@@ -68,11 +68,13 @@ export interface PhoneScript {
   bootCompleted?: boolean;
   /** Shell commands (exact command lines, or a predicate) that never answer. */
   hang?: HangRule;
+  /** Shell commands during which adbd dies: part of the output, then every connection drops. */
+  dies?: HangRule;
   /** Consulted before the built-in table; return undefined to fall through. */
   onShell?: (command: string) => string | undefined;
   /** How long the phone is unreachable after `reboot:` (port closed: connection refused). */
   rebootAwayMs?: number;
-  /** After it is back, how long until sys.boot_completed becomes 1. */
+  /** After it is back, how long until sys.boot_completed becomes 1; Infinity: never (hung boot). */
   bootDelayMs?: number;
 }
 
@@ -88,9 +90,12 @@ export interface FakePhone {
    */
   mode: PhoneMode;
   hang: HangRule;
+  dies: HangRule;
   onShell: ((command: string) => string | undefined) | undefined;
   rebootAwayMs: number;
   bootDelayMs: number;
+  /** How many times `reboot:` was asked for. */
+  readonly reboots: number;
   /** Every `shell:` command line received, in order. */
   readonly shellCommands: string[];
   readonly events: PhoneEvent[];
@@ -113,9 +118,11 @@ class Phone implements FakePhone {
   readonly state: PhoneState;
   private currentMode: PhoneMode;
   hang: HangRule;
+  dies: HangRule;
   onShell: ((command: string) => string | undefined) | undefined;
   rebootAwayMs: number;
   bootDelayMs: number;
+  reboots = 0;
   readonly shellCommands: string[] = [];
   readonly events: PhoneEvent[] = [];
   private readonly sessions = new Map<Socket, DeviceSession>();
@@ -124,6 +131,8 @@ class Phone implements FakePhone {
   private server: Server | undefined;
   private rebooting: Promise<void> | undefined;
   private closed = false;
+  /** In `wedged` mode: a connection has seen the wedge, so the next one is answered. */
+  private wedgeSeen = false;
 
   constructor(
     readonly port: number,
@@ -140,6 +149,7 @@ class Phone implements FakePhone {
     };
     this.currentMode = script.mode ?? 'authorized';
     this.hang = script.hang ?? new Set();
+    this.dies = script.dies ?? new Set();
     this.onShell = script.onShell;
     this.rebootAwayMs = script.rebootAwayMs ?? 1000;
     this.bootDelayMs = script.bootDelayMs ?? 500;
@@ -157,11 +167,16 @@ class Phone implements FakePhone {
   }
 
   private accept(socket: Socket): void {
+    if (this.currentMode === 'wedged') {
+      if (this.wedgeSeen) this.currentMode = 'authorized';
+      this.wedgeSeen = true;
+    }
     const session = new DeviceSession(socket, {
       mode: () => this.mode,
       banner: () => deviceBanner(this.state.props, ['cmd']),
       answer: (service) => this.answer(service),
       reboot: () => void this.reboot(),
+      die: () => this.dropConnection(),
       record: (event) => this.record(event),
     });
     this.sessions.set(socket, session);
@@ -174,8 +189,13 @@ class Phone implements FakePhone {
     if (!service.startsWith('shell:')) return { kind: 'refuse' };
     const command = service.slice('shell:'.length);
     this.shellCommands.push(command);
-    const hangs = this.hang instanceof Set ? this.hang.has(command) : this.hang(command);
+    const hangs = matches(this.hang, command);
     if (hangs) return { kind: 'hang' };
+    if (matches(this.dies, command)) {
+      const whole = runShellCommand(this.state, command);
+      const text = whole.kind === 'output' ? whole.text.slice(0, whole.text.length >> 1) : '';
+      return { kind: 'die', text };
+    }
     const custom = this.onShell?.(command);
     if (custom !== undefined) return { kind: 'output', text: custom };
     return runShellCommand(this.state, command);
@@ -196,6 +216,7 @@ class Phone implements FakePhone {
    */
   set mode(mode: PhoneMode) {
     this.currentMode = mode;
+    this.wedgeSeen = false;
     if (mode === 'authorized') {
       for (const session of this.sessions.values()) session.approve();
     }
@@ -216,6 +237,7 @@ class Phone implements FakePhone {
   }
 
   reboot(): Promise<void> {
+    if (this.rebooting === undefined) this.reboots++;
     this.rebooting ??= this.doReboot().finally(() => {
       this.rebooting = undefined;
     });
@@ -229,6 +251,8 @@ class Phone implements FakePhone {
     if (this.closed) return;
     this.state.uptimeSeconds = UPTIME_AFTER_BOOT;
     await this.listen();
+    // A phone that hangs in its boot animation never gets there.
+    if (this.bootDelayMs === Infinity) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       this.state.bootCompleted = true;
@@ -281,6 +305,10 @@ class Phone implements FakePhone {
     this.timers.clear();
     await this.stopListening();
   }
+}
+
+function matches(rule: HangRule, command: string): boolean {
+  return rule instanceof Set ? rule.has(command) : rule(command);
 }
 
 /** Starts a fake phone on a free loopback port. */

@@ -26,11 +26,21 @@ import {
 } from './protocol.js';
 import type { Packet } from './protocol.js';
 
-export type PhoneMode = 'authorized' | 'unauthorized' | 'offline';
+/**
+ * `offline`: adbd never answers CNXN. `wedged`: the same on this connection, but
+ * adbd answers the next one (what `adb reconnect offline` gets out of a phone whose
+ * transport hung): the phone turns `authorized` when a new connection arrives.
+ */
+export type PhoneMode = 'authorized' | 'unauthorized' | 'offline' | 'wedged';
 
 /** What the phone does with an OPENed service. */
 export type ServiceAnswer =
-  { kind: 'output'; text: string } | { kind: 'hang' } | { kind: 'refuse' } | { kind: 'reboot' };
+  | { kind: 'output'; text: string }
+  | { kind: 'hang' }
+  | { kind: 'refuse' }
+  | { kind: 'reboot' }
+  /** adbd dies mid-command: part of the output, then every connection drops. */
+  | { kind: 'die'; text: string };
 
 /** Everything observable on the wire, for tests and for the timing notes. */
 export type PhoneEvent =
@@ -55,6 +65,8 @@ export interface SessionHooks {
   banner(): string;
   answer(service: string): ServiceAnswer;
   reboot(): void;
+  /** adbd crashed: every connection of the phone drops. */
+  die(): void;
   record(event: PhoneEvent): void;
 }
 
@@ -187,6 +199,7 @@ export class DeviceSession {
     this.handshakePending = true;
     switch (this.hooks.mode()) {
       case 'offline':
+      case 'wedged':
         return; // TCP is up but adbd never answers: the host lists the device `offline`.
       case 'unauthorized':
         return this.sendToken();
@@ -241,6 +254,9 @@ export class DeviceSession {
       setImmediate(() => this.hooks.reboot());
     } else if (answer.kind === 'output') {
       this.queue(stream, Buffer.from(answer.text, 'utf8'));
+    } else if (answer.kind === 'die') {
+      this.send(A_WRTE, stream.localId, stream.remoteId, Buffer.from(answer.text, 'utf8'));
+      setImmediate(() => this.hooks.die());
     }
   }
 

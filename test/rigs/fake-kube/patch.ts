@@ -32,6 +32,45 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return result;
 }
 
+/**
+ * Lists that strategic merge patch merges element by element, by their merge key (the
+ * `patchMergeKey` of the Go types); every other list is replaced, as in a merge patch.
+ */
+const MERGE_KEYS: Readonly<Record<string, string>> = {
+  'status.conditions': 'type',
+  'status.addresses': 'type',
+};
+
+/** Strategic merge patch for the lists with merge keys farm-agent touches, merge patch otherwise. */
+export function strategicMergePatch(target: unknown, patch: unknown, path = ''): unknown {
+  if (!isPlainObject(patch)) return patch;
+  const result: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    const at = path === '' ? key : `${path}.${key}`;
+    const mergeKey = MERGE_KEYS[at];
+    if (value === null) Reflect.deleteProperty(result, key);
+    else if (mergeKey !== undefined && Array.isArray(value)) {
+      result[key] = mergeByKey(result[key], value, mergeKey, at);
+    } else result[key] = strategicMergePatch(result[key], value, at);
+  }
+  return result;
+}
+
+function mergeByKey(target: unknown, patch: unknown[], mergeKey: string, at: string): unknown[] {
+  const merged = Array.isArray(target) ? [...target] : [];
+  for (const element of patch) {
+    if (!isPlainObject(element) || typeof element[mergeKey] !== 'string') {
+      throw badRequest(`map: ${at} elements must be objects with the merge key "${mergeKey}"`);
+    }
+    const index = merged.findIndex(
+      (old) => isPlainObject(old) && old[mergeKey] === element[mergeKey],
+    );
+    if (index === -1) merged.push(element);
+    else merged[index] = strategicMergePatch(merged[index], element, at);
+  }
+  return merged;
+}
+
 interface JsonPatchOp {
   op: string;
   path: string;
@@ -138,9 +177,9 @@ function isOp(value: unknown): value is JsonPatchOp {
 }
 
 /**
- * Applies a PATCH body of the given type to the stored object. Strategic merge patch is treated
- * as a merge patch: identical for the maps (labels, annotations) this agent patches, different
- * for lists with merge keys and `$patch` directives, which are not modelled.
+ * Applies a PATCH body of the given type to the stored object. Strategic merge patch merges the
+ * lists with merge keys in MERGE_KEYS (a Node's conditions and addresses) by key, and is a merge
+ * patch elsewhere; `$patch` directives are not modelled.
  */
 export function applyPatch(
   type: PatchType,
@@ -186,8 +225,10 @@ export function applyPatch(
       }
       return mergeObject(body, target);
     case 'application/merge-patch+json':
-    case 'application/strategic-merge-patch+json':
       return mergeObject(body, target);
+    case 'application/strategic-merge-patch+json':
+      mergeObject(body, target);
+      return strategicMergePatch(target, body) as KubeObject;
   }
 }
 

@@ -31,6 +31,7 @@ import {
   validateEvent,
   validateLease,
   validateNode,
+  validateNodeStatus,
 } from './validation.js';
 
 export const NODES: ResourceInfo = {
@@ -153,7 +154,16 @@ export class Routes {
     }
     if (p === '/api/v1/nodes') return this.list(req, NODES, undefined);
     if ((m = /^\/api\/v1\/nodes\/([^/]+)$/.exec(p))) {
-      return this.item(req, NODES, '', m[1] ?? '', ['GET', 'PATCH'], (i, o) => validateNode(i, o));
+      // nodeStrategy.PrepareForUpdate: the main resource keeps the stored status.
+      return this.item(req, NODES, '', m[1] ?? '', ['GET', 'PATCH'], (i, o) => validateNode(i, o), {
+        keep: 'status',
+      });
+    }
+    if ((m = /^\/api\/v1\/nodes\/([^/]+)\/status$/.exec(p))) {
+      // nodeStatusStrategy: the status subresource keeps the stored spec and metadata.
+      return this.item(req, NODES, '', m[1] ?? '', ['GET', 'PATCH'], validateNodeStatus, {
+        keep: 'spec',
+      });
     }
     if ((m = /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([^/]+)\/leases$/.exec(p))) {
       if (req.method === 'GET') return this.list(req, LEASES, m[1] ?? '');
@@ -288,6 +298,7 @@ export class Routes {
     name: string,
     methods: readonly string[],
     validate: Validator,
+    subresource: { keep?: 'status' | 'spec' } = {},
   ): ApiResult {
     if (!methods.includes(req.method)) throw methodNotAllowed(req.method);
     let next: KubeObject;
@@ -301,6 +312,11 @@ export class Routes {
       // A patch that sets metadata.resourceVersion makes it a precondition.
       if (next.metadata?.resourceVersion !== existing.metadata?.resourceVersion) {
         throw conflict(info, name);
+      }
+      // What the strategy resets silently: the agent must use the right endpoint for each part.
+      if (subresource.keep === 'status') next = { ...next, status: existing['status'] };
+      if (subresource.keep === 'spec') {
+        next = { ...next, spec: existing['spec'], metadata: existing.metadata };
       }
     } else if (req.method === 'PUT') {
       next = decodeObject(info, req);

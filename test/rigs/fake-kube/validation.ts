@@ -196,6 +196,57 @@ export function validateNode(info: ResourceInfo, node: KubeObject): void {
   throwIfAny(info, node, objectMetaErrors(node));
 }
 
+// metav1.Time unmarshals with time.Parse(RFC3339): whole seconds or any fraction.
+const RFC3339 = '2006-01-02T15:04:05Z07:00';
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const CONDITION_STRINGS = ['type', 'status', 'reason', 'message'] as const;
+const CONDITION_TIMES = ['lastHeartbeatTime', 'lastTransitionTime'] as const;
+
+/**
+ * A Node's status as it decodes: every condition a NodeCondition (string fields, metav1.Time
+ * times; a wrong type or time is a 400 decode error). The API server validates no more of a
+ * Node's conditions than that.
+ */
+export function validateNodeStatus(info: ResourceInfo, node: KubeObject): void {
+  validateNode(info, node);
+  const status = node['status'];
+  if (!isPlainObject(status) || status['conditions'] === undefined) return;
+  const conditions = status['conditions'];
+  if (!Array.isArray(conditions)) {
+    throw cannotBeHandled(
+      info,
+      `json: cannot unmarshal ${jsonKind(conditions)} into Go struct field NodeStatus.status.conditions of type []v1.NodeCondition`,
+    );
+  }
+  for (const condition of conditions) {
+    if (!isPlainObject(condition)) {
+      throw cannotBeHandled(
+        info,
+        `json: cannot unmarshal ${jsonKind(condition)} into Go value of type v1.NodeCondition`,
+      );
+    }
+    for (const field of CONDITION_STRINGS) {
+      const value = condition[field];
+      if (value !== undefined && typeof value !== 'string') {
+        throw cannotBeHandled(
+          info,
+          `json: cannot unmarshal ${jsonKind(value)} into Go struct field NodeCondition.status.conditions.${field} of type string`,
+        );
+      }
+    }
+    for (const field of CONDITION_TIMES) {
+      const value = condition[field];
+      if (value === undefined || value === null) continue;
+      if (typeof value !== 'string' || !TIME.test(value)) {
+        throw cannotBeHandled(
+          info,
+          `parsing time ${JSON.stringify(String(value))} as "${RFC3339}": cannot parse`,
+        );
+      }
+    }
+  }
+}
+
 const EVENT_FIELD_LIMIT = 128;
 const NOTE_LIMIT = 1024;
 

@@ -130,14 +130,30 @@ async function request(connection: Connection, service: string): Promise<void> {
   if (reply !== 'OKAY') throw new Error(`unexpected reply ${JSON.stringify(reply)} to ${service}`);
 }
 
-/** `host:devices-l` as adb prints it (see devices-long.ts for what it holds). */
-export async function listDevicesLong(adb: AdbClient): Promise<string> {
+/** A host service answered with OKAY and one length-prefixed string. */
+async function hostValue(adb: AdbClient, service: string): Promise<string> {
   const { value } = await call(adb, async (client) => {
     const connection = await client.connection();
-    await request(connection, 'host:devices-l');
+    await request(connection, service);
     return (await connection.parser.readValue()).toString('utf8');
   });
   return value;
+}
+
+/** `host:devices-l` as adb prints it (see devices-long.ts for what it holds). */
+export function listDevicesLong(adb: AdbClient): Promise<string> {
+  return hostValue(adb, 'host:devices-l');
+}
+
+/**
+ * `host:reconnect-offline` (`adb reconnect offline`): the server resets every
+ * transport that is not online and answers `reconnecting <serial>` per device,
+ * one a line (checked with adb 29). A USB phone re-enumerates; a TCP phone is
+ * dropped and must be connected again. Other phones are left alone, unlike
+ * `kill-server`.
+ */
+export function reconnectOffline(adb: AdbClient): Promise<string> {
+  return hostValue(adb, 'host:reconnect-offline');
 }
 
 /**
