@@ -157,11 +157,13 @@ it('per-port hub: cuts at the band top, rests (not missing), checks, and a task 
   await r.advance(3 * MINUTE);
   await waitFor('the port cut', () => !r.hub.isOn('1-1', 1));
   await waitFor('the phone gone from adb, resting', () => r.slot().health.state === 'resting');
-  expect(r.slot().health).toEqual({
+  expect(r.slot().health).toMatchObject({
     state: 'resting',
     reason: 'Resting off power to keep its battery in the band; the next task restores it',
-    swarming: { ready: false },
+    diagnosis: 'resting off power',
   });
+  // Able to take tasks: neither quarantined nor in maintenance.
+  expect(r.slot().health.swarming).toEqual({ ready: false });
   expect(r.slot().absentOnPurpose).toBe('resting');
   expect(r.charge.describe(r.serials[0] ?? '')).toMatch(
     /^charge control holds the port off: battery reached 8[01]% \(band 40–80%\)$/,
