@@ -29,7 +29,7 @@ const RUNTIME = {
 };
 const IO = {
   regex:
-    '^(node:)?(fs|fs/promises|child_process|net|http|https|dgram)$|^@devicefarmer/adbkit|^@kubernetes/client-node|/adb/|/kube-(client|requests)\\.js$',
+    '^(node:)?(fs|fs/promises|child_process|net|http|https|dgram)$|^@kubernetes/client-node|/adb/|/kube-(client|requests)\\.js$',
   message: 'parsers and rules are pure: pass them the data, let the caller do the I/O.',
 };
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
