@@ -1,13 +1,11 @@
-import { createHookServer } from '@farm-agent/bot-config';
+import { BotCodeStore, createHookServer, TokenSource } from '@farm-agent/bot-config';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ClusterLink, ClusterParts } from './cluster/cluster-link.js';
 import { ConfigError } from './config/load.js';
 import type { Config } from './config/settings.js';
-import { AdbBackend } from './devices/adb-backend.js';
 import type { DeviceBackend } from './devices/backend.js';
-import { HostBackend } from './devices/host-backend.js';
 import type { HostThresholds } from './host/host-maintenance.js';
 import { HostMonitor } from './host/host-monitor.js';
 import { ensureWritableStateDir } from './host/state-dir.js';
@@ -15,7 +13,8 @@ import { createClusterServer } from './http/cluster-server.js';
 import { ExchangeLog, statusDocument } from './http/status-document.js';
 import { readStatusToken } from './http/status-token.js';
 import { wakeRoutes } from './http/wake-routes.js';
-import { Lifecycle } from './lifecycle/lifecycle.js';
+import type { Lifecycle } from './lifecycle/lifecycle.js';
+import { buildDevices } from './build-devices.js';
 import { wakingBotDevices } from './lifecycle/waking-bot-devices.js';
 import { operatorOnly, operatorRoutes } from './http/operator-routes.js';
 import { createMetricsRegistry } from './metrics.js';
@@ -34,12 +33,16 @@ export interface AgentOptions {
 }
 
 /**
- * The composition root. Built in this order, each part handed to the next:
- * host monitor → devices (adb backend and lifecycle, or the host's one bot) →
- * Swarming host → hook listener (reads the devices, checks callers against the
- * Swarming host) → cluster listener (/status, wake and operator routes).
+ * The composition root (the README's "Runtime picture"). Built in this order, each
+ * part handed to the next:
+ * host monitor → devices (build-devices.ts: adb server → tracker → device I/O →
+ * slots → bot devices → adb backend → lifecycle; or the host's one bot) →
+ * override control → token source → Swarming host (bot code store, made for
+ * the first bot) → hook listener (reads the devices, checks callers against
+ * the Swarming host) → cluster listener (/status, wake and operator routes).
  * start(): both listeners, the host monitor, the cluster connection (before
- * adb runs), the devices, the lifecycle, cluster reporting, then the bots;
+ * adb runs: Kubernetes API → cluster reporter → cluster link), the devices,
+ * the lifecycle, cluster reporting, then the bots;
  * stop() drains the bots and takes the rest down in reverse.
  */
 export class FarmAgent {
@@ -85,21 +88,37 @@ export class FarmAgent {
       intervalMs: config.hostPollInterval,
       thresholds,
     });
-    const phones = buildDevices(config, logger, this.registry, this.host);
-    this.devices = phones.devices;
-    this.lifecycle = phones.lifecycle;
-    this.clusterParts = phones.clusterParts;
-    if (phones.disabled !== undefined) this.disabled.devices = phones.disabled;
+    const devices = buildDevices(config, logger, this.registry, this.host);
+    this.devices = devices.backend;
+    this.lifecycle = devices.lifecycle;
+    this.clusterParts = devices.clusterParts;
+    if (devices.disabled !== undefined) this.disabled.devices = devices.disabled;
     this.overrides = new OverrideControl({
       apply: (forSlot) => this.devices.applyOverrides(forSlot),
       logger,
     });
     if (config.swarmingServer) {
+      const { swarmingServer: server, stateDir } = config;
+      const swarmingLogger = logger.child({ component: 'swarming' });
+      const tokens = new TokenSource({
+        configPath: config.tokenConfig,
+        logger: swarmingLogger,
+        registry: this.registry,
+      });
       this.swarming = new SwarmingHost({
-        config: { ...config, swarmingServer: config.swarmingServer },
-        logger: logger.child({ component: 'swarming' }),
+        config,
+        logger: swarmingLogger,
         registry: this.registry,
         hookUrl: `http://127.0.0.1:${config.hookPort}`,
+        botCode: (botId) =>
+          new BotCodeStore({
+            server,
+            botId,
+            stateDir,
+            tokens,
+            logger: swarmingLogger,
+            registry: this.registry,
+          }),
         onEvent: (botId, event) => {
           if (event.type === 'exited') this.drain.ended(botId);
           const reported = clusterEventOf(botId, event);
@@ -249,71 +268,25 @@ export class FarmAgent {
     }
     // Loaded only now: the Kubernetes client alone takes over a second to import, which a
     // standalone agent should not pay at every start.
-    const { ClusterLink } = await import('./cluster/cluster-link.js');
-    const opened = await ClusterLink.open(config, logger, this.registry, this.clusterParts);
-    if (typeof opened === 'string') {
+    const { openKubeApi, clusterReporter, ClusterLink } = await import('./cluster/cluster-link.js');
+    const api = await openKubeApi(config.kubeconfig, logger);
+    if (typeof api === 'string') {
       // Standalone is for where no cluster is configured; a kubeconfig someone named must work.
       if (config.kubeconfig !== undefined) {
-        throw new ConfigError(`FARM_KUBECONFIG=${JSON.stringify(config.kubeconfig)}: ${opened}`);
+        throw new ConfigError(`FARM_KUBECONFIG=${JSON.stringify(config.kubeconfig)}: ${api}`);
       }
-      this.disabled.cluster = `standalone: ${opened}`;
+      this.disabled.cluster = `standalone: ${api}`;
       return;
     }
+    const parts = this.clusterParts;
+    const opened = new ClusterLink(
+      clusterReporter(api, config, logger, this.registry, parts),
+      parts,
+    );
     this.cluster = opened;
     this.overrides.useCluster((kind, slot, reason) =>
       opened.reporter.setOverride(kind, slot, reason),
     );
     opened.reporter.onOverrides((cluster) => this.overrides.clusterRead(cluster));
   }
-}
-
-interface DeviceParts {
-  devices: DeviceBackend;
-  /** Idle checks, sleep and wake of the phones; none without phones. */
-  lifecycle: Lifecycle | undefined;
-  clusterParts: ClusterParts;
-  /** Why there are no phones, if there are none. */
-  disabled?: string;
-}
-
-/** The device side: phones over adb with their lifecycle, or one bot for the host. */
-function buildDevices(
-  config: Config,
-  logger: Logger,
-  registry: Registry,
-  host: HostMonitor,
-): DeviceParts {
-  if (config.devices !== 'adb') {
-    return {
-      devices: new HostBackend(config.botId),
-      lifecycle: undefined,
-      clusterParts: {
-        slots: () => [],
-        onSlotChanged: () => () => undefined,
-        lifecycle: undefined,
-        host,
-      },
-      disabled: 'FARM_DEVICES=none: no phones are tracked; one bot for the host',
-    };
-  }
-  const adb = new AdbBackend(config, logger, registry);
-  const lifecycle = new Lifecycle({
-    manager: adb.manager,
-    io: adb.io,
-    action: config.sleepAction,
-    intervalMs: config.idleCheckInterval,
-    idleChecks: config.idleChecks,
-    logger: logger.child({ component: 'lifecycle' }),
-    registry,
-  });
-  return {
-    devices: adb,
-    lifecycle,
-    clusterParts: {
-      slots: () => adb.manager.slots(),
-      onSlotChanged: (listener) => adb.manager.onSlotChanged(listener),
-      lifecycle,
-      host,
-    },
-  };
 }

@@ -14,5 +14,7 @@ export * from './process-tree.js';
 export * from './start-zip.js';
 export * from './state.js';
 export * from './supervisor.js';
+export { describeExit, type BotExit, type RestartReason } from './bot-exit.js';
+export type { BotStatus, SupervisorEvent } from './supervisor-events.js';
 export * from './token.js';
 export * from './zip-check.js';

@@ -14,7 +14,8 @@ import {
   type LogRecord,
 } from '../../test/rigs/test-bots.js';
 import { treeName } from './process-tree.js';
-import { BotSupervisor, type BotSupervisorOptions, type SupervisorEvent } from './supervisor.js';
+import { BotSupervisor, type BotSupervisorOptions } from './supervisor.js';
+import type { SupervisorEvent } from './supervisor-events.js';
 import { TEST_SUPERVISION } from '../../test/rigs/supervision.js';
 
 /**

@@ -17,8 +17,10 @@ import {
   waitFor,
 } from '../../test/rigs/test-bots.js';
 import type { LogRecord } from '../../test/rigs/test-bots.js';
-import { BotSupervisor, describeExit } from './supervisor.js';
-import type { BotSupervisorOptions, SupervisorEvent } from './supervisor.js';
+import { describeExit } from './bot-exit.js';
+import { BotSupervisor } from './supervisor.js';
+import type { BotSupervisorOptions } from './supervisor.js';
+import type { SupervisorEvent } from './supervisor-events.js';
 import { TEST_SUPERVISION } from '../../test/rigs/supervision.js';
 
 let dir: string;

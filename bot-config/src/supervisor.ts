@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AuthWatch } from './auth-refusal.js';
 import { sleep } from './lib/backoff.js';
+import { ExitReport } from './exit-report.js';
 import { classifyExit, type BotExit, type RestartReason } from './bot-exit.js';
 import { launchBot, stopBot } from './bot-process.js';
 import { BotLog } from './bot-log.js';
@@ -63,10 +64,6 @@ export interface BotSupervisorOptions extends RestartPolicyOptions {
   now?: () => number;
 }
 
-export type { BotExit, RestartReason } from './bot-exit.js';
-export { describeExit } from './bot-exit.js';
-export type { BotStatus, SupervisorEvent } from './supervisor-events.js';
-
 /** One bot process, from spawn to exit. */
 interface Incarnation {
   child: ChildProcess;
@@ -81,6 +78,7 @@ export class BotSupervisor {
   private readonly log: Logger;
   private readonly policy: RestartPolicy;
   private readonly metrics: SupervisorMetrics;
+  private readonly report: ExitReport;
   private readonly tree: ProcessTree;
   private readonly output: BotLog;
   private readonly now: () => number;
@@ -97,6 +95,13 @@ export class BotSupervisor {
     this.policy = new RestartPolicy(options);
     this.metrics = new SupervisorMetrics(options.registry, options.botId);
     this.now = options.now ?? Date.now;
+    this.report = new ExitReport({
+      botId: options.botId,
+      policy: this.policy,
+      metrics: this.metrics,
+      log: this.log,
+      emit: (event) => this.emit(event),
+    });
     this.auth = new AuthWatch((refusal) => {
       this.log.error({ status: refusal.status, url: refusal.url }, refusal.reason);
       this.emit({ type: 'auth_refused', botId: options.botId, reason: refusal.reason });
@@ -245,7 +250,10 @@ export class BotSupervisor {
       this.metrics.setUp(true);
       this.log.info({ pid, python, zip: zipPath, tree: this.tree.mechanism }, 'bot started');
       this.emit({ type: 'started', botId: this.options.botId, pid, at: startedAt });
-      stableTimer = setTimeout(() => this.onStable(startedAt), this.options.stableAfterMs);
+      stableTimer = setTimeout(
+        () => this.report.stayedUp(startedAt, this.now()),
+        this.options.stableAfterMs,
+      );
     }
 
     const exit = await exited;
@@ -260,35 +268,9 @@ export class BotSupervisor {
       stopped: this.stopSignal.signal.aborted,
       rebootRequested: run?.rebootReason !== undefined,
     });
-    this.log[kind === 'crash' ? 'warn' : 'info'](
-      {
-        pid,
-        code: exit.code,
-        signal: exit.signal,
-        error: exit.error,
-        uptimeMs: exit.at - startedAt,
-      },
-      kind === 'terminated'
-        ? 'bot ended itself (exit 0, e.g. terminated by the server)'
-        : 'bot exited',
-    );
-    this.emit({ type: 'exited', botId: this.options.botId, pid, exit });
+    this.report.exited(exit, kind, pid, startedAt);
     if (kind === 'reboot_requested' || kind === 'terminated') return { reason: kind };
-    const reason = kind === 'crash' ? this.policy.crashed(exit) : undefined;
-    if (reason !== undefined) {
-      this.metrics.setQuarantined(true);
-      this.log.error({ reason }, 'bot quarantined');
-      this.emit({ type: 'quarantined', botId: this.options.botId, reason });
-    }
     return { reason: 'crash' };
-  }
-
-  private onStable(startedAt: number): void {
-    if (this.policy.stayedUp(startedAt, this.now())) {
-      this.metrics.setQuarantined(false);
-      this.log.info('bot stayed up; quarantine lifted');
-      this.emit({ type: 'unquarantined', botId: this.options.botId });
-    }
   }
 
   private async shutdown(): Promise<void> {

@@ -84,10 +84,10 @@ describe('AdbTracker', () => {
     expect(typesOf(p.serial)).toEqual(['device']);
   });
 
-  it('reports attach and detach after start, through an idle spell', async () => {
+  it('reports attach and detach after start', async () => {
     const tracker = track(server.port);
-    // Idle longer than any socket timeout one might be tempted to put on the tracker.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Connected, with its (empty) seed taken: what follows comes over the tracking connection.
+    await waitFor('the tracker connected', () => tracker.serverProblem() === undefined);
     const p = await phone();
     await server.connect(p.serial);
     await until(tracker, p.serial, 'device');
@@ -168,8 +168,7 @@ describe('AdbTracker', () => {
     const timers = count('Timeout');
     const tracker = track(server.port, { reconcileIntervalMs: 100 });
     await until(tracker, p.serial, 'device');
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(count('TCPSocketWrap')).toBeGreaterThan(sockets);
+    await waitFor('the tracker holding sockets', () => count('TCPSocketWrap') > sockets);
     await tracker.stop();
     await waitFor('sockets released', () => count('TCPSocketWrap') === sockets, 2000);
     expect(count('Timeout')).toBeLessThanOrEqual(timers);

@@ -12,6 +12,7 @@ import {
 import { KubeApi } from '../../agent/src/cluster/kube-client.js';
 import { loadKubeConfig } from '../../agent/src/cluster/kube-config.js';
 import { type FakeKube, startFakeKube } from '../rigs/fake-kube/index.js';
+import { waitFor } from '../rigs/test-bots.js';
 
 /**
  * The reporter as the DaemonSet pod runs it: in-cluster configuration from service-account
@@ -40,14 +41,6 @@ afterAll(async () => {
   await kube.close();
   rmSync(root, { recursive: true, force: true });
 });
-
-const waitFor = async (what: string, cond: () => boolean): Promise<void> => {
-  const until = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
 describe('ClusterReporter in-cluster over TLS', () => {
   it('reports, takes an override, survives an outage and converges', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { AdbDeviceIO } from '../../agent/src/devices/adb/adb-io.js';
 import { AdbTracker } from '../../agent/src/devices/adb/tracker.js';
 import { SlotBotDevices } from '../../agent/src/devices/slot-bot-devices.js';
@@ -111,7 +111,19 @@ async function startRig(action: SleepAction) {
     const response = await fetch(`${base}${path}`, { method });
     return { status: response.status, body: (await response.json()) as unknown };
   };
-  return { server, phones, serials, manager, lifecycle, hub, tables, counts, keyevents, http };
+  return {
+    server,
+    phones,
+    serials,
+    tracker,
+    manager,
+    lifecycle,
+    hub,
+    tables,
+    counts,
+    keyevents,
+    http,
+  };
 }
 
 const at = (idleChecks: number, asleep = false) => ({ idleChecks, asleep });
@@ -173,8 +185,10 @@ it('usb-power: a phone that leaves adb while its port is off is asleep, not miss
   await waitFor('the tracker to see both phones go', () =>
     r.serials.every((s) => r.manager.slot(s)?.adbState === undefined),
   );
-  // Several refreshes later (200 ms each) it is still asleep: reconciling never turns it missing.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // Several refreshes later it is still asleep: reconciling never turns it missing. (Each
+  // refresh reconciles with the tracker's list: counted, not waited for.)
+  const lists = vi.spyOn(r.tracker, 'devices');
+  await waitFor('three refreshes', () => lists.mock.calls.length >= 3);
   const slot = r.manager.slot(first);
   expect(slot?.health.state).toBe('asleep');
   expect(slot?.absentOnPurpose).toBe('powered-off');

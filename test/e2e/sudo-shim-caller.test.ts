@@ -16,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { botProcessCheck, callerOf } from '../../bot-config/src/hook-callers.js';
 import { createHookServer } from '../../bot-config/src/hook-server.js';
 import { BotSupervisor } from '../../bot-config/src/supervisor.js';
-import type { SupervisorEvent } from '../../bot-config/src/supervisor.js';
+import type { SupervisorEvent } from '../../bot-config/src/supervisor-events.js';
 import { readyDevices } from '../rigs/ready-devices.js';
 import { botLine, captureLogger, eventsOfType, rebootingBot, waitFor } from '../rigs/test-bots.js';
 import { TEST_SUPERVISION } from '../rigs/supervision.js';

@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BotSupervisor } from '../../bot-config/src/supervisor.js';
-import type { SupervisorEvent } from '../../bot-config/src/supervisor.js';
+import type { SupervisorEvent } from '../../bot-config/src/supervisor-events.js';
 import { botLine, captureLogger, eventsOfType, rebootingBot, waitFor } from '../rigs/test-bots.js';
 import type { LogRecord } from '../rigs/test-bots.js';
 import { TEST_SUPERVISION } from '../rigs/supervision.js';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { Logger } from 'pino';
-import type { SupervisorEvent } from '../../bot-config/src/supervisor.js';
+import type { SupervisorEvent } from '../../bot-config/src/supervisor-events.js';
 import { makeZip } from './zip.js';
 
 const PRELUDE = `

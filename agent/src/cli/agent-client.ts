@@ -1,5 +1,5 @@
 import type { Config } from '../config/settings.js';
-import { bearer } from '../http/bearer.js';
+import { bearer } from '../operator/bearer.js';
 import { readStatusToken } from '../http/status-token.js';
 import { operatorAuthorization, operatorCredentialPath } from '../operator/credential.js';
 

@@ -20,62 +20,69 @@ export interface ClusterParts {
   host: HostMonitor;
 }
 
+/** The Kubernetes API, or why there is none (no in-cluster service account, no kubeconfig, a bad one). */
+export async function openKubeApi(
+  kubeconfig: string | undefined,
+  logger: Logger,
+): Promise<KubeApi | string> {
+  // Only FARM_KUBECONFIG, never a developer's KUBECONFIG: `npm start` in a
+  // shell pointed at some cluster must not start reporting to it.
+  const env = { ...process.env, KUBECONFIG: undefined };
+  const loaded = loadKubeConfig(
+    kubeconfig === undefined ? { env } : { env, kubeconfigPath: kubeconfig },
+  );
+  if (loaded.kubeConfig === undefined) return loaded.reason;
+  let api: KubeApi;
+  try {
+    api = await KubeApi.create(loaded.kubeConfig);
+  } catch (err) {
+    return `cannot use the cluster configuration (${loaded.source}): ${(err as Error).message}`;
+  }
+  logger.info({ source: loaded.source, server: loaded.server }, 'reporting to the cluster');
+  return api;
+}
+
+/** What this node reports through the API: a snapshot of the agent's parts, on the configured schedule. */
+export function clusterReporter(
+  api: KubeApi,
+  config: Config,
+  logger: Logger,
+  registry: Registry,
+  parts: ClusterParts,
+): ClusterReporter {
+  return new ClusterReporter({
+    api,
+    node: config.nodeName,
+    namespace: config.namespace,
+    podName: config.podName,
+    snapshot: () =>
+      clusterSnapshot(
+        config.nodeName,
+        parts.slots(),
+        parts.lifecycle?.snapshot() ?? {},
+        parts.host.current().facts,
+      ),
+    logger: logger.child({ component: 'cluster' }),
+    registry,
+    renewIntervalMs: config.leaseRenewInterval,
+    leaseDurationSeconds: Math.max(1, Math.ceil((4 * config.leaseRenewInterval) / 1000)),
+    overridesPollMs: config.overridesPoll,
+  });
+}
+
 /**
- * The agent's link to Kubernetes: connects when there is a cluster to connect
- * to, feeds the reporter from the agent's parts, and turns slot and
- * lifecycle transitions into Events. Without a cluster it is never created
- * and the agent runs standalone.
+ * The agent's link to Kubernetes: feeds the reporter from the agent's parts,
+ * and turns slot and lifecycle transitions into Events. Without a cluster it
+ * is never created and the agent runs standalone.
  */
 export class ClusterLink {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly lastState = new Map<string, string>();
 
-  private constructor(
+  constructor(
     readonly reporter: ClusterReporter,
     private readonly parts: ClusterParts,
   ) {}
-
-  /** A link, or why there is none (no in-cluster service account, no kubeconfig, a bad one). */
-  static async open(
-    config: Config,
-    logger: Logger,
-    registry: Registry,
-    parts: ClusterParts,
-  ): Promise<ClusterLink | string> {
-    // Only FARM_KUBECONFIG, never a developer's KUBECONFIG: `npm start` in a
-    // shell pointed at some cluster must not start reporting to it.
-    const env = { ...process.env, KUBECONFIG: undefined };
-    const loaded = loadKubeConfig(
-      config.kubeconfig === undefined ? { env } : { env, kubeconfigPath: config.kubeconfig },
-    );
-    if (loaded.kubeConfig === undefined) return loaded.reason;
-    let api: KubeApi;
-    try {
-      api = await KubeApi.create(loaded.kubeConfig);
-    } catch (err) {
-      return `cannot use the cluster configuration (${loaded.source}): ${(err as Error).message}`;
-    }
-    logger.info({ source: loaded.source, server: loaded.server }, 'reporting to the cluster');
-    const reporter = new ClusterReporter({
-      api,
-      node: config.nodeName,
-      namespace: config.namespace,
-      podName: config.podName,
-      snapshot: () =>
-        clusterSnapshot(
-          config.nodeName,
-          parts.slots(),
-          parts.lifecycle?.snapshot() ?? {},
-          parts.host.current().facts,
-        ),
-      logger: logger.child({ component: 'cluster' }),
-      registry,
-      renewIntervalMs: config.leaseRenewInterval,
-      leaseDurationSeconds: Math.max(1, Math.ceil((4 * config.leaseRenewInterval) / 1000)),
-      overridesPollMs: config.overridesPoll,
-    });
-    return new ClusterLink(reporter, parts);
-  }
 
   /** The idle counters and sleep state the Lease remembered from before a restart. */
   async restoredLifecycle(): Promise<LifecycleState> {

@@ -3,6 +3,7 @@
  * `farm-agent.io/<kind>.<slot>` per slot, the value being the reason; written by setOverride,
  * read back from every Node read.
  */
+import { isRecord } from '@farm-agent/bot-config/lib';
 import type { OperatorOverrides, OverrideKind } from '../operator/overrides.js';
 import { PREFIX } from './cluster-model.js';
 
@@ -81,7 +82,7 @@ export function sameOverrides(a: OperatorOverrides, b: OperatorOverrides): boole
 
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
-    typeof v === 'object' && v !== null && !Array.isArray(v)
+    isRecord(v)
       ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       : v,
   );

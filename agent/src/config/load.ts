@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { botIdPatternProblem } from './bot-id-pattern.js';
 import { recoveryThresholdsProblem } from './recovery-thresholds.js';
-import { SETTINGS, type Config, type DefaultsContext, type SettingSpec } from './settings.js';
+import type { DefaultsContext, SettingSpec } from './setting.js';
+import { SETTINGS, type Config } from './settings.js';
 
 /** A configuration error; its message names every bad setting. */
 export class ConfigError extends Error {

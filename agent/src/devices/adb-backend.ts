@@ -1,23 +1,28 @@
-import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { Config } from '../config/settings.js';
 import type { OverrideSet } from '../operator/overrides.js';
-import type { BotSpec } from '../swarming/swarming-host.js';
-import { AdbDeviceIO } from './adb/adb-io.js';
-import { AdbServerProcess } from './adb/adb-server.js';
+import type { AdbServerProcess } from './adb/adb-server.js';
 import { reconnectTcp } from './adb/tcp-devices.js';
-import { AdbTracker } from './adb/tracker.js';
-import type { DeviceBackend } from './backend.js';
-import { SlotBotDevices } from './slot-bot-devices.js';
-import { SlotManager } from './slot-manager.js';
+import type { AdbTracker } from './adb/tracker.js';
+import type { BotSpec, DeviceBackend } from './backend.js';
+import type { SlotBotDevices } from './slot-bot-devices.js';
+import type { SlotManager } from './slot-manager.js';
 import type { Slot } from './slot-state.js';
 import { describeSlot, type SlotStatus } from './slot-status.js';
-import { SlotStore } from './slot-store.js';
 import { resolveSlotRef } from './slot-ref.js';
 
 /** `adb connect` of a phone that never answers blocks for 10 s; do not wait longer. */
 const TCP_CONNECT_TIMEOUT_MS = 12_000;
+
+/** The parts the adb backend runs, built by the composition root. */
+export interface AdbBackendParts {
+  config: Pick<Config, 'adbPort' | 'adbExternal' | 'adbTcpDevices'>;
+  logger: Logger;
+  server: AdbServerProcess;
+  tracker: AdbTracker;
+  manager: SlotManager;
+  botDevices: SlotBotDevices;
+}
 
 /**
  * `FARM_DEVICES=adb`: the supervised adb server, the device tracker, and the
@@ -25,60 +30,32 @@ const TCP_CONNECT_TIMEOUT_MS = 12_000;
  */
 export class AdbBackend implements DeviceBackend {
   readonly botDevices: SlotBotDevices;
-  readonly manager: SlotManager;
-  readonly io: AdbDeviceIO;
+  private readonly config: AdbBackendParts['config'];
+  private readonly logger: Logger;
   private readonly server: AdbServerProcess;
   private readonly tracker: AdbTracker;
+  private readonly manager: SlotManager;
   private overridesFor: (slotName: string) => OverrideSet = () => ({});
 
-  constructor(
-    private readonly config: Config,
-    private readonly logger: Logger,
-    registry: Registry,
-  ) {
-    const port = config.adbPort;
-    this.server = new AdbServerProcess({
-      port,
-      listen: config.adbListen,
-      bin: config.adbBin,
-      external: config.adbExternal,
-      logger: logger.child({ component: 'adb-server' }),
-      registry,
-      onReady: () => {
-        // Track the new server now, not at the end of the tracker's backoff.
-        this.tracker.reconnectNow();
-        // A restarted server forgets network phones: connect them again.
-        void this.connectTcpDevices();
-      },
-    });
-    this.tracker = new AdbTracker({
-      port,
-      logger: logger.child({ component: 'adb-tracker' }),
-      registry,
-    });
-    this.io = new AdbDeviceIO({ port });
-    this.manager = new SlotManager({
-      io: this.io,
-      presence: this.tracker,
-      store: new SlotStore({ stateDir: config.stateDir, logger }),
-      node: config.nodeName,
-      botIdPattern: config.botIdPattern,
-      // The image creates /.dockerenv, as the Swarming bot itself checks.
-      insideDocker: existsSync('/.dockerenv'),
-      logger: logger.child({ component: 'slots' }),
-      registry,
-      refreshIntervalMs: config.deviceRefresh,
-      rebootAfterTask: config.rebootAfterTask,
-      thresholds: {
-        minBatteryPercent: config.batteryMin,
-        resumeBatteryPercent: config.batteryResume,
-        maxTemperatureC: config.temperatureMax,
-        resumeTemperatureC: config.temperatureResume,
-      },
-    });
-    this.botDevices = new SlotBotDevices(this.manager);
+  constructor(parts: AdbBackendParts) {
+    ({
+      config: this.config,
+      logger: this.logger,
+      server: this.server,
+      tracker: this.tracker,
+      manager: this.manager,
+      botDevices: this.botDevices,
+    } = parts);
     // A slot that appears (or reappears) gets the overrides already in force.
     this.manager.onSlotChanged((slot) => this.syncOverrides(slot));
+  }
+
+  /** The adb server (re)started: wire it up to the slots again. */
+  serverReady(): void {
+    // Track the new server now, not at the end of the tracker's backoff.
+    this.tracker.reconnectNow();
+    // A restarted server forgets network phones: connect them again.
+    void this.connectTcpDevices();
   }
 
   info(): Record<string, unknown> {

@@ -2,7 +2,12 @@ import type { BotDevices } from '@farm-agent/bot-config';
 import type { BotActivity } from './in-memory-bot-devices.js';
 import type { SlotStatus } from './slot-status.js';
 import type { OverrideSet } from '../operator/overrides.js';
-import type { BotSpec } from '../swarming/swarming-host.js';
+
+/** One bot the host should run, with what its environment adds (e.g. ANDROID_SERIAL). */
+export interface BotSpec {
+  botId: string;
+  env: Record<string, string>;
+}
 
 /**
  * What the composition root needs from the device side, whichever backend:

@@ -1,6 +1,5 @@
 import type { OverrideSet } from '../operator/overrides.js';
-import type { BotSpec } from '../swarming/swarming-host.js';
-import type { DeviceBackend } from './backend.js';
+import type { BotSpec, DeviceBackend } from './backend.js';
 import { resolveSlotRef } from './slot-ref.js';
 import { type BotActivity, InMemoryBotDevices } from './in-memory-bot-devices.js';
 

@@ -11,9 +11,10 @@ import { botIdPatternProblem } from '../config/bot-id-pattern.js';
 import { SlotAttach } from './slot-attach.js';
 import { SlotRegistry } from './slot-registry.js';
 import { SlotMetrics } from './slot-metrics.js';
-import { interrogateSlot } from './slot-interrogation.js';
+import { SlotPublisher } from './slot-publisher.js';
+import { SlotRefresh } from './slot-refresh.js';
 import { forgetReadings } from './slot-readings.js';
-import { derive, fingerprint, snapshot } from './slot-state.js';
+import { snapshot } from './slot-state.js';
 import type { BotSlot, Overrides, Slot, SlotState } from './slot-state.js';
 import type { SlotPersistence } from './slot-store.js';
 import { noDeviceDimensions } from './swarming-dimensions.js';
@@ -52,21 +53,18 @@ export interface SlotManagerOptions {
 export class SlotManager {
   private readonly registry: SlotRegistry;
   private readonly attach: SlotAttach;
-  private readonly slotListeners = new Set<(slot: Slot) => void>();
-  private readonly botListeners = new Set<(bots: BotSlot[]) => void>();
   private readonly work = new Set<Promise<void>>();
   private readonly clock: Clock;
   private readonly timeouts: InterrogationTimeouts;
   private readonly log: Logger;
-  private readonly metrics: SlotMetrics;
+  private readonly publisher: SlotPublisher;
   private readonly reboots: RebootAfterTask;
+  private readonly reads: SlotRefresh;
   private readonly noDevice: DeviceDimensions;
   private unsubscribe: (() => void) | undefined;
   private unsubscribeServer: (() => void) | undefined;
   /** Why the adb server cannot be asked now; every slot shows it until it can. */
   private adbDown: string | undefined;
-  private refreshTimer: unknown;
-  private botsShown = '';
 
   constructor(private readonly options: SlotManagerOptions) {
     const problem = botIdPatternProblem(options.botIdPattern);
@@ -81,7 +79,14 @@ export class SlotManager {
       noDevice: this.noDevice,
       log: this.log,
     });
-    this.metrics = new SlotMetrics(options.registry);
+    this.publisher = new SlotPublisher({
+      registry: this.registry,
+      store: options.store,
+      metrics: new SlotMetrics(options.registry),
+      noDevice: this.noDevice,
+      thresholds: options.thresholds,
+      track: (work) => this.track(work),
+    });
     this.reboots = new RebootAfterTask({
       io: options.io,
       clock: this.clock,
@@ -89,7 +94,18 @@ export class SlotManager {
       commandMs: this.timeouts.commandMs,
       deadlineMs: options.rebootDeadlineMs ?? 300_000,
       changed: (slot) => this.update(slot),
-      refresh: (slot) => this.refresh(slot),
+      refresh: (slot) => this.reads.refresh(slot),
+    });
+    this.reads = new SlotRefresh({
+      io: options.io,
+      timeouts: this.timeouts,
+      dimensions: options,
+      log: this.log,
+      reboots: this.reboots,
+      changed: (slot) => this.update(slot),
+      clock: this.clock,
+      intervalMs: options.refreshIntervalMs ?? 30_000,
+      track: (work) => this.track(work),
     });
     this.attach = new SlotAttach({
       io: options.io,
@@ -117,7 +133,7 @@ export class SlotManager {
     for (const [serial, device] of this.options.presence.devices()) {
       this.onPresence(serial, device);
     }
-    this.scheduleRefresh();
+    this.reads.start(() => this.refreshAll());
   }
 
   async stop(): Promise<void> {
@@ -125,7 +141,7 @@ export class SlotManager {
     this.unsubscribe = undefined;
     this.unsubscribeServer?.();
     this.unsubscribeServer = undefined;
-    this.clock.clearTimeout(this.refreshTimer);
+    this.reads.stop();
     for (const slot of this.registry.all()) this.reboots.cancel(slot);
     await this.idle();
   }
@@ -152,21 +168,17 @@ export class SlotManager {
 
   /** One Swarming bot per slot, in slot order. */
   bots(): BotSlot[] {
-    return this.slots().map(({ botId, key, serial }) =>
-      serial === undefined ? { botId, slot: key } : { botId, slot: key, serial },
-    );
+    return this.publisher.bots();
   }
 
   /** Called on every real change of a slot. Returns an unsubscribe function. */
   onSlotChanged(listener: (slot: Slot) => void): () => void {
-    this.slotListeners.add(listener);
-    return () => this.slotListeners.delete(listener);
+    return this.publisher.onSlotChanged(listener);
   }
 
   /** Called when bots() changes (a slot appears, or a new phone takes one over). */
   onBotsChanged(listener: (bots: BotSlot[]) => void): () => void {
-    this.botListeners.add(listener);
-    return () => this.botListeners.delete(listener);
+    return this.publisher.onBotsChanged(listener);
   }
 
   /** Operator overrides, replacing the previous ones. */
@@ -247,17 +259,10 @@ export class SlotManager {
       slot.propsStale = true;
     }
     this.update(slot);
-    if (device?.type === 'device' && !wasDevice) this.refresh(slot);
+    if (device?.type === 'device' && !wasDevice) this.reads.refresh(slot);
   }
 
-  // --- interrogation ----------------------------------------------------
-
-  private scheduleRefresh(): void {
-    this.refreshTimer = this.clock.setTimeout(() => {
-      this.refreshAll();
-      this.scheduleRefresh();
-    }, this.options.refreshIntervalMs ?? 30_000);
-  }
+  // --- every refresh interval -------------------------------------------
 
   /**
    * Every interval: reconcile with what adb lists now (a tracker can miss a
@@ -276,54 +281,13 @@ export class SlotManager {
       if (this.attach.slotOf(serial) === undefined) this.onPresence(serial, device);
     }
     for (const [, slot] of this.attach.attached()) {
-      if (slot.adbState === 'device') this.refresh(slot);
+      if (slot.adbState === 'device') this.reads.refresh(slot);
     }
   }
-
-  /** Re-reads a present phone; a refresh already running for the slot is not doubled. */
-  private refresh(slot: SlotState): void {
-    if (slot.refreshing !== undefined || slot.serial === undefined) return;
-    const serial = slot.serial;
-    slot.refreshing = interrogateSlot(slot, serial, {
-      io: this.options.io,
-      timeouts: this.timeouts,
-      dimensions: this.options,
-      log: this.log,
-      reboots: this.reboots,
-      changed: (changed) => this.update(changed),
-    }).finally(() => {
-      delete slot.refreshing;
-    });
-    this.track(slot.refreshing);
-  }
-
-  // --- derived state and events ------------------------------------------
 
   /** Recomputes health and dimensions, then tells whoever cares about what changed. */
   private update(slot: SlotState): void {
-    derive(slot, this.adbDown, this.noDevice, this.options.thresholds);
-    const shown = snapshot(slot);
-    const print = fingerprint(shown);
-    if (print !== slot.emitted) {
-      slot.emitted = print;
-      this.metrics.show(shown);
-      for (const listener of [...this.slotListeners]) listener(shown);
-    }
-    this.persist();
-    this.announceBots();
-  }
-
-  private persist(): void {
-    const slots = this.registry.toSave();
-    if (slots !== undefined) this.track(this.options.store.save(slots));
-  }
-
-  private announceBots(): void {
-    const bots = this.bots();
-    const text = JSON.stringify(bots);
-    if (text === this.botsShown) return;
-    this.botsShown = text;
-    for (const listener of [...this.botListeners]) listener(bots);
+    this.publisher.changed(slot, this.adbDown);
   }
 
   private track(work: Promise<void>): void {

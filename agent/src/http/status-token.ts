@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigError } from '../config/load.js';
-import { bearerDigest, bearerMatches } from './bearer.js';
+import { bearerDigest, bearerMatches } from '../operator/bearer.js';
 
 /**
  * The bearer token `/status` asks for, read from the file FARM_STATUS_TOKEN_FILE

@@ -4,6 +4,8 @@
  * to sleep and the counter restarts.
  */
 
+import type { Slot } from '../devices/slot-state.js';
+
 export interface IdleCounterState {
   idleChecks: number;
   asleep: boolean;
@@ -35,4 +37,9 @@ export function idleCheck(
 /** What waking does to the counter, whether or not the slot was asleep. */
 export function woken(): IdleCounterState {
   return { idleChecks: 0, asleep: false };
+}
+
+/** Awake, and ready for a task or running one. */
+export function isReady(slot: Slot, state: IdleCounterState): boolean {
+  return !state.asleep && (slot.health.state === 'ready' || slot.health.state === 'busy');
 }

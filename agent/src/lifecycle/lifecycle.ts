@@ -5,9 +5,10 @@ import { SlotBotDevices } from '../devices/slot-bot-devices.js';
 import type { Slot } from '../devices/slot-state.js';
 import { UnknownSlotError, requireSlotRef } from '../devices/slot-ref.js';
 import { ADB_PORTS, PROC_NET_TCP, externalAdbActivity } from './external-activity.js';
-import { idleCheck, woken } from './idle-counter.js';
+import { idleCheck, isReady, woken } from './idle-counter.js';
 import type { IdleCounterState, LifecycleState } from './idle-counter.js';
 import { LifecycleMetrics } from './lifecycle-metrics.js';
+import { LifecycleReport } from './lifecycle-report.js';
 import type {
   LifecycleEvent,
   LifecycleOptions,
@@ -33,8 +34,6 @@ export const DEFAULT_IDLE_CHECKS = 4;
 export class Lifecycle {
   private readonly states = new Map<string, IdleCounterState>();
   private readonly wokenAt = new Map<string, number>();
-  private readonly changeListeners = new Set<(state: LifecycleState) => void>();
-  private readonly eventListeners = new Set<(event: LifecycleEvent) => void>();
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly botDevices: SlotBotDevices;
@@ -43,12 +42,12 @@ export class Lifecycle {
   private readonly holdMs: number;
   private readonly adbPorts: ReadonlySet<number>;
   private readonly metrics: LifecycleMetrics;
+  private readonly report: LifecycleReport;
   private readonly powerOn: PowerOnWatch;
   private readonly actions: SleepActions;
   /** Sleeps, wakes and checks run one at a time: a wake never races the sleep it undoes. */
   private readonly queue = new SerialQueue();
   private timer: unknown;
-  private published = '';
 
   constructor(private readonly options: LifecycleOptions) {
     this.clock = options.clock ?? systemClock;
@@ -59,6 +58,7 @@ export class Lifecycle {
     this.holdMs = options.holdMs ?? this.intervalMs;
     this.adbPorts = new Set(options.adbPorts ?? ADB_PORTS);
     this.metrics = new LifecycleMetrics(options.registry);
+    this.report = new LifecycleReport(this.metrics);
     this.powerOn = new PowerOnWatch(
       options.manager,
       this.clock,
@@ -118,14 +118,12 @@ export class Lifecycle {
 
   /** Called with the whole state whenever a counter or sleep flag changes. */
   onChange(listener: (state: LifecycleState) => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
+    return this.report.onChange(listener);
   }
 
   /** Called for every slot that slept or woke. */
   onEvent(listener: (event: LifecycleEvent) => void): () => void {
-    this.eventListeners.add(listener);
-    return () => this.eventListeners.delete(listener);
+    return this.report.onEvent(listener);
   }
 
   slots(): LifecycleSlot[] {
@@ -228,7 +226,7 @@ export class Lifecycle {
     this.wokenAt.delete(key);
     this.metrics.slept(reason);
     this.log.info({ slot: key, reason }, 'slot asleep');
-    this.emit({ type: 'slept', slot: key, reason });
+    this.report.emit({ type: 'slept', slot: key, reason });
     return undefined;
   }
 
@@ -252,11 +250,11 @@ export class Lifecycle {
     this.options.manager.setAsleep(key, false);
     this.metrics.woke(reason);
     this.log.info({ slot: key, reason }, 'slot woke');
-    this.emit({ type: 'woke', slot: key, reason });
+    this.report.emit({ type: 'woke', slot: key, reason });
     return true;
   }
 
-  // --- state, events, metrics ----------------------------------------------
+  // --- state and slots ------------------------------------------------------
 
   private stateOf(key: string): IdleCounterState {
     return this.states.get(key) ?? woken();
@@ -293,24 +291,7 @@ export class Lifecycle {
     }, this.intervalMs);
   }
 
-  private emit(event: LifecycleEvent): void {
-    for (const listener of [...this.eventListeners]) listener(event);
-  }
-
-  /** Metrics always; listeners only when the state changed. */
   private publish(): void {
-    const state = this.snapshot();
-    for (const slot of this.options.manager.slots()) {
-      this.metrics.show(slot.name, this.stateOf(slot.key));
-    }
-    const text = JSON.stringify(state);
-    if (text === this.published) return;
-    this.published = text;
-    for (const listener of [...this.changeListeners]) listener(state);
+    this.report.publish(this.snapshot(), this.options.manager.slots());
   }
-}
-
-/** Awake, and ready for a task or running one. */
-function isReady(slot: Slot, state: IdleCounterState): boolean {
-  return !state.asleep && (slot.health.state === 'ready' || slot.health.state === 'busy');
 }

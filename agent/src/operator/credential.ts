@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { bearer, bearerDigest, bearerMatches } from '../http/bearer.js';
+import { bearer, bearerDigest, bearerMatches } from './bearer.js';
 
 /** Where the running agent keeps the credential: decided by FARM_STATE_DIR alone, so the CLI finds it. */
 export function operatorCredentialPath(stateDir: string): string {

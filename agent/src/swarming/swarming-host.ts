@@ -1,28 +1,27 @@
 import { join } from 'node:path';
 import {
-  BotCodeStore,
+  type BotCodeStore,
   BotSupervisor,
   killLeftoverTrees,
   SHIM_DIR,
-  TokenSource,
   type SupervisorEvent,
 } from '@farm-agent/bot-config';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/settings.js';
-
-/** One bot the host should run, with what its environment adds (e.g. ANDROID_SERIAL). */
-export interface BotSpec {
-  botId: string;
-  env: Record<string, string>;
-}
+import type { BotSpec } from '../devices/backend.js';
 
 export interface SwarmingHostOptions {
-  config: Config & { swarmingServer: string };
+  config: Config;
   logger: Logger;
   registry: Registry;
   /** Where the bots' `bot_config.py` reaches the hook listener. */
   hookUrl: string;
+  /**
+   * The cache of the bot code, made once, for the first bot started: the server authorises
+   * the download for a bot id it knows.
+   */
+  botCode: (firstBotId: string) => BotCodeStore;
   onEvent?: (botId: string, event: SupervisorEvent) => void;
 }
 
@@ -32,30 +31,17 @@ export interface SwarmingHostOptions {
  * seeds new slots. The set of bots changes as phones come and go.
  */
 export class SwarmingHost {
-  private readonly tokens: TokenSource;
-  /** Created for the first bot: the server authorises the download for a bot id it knows. */
   private code: BotCodeStore | undefined;
   private readonly supervisors = new Map<string, { supervisor: BotSupervisor; spec: BotSpec }>();
   private readonly stopping = new AbortController();
   /** Once, before the first bot starts: what an earlier run of the agent left running. */
   private leftovers: Promise<void> | undefined;
 
-  constructor(private readonly options: SwarmingHostOptions) {
-    const { config, logger, registry } = options;
-    this.tokens = new TokenSource({ configPath: config.tokenConfig, logger, registry });
-  }
+  constructor(private readonly options: SwarmingHostOptions) {}
 
   /** One cached zip for every bot, downloaded in the name of the first bot started. */
   private codeStore(botId: string): BotCodeStore {
-    const { config, logger, registry } = this.options;
-    this.code ??= new BotCodeStore({
-      server: config.swarmingServer,
-      botId,
-      stateDir: config.stateDir,
-      tokens: this.tokens,
-      logger,
-      registry,
-    });
+    this.code ??= this.options.botCode(botId);
     return this.code;
   }
 

@@ -1,0 +1,77 @@
+import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
+import type { SlotMetrics } from './slot-metrics.js';
+import type { SlotRegistry } from './slot-registry.js';
+import { derive, fingerprint, snapshot } from './slot-state.js';
+import type { BotSlot, Slot, SlotState } from './slot-state.js';
+import type { SlotPersistence } from './slot-store.js';
+import type { DeviceDimensions } from './swarming-dimensions.js';
+
+export interface SlotPublisherOptions {
+  registry: SlotRegistry;
+  store: SlotPersistence;
+  metrics: SlotMetrics;
+  noDevice: DeviceDimensions;
+  thresholds?: RecoveryThresholds;
+  /** Background work the slot manager waits for on stop (the store's writes). */
+  track: (work: Promise<void>) => void;
+}
+
+/**
+ * What follows a change of a slot: its health and dimensions derived again, then
+ * told to whoever cares — slot listeners and metrics when what they see changed,
+ * the store, and bot listeners when the set of bots changed.
+ */
+export class SlotPublisher {
+  private readonly slotListeners = new Set<(slot: Slot) => void>();
+  private readonly botListeners = new Set<(bots: BotSlot[]) => void>();
+  private botsShown = '';
+
+  constructor(private readonly options: SlotPublisherOptions) {}
+
+  /** One Swarming bot per slot, in slot order. */
+  bots(): BotSlot[] {
+    return this.options.registry
+      .all()
+      .map(snapshot)
+      .map(({ botId, key, serial }) =>
+        serial === undefined ? { botId, slot: key } : { botId, slot: key, serial },
+      );
+  }
+
+  onSlotChanged(listener: (slot: Slot) => void): () => void {
+    this.slotListeners.add(listener);
+    return () => this.slotListeners.delete(listener);
+  }
+
+  onBotsChanged(listener: (bots: BotSlot[]) => void): () => void {
+    this.botListeners.add(listener);
+    return () => this.botListeners.delete(listener);
+  }
+
+  /** `adbDown`: why the adb server cannot be asked now, which every slot shows. */
+  changed(slot: SlotState, adbDown: string | undefined): void {
+    derive(slot, adbDown, this.options.noDevice, this.options.thresholds);
+    const shown = snapshot(slot);
+    const print = fingerprint(shown);
+    if (print !== slot.emitted) {
+      slot.emitted = print;
+      this.options.metrics.show(shown);
+      for (const listener of [...this.slotListeners]) listener(shown);
+    }
+    this.persist();
+    this.announceBots();
+  }
+
+  private persist(): void {
+    const slots = this.options.registry.toSave();
+    if (slots !== undefined) this.options.track(this.options.store.save(slots));
+  }
+
+  private announceBots(): void {
+    const bots = this.bots();
+    const text = JSON.stringify(bots);
+    if (text === this.botsShown) return;
+    this.botsShown = text;
+    for (const listener of [...this.botListeners]) listener(bots);
+  }
+}
