@@ -17,7 +17,7 @@ import {
   type AuthorizeCaller,
 } from './hook-guards.js';
 import { instrumentHooks } from './hook-metrics.js';
-import { lazyValidators } from './lazy-validators.js';
+import { lazyCompilers } from './lazy-compilers.js';
 import {
   BOT_ID_HEADER,
   HOOKS,
@@ -88,7 +88,7 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     // body must be refused, not reinterpreted into dimensions Swarming acts on.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     // Hooks are served as soon as the server listens; each schema compiles at its first use.
-    schemaController: { compilersFactory: { buildValidator: lazyValidators } },
+    schemaController: { compilersFactory: lazyCompilers },
   });
   // Only JSON bodies are hooks; anything else is a 415.
   app.removeContentTypeParser('text/plain');
