@@ -1,6 +1,6 @@
 /**
  * The seam between the slot logic and adb. `adb/` implements it over
- * adb's own protocol (adb-client.ts) and a supervised adb server; tests of the slot logic use the real
+ * adbkit and a supervised adb server; tests of the slot logic use the real
  * implementation against fake phones, or a strict stand-in.
  */
 

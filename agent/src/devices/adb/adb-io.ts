@@ -1,9 +1,9 @@
 import type { Duplex } from 'node:stream';
 import { withTimeout } from '@farm-agent/bot-config/lib';
 import type { DeviceIO } from '../device-io.js';
-import { createAdbClient, listDevicesLong, openShell, requestReboot } from './adb-client.js';
+import { createAdbClient, listDevicesLong, openShell, requestReboot } from './adbkit.js';
 import { parseDeviceList } from './devices-long.js';
-import type { AdbClient } from './adb-client.js';
+import type { AdbClient } from './adbkit.js';
 
 export class AdbTimeoutError extends Error {
   constructor(what: string, timeoutMs: number) {
@@ -51,19 +51,19 @@ function readToEnd(stream: Duplex, what: string, timeoutMs: number): Promise<str
 }
 
 export interface AdbDeviceIOOptions {
-  /** The adb server's port (ADB_PORT is not read, so it is always explicit). */
+  /** The adb server's port (adbkit ignores ADB_PORT, so it is always explicit). */
   port: number;
   host?: string;
 }
 
-/** DeviceIO over the adb server: every call bounded by its own timeout. */
+/** DeviceIO over adbkit: every call bounded by its own timeout. */
 export class AdbDeviceIO implements DeviceIO {
   constructor(private readonly options: AdbDeviceIOOptions) {}
 
   /**
-   * A client per call whose socket idle timeout is the call's timeout: while the client
-   * still owns the socket (connecting, `host:transport`, waiting for OKAY) only it can
-   * end it, and this makes it do so when the adb server stops answering.
+   * A client per call whose socket idle timeout is the call's timeout: while adbkit
+   * still owns the socket (connecting, `host:transport`, waiting for OKAY) only adbkit
+   * can end it, and this makes it do so when the adb server stops answering.
    */
   private client(timeoutMs: number): AdbClient {
     return createAdbClient({

@@ -1,6 +1,6 @@
 /**
  * The adb server as a supervised child: `adb [-a] -P <port> server nodaemon`, restarted
- * when it dies. The client never starts a server (DESIGN §4), and a daemonised one
+ * when it dies. adbkit never supervises a server (DESIGN §4), and a daemonised one
  * (`adb start-server`) is not ours to watch or kill, so `nodaemon` keeps it our child.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -13,7 +13,7 @@ import type { BackoffOptions } from '@farm-agent/bot-config/lib';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { createAdbClient, serverVersion } from './adb-client.js';
+import { createAdbClient, serverVersion } from './adbkit.js';
 
 /** Where the supervised adb server listens: anyone who reaches it gets a shell on every phone. */
 export type AdbListen = 'loopback' | 'all';

@@ -1,8 +1,8 @@
 /**
  * Serial → USB port path (undefined for TCP devices) from `host:devices-l`
  * lines, which name the USB port of a device in every state
- * (`get-devpath` refuses an offline or unauthorized one, and adbkit's
- * parser of this list, used before, misread TCP and unauthorized devices):
+ * (`get-devpath` refuses an offline or unauthorized one, and adbkit's own
+ * parser of this list misreads TCP and unauthorized devices):
  *
  *   R58M12ABCDE            device usb:1-1.3 product:x1sxx model:SM_G980F device:x1s transport_id:3
  *   R58M12ABCDE            unauthorized usb:1-1.3 transport_id:4

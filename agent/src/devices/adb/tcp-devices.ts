@@ -5,7 +5,7 @@
  * them, typically from AdbServerProcess's onReady.
  */
 import { errorMessage } from '@farm-agent/bot-config/lib';
-import { connectTcp, createAdbClient } from './adb-client.js';
+import { connectTcp, createAdbClient } from './adbkit.js';
 
 export interface ReconnectResult {
   serial: string;

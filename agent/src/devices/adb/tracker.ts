@@ -2,14 +2,16 @@
  * Device presence from the adb server: one long-lived `host:track-devices` connection,
  * re-established after the server restarts, checked against `host:devices` now and then.
  *
- * Every source hands the DeviceTable a full list (the pitfalls of DESIGN §4 came from
- * adbkit's add/remove events, which are not used: a serial absent from a list is gone),
- * so the rules are:
- *  - a `host:devices` seed follows every (re)connect of the tracker;
+ * Every source hands the DeviceTable a full list, so the adbkit pitfalls of DESIGN §4
+ * reduce to these rules:
+ *  - the tracker's own `add` events are not used: devices present at start may never
+ *    produce one. Its full list is read after each `changeSet` (which fires before
+ *    adbkit updates that list) and a `host:devices` seed follows every (re)connect;
+ *  - `remove` and its stale type are not used either: a serial absent from a list is gone;
  *  - a `host:devices` answer is dropped if the tracker spoke while it was in flight,
  *    since the two connections give no order and the tracker's list is the newer one;
  *  - the tracker's client has no socket timeout, which would kill it while idle;
- *  - a tracker ends for good when the server dies: we open a new one, with backoff
+ *  - adbkit's tracker ends for good when the server dies: we open a new one, with backoff
  *    (cut short by reconnectNow() when the supervisor sees a new server answer). From the
  *    moment the connection is lost until a new one is open and seeded, serverProblem()
  *    says why, so no slot passes for ready on a list nobody can vouch for;
@@ -22,8 +24,8 @@ import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { AdbDevice, DevicePresence } from '../device-io.js';
-import { createAdbClient, listDevices, trackDevices } from './adb-client.js';
-import type { AdbClient, DeviceTrackerHandle } from './adb-client.js';
+import { createAdbClient, listDevices, trackDevices } from './adbkit.js';
+import type { AdbClient, DeviceTrackerHandle } from './adbkit.js';
 import { DeviceTable } from './device-table.js';
 
 export interface AdbTrackerOptions {
