@@ -2,7 +2,8 @@
 
 Usage: python3 hook_calls.py N  (env: FARM_HOOK_URL, SWARMING_BOT_ID; PYTHONPATH holding
 bot-config/python and the test bot's api/ package). Prints one JSON object: microseconds
-per call for each hook, for the floor (a local function) and for a bare urllib GET /healthz.
+per call for each hook and for a bare urllib GET /healthz. The floor is the same run against
+a bare node:http server (bench/bare-hook-server.mjs).
 Run as the bot under the agent (bench_bot_main.py), it writes the object to $BENCH_HOOK_OUT.
 """
 
@@ -15,12 +16,6 @@ import bot_config
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 WARMUP = 20
-BOT_ID = os.environ['SWARMING_BOT_ID']
-
-
-def local_function(bot=None):
-  """The floor: what calling a hook costs when it does nothing."""
-  return {'id': [BOT_ID], 'bot': bot}
 
 
 def healthz():
@@ -31,7 +26,6 @@ def healthz():
 
 RUNNER_ENV = {'SWARMING_TASK_ID': 'bench-task'}
 CALLS = [
-    ('local function (floor)', local_function),
     ('urllib GET /healthz', healthz),
     ('get_state', bot_config.get_state),
     ('get_dimensions', bot_config.get_dimensions),

@@ -98,6 +98,40 @@ export function procSample(pid: number): ProcSample {
   return { at: Date.now(), cpuSeconds: ticks / CLK_TCK, rssBytes: rssKb * 1024 };
 }
 
+/**
+ * Proportional set size (/proc/<pid>/smaps_rollup): each shared page split among the processes
+ * that map it, so the PSS of several processes adds up to what they take together.
+ */
+export function pssBytes(pid: number): number {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  return Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? NaN) * 1024;
+}
+
+/** Every process below `root` (children, grandchildren…), from the ppid in each /proc/<pid>/stat. */
+export function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone since the listing
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const found: number[] = [];
+  const queue = [root];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    for (const child of children.get(pid) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
 export interface FdSample {
   /** Every open file descriptor. */
   fds: number;

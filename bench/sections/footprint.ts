@@ -1,24 +1,44 @@
 /**
- * 3. Footprint: RSS and CPU of the agent at steady state with 1, 4 and 16 phones, beside a bare
- * Node process keeping an interval; heap after an hour-equivalent of churn.
+ * 3. Footprint: RSS and CPU of the agent at steady state with 1, 16 and 32 phones, beside a bare
+ * Node process keeping an interval, and what each added phone costs; the whole pod (agent, adb
+ * server, one bot per phone) with 16 phones; heap after an hour-equivalent of churn.
  * 4. API load: requests on the fake API per node per hour, steady and under churn.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentProcess } from '../../test/rigs/agent-process.js';
 import { hostRequest } from '../../test/rigs/adb-server.js';
 import { startFakePhone, type FakePhone } from '../../test/rigs/fake-adbd/index.js';
 import type { FakeKube } from '../../test/rigs/fake-kube/index.js';
-import { cpuPercent, procSample, QUICK, sleep, type Row } from '../lib.js';
+import { startFakeSwarming } from '../../test/rigs/fake-swarming.js';
+import { buildTestBot } from '../../test/rigs/test-bot.js';
+import { startTokenServer } from '../../test/rigs/token-server.js';
+import {
+  cpuPercent,
+  descendants,
+  pollUntil,
+  procSample,
+  pssBytes,
+  QUICK,
+  sleep,
+  type ProcSample,
+  type Row,
+} from '../lib.js';
 import { callHook, heapAfterGc, startAgent, startCluster, waitForSlots } from '../rig.js';
 
 const SETTLE_MS = QUICK ? 3000 : 10_000;
-const WINDOW_MS = QUICK ? 10_000 : 40_000;
+const WINDOW_MS = QUICK ? 10_000 : 60_000;
 /** 120 refreshes per phone at 1 s: an hour of the default 30 s refresh. */
 const CHURN_MS = QUICK ? 20_000 : 120_000;
+const PHONE_COUNTS = QUICK ? [1, 4, 8] : [1, 16, 32];
+/** The phones of the whole-pod run, each with its bot. */
+const POD_PHONES = QUICK ? 4 : 16;
+/** How often each stand-in bot asks for its dimensions and state (an idle bot's poll). */
+const BOT_POLL_S = 10;
 const WRITE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const MiB = 2 ** 20;
 
 function apiCounts(kube: FakeKube, from: number, to: number) {
   const inWindow = kube.requests.filter((r) => r.at >= from && r.at < to);
@@ -39,87 +59,236 @@ function startPhones(count: number): Promise<FakePhone[]> {
   );
 }
 
-async function steady(phones: number, floorPid: number): Promise<Row[]> {
+/** The fake Swarming server and token endpoint the agent's bots need; the env naming them. */
+async function botServers(): Promise<{ env: Record<string, string>; close(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-bots-'));
+  const zip = await buildTestBot(join(dir, 'swarming_bot.zip'));
+  const swarming = await startFakeSwarming({ zip: await readFile(zip), token: 'bench' });
+  const tokens = await startTokenServer(() => ({
+    body: { access_token: 'bench', expires_in: 3600 },
+  }));
+  const tokenConfig = join(dir, 'token.json');
+  await writeFile(tokenConfig, JSON.stringify({ url: tokens.url, headers: {} }));
+  return {
+    env: {
+      FARM_SWARMING_SERVER: swarming.url,
+      FARM_TOKEN_CONFIG: tokenConfig,
+      TEST_POLL_S: String(BOT_POLL_S),
+    },
+    async close() {
+      await swarming.close();
+      await tokens.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Steady {
+  phones: number;
+  agent: { a: ProcSample; b: ProcSample };
+  floor: { a: ProcSample; b: ProcSample };
+  adb: { a: ProcSample; b: ProcSample };
+  api: { writes: number; reads: number; perHour: number; seconds: number };
+  /** With bots: PSS of the agent, its adb server and the bots, and the bots' CPU. */
+  pod?: { agentPss: number; adbPss: number; botsPss: number; bots: number; botsCpu: number };
+}
+
+/** CPU seconds of several processes together (those gone meanwhile count as 0). */
+function cpuOf(pids: readonly number[]): ProcSample {
+  let cpuSeconds = 0;
+  let rssBytes = 0;
+  for (const pid of pids) {
+    try {
+      const s = procSample(pid);
+      cpuSeconds += s.cpuSeconds;
+      rssBytes += s.rssBytes;
+    } catch {
+      // exited
+    }
+  }
+  return { at: Date.now(), cpuSeconds, rssBytes };
+}
+
+/** The agent with `phones` phones at default settings, measured over one window. */
+async function steady(phones: number, floorPid: number, withBots: boolean): Promise<Steady> {
   const cluster = await startCluster();
   const fakes = await startPhones(phones);
+  const bots = withBots ? await botServers() : undefined;
   let agent: AgentProcess | undefined;
   try {
     // Every interval at its default: refresh 30 s, Lease 10 s, Node poll 30 s.
     agent = await startAgent({
       FARM_KUBECONFIG: cluster.kubeconfig,
       FARM_ADB_TCP_DEVICES: fakes.map((p) => p.serial).join(','),
+      ...bots?.env,
     });
-    const pid = agent.child.pid ?? 0;
-    await waitForSlots(agent, phones, 'ready', 90_000);
+    const live = agent;
+    const pid = live.child.pid ?? 0;
+    await waitForSlots(live, phones, 'ready', 90_000);
+    if (withBots) {
+      await pollUntil(
+        `${phones} bots up`,
+        () =>
+          live.logs.filter((l) => String(l.msg).startsWith('test bot up')).length >= phones
+            ? true
+            : undefined,
+        60_000,
+        200,
+      );
+    }
     await sleep(SETTLE_MS);
+    const adbPid = Number(
+      ((await live.getJson('/status')) as { devices: { adbServer: { pid: number } } }).devices
+        .adbServer.pid,
+    );
+    const botPids = (): number[] => {
+      const adbTree = new Set([adbPid, ...descendants(adbPid)]);
+      return descendants(pid).filter((p) => !adbTree.has(p));
+    };
+    const botsA = withBots ? cpuOf(botPids()) : undefined;
     const a = procSample(pid);
     const fa = procSample(floorPid);
-    const adbA = procSample(
-      Number(
-        ((await agent.getJson('/status')) as { devices: { adbServer: { pid: number } } }).devices
-          .adbServer.pid,
-      ),
-    );
+    const adbA = procSample(adbPid);
     await sleep(WINDOW_MS);
     const b = procSample(pid);
     const fb = procSample(floorPid);
-    const adbPid = Number(
-      ((await agent.getJson('/status')) as { devices: { adbServer: { pid: number } } }).devices
-        .adbServer.pid,
-    );
     const adbB = procSample(adbPid);
+    const botsB = withBots ? cpuOf(botPids()) : undefined;
     const api = apiCounts(cluster.kube, a.at, b.at);
-    const perHour = 3_600_000 / (b.at - a.at);
-    const label = `${phones} phone${phones === 1 ? '' : 's'}`;
-    const rows: Row[] = [
-      {
-        section: '3 footprint',
-        figure: `agent RSS, ${label}`,
-        value: b.rssBytes / 2 ** 20,
-        unit: 'MiB',
-        floor: fb.rssBytes / 2 ** 20,
-        floorLabel: 'bare node',
-        note: `adb server RSS ${(adbB.rssBytes / 2 ** 20).toFixed(1)} MiB`,
-      },
-      {
-        section: '3 footprint',
-        figure: `agent CPU, ${label} (defaults, ${WINDOW_MS / 1000} s window)`,
-        value: cpuPercent(a, b),
-        unit: '% core',
-        floor: cpuPercent(fa, fb),
-        floorLabel: 'bare node',
-        note: `adb server ${cpuPercent(adbA, adbB).toFixed(2)} % core`,
-      },
-      {
-        section: '4 API load',
-        figure: `steady, ${label}: writes per hour`,
-        value: api.writes * perHour,
-        unit: '/h',
-        note: `${api.writes} in ${Math.round((b.at - a.at) / 1000)} s, Lease renew 10 s (default)`,
-      },
-      {
-        section: '4 API load',
-        figure: `steady, ${label}: reads per hour`,
-        value: api.reads * perHour,
-        unit: '/h',
-        note: `${api.reads} in ${Math.round((b.at - a.at) / 1000)} s, Node poll 30 s (default)`,
-      },
-    ];
-    if (phones === 4) {
-      const rps = ((api.writes + api.reads) * perHour * 1000) / 3600;
-      rows.push({
-        section: '4 API load',
-        figure: '1,000 nodes steady (4 phones each) on one API server',
-        value: rps,
-        unit: 'req/s',
-      });
+    const result: Steady = {
+      phones,
+      agent: { a, b },
+      floor: { a: fa, b: fb },
+      adb: { a: adbA, b: adbB },
+      api: { ...api, perHour: 3_600_000 / (b.at - a.at), seconds: (b.at - a.at) / 1000 },
+    };
+    if (botsA && botsB) {
+      const botList = botPids();
+      result.pod = {
+        agentPss: pssBytes(pid),
+        adbPss: [adbPid, ...descendants(adbPid)].reduce((sum, p) => sum + pssBytes(p), 0),
+        botsPss: botList.reduce((sum, p) => sum + pssBytes(p), 0),
+        bots: botList.length,
+        botsCpu: cpuPercent(botsA, botsB),
+      };
     }
-    return rows;
+    return result;
   } finally {
     await agent?.stop();
+    await bots?.close();
     await Promise.all(fakes.map((p) => p.close()));
     await cluster.kube.close();
   }
+}
+
+const label = (phones: number): string => `${phones} phone${phones === 1 ? '' : 's'}`;
+
+function steadyRows(s: Steady): Row[] {
+  const { agent, floor, adb, api } = s;
+  const window = `defaults, ${Math.round(api.seconds)} s window`;
+  return [
+    {
+      section: '3 footprint',
+      figure: `agent RSS, ${label(s.phones)}`,
+      value: agent.b.rssBytes / MiB,
+      unit: 'MiB',
+      floor: floor.b.rssBytes / MiB,
+      floorLabel: 'bare node',
+      note: `adb server RSS ${(adb.b.rssBytes / MiB).toFixed(1)} MiB`,
+    },
+    {
+      section: '3 footprint',
+      figure: `agent CPU, ${label(s.phones)} (${window})`,
+      value: cpuPercent(agent.a, agent.b),
+      unit: '% core',
+      floor: cpuPercent(floor.a, floor.b),
+      floorLabel: 'bare node',
+      note: `adb server ${cpuPercent(adb.a, adb.b).toFixed(2)} % core`,
+    },
+  ];
+}
+
+/** What each phone added between two runs: RSS and CPU over the phones added. */
+function marginalRows(from: Steady, to: Steady): Row[] {
+  const added = to.phones - from.phones;
+  const span = `${from.phones} → ${to.phones} phones`;
+  const cpu = (s: Steady): number => cpuPercent(s.agent.a, s.agent.b);
+  const adbCpu = (s: Steady): number => cpuPercent(s.adb.a, s.adb.b);
+  return [
+    {
+      section: '3 footprint',
+      figure: `agent RSS per added phone, ${span}`,
+      value: (to.agent.b.rssBytes - from.agent.b.rssBytes) / added / MiB,
+      unit: 'MiB',
+      note: `adb server: ${((to.adb.b.rssBytes - from.adb.b.rssBytes) / added / MiB).toFixed(2)} MiB per phone`,
+    },
+    {
+      section: '3 footprint',
+      figure: `agent CPU per added phone, ${span}`,
+      value: (cpu(to) - cpu(from)) / added,
+      unit: '% core',
+      note: `adb server: ${((adbCpu(to) - adbCpu(from)) / added).toFixed(4)} % core per phone`,
+    },
+  ];
+}
+
+function podRows(s: Steady): Row[] {
+  const pod = s.pod;
+  if (!pod) return [];
+  const total = pod.agentPss + pod.adbPss + pod.botsPss;
+  const agentCpu = cpuPercent(s.agent.a, s.agent.b);
+  const adbCpu = cpuPercent(s.adb.a, s.adb.b);
+  const cpuTotal = agentCpu + adbCpu + pod.botsCpu;
+  const who = `${label(s.phones)}, a stand-in bot each polling its hooks every ${BOT_POLL_S} s`;
+  return [
+    {
+      section: '3 footprint',
+      figure: `whole pod PSS (agent + adb server + ${pod.bots} bot processes), ${who}`,
+      value: total / MiB,
+      unit: 'MiB',
+      note: `agent ${(pod.agentPss / MiB).toFixed(1)}, adb server ${(pod.adbPss / MiB).toFixed(1)}, bots ${(pod.botsPss / MiB).toFixed(1)} MiB (${(pod.botsPss / pod.bots / MiB).toFixed(1)} per process)`,
+    },
+    {
+      section: '3 footprint',
+      figure: `bots' share of the pod's memory (PSS), ${label(s.phones)}`,
+      value: (100 * pod.botsPss) / total,
+      unit: '%',
+    },
+    {
+      section: '3 footprint',
+      figure: `whole pod CPU, ${who}`,
+      value: cpuTotal,
+      unit: '% core',
+      note: `agent ${agentCpu.toFixed(2)}, adb server ${adbCpu.toFixed(2)}, bots ${pod.botsCpu.toFixed(2)} % core`,
+    },
+  ];
+}
+
+function apiRows(s: Steady): Row[] {
+  const { writes, reads, perHour, seconds } = s.api;
+  const within = `in ${Math.round(seconds)} s`;
+  return [
+    {
+      section: '4 API load',
+      figure: `steady, ${label(s.phones)}: writes per hour`,
+      value: writes * perHour,
+      unit: '/h',
+      note: `${writes} ${within}, Lease renew 10 s (default)`,
+    },
+    {
+      section: '4 API load',
+      figure: `steady, ${label(s.phones)}: reads per hour`,
+      value: reads * perHour,
+      unit: '/h',
+      note: `${reads} ${within}, Node poll 30 s (default)`,
+    },
+    {
+      section: '4 API load',
+      figure: `1,000 nodes steady (${label(s.phones)} each) on one API server`,
+      value: ((writes + reads) * perHour * 1000) / 3600,
+      unit: 'req/s',
+    },
+  ];
 }
 
 async function churn(): Promise<Row[]> {
@@ -245,9 +414,15 @@ export async function footprint(): Promise<Row[]> {
   // The floor: a bare Node process that only keeps an interval, measured in the same windows.
   const floor = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   try {
-    const rows: Row[] = [];
-    for (const phones of QUICK ? [1, 4] : [1, 4, 16])
-      rows.push(...(await steady(phones, floor.pid ?? 0)));
+    const floorPid = floor.pid ?? 0;
+    const runs: Steady[] = [];
+    for (const phones of PHONE_COUNTS) runs.push(await steady(phones, floorPid, false));
+    const rows = runs.flatMap(steadyRows);
+    for (let i = 1; i < runs.length; i += 1) {
+      rows.push(...marginalRows(runs[i - 1] as Steady, runs[i] as Steady));
+    }
+    rows.push(...podRows(await steady(POD_PHONES, floorPid, true)));
+    rows.push(...apiRows(runs[1] ?? (runs[0] as Steady)));
     rows.push(...(await churn()));
     return rows;
   } finally {

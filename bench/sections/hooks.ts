@@ -1,16 +1,17 @@
 /**
  * 1. Hook round trip as the bot pays it: the real bot_config.py in one python3 process against
- * the running agent, beside the same Python calling a local function. Then the same calls made
- * by the bot the agent runs, which the agent checks are its process, beside the unchecked ones.
+ * the running agent, beside the same shim calls to a bare node:http server on loopback
+ * (bench/bare-hook-server.mjs) in the same run. Then the same calls made by the bot the agent
+ * runs, which the agent checks are its process, beside the unchecked ones.
  */
 import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { botProcessCheck } from '../../bot-config/src/hook-callers.js';
-import type { AgentProcess } from '../../test/rigs/agent-process.js';
 import { startFakePhone } from '../../test/rigs/fake-adbd/index.js';
 import { startFakeSwarming } from '../../test/rigs/fake-swarming.js';
 import { BOT_CONFIG_PY } from '../../bot-config/src/paths.js';
@@ -22,7 +23,7 @@ import { startAgent, waitForSlots } from '../rig.js';
 const run = promisify(execFile);
 const N = QUICK ? 50 : 500;
 
-async function timeHooks(agent: AgentProcess, botId: string): Promise<Record<string, number[]>> {
+async function timeHooks(hookUrl: string, botId: string): Promise<Record<string, number[]>> {
   const { stdout } = await run('python3', [join(ROOT, 'bench', 'hook_calls.py'), String(N)], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -30,13 +31,26 @@ async function timeHooks(agent: AgentProcess, botId: string): Promise<Record<str
         ':',
       ),
       PYTHONDONTWRITEBYTECODE: '1',
-      FARM_HOOK_URL: agent.hookUrl,
+      FARM_HOOK_URL: hookUrl,
       SWARMING_BOT_ID: botId,
     },
     timeout: 300_000,
     maxBuffer: 64 * 1024 * 1024,
   });
   return JSON.parse(stdout) as Record<string, number[]>;
+}
+
+/** The same shim calls against the bare server: the floor of a hook round trip. */
+async function timeBareServer(botId: string): Promise<Record<string, number[]>> {
+  const server = spawn(process.execPath, [join(ROOT, 'bench', 'bare-hook-server.mjs')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const [port] = (await once(server.stdout, 'data')) as [Buffer];
+    return await timeHooks(`http://127.0.0.1:${String(port).trim()}`, botId);
+  } finally {
+    server.kill();
+  }
 }
 
 /**
@@ -123,7 +137,7 @@ function checkedRows(
 ): Row[] {
   const out: Row[] = [];
   for (const [name, values] of Object.entries(checked)) {
-    if (name === 'local function (floor)' || name === 'urllib GET /healthz') continue;
+    if (name === 'urllib GET /healthz') continue;
     const floor = summarise(unchecked[name] ?? []);
     const s = summarise(values);
     for (const p of ['p50', 'p99'] as const) {
@@ -141,11 +155,15 @@ function checkedRows(
   return out;
 }
 
-function rows(label: string, times: Record<string, number[]>): Row[] {
-  const floor = summarise(times['local function (floor)'] ?? []);
+/** Each hook beside the same shim call to the bare server in this run. */
+function rows(
+  label: string,
+  times: Record<string, number[]>,
+  bare: Record<string, number[]>,
+): Row[] {
   const out: Row[] = [];
   for (const [name, values] of Object.entries(times)) {
-    if (name === 'local function (floor)') continue;
+    const floor = summarise(bare[name] ?? []);
     const s = summarise(values);
     for (const p of ['p50', 'p99'] as const) {
       out.push({
@@ -154,7 +172,7 @@ function rows(label: string, times: Record<string, number[]>): Row[] {
         value: s[p],
         unit: 'µs',
         floor: floor[p],
-        floorLabel: 'local call',
+        floorLabel: 'bare node:http server',
         note: `n=${s.n}`,
       });
     }
@@ -168,8 +186,9 @@ export async function hooks(): Promise<Row[]> {
     const agent = await startAgent({ FARM_DEVICES: 'none', FARM_BOT_ID: 'bench-host' });
     let unchecked: Record<string, number[]>;
     try {
-      unchecked = await timeHooks(agent, 'bench-host');
-      out.push(...rows('FARM_DEVICES=none', unchecked));
+      const bare = await timeBareServer('bench-host');
+      unchecked = await timeHooks(agent.hookUrl, 'bench-host');
+      out.push(...rows('FARM_DEVICES=none', unchecked, bare));
     } finally {
       await agent.stop();
     }
@@ -194,7 +213,9 @@ export async function hooks(): Promise<Row[]> {
     const agent = await startAgent({ FARM_ADB_TCP_DEVICES: phone.serial });
     try {
       const [slot] = await waitForSlots(agent, 1);
-      out.push(...rows('1 phone', await timeHooks(agent, slot?.botId ?? '')));
+      const botId = slot?.botId ?? '';
+      const bare = await timeBareServer(botId);
+      out.push(...rows('1 phone', await timeHooks(agent.hookUrl, botId), bare));
     } finally {
       await agent.stop();
       await phone.close();

@@ -17,6 +17,7 @@ import {
   type AuthorizeCaller,
 } from './hook-guards.js';
 import { instrumentHooks } from './hook-metrics.js';
+import { lazyCompilers } from './lazy-compilers.js';
 import {
   BOT_ID_HEADER,
   HOOKS,
@@ -86,6 +87,8 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     // Fastify's defaults coerce "true" to true and "x" to ["x"]: a malformed
     // body must be refused, not reinterpreted into dimensions Swarming acts on.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    // Hooks are served as soon as the server listens; each schema compiles at its first use.
+    schemaController: { compilersFactory: lazyCompilers },
   });
   // Only JSON bodies are hooks; anything else is a 415.
   app.removeContentTypeParser('text/plain');

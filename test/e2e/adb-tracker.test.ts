@@ -226,7 +226,11 @@ describe('AdbTracker across an adb server restart (same port)', () => {
     });
     tracker.onChange((serial, device) => seen.push({ serial, type: device?.type, at: Date.now() }));
     tracker.start();
-    await waitFor('phone tracked', () => tracker.devices().get(p.serial)?.type === 'device');
+    // The tracker's first list can show the phone before its seed has answered: wait for both.
+    await waitFor(
+      'phone tracked and seeded',
+      () => tracker.devices().get(p.serial)?.type === 'device' && !tracker.serverProblem(),
+    );
     expect(seen.map((s) => s.type)).toEqual(['device']);
     return port;
   }

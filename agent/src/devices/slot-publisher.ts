@@ -26,15 +26,14 @@ export interface SlotPublisherOptions {
 export class SlotPublisher {
   private readonly slotListeners = new Set<(slot: Slot) => void>();
   private readonly botListeners = new Set<(bots: BotSlot[]) => void>();
-  private botsShown = '';
+  private botsShown: readonly BotSlot[] = [];
 
   constructor(private readonly options: SlotPublisherOptions) {}
 
-  /** One Swarming bot per slot, in slot order. */
+  /** One Swarming bot per slot, in slot order (read off the slots: no snapshot needed). */
   bots(): BotSlot[] {
     return this.options.registry
       .all()
-      .map(snapshot)
       .map(({ botId, key, serial }) =>
         serial === undefined ? { botId, slot: key } : { botId, slot: key, serial },
       );
@@ -72,11 +71,21 @@ export class SlotPublisher {
     if (slots !== undefined) this.options.track(this.options.store.save(slots));
   }
 
+  /** Runs after every change of any slot: compares fields, never serialises every slot. */
   private announceBots(): void {
     const bots = this.bots();
-    const text = JSON.stringify(bots);
-    if (text === this.botsShown) return;
-    this.botsShown = text;
+    if (sameBots(bots, this.botsShown)) return;
+    this.botsShown = bots;
     for (const listener of [...this.botListeners]) listener(bots);
   }
+}
+
+function sameBots(a: readonly BotSlot[], b: readonly BotSlot[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((bot, i) => {
+      const other = b[i];
+      return bot.botId === other?.botId && bot.slot === other.slot && bot.serial === other.serial;
+    })
+  );
 }

@@ -22,6 +22,8 @@ export interface SlotRegistryOptions {
 export class SlotRegistry {
   private readonly byKey = new Map<string, SlotState>();
   private persisted = '';
+  /** The slots last compared, by reference (see toSave). */
+  private compared: readonly PersistedSlot[] = [];
 
   constructor(private readonly options: SlotRegistryOptions) {}
 
@@ -60,11 +62,18 @@ export class SlotRegistry {
     return slot;
   }
 
-  /** What the store should hold, or undefined when it holds it already. */
+  /**
+   * What the store should hold, or undefined when it holds it already. It is asked after every
+   * change of any slot: dimensions are replaced, never changed in place, so the same dimension
+   * objects in the same slots need no serialising (the common case: a refresh that changed a
+   * battery reading); only new objects are compared as text.
+   */
   toSave(): PersistedSlot[] | undefined {
     const slots = this.all().flatMap(({ key, index, botId, lastDimensions }) =>
       lastDimensions === undefined ? [] : [{ key, index, botId, dimensions: lastDimensions }],
     );
+    if (sameSlots(slots, this.compared)) return undefined;
+    this.compared = slots;
     const text = JSON.stringify(slots);
     if (text === this.persisted) return undefined;
     this.persisted = text;
@@ -93,4 +102,19 @@ export class SlotRegistry {
     this.byKey.set(key, slot);
     return { ok: true, value: slot };
   }
+}
+
+function sameSlots(a: readonly PersistedSlot[], b: readonly PersistedSlot[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((slot, i) => {
+      const other = b[i];
+      return (
+        slot.key === other?.key &&
+        slot.index === other.index &&
+        slot.botId === other.botId &&
+        slot.dimensions === other.dimensions
+      );
+    })
+  );
 }

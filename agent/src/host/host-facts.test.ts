@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,17 +54,60 @@ describe('readHostFacts on this machine', () => {
     expect(facts.model).toBe('Raspberry Pi 4 Model B Rev 1.4');
   });
 
-  it('reports a probe that ran out of time as unknown instead of waiting or throwing', async () => {
-    // 0 ms: every asynchronous probe loses the race against its timer.
-    const facts = await readHostFacts({ stateDir: dir, timeoutMs: 0, knownModel: 'kept' });
-    expect(facts.model).toBe('kept');
-    expect(facts.memoryTotalBytes).toBeUndefined();
-    expect(facts.disk).toBeUndefined();
-    expect(facts.errors).toMatchObject({
-      memory: 'timed out after 0 ms',
-      disk: 'timed out after 0 ms',
-      temperatureC: 'timed out after 0 ms',
+  it("reads the CPU's thermal zone, skipping a zone that cannot be read", async () => {
+    const thermal = path.join(dir, 'thermal');
+    const zone = async (name: string, files: Record<string, string>) => {
+      await mkdir(path.join(thermal, name), { recursive: true });
+      for (const [file, text] of Object.entries(files)) {
+        await writeFile(path.join(thermal, name, file), text);
+      }
+    };
+    await zone('thermal_zone0', { type: 'acpitz\n', temp: '27800\n' });
+    await zone('thermal_zone1', { type: 'cpu-thermal\n' }); // no temp: sensor unreadable
+    await zone('thermal_zone10', { type: 'x86_pkg_temp\n', temp: '51234\n' });
+    await writeFile(path.join(thermal, 'cooling_device0'), '');
+    const facts = await readHostFacts({ stateDir: dir, knownModel: 'x', thermalDir: thermal });
+    expect(facts.temperatureC).toBe(51.2);
+    expect(facts.errors).not.toHaveProperty('temperatureC');
+    const none = await readHostFacts({
+      stateDir: dir,
+      knownModel: 'x',
+      thermalDir: path.join(dir, 'no-thermal'),
     });
+    expect(none.temperatureC).toBeUndefined();
+    expect(none.errors).not.toHaveProperty('temperatureC');
+  });
+
+  it('reports a probe that ran out of time as unknown instead of waiting or throwing', async () => {
+    // FIFOs without a writer: reading them blocks until one opens and closes them.
+    const meminfo = path.join(dir, 'meminfo.fifo');
+    const thermal = path.join(dir, 'slow-thermal');
+    const temp = path.join(thermal, 'thermal_zone0', 'temp');
+    await mkdir(path.dirname(temp), { recursive: true });
+    await writeFile(path.join(thermal, 'thermal_zone0', 'type'), 'cpu-thermal\n');
+    execFileSync('mkfifo', [meminfo, temp]);
+    try {
+      const started = performance.now();
+      const facts = await readHostFacts({
+        stateDir: dir,
+        timeoutMs: 300,
+        knownModel: 'kept',
+        memInfoPath: meminfo,
+        thermalDir: thermal,
+      });
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(facts.model).toBe('kept');
+      expect(facts.memoryTotalBytes).toBeUndefined();
+      expect(facts.temperatureC).toBeUndefined();
+      expect(facts.disk?.path).toBe(dir);
+      expect(facts.errors).toEqual({
+        memory: 'timed out after 300 ms',
+        temperatureC: 'timed out after 300 ms',
+      });
+    } finally {
+      // Let the blocked reads end: a writer opens and closes each FIFO.
+      await Promise.all([writeFile(meminfo, ''), writeFile(temp, '')]);
+    }
   });
 
   it('reports an unreadable state filesystem as an error, not an exception', async () => {

@@ -1,8 +1,13 @@
-import { readFile, statfs } from 'node:fs/promises';
+import { readdir, readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { errorMessage, withTimeout } from '@farm-agent/bot-config/lib';
-import * as si from 'systeminformation';
+import {
+  cpuTemperatureOf,
+  parseMemInfo,
+  type MemoryReading,
+  type ThermalZone,
+} from './host-readings.js';
 
 /** What the agent knows about the Pi it runs on. Every field a probe could not read is undefined. */
 export interface HostFacts {
@@ -40,9 +45,19 @@ export interface ReadHostFactsOptions {
   knownModel?: string;
   /** Where the Pi's model lives; a test can point it at a fixture. */
   deviceTreeModelPath?: string;
+  /** The thermal zones (/sys/class/thermal); a test can point it at a fixture. */
+  thermalDir?: string;
+  /** /proc/meminfo; a test can point it elsewhere. */
+  memInfoPath?: string;
 }
 
+/** The x86 model, where there is no device tree. */
+const DMI_DIR = '/sys/class/dmi/id';
+
 export const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
+
+// Every probe reads a kernel file: a poll every 30 s on a Pi must not spawn processes (the
+// systeminformation library used before ran `sh`, `cat` and `sensors` for the temperature).
 
 async function readModel(deviceTreeModelPath: string): Promise<string | undefined> {
   try {
@@ -52,16 +67,53 @@ async function readModel(deviceTreeModelPath: string): Promise<string | undefine
   } catch {
     // No device tree: not a Pi (x86 lab box, CI); DMI knows the model there.
   }
-  const system = await si.system();
-  const model = [system.manufacturer, system.model].filter((part) => part && part !== '-');
-  return model.length > 0 ? model.join(' ') : undefined;
+  const parts = await Promise.all(
+    ['sys_vendor', 'product_name'].map((file) =>
+      readFile(path.join(DMI_DIR, file), 'utf8').then(
+        (text) => text.trim(),
+        () => '',
+      ),
+    ),
+  );
+  const model = parts.filter((part) => part !== '').join(' ');
+  return model === '' ? undefined : model;
 }
 
-async function readTemperature(): Promise<number | undefined> {
-  // Note: systeminformation reads the thermal zones with a short synchronous `cat` of sysfs
-  // files before its asynchronous probes; only the asynchronous part can be bounded here.
-  const { main } = await si.cpuTemperature();
-  return typeof main === 'number' && Number.isFinite(main) ? main : undefined;
+async function readTemperature(thermalDir: string): Promise<number | undefined> {
+  let names: string[];
+  try {
+    names = (await readdir(thermalDir)).filter((name) => name.startsWith('thermal_zone'));
+  } catch (err) {
+    // No thermal class at all (most VMs and containers): no temperature, not a failure.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  names.sort((a, b) => zoneNumber(a) - zoneNumber(b));
+  const zones = await Promise.all(
+    names.map(async (name): Promise<ThermalZone | undefined> => {
+      try {
+        const [type, temp] = await Promise.all(
+          ['type', 'temp'].map((file) => readFile(path.join(thermalDir, name, file), 'utf8')),
+        );
+        const milliCelsius = Number(temp?.trim());
+        return Number.isFinite(milliCelsius)
+          ? { type: type?.trim() ?? '', milliCelsius }
+          : undefined;
+      } catch {
+        // A zone whose sensor cannot be read right now (EAGAIN, ENODATA): skip it.
+        return undefined;
+      }
+    }),
+  );
+  return cpuTemperatureOf(zones.filter((z) => z !== undefined));
+}
+
+const zoneNumber = (name: string): number => Number(name.slice('thermal_zone'.length));
+
+async function readMemory(memInfoPath: string): Promise<MemoryReading> {
+  const reading = parseMemInfo(await readFile(memInfoPath, 'latin1'));
+  if (reading === undefined) throw new Error(`${memInfoPath} has no MemTotal`);
+  return reading;
 }
 
 async function readDisk(stateDir: string): Promise<DiskFacts> {
@@ -107,8 +159,8 @@ export async function readHostFacts(options: ReadHostFactsOptions): Promise<Host
     options.knownModel !== undefined
       ? options.knownModel
       : probe('model', () => readModel(options.deviceTreeModelPath ?? '/proc/device-tree/model')),
-    probe('temperatureC', readTemperature),
-    probe('memory', () => si.mem()),
+    probe('temperatureC', () => readTemperature(options.thermalDir ?? '/sys/class/thermal')),
+    probe('memory', () => readMemory(options.memInfoPath ?? '/proc/meminfo')),
     probe('disk', () => readDisk(options.stateDir)),
   ]);
   // Load and uptime come from /proc/loadavg and /proc/uptime, which are not namespaced by the
@@ -117,8 +169,8 @@ export async function readHostFacts(options: ReadHostFactsOptions): Promise<Host
   return {
     model,
     temperatureC,
-    memoryTotalBytes: memory?.total,
-    memoryAvailableBytes: memory?.available,
+    memoryTotalBytes: memory?.totalBytes,
+    memoryAvailableBytes: memory?.availableBytes,
     disk,
     load:
       load1 !== undefined && load5 !== undefined && load15 !== undefined

@@ -1,3 +1,4 @@
+import { lazyCompilers } from '@farm-agent/bot-config';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -21,6 +22,8 @@ export function createClusterServer(options: ClusterServerOptions): FastifyInsta
   const app = Fastify({
     loggerInstance: options.logger.child({ listener: 'cluster' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    // As the hook server: start-up does not wait for every route's schema to compile.
+    schemaController: { compilersFactory: lazyCompilers },
   });
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/metrics', async (_request, reply) => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeAddress, externalConnections, isLoopback, parseProcNetTcp } from './proc-net-tcp.js';
+import { decodeAddress, externalConnections, parseProcNetTcp } from './proc-net-tcp.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
@@ -25,18 +25,27 @@ describe('decodeAddress', () => {
   });
 });
 
-describe('isLoopback', () => {
+describe('the loopback flag keep is given', () => {
   it.each([
-    ['127.0.0.1', true],
-    ['127.10.0.3', true],
-    ['::1', true],
-    ['::ffff:127.0.0.1', true],
-    ['192.168.1.30', false],
-    ['::ffff:192.168.1.32', false],
-    ['fdc0::9', false],
-    ['::', false],
-  ])('%s → %s', (address, loopback) => {
-    expect(isLoopback(address)).toBe(loopback);
+    ['0100007F', true],
+    ['03000A7F', true],
+    ['00000000000000000000000001000000', true],
+    ['0000000000000000FFFF00000100007F', true],
+    ['0000000000000000ffff00000100007f', true],
+    ['1E01A8C0', false],
+    ['0000000000000000FFFF000020A8C0C0', false],
+    ['0000C0FD000000000000000009000000', false],
+    ['00000000000000000000000000000000', false],
+    ['00000000000000000000000001000001', false],
+  ])('peer %s → %s', (hex, loopback) => {
+    const local = hex.length === 8 ? '0501A8C0' : '0000C0FD000000000000000005000000';
+    const line = `   0: ${local}:13AD ${hex}:D431 01 00000000:00000000 00:00000000 00000000  1000        0 1 1`;
+    const seen: boolean[] = [];
+    parseProcNetTcp(line, (_state, _port, remoteIsLoopback) => {
+      seen.push(remoteIsLoopback);
+      return false;
+    });
+    expect(seen).toEqual([loopback]);
   });
 });
 
