@@ -7,18 +7,15 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify from 'fastify';
 import { afterEach, expect, it, vi } from 'vitest';
 import { SlotBotDevices } from '../../agent/src/devices/slot-bot-devices.js';
-import { wakeRoutes } from '../../agent/src/http/wake-routes.js';
-import { operatorOnly } from '../../agent/src/http/operator-routes.js';
 import { Lifecycle } from '../../agent/src/lifecycle/lifecycle.js';
 import type { SleepAction } from '../../agent/src/config/sleep-action.js';
-import { OperatorCredential } from '../../agent/src/operator/credential.js';
 import { FakeUhubctl } from '../rigs/fake-uhubctl.js';
 import { startAdbServer } from '../rigs/adb-server.js';
 import { startAdbSlots } from '../rigs/adb-slots.js';
 import { startFakePhone } from '../rigs/fake-adbd/index.js';
+import { serveWakeRoutes } from '../rigs/sleeping-node.js';
 import { waitFor } from '../rigs/test-bots.js';
 
 const LIMIT = 3;
@@ -67,15 +64,7 @@ async function startRig(action: SleepAction) {
     registry,
   });
   cleanups.push(() => lifecycle.stop());
-  const app = Fastify();
-  await app.register(wakeRoutes, {
-    lifecycle,
-    operatorOnly: operatorOnly(new OperatorCredential(join(dir, 'operator-credential'))),
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  cleanups.push(() => app.close());
-  const address = app.server.address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const base = `http://127.0.0.1:${await serveWakeRoutes(lifecycle, dir, cleanups)}`;
 
   for (const serial of serials) await server.connect(serial);
   await waitFor('both phones ready', () =>

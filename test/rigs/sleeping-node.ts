@@ -20,6 +20,23 @@ import { waitFor } from './test-bots.js';
 
 export type Cleanups = (() => Promise<unknown>)[];
 
+/** The agent's real wake routes over `lifecycle` on a free loopback port; returns the port. */
+export async function serveWakeRoutes(
+  lifecycle: Lifecycle,
+  stateDir: string,
+  cleanups: Cleanups,
+): Promise<number> {
+  const app = Fastify();
+  await app.register(wakeRoutes, {
+    lifecycle,
+    operatorOnly: operatorOnly(new OperatorCredential(join(stateDir, 'operator-credential'))),
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  cleanups.push(() => app.close());
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
 export async function startSleepingNode(
   cleanups: Cleanups,
   options: { secondModel?: string; enumerateMs?: number } = {},
@@ -67,15 +84,7 @@ export async function startSleepingNode(
   cleanups.push(() => lifecycle.stop());
   expect((await lifecycle.sleep()).slept).toEqual(['usb:1-1.1', 'usb:1-1.2']);
 
-  const app = Fastify();
-  await app.register(wakeRoutes, {
-    lifecycle,
-    operatorOnly: operatorOnly(new OperatorCredential(join(dir, 'operator-credential'))),
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  cleanups.push(() => app.close());
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const port = await serveWakeRoutes(lifecycle, dir, cleanups);
   return {
     url: `http://127.0.0.1:${port}/`,
     address: `127.0.0.1:${port}`,
