@@ -224,7 +224,7 @@ it('a phone at the band bottom stays on power until the top', async () => {
   await waitFor('cut at the top again', () => r.offCalls() === cuts + 1);
 });
 
-it('a hub that keeps VBUS on: the battery rose while cut, so charge control is unavailable and the phone left charging', async () => {
+it('a hub that keeps VBUS on: the phone stays powered while cut, so charge control is unavailable and the phone left charging', async () => {
   const r = await startRig({ hub: { ports: 4, keepsVbus: true } });
   await r.advance(3 * MINUTE);
   await waitFor('the port cut', () => !r.hub.isOn('1-1', 1));
@@ -235,8 +235,10 @@ it('a hub that keeps VBUS on: the battery rose while cut, so charge control is u
       r.charge.describe(r.serials[0] ?? '') !== undefined &&
       r.charge.describe(r.serials[0] ?? '')?.startsWith('charge control unavailable'),
   );
+  // Whichever is seen first names it: a reading right after the cut still shows the phone on
+  // power, a later one shows its level risen (which comes first depends on the refresh timing).
   expect(r.charge.describe(r.serials[0] ?? '')).toMatch(
-    /^charge control unavailable: the battery rose from 8[01]% to \d+% while its port was cut \(the hub keeps VBUS on\)$/,
+    /^charge control unavailable: (the phone stayed on power after its port was cut|the battery rose from 8[01]% to \d+% while its port was cut) \(the hub keeps VBUS on\)$/,
   );
   await waitFor('ready again', () => r.slot().health.state === 'ready');
   await r.advance(CHECK_MS);
