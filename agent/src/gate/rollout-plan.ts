@@ -96,30 +96,21 @@ export function nextRolloutStep(
   if (state.phase === 'draining') {
     const pod = world.pods.find((p) => p.uid === state.pod.uid);
     if (pod === undefined) return { state: { ...state, phase: 'replacing', since: now } };
-    const replacing: RolloutState = { ...state, phase: 'replacing', since: now };
+    // The pod goes either way once drained or waited for long enough; the Event says which.
+    const replace = (type: 'Normal' | 'Warning', reason: string, note: string) => ({
+      state: { ...state, phase: 'replacing' as const, since: now },
+      action: { type: 'delete' as const, pod },
+      event: { node: state.node, type, reason, note },
+    });
     if (drained(fleetNode(state.node), pod, state.since)) {
-      return {
-        state: replacing,
-        action: { type: 'delete', pod },
-        event: {
-          node: state.node,
-          type: 'Normal',
-          reason: 'Replacing',
-          note: `${pod.name} deleted: no task runs on ${state.node}`,
-        },
-      };
+      return replace('Normal', 'Replacing', `${pod.name} deleted: no task runs on ${state.node}`);
     }
     if (waited < maxWaitMs) return { state };
-    return {
-      state: replacing,
-      action: { type: 'delete', pod },
-      event: {
-        node: state.node,
-        type: 'Warning',
-        reason: 'RolloutProceeded',
-        note: `${pod.name} deleted after waiting ${minutes(waited)} for ${state.node} to finish its tasks (FARM_GATE_ROLLOUT_MAX_WAIT); its agent drains what still runs for FARM_DRAIN_GRACE`,
-      },
-    };
+    return replace(
+      'Warning',
+      'RolloutProceeded',
+      `${pod.name} deleted after waiting ${minutes(waited)} for ${state.node} to finish its tasks (FARM_GATE_ROLLOUT_MAX_WAIT); its agent drains what still runs for FARM_DRAIN_GRACE`,
+    );
   }
   const node = fleetNode(state.node);
   const fresh = world.pods.find(
