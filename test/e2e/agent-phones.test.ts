@@ -10,6 +10,7 @@ import { startFakeSwarming, type FakeSwarming } from '../rigs/fake-swarming.js';
 import { buildTestBot } from '../rigs/test-bot.js';
 import { waitFor } from '../rigs/test-bots.js';
 import { startTokenServer, type TokenServer } from '../rigs/token-server.js';
+import { ACTION } from '../rigs/health-texts.js';
 
 /**
  * Issue 3 end to end: the real farm-agent program supervises its own real adb
@@ -194,9 +195,11 @@ describe('farm-agent with phones over adb', () => {
       return p?.dimensions.quarantined ? p : undefined;
     });
     const pollMs = Date.now() - unplugged;
-    expect(poll.dimensions.quarantined).toEqual(['Device "x1s" has gone missing']);
+    // Swarming's text: the reason as /status shows it, then what a person should do.
+    const missing = `Device "x1s" has gone missing. ${ACTION.checkGone}`;
+    expect(poll.dimensions.quarantined).toEqual([missing]);
     expect(poll.dimensions).not.toHaveProperty('device_type');
-    expect(poll.state.quarantined).toBe('Device "x1s" has gone missing');
+    expect(poll.state.quarantined).toBe(missing);
     // Event-driven: well inside one device refresh plus one bot poll.
     console.log(`phone gone → /status ${statusMs} ms, → bot's get_dimensions ${pollMs} ms`);
 
@@ -258,7 +261,7 @@ describe('farm-agent with phones over adb', () => {
       return typeof p?.state.maintenance === 'string' ? p : undefined;
     });
     expect(poll.state.maintenance).toBe(
-      'Battery worn: battery capacity 72.5% of design < 80%; replace the battery',
+      `Battery worn: battery capacity 72.5% of design < 80%; replace the battery. ${ACTION.replaceBattery}`,
     );
     const status = (await agent.getJson('/status')) as { slots: Record<string, unknown>[] };
     expect(status.slots.find((slot) => slot.botId === botId)).toMatchObject({
@@ -308,18 +311,19 @@ describe('farm-agent with phones over adb', () => {
       (p) =>
         /unauthorized/.test(String(p.state.quarantined)) && p.dimensions.quarantined !== undefined,
     );
-    expect(u.state.quarantined).toBe('Device unauthorized: accept the RSA key on the phone');
-    expect(u.dimensions.quarantined).toEqual([
-      'Device unauthorized: accept the RSA key on the phone',
-    ]);
+    const unauthorizedText = `Device unauthorized: accept the RSA key on the phone. ${ACTION.acceptKey}`;
+    expect(u.state.quarantined).toBe(unauthorizedText);
+    expect(u.dimensions.quarantined).toEqual([unauthorizedText]);
     const o = await pollOf(offline, (p) => p.state.quarantined !== undefined);
-    expect(o.state.quarantined).toMatch(/offline/i);
+    expect(o.state.quarantined).toBe(`Device offline. ${ACTION.waitOffline}`);
     // A command that never answers costs one reading, never the bot's hooks.
     const h = await pollOf(hung, (p) => p.dimensions.device_type !== undefined);
     expect(h.dimensions).not.toHaveProperty('quarantined');
     const t = await pollOf(hot, (p) => typeof p.state.maintenance === 'string');
     // Entered above 35 °C; once recovering, the reason names the 33 °C it must cool to.
-    expect(t.state.maintenance).toMatch(/^Recovering: temperature 45.5 °C > 3[35] °C$/);
+    expect(
+      [35, 33].map((c) => `Recovering: temperature 45.5 °C > ${c} °C. ${ACTION.waitRecovering}`),
+    ).toContain(t.state.maintenance);
     expect(t.dimensions.device_type).toEqual(['x1s', 'exynos990']);
 
     // The RSA key accepted on the phone: the bot is released without a restart.

@@ -23,6 +23,7 @@ import { FakeUhubctl } from '../rigs/fake-uhubctl.js';
 import type { FakeHub } from '../rigs/fake-uhubctl.js';
 import { ManualClock } from '../rigs/manual-clock.js';
 import { waitFor } from '../rigs/test-bots.js';
+import { ACTION } from '../rigs/health-texts.js';
 
 const MINUTE = 60_000;
 const CHECK_MS = 30 * MINUTE;
@@ -271,7 +272,7 @@ it('a worn battery goes to maintenance with its reason and is never cut', async 
   });
   await waitFor('the worn phone in maintenance', () => r.slot(0).health.state === 'worn');
   expect(r.slot(0).health.swarming).toEqual({
-    maintenance: 'Battery worn: battery capacity 72.5% of design < 80%; replace the battery',
+    maintenance: `Battery worn: battery capacity 72.5% of design < 80%; replace the battery. ${ACTION.replaceBattery}`,
     ready: false,
   });
   // The healthy phone beside it is cut at the top; the worn one stays as it is.

@@ -13,6 +13,7 @@ import { startAdbSlots } from '../rigs/adb-slots.js';
 import { startFakePhone } from '../rigs/fake-adbd/index.js';
 import { DEFAULT_PHONE_DIMENSIONS } from '../rigs/fake-adbd/shell.js';
 import { waitFor } from '../rigs/test-bots.js';
+import { ACTION } from '../rigs/health-texts.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -50,7 +51,7 @@ it('attaches a phone over adb as ready, and reports it missing once adb drops it
   await server.disconnect(phone.serial);
   await waitFor('the slot missing', () => manager.slot(phone.serial)?.health.state === 'missing');
   expect(await devices.view(botId)).toMatchObject({
-    quarantined: 'Device "x1s" has gone missing',
+    quarantined: `Device "x1s" has gone missing. ${ACTION.checkGone}`,
     ready: false,
   });
 });

@@ -35,6 +35,16 @@ export function missingCause(usb: UsbPresence): string {
   return usb.present ? 'on USB but not in adb' : 'not on USB (cable, hub or power)';
 }
 
+/**
+ * What Swarming shows for a quarantined or maintenance bot the agent put there:
+ * the reason unchanged as the first sentence (dashboards match on it, as on
+ * Skia's texts), then what to do. An operator's own reason is shown as written
+ * and never goes through here.
+ */
+export function swarmingText(reason: string, suggestedAction: string): string {
+  return `${reason.replace(/\.$/, '')}. ${suggestedAction}`;
+}
+
 /** The three texts for a state other than ready. */
 export function explain(facts: ExplanationFacts): Explanation {
   const { state, reason } = facts;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { recoveryThresholdsProblem } from '../config/recovery-thresholds.js';
 import { DEFAULT_RECOVERY_THRESHOLDS, evaluateSlotHealth } from './health.js';
 import type { HealthState, SlotHealth, SlotObservation } from './health.js';
+import { ACTION } from '../../../test/rigs/health-texts.js';
 
 /** A booted, cool, charged phone in a slot that has held a sargo. */
 const healthy: SlotObservation = {
@@ -53,7 +54,7 @@ describe('evaluateSlotHealth: each state and what Swarming sees', () => {
       {
         state: 'booting',
         reason: 'Device booting',
-        swarming: { maintenance: 'Device booting', ready: false },
+        swarming: { maintenance: `Device booting. ${ACTION.waitBoot}`, ready: false },
       },
     ],
     [
@@ -62,7 +63,7 @@ describe('evaluateSlotHealth: each state and what Swarming sees', () => {
       {
         state: 'booting',
         reason: 'Device rebooting',
-        swarming: { maintenance: 'Device rebooting', ready: false },
+        swarming: { maintenance: `Device rebooting. ${ACTION.waitBoot}`, ready: false },
       },
     ],
     [
@@ -80,7 +81,10 @@ describe('evaluateSlotHealth: each state and what Swarming sees', () => {
       {
         state: 'missing',
         reason: 'Device "sargo" has gone missing',
-        swarming: { quarantined: 'Device "sargo" has gone missing', ready: false },
+        swarming: {
+          quarantined: `Device "sargo" has gone missing. ${ACTION.checkGone}`,
+          ready: false,
+        },
       },
     ],
     [
@@ -89,7 +93,10 @@ describe('evaluateSlotHealth: each state and what Swarming sees', () => {
       {
         state: 'empty',
         reason: 'No device in this slot',
-        swarming: { maintenance: 'No device in this slot', ready: false },
+        swarming: {
+          maintenance: `No device in this slot. ${ACTION.plugPhone}`,
+          ready: false,
+        },
       },
     ],
     [
@@ -99,7 +106,7 @@ describe('evaluateSlotHealth: each state and what Swarming sees', () => {
         state: 'unauthorized',
         reason: 'Device unauthorized: accept the RSA key on the phone',
         swarming: {
-          quarantined: 'Device unauthorized: accept the RSA key on the phone',
+          quarantined: `Device unauthorized: accept the RSA key on the phone. ${ACTION.acceptKey}`,
           ready: false,
         },
       },
@@ -110,7 +117,10 @@ describe('evaluateSlotHealth: each state and what Swarming sees', () => {
       {
         state: 'offline',
         reason: 'Device offline',
-        swarming: { quarantined: 'Device offline', ready: false },
+        swarming: {
+          quarantined: `Device offline. ${ACTION.waitOffline}`,
+          ready: false,
+        },
       },
     ],
     [
@@ -120,7 +130,10 @@ describe('evaluateSlotHealth: each state and what Swarming sees', () => {
         state: 'recovering',
         reason: 'Recovering: battery 22% < 30%',
         recovery: 'battery 22% < 30%',
-        swarming: { maintenance: 'Recovering: battery 22% < 30%', ready: false },
+        swarming: {
+          maintenance: `Recovering: battery 22% < 30%. ${ACTION.waitRecovering}`,
+          ready: false,
+        },
       },
     ],
     [
@@ -130,7 +143,7 @@ describe('evaluateSlotHealth: each state and what Swarming sees', () => {
         state: 'adb-down',
         reason: 'adb server unreachable: connect ECONNREFUSED 127.0.0.1:5037',
         swarming: {
-          maintenance: 'adb server unreachable: connect ECONNREFUSED 127.0.0.1:5037',
+          maintenance: `adb server unreachable: connect ECONNREFUSED 127.0.0.1:5037. ${ACTION.waitAdb}`,
           ready: false,
         },
       },
@@ -155,6 +168,65 @@ describe('evaluateSlotHealth: each state and what Swarming sees', () => {
     ],
   ])('%s', (_, change, expected) => {
     expect(verdict(change)).toStrictEqual(expected);
+  });
+
+  it('ends every text the agent decided with what to do; the reason stays its first sentence', () => {
+    const observations: Partial<SlotObservation>[] = [
+      { bootCompleted: false },
+      { adbState: undefined },
+      { adbState: undefined, usb: { present: false } },
+      { adbState: undefined, lastDeviceTypes: [] },
+      { adbState: 'unauthorized' },
+      { adbState: 'offline' },
+      { adbState: 'recovery' },
+      { adbState: 'connecting', rebootFailure: 'not back' },
+      { batteryPercent: 22 },
+      { batteryWorn: 'battery health Dead' },
+      { propsUnreadable: 'properties unreadable: timeout' },
+      { adbDown: 'adb server unreachable' },
+      {
+        recovery: {
+          kind: 'failed',
+          diagnosis: 'offline',
+          explanation: 'tried x',
+          suggestedAction: 'Replug.',
+        },
+      },
+    ];
+    for (const change of observations) {
+      const health = evaluate(change);
+      const text = health.swarming.quarantined ?? health.swarming.maintenance;
+      expect(text).toBe(`${health.reason}. ${health.suggestedAction}`);
+      // Shown in Swarming's bot list: a few sentences, never a page.
+      expect(text?.length).toBeLessThanOrEqual(400);
+    }
+  });
+
+  it('quarantines a phone the ladder gave up on with what was tried, then what to do', () => {
+    const health = evaluate({
+      adbState: 'offline',
+      recovery: {
+        kind: 'failed',
+        diagnosis: 'adb lists it offline',
+        explanation: 'tried adb reconnect offline (not back within 60 s)',
+        suggestedAction: 'Replug the phone.',
+      },
+    });
+    expect(health.reason).toBe(
+      'adb lists it offline: tried adb reconnect offline (not back within 60 s)',
+    );
+    expect(health.swarming).toEqual({
+      quarantined:
+        'adb lists it offline: tried adb reconnect offline (not back within 60 s). Replug the phone.',
+      ready: false,
+    });
+  });
+
+  it('names why a known phone is missing, then what to do about it', () => {
+    expect(evaluate({ adbState: undefined, usb: { present: false } }).swarming).toEqual({
+      quarantined: `Device "sargo" has gone missing: not on USB (cable, hub or power). ${ACTION.notOnUsb}`,
+      ready: false,
+    });
   });
 
   it('gives an operator override with an empty reason a text Swarming treats as set', () => {
@@ -306,19 +378,24 @@ describe('evaluateSlotHealth: rules once hidden in the slot manager', () => {
       expect(verdict({ propsUnreadable: 'properties unreadable: timeout', taskRunning })).toEqual({
         state: 'recovering',
         reason,
-        swarming: { maintenance: reason, ready: false },
+        swarming: { maintenance: `${reason}. ${ACTION.waitRecovering}`, ready: false },
       });
     }
   });
 
-  it.each<[string, Partial<SlotObservation>, string]>([
-    ['missing', { adbState: undefined }, 'Device "sargo" has gone missing: not back'],
-    ['booting', { bootCompleted: false }, 'Device not booted: not back'],
-    ['connecting', { adbState: 'connecting' }, 'Device not booted: not back'],
-  ])('quarantines a phone %s after its reboot missed the deadline', (_, change, reason) => {
+  it.each<[string, Partial<SlotObservation>, string, string]>([
+    [
+      'missing',
+      { adbState: undefined },
+      'Device "sargo" has gone missing: not back',
+      ACTION.checkGone,
+    ],
+    ['booting', { bootCompleted: false }, 'Device not booted: not back', ACTION.rebootByHand],
+    ['connecting', { adbState: 'connecting' }, 'Device not booted: not back', ACTION.rebootByHand],
+  ])('quarantines a phone %s after its reboot missed the deadline', (_, change, reason, action) => {
     const health = evaluate({ ...change, rebootFailure: 'not back' });
     expect(health.reason).toBe(reason);
-    expect(health.swarming).toEqual({ quarantined: reason, ready: false });
+    expect(health.swarming).toEqual({ quarantined: `${reason}. ${action}`, ready: false });
   });
 
   it('leaves other states alone after a missed reboot deadline', () => {

@@ -2,7 +2,7 @@ import type { BotDeviceView } from '@farm-agent/bot-config';
 import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
 import { guardProblem, preflightProblem } from './battery-fitness.js';
 import type { UsbPresence } from './usb-presence.js';
-import { explain, missingCause } from './health-explanation.js';
+import { explain, missingCause, swarmingText } from './health-explanation.js';
 import { goneMissingReason } from './swarming-dimensions.js';
 
 export type HealthState =
@@ -26,7 +26,11 @@ export type SwarmingHealth = Omit<BotDeviceView, 'dimensions'>;
 
 export interface SlotHealth {
   state: HealthState;
-  /** Why the slot is in this state; the same text Swarming shows when it shows one. */
+  /**
+   * Why the slot is in this state. Swarming shows it as the first sentence of its
+   * quarantined or maintenance text, followed by the suggested action (an
+   * operator's reason alone).
+   */
   reason?: string;
   /**
    * Why the phone needs recovery, whichever state wins. Carried into the next
@@ -169,6 +173,9 @@ export function evaluateSlotHealth(
     });
   return {
     ...verdict,
+    swarming: byOperator
+      ? verdict.swarming
+      : withAction(verdict.swarming, explained.suggestedAction),
     diagnosis: explained.diagnosis,
     explanation: explained.explanation,
     suggestedAction: explained.suggestedAction,
@@ -212,8 +219,16 @@ function decide(obs: SlotObservation, recovery: string | undefined): SlotHealth 
  */
 function recoveryVerdict(note: RecoveryNote): SlotHealth {
   const text = `${note.diagnosis}: ${note.explanation}`;
-  if (note.kind === 'failed') return quarantined('quarantined', `${text}. ${note.suggestedAction}`);
+  if (note.kind === 'failed') return quarantined('quarantined', text);
   return inMaintenance('recovering', `Recovering: ${text}`);
+}
+
+/** Swarming's text for a state the agent decided: the reason, then what to do. */
+function withAction(swarming: SwarmingHealth, action: string): SwarmingHealth {
+  const { quarantined: q, maintenance: m } = swarming;
+  if (q !== undefined) return { ...swarming, quarantined: swarmingText(q, action) };
+  if (m !== undefined) return { ...swarming, maintenance: swarmingText(m, action) };
+  return swarming;
 }
 
 /** A phone missing or booting past its reboot deadline is quarantined, its state kept. */

@@ -8,6 +8,7 @@ import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
 import { SlotBotDevices } from './slot-bot-devices.js';
 import type { BotSlot } from './slot-state.js';
 import { ManualClock, settle } from '../../../test/rigs/manual-clock.js';
+import { ACTION } from '../../../test/rigs/health-texts.js';
 
 const BOT = 'pi-1-usb-1-1-3';
 
@@ -59,7 +60,7 @@ describe('SlotBotDevices', () => {
         inside_docker: [],
         os: [],
       },
-      quarantined: 'Device "x1s" has gone missing',
+      quarantined: `Device "x1s" has gone missing. ${ACTION.checkGone}`,
       ready: false,
     });
   });
@@ -168,7 +169,7 @@ describe('SlotBotDevices', () => {
     await r.botDevices.taskEnded(BOT, { failure: false, internalFailure: false });
     expect(r.devices.calls.at(-1)).toBe('R58N reboot');
     expect(await r.botDevices.view(BOT)).toMatchObject({
-      maintenance: 'Device booting',
+      maintenance: `Device booting. ${ACTION.waitBoot}`,
       ready: false,
     });
     await r.botDevices.taskStarted(BOT, {});

@@ -12,6 +12,7 @@ import type { BotSlot, Slot } from './slot-state.js';
 import { SlotStore } from './slot-store.js';
 import { ManualClock, settle } from '../../../test/rigs/manual-clock.js';
 import { ScriptedDevices } from '../../../test/rigs/scripted-devices.js';
+import { ACTION } from '../../../test/rigs/health-texts.js';
 
 const REFRESH_MS = 30_000;
 const COMMAND_MS = 1_000;
@@ -38,6 +39,8 @@ const NO_DEVICE = {
   os: [],
 };
 const MISSING = 'Device "x1s" has gone missing';
+/** What Swarming shows for it: the reason, then what a person should do. */
+const MISSING_TEXT = `${MISSING}. ${ACTION.checkGone}`;
 
 let dir: string;
 beforeEach(async () => {
@@ -148,7 +151,7 @@ describe('SlotManager', () => {
     expect(r.slot()).toMatchObject({
       serial: 'R58N',
       dimensions: NO_DEVICE,
-      health: { state: 'missing', swarming: { quarantined: MISSING, ready: false } },
+      health: { state: 'missing', swarming: { quarantined: MISSING_TEXT, ready: false } },
     });
     expect(r.slot().adbState).toBeUndefined();
     expect(r.slot().battery).toBeUndefined();
@@ -216,7 +219,9 @@ describe('SlotManager', () => {
       dimensions: NO_DEVICE,
       health: {
         state: 'unauthorized',
-        swarming: { quarantined: 'Device unauthorized: accept the RSA key on the phone' },
+        swarming: {
+          quarantined: `Device unauthorized: accept the RSA key on the phone. ${ACTION.acceptKey}`,
+        },
       },
     });
     expect(r.devices.calls).toEqual(['R58N get-devpath']);
@@ -230,7 +235,10 @@ describe('SlotManager', () => {
     r.devices.setType('R58N', 'offline');
     expect(r.slot()).toMatchObject({
       dimensions: S20_DIMENSIONS,
-      health: { state: 'offline', swarming: { quarantined: 'Device offline' } },
+      health: {
+        state: 'offline',
+        swarming: { quarantined: `Device offline. ${ACTION.waitOffline}` },
+      },
     });
     await r.tick();
     expect(r.slot().health.state).toBe('offline');
@@ -246,7 +254,11 @@ describe('SlotManager', () => {
     r.devices.setServerProblem(down);
     expect(r.slot()).toMatchObject({
       adbState: 'device',
-      health: { state: 'adb-down', reason: down, swarming: { maintenance: down, ready: false } },
+      health: {
+        state: 'adb-down',
+        reason: down,
+        swarming: { maintenance: `${down}. ${ACTION.waitAdb}`, ready: false },
+      },
     });
     expect(await r.metric('farm_slot_state', { slot: 'usb-1-1-3', state: 'adb-down' })).toBe(1);
     const asked = r.devices.calls.length;
@@ -274,8 +286,8 @@ describe('SlotManager', () => {
     state.thermal = [{ name: 'skin', type: 3, value: 25, status: 0 }];
     const r = await r0(state);
     const steps: [number, string, string | undefined][] = [
-      [20, 'recovering', 'Recovering: battery 20% < 30%'],
-      [32, 'recovering', 'Recovering: battery 32% < 35%'],
+      [20, 'recovering', `Recovering: battery 20% < 30%. ${ACTION.waitRecovering}`],
+      [32, 'recovering', `Recovering: battery 32% < 35%. ${ACTION.waitRecovering}`],
       [36, 'ready', undefined],
       [32, 'ready', undefined],
     ];
@@ -302,7 +314,10 @@ describe('SlotManager', () => {
       worn,
       health: {
         state: 'worn',
-        swarming: { maintenance: `Battery worn: ${worn}; replace the battery`, ready: false },
+        swarming: {
+          maintenance: `Battery worn: ${worn}; replace the battery. ${ACTION.replaceBattery}`,
+          ready: false,
+        },
       },
     });
     state.battery.temperature = 280;
@@ -355,8 +370,7 @@ describe('SlotManager', () => {
       health: {
         state: 'recovering',
         swarming: {
-          maintenance:
-            'Recovering: device properties unreadable: R58N: shell "getprop": no answer within 2000 ms',
+          maintenance: `Recovering: device properties unreadable: R58N: shell "getprop": no answer within 2000 ms. ${ACTION.waitRecovering}`,
           ready: false,
         },
       },
@@ -418,7 +432,10 @@ describe('SlotManager', () => {
       const r = await ranTask(state);
       expect(r.slot()).toMatchObject({
         absentOnPurpose: 'rebooting',
-        health: { state: 'booting', swarming: { maintenance: 'Device booting' } },
+        health: {
+          state: 'booting',
+          swarming: { maintenance: `Device booting. ${ACTION.waitBoot}` },
+        },
       });
       // Still listed and answering with the old boot's boot_completed: not back yet.
       await r.tick();
@@ -426,7 +443,10 @@ describe('SlotManager', () => {
       r.devices.detach('R58N');
       expect(r.slot()).toMatchObject({
         dimensions: S20_DIMENSIONS,
-        health: { state: 'booting', swarming: { maintenance: 'Device rebooting' } },
+        health: {
+          state: 'booting',
+          swarming: { maintenance: `Device rebooting. ${ACTION.waitBoot}` },
+        },
       });
       state.bootCompleted = false;
       state.uptimeSeconds = 5;
@@ -457,7 +477,7 @@ describe('SlotManager', () => {
         health: {
           state: 'missing',
           swarming: {
-            quarantined: `${MISSING}: not back within 120 s of its reboot after a task`,
+            quarantined: `${MISSING}: not back within 120 s of its reboot after a task. ${ACTION.checkGone}`,
           },
         },
       });
@@ -474,7 +494,7 @@ describe('SlotManager', () => {
       await r.clock.advance(120_000);
       await r.manager.idle();
       expect(r.slot().health.swarming).toEqual({
-        quarantined: 'Device not booted: not back within 120 s of its reboot after a task',
+        quarantined: `Device not booted: not back within 120 s of its reboot after a task. ${ACTION.rebootByHand}`,
         ready: false,
       });
       state.bootCompleted = true;
@@ -491,7 +511,7 @@ describe('SlotManager', () => {
       expect(second.manager.bots()).toEqual([{ botId: BOT, slot: USB }]);
       expect(second.slot()).toMatchObject({
         dimensions: NO_DEVICE,
-        health: { state: 'missing', swarming: { quarantined: MISSING } },
+        health: { state: 'missing', swarming: { quarantined: MISSING_TEXT } },
       });
       second.plug('R58N');
       await second.manager.idle();
