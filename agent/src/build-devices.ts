@@ -17,6 +17,7 @@ import { SlotStore } from './devices/slot-store.js';
 import type { HostMonitor } from './host/host-monitor.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { PortPower } from './power/port-power.js';
+import { TaskPowerClaims } from './power/task-claims.js';
 import { BatteryMetrics } from './battery/battery-metrics.js';
 import type { ChargeControl } from './battery/charge-control.js';
 import { chargeControlFor } from './battery/charge-setup.js';
@@ -51,8 +52,9 @@ export interface DeviceParts {
 /**
  * The device side: one bot for the host, or the phones over adb, built in
  * this order: adb server → tracker → device I/O → slots (with their store) →
- * the bots' view of them → the backend that runs these → the port power
- * owner → charge control → the lifecycle → the recovery ladder.
+ * the port power owner → the bots' view of the slots (a task claims its port)
+ * → the backend that runs these → charge control → the lifecycle → the
+ * recovery ladder.
  */
 export function buildDevices(
   config: Config,
@@ -119,13 +121,18 @@ export function buildDevices(
     systemClock,
   );
   slots.onSlotChanged((slot) => batteryMetrics.observe(slot));
-  const botDevices = new SlotBotDevices(slots);
-  const backend = new AdbBackend({ config, logger, server, tracker, manager: slots, botDevices });
   const power = new PortPower({
     timeoutMs: POWER_COMMAND_TIMEOUT_MS,
     machineModel: () => host.current().facts?.model,
     logger: logger.child({ component: 'power' }),
   });
+  const taskClaims = new TaskPowerClaims({
+    power,
+    taskRunning: agent.taskRunning,
+    logger: logger.child({ component: 'power' }),
+  });
+  const botDevices = new SlotBotDevices(slots, systemClock, taskClaims);
+  const backend = new AdbBackend({ config, logger, server, tracker, manager: slots, botDevices });
   const charge = chargeControlFor(config, slots, power, logger);
   const lifecycle = new Lifecycle({
     manager: slots,

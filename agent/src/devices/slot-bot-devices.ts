@@ -4,6 +4,12 @@ import type { Clock } from '@farm-agent/bot-config/lib';
 import type { SlotManager } from './slot-manager.js';
 import type { BotSlot, Slot } from './slot-state.js';
 
+/** Tells the owner of port power that a task holds a slot's phone (power/task-claims.ts). */
+export interface TaskPower {
+  started(slot: Slot, why: string): Promise<void>;
+  ended(slot: Slot): Promise<void>;
+}
+
 /**
  * The bots' devices over the slot manager: one bot per slot. A bot id no slot has
  * is an error, never an empty view, so a misrouted hook call becomes a
@@ -13,6 +19,8 @@ export class SlotBotDevices implements BotDevices {
   constructor(
     private readonly manager: SlotManager,
     private readonly clock: Clock = systemClock,
+    /** Claims the slot's port for the task; none without a port power owner. */
+    private readonly taskPower?: TaskPower,
   ) {}
 
   knows(botId: string): boolean {
@@ -51,12 +59,17 @@ export class SlotBotDevices implements BotDevices {
     });
   }
 
-  async taskStarted(botId: string, _task: TaskStart): Promise<void> {
-    this.manager.taskStarted(this.slotOf(botId).key);
+  async taskStarted(botId: string, task: TaskStart): Promise<void> {
+    const slot = this.slotOf(botId);
+    this.manager.taskStarted(slot.key);
+    await this.taskPower?.started(slot, `task ${task.taskId ?? '(id not told)'} running`);
   }
 
   async taskEnded(botId: string, _result: TaskEnd): Promise<void> {
-    await this.manager.taskEnded(this.slotOf(botId).key);
+    const slot = this.slotOf(botId);
+    // Before the reboot after a task, which may wait minutes for the phone.
+    await this.taskPower?.ended(slot);
+    await this.manager.taskEnded(slot.key);
   }
 
   /** One Swarming bot per slot, to run with `ANDROID_SERIAL` set to its serial. */

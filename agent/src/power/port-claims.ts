@@ -34,11 +34,21 @@ export interface PowerClaim {
   since: number;
   /** The claim lapses by itself at this time (a wake holds the phone for a while only). */
   until?: number;
+  /**
+   * The claim lapses once this says false: a task's claim ends with its bot's
+   * process, whose on_after_task never comes if it dies.
+   */
+  holds?: () => boolean;
+}
+
+/** Whether the claim still stands at `now`. */
+export function stands(claim: PowerClaim, now: number): boolean {
+  return (claim.until === undefined || claim.until > now) && (claim.holds?.() ?? true);
 }
 
 /** The claim that decides the port now, or undefined: no claim, so powered (the default). */
 export function decidingClaim(claims: Iterable<PowerClaim>, now: number): PowerClaim | undefined {
-  const live = [...claims].filter((claim) => claim.until === undefined || claim.until > now);
+  const live = [...claims].filter((claim) => stands(claim, now));
   return RANK.map((holder) => live.find((claim) => claim.holder === holder)).find(
     (claim) => claim !== undefined,
   );

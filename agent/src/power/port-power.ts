@@ -5,7 +5,7 @@ import { uhubctlTarget } from '../devices/slot.js';
 import type { UhubctlTarget } from '../devices/slot.js';
 import { execCommand } from './commands.js';
 import type { CommandRunner } from './commands.js';
-import { WANT_OF, decidingClaim } from './port-claims.js';
+import { WANT_OF, decidingClaim, stands } from './port-claims.js';
 import type { PowerClaim, PowerHolder } from './port-claims.js';
 import { Uhubctl } from './uhubctl.js';
 
@@ -29,6 +29,8 @@ export interface HoldOptions {
   untilMs?: number;
   /** The same caller's other claim, taken back in the same step (sleep replaces wake and back). */
   replaces?: PowerHolder;
+  /** The claim lapses once this says false (a task's bot exited); asked at every decision. */
+  holds?: () => boolean;
 }
 
 /** A switch the owner will not make, and why (the port is ganged, a task holds it...). */
@@ -95,6 +97,7 @@ export class PortPower {
     return port.queue.run(async () => {
       const claim: PowerClaim = { holder, reason, since: this.clock.now() };
       if (options.untilMs !== undefined) claim.until = options.untilMs;
+      if (options.holds !== undefined) claim.holds = options.holds;
       const replaced =
         options.replaces === undefined ? undefined : port.claims.get(options.replaces);
       if (options.replaces !== undefined) port.claims.delete(options.replaces);
@@ -129,6 +132,7 @@ export class PortPower {
   cycle(target: UhubctlTarget, reason: string, offMs: number): Promise<void> {
     const port = this.portOf(target);
     return port.queue.run(async () => {
+      this.dropLapsed(port);
       if (port.claims.has('task')) throw new PowerRefused('a task holds the port powered');
       await this.mustSwitchAlone(target);
       const before = port.record;
@@ -160,12 +164,16 @@ export class PortPower {
     return { ...this.portOf(target).record };
   }
 
-  private async apply(port: Port): Promise<void> {
+  private dropLapsed(port: Port): void {
     const now = this.clock.now();
     for (const held of [...port.claims.values()]) {
-      if (held.until !== undefined && held.until <= now) port.claims.delete(held.holder);
+      if (!stands(held, now)) port.claims.delete(held.holder);
     }
-    const claim = decidingClaim(port.claims.values(), now);
+  }
+
+  private async apply(port: Port): Promise<void> {
+    this.dropLapsed(port);
+    const claim = decidingClaim(port.claims.values(), this.clock.now());
     const want = claim === undefined ? 'on' : WANT_OF[claim.holder];
     const holder = claim?.holder ?? 'none';
     const reason = claim?.reason ?? 'no claim: powered by default';
