@@ -17,6 +17,7 @@ import { SlotStore } from './devices/slot-store.js';
 import type { HostMonitor } from './host/host-monitor.js';
 import { Lifecycle } from './lifecycle/lifecycle.js';
 import { PortPower } from './power/port-power.js';
+import { readPortsAsSlotsAppear } from './power/slot-ports.js';
 import { TaskPowerClaims } from './power/task-claims.js';
 import { BatteryMetrics } from './battery/battery-metrics.js';
 import type { ChargeControl } from './battery/charge-control.js';
@@ -126,6 +127,7 @@ export function buildDevices(
     machineModel: () => host.current().facts?.model,
     logger: logger.child({ component: 'power' }),
   });
+  readPortsAsSlotsAppear(power, slots);
   const taskClaims = new TaskPowerClaims({
     power,
     taskRunning: agent.taskRunning,

@@ -4,6 +4,7 @@ import { FakeUhubctl } from '../../../test/rigs/fake-uhubctl.js';
 import type { FakeHub } from '../../../test/rigs/fake-uhubctl.js';
 import { ManualClock, settle } from '../../../test/rigs/manual-clock.js';
 import { PortPower, PowerRefused, slotPowerStatus } from './port-power.js';
+import { readPortsAsSlotsAppear } from './slot-ports.js';
 
 const PORT = { hub: '1-1.4', port: 2 };
 const PI4 = 'Raspberry Pi 4 Model B Rev 1.4';
@@ -165,5 +166,55 @@ describe('PortPower cycle', () => {
     await expect(r.power.cycle(PORT, 'recovery', 1000)).rejects.toThrow(
       'a task holds the port powered',
     );
+  });
+});
+
+describe('PortPower after a restart', () => {
+  it('reads each port’s real power once, so /status says on or off instead of unknown', async () => {
+    const r = rig({ '1-1.4': 4, '1-2': { ports: 4, switching: 'ganged' }, '1-3': 2 });
+    // An earlier run cut port 2 and port 1 of the ganged hub (which cut all four).
+    await r.hub.run('uhubctl', ['-l', '1-1.4', '-p', '2', '-a', 'off'], 1000);
+    await r.hub.run('uhubctl', ['-f', '-l', '1-2', '-p', '1', '-a', 'off'], 1000);
+    r.hub.broken.add('1-3');
+    const before = r.hub.calls.length;
+    expect(await r.power.readOnce(PORT)).toMatchObject({
+      holder: 'none',
+      state: 'off',
+      reason: 'off when the agent started',
+    });
+    // Shown in /status before its read: unknown, then read all the same.
+    expect(r.power.state({ hub: '1-1.4', port: 3 }).state).toBe('unknown');
+    expect(await r.power.readOnce({ hub: '1-1.4', port: 3 })).toMatchObject({ state: 'on' });
+    expect(await r.power.readOnce({ hub: '1-2', port: 4 })).toMatchObject({ state: 'off' });
+    expect(await r.power.readOnce({ hub: '1-3', port: 1 })).toMatchObject({
+      state: 'unknown',
+      reason: expect.stringMatching(/^not read: .*No compatible devices detected at location 1-3!/),
+    });
+    // A status run each (no action), and a port is read once only.
+    expect(r.hub.calls.slice(before)).toEqual([
+      ['-f', '-l', '1-1.4', '-p', '2'],
+      ['-f', '-l', '1-1.4', '-p', '3'],
+      ['-f', '-l', '1-2', '-p', '4'],
+      ['-f', '-l', '1-3', '-p', '1'],
+    ]);
+    await r.power.readOnce(PORT);
+    expect(r.hub.calls).toHaveLength(before + 4);
+    // A claim restores what was cut; the port is not read again over a switch.
+    expect(await r.power.hold(PORT, 'wake', 'woken')).toMatchObject({ state: 'on' });
+    expect(r.switched.at(-1)).toBe('1-1.4:2 on');
+  });
+
+  it('reads the port of each USB slot as it appears, none for a network phone', async () => {
+    const r = rig();
+    await r.hub.run('uhubctl', ['-l', '1-1.4', '-p', '2', '-a', 'off'], 1000);
+    const listeners: ((slot: { key: string }) => void)[] = [];
+    readPortsAsSlotsAppear(r.power, { onSlotChanged: (l) => (listeners.push(l), () => undefined) });
+    const before = r.hub.calls.length;
+    for (const key of ['usb:1-1.4.2', '192.168.1.20:5555', 'usb:1-1.4.2']) {
+      listeners.forEach((listener) => listener({ key }));
+    }
+    await settle();
+    expect(slotPowerStatus(r.power, 'usb:1-1.4.2')).toMatchObject({ state: 'off' });
+    expect(r.hub.calls.slice(before)).toEqual([['-f', '-l', '1-1.4', '-p', '2']]);
   });
 });

@@ -15,7 +15,7 @@ export type { PowerHolder };
 export interface PortPowerState {
   /** Who decides the port now: a claim's holder, `recovery` during a cycle, `none` by default. */
   holder: PowerHolder | 'recovery' | 'none';
-  /** `unknown` until the agent switched it (a port is never probed for its power alone). */
+  /** `unknown` until read from the hub (readOnce) or switched. */
   state: 'on' | 'off' | 'cycling' | 'unknown';
   reason: string;
   /** Since when (ms since the epoch) the port is in this state. */
@@ -53,6 +53,8 @@ interface Port {
   record: PortPowerState;
   /** One switch at a time per port: a cycle is exclusive, a wake never races a cut. */
   queue: SerialQueue;
+  /** Its power was read from the hub, or is being read (readOnce). */
+  read?: true;
 }
 
 /**
@@ -145,6 +147,35 @@ export class PortPower {
       }
       this.record(port, { holder: 'recovery', state: 'on', reason });
       await this.apply(port);
+    });
+  }
+
+  /**
+   * Reads the port's power from its hub the first time the port is seen, so
+   * that after a restart /status says on or off truthfully instead of `unknown`
+   * (an earlier run may have left it cut). A port is read once; one switched
+   * meanwhile keeps what the switch says; a read that fails leaves it `unknown`
+   * with the reason.
+   */
+  readOnce(target: UhubctlTarget): Promise<PortPowerState> {
+    const port = this.portOf(target);
+    if (port.read) return Promise.resolve({ ...port.record });
+    port.read = true;
+    return port.queue.run(async () => {
+      try {
+        // Its switching answer is not kept: the machine's model may not be known yet.
+        const probe = await this.uhubctl.probe(target);
+        if (port.record.state !== 'unknown') return { ...port.record };
+        if (probe.powered === undefined) {
+          this.record(port, { ...port.record, reason: `uhubctl printed no line for the port` });
+        } else {
+          const state = probe.powered ? 'on' : 'off';
+          this.record(port, { ...port.record, state, reason: `${state} when the agent started` });
+        }
+      } catch (error) {
+        this.record(port, { ...port.record, reason: `not read: ${errorMessage(error)}` });
+      }
+      return { ...port.record };
     });
   }
 

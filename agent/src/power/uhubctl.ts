@@ -4,6 +4,14 @@ import { cannotSwitchAlone, lastBlockOf, parseUhubctl } from './uhubctl-output.j
 
 export type PowerAction = 'on' | 'off' | 'cycle';
 
+/** What a status run says of one port. */
+export interface PortProbe {
+  /** Why the port cannot be switched without touching others; undefined when it can. */
+  cannotSwitchAlone: string | undefined;
+  /** The port has power, as the hub reports it; undefined when it printed no line for it. */
+  powered?: boolean;
+}
+
 export interface UhubctlOptions {
   run: CommandRunner;
   /** Bound on one on/off run; a cycle gets its off time on top. */
@@ -27,10 +35,22 @@ export class Uhubctl {
    * behind "No compatible devices"), so the answer names the real cause.
    */
   async cannotSwitchAlone(target: UhubctlTarget): Promise<string | undefined> {
+    return (await this.probe(target)).cannotSwitchAlone;
+  }
+
+  /**
+   * One status run for the port (`-f`, no action): whether it can be switched
+   * alone, and whether it has power now (undefined when uhubctl printed no line for it).
+   */
+  async probe(target: UhubctlTarget): Promise<PortProbe> {
     const output = await this.run(['-f', ...where(target)], this.options.timeoutMs);
     const block = lastBlockOf(parseUhubctl(output), target.hub);
-    if (block === undefined) return `uhubctl did not list hub ${target.hub}`;
-    return cannotSwitchAlone(block, target.port, this.options.machineModel?.());
+    if (block === undefined) return { cannotSwitchAlone: `uhubctl did not list hub ${target.hub}` };
+    const powered = block.ports.get(target.port)?.powered;
+    return {
+      cannotSwitchAlone: cannotSwitchAlone(block, target.port, this.options.machineModel?.()),
+      ...(powered === undefined ? {} : { powered }),
+    };
   }
 
   /** Switches the port and checks that it ended as asked; `cycle` ends powered. */

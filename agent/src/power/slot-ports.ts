@@ -1,0 +1,16 @@
+import { uhubctlTarget } from '../devices/slot.js';
+import type { PortPower } from './port-power.js';
+
+/**
+ * Reads each USB slot's port once as the slot appears (the saved slots when the
+ * slot manager starts, then each new one), so /status knows its power after a restart.
+ */
+export function readPortsAsSlotsAppear(
+  power: PortPower,
+  slots: { onSlotChanged(listener: (slot: { key: string }) => void): () => void },
+): () => void {
+  return slots.onSlotChanged((slot) => {
+    const target = uhubctlTarget(slot.key);
+    if (target !== null) void power.readOnce(target);
+  });
+}
