@@ -7,6 +7,35 @@ export interface HygieneLimits {
   everyTasks: number;
 }
 
+/** Tasks a phone ran since it booted, as the ladder's looks saw them. */
+export interface TaskCount {
+  tasksSinceBoot: number;
+  /** What the last look saw. */
+  lastTaskRunning: boolean;
+  lastUptimeSeconds?: number | undefined;
+}
+
+/** Counts a task that ended since the last look; a phone whose uptime went down rebooted. */
+export function countTasks(
+  count: TaskCount,
+  running: boolean,
+  uptimeSeconds: number | undefined,
+): void {
+  if (count.lastTaskRunning && !running) count.tasksSinceBoot += 1;
+  count.lastTaskRunning = running;
+  const last = count.lastUptimeSeconds;
+  if (uptimeSeconds !== undefined && last !== undefined && uptimeSeconds < last) {
+    count.tasksSinceBoot = 0;
+  }
+  count.lastUptimeSeconds = uptimeSeconds;
+}
+
+/** After the agent rebooted the phone: nothing run since, its uptime starts over. */
+export function rebooted(count: TaskCount): void {
+  count.tasksSinceBoot = 0;
+  delete count.lastUptimeSeconds;
+}
+
 /**
  * Why an idle phone is due a preventive reboot, or undefined. Only a ready phone
  * (idle, awake, healthy): a busy one finishes first, a faulty one is the ladder's.

@@ -18,12 +18,17 @@ export interface Symptom {
 export type Rung = 'reconnect' | 'reboot' | 'power-cycle';
 
 /** What each symptom climbs: a reboot needs a phone that answers adb, a cycle fixes most. */
-export const RUNGS: Readonly<Record<SymptomKind, readonly Rung[]>> = {
+const RUNGS: Readonly<Record<SymptomKind, readonly Rung[]>> = {
   offline: ['reconnect', 'power-cycle'],
   hung: ['reboot', 'power-cycle'],
   'not-booted': ['reboot', 'power-cycle'],
   gone: ['reconnect', 'power-cycle'],
 };
+
+/** The rungs for a phone: a network phone has no USB port, so no power cycle. */
+export function rungsFor(kind: SymptomKind, network: boolean): readonly Rung[] {
+  return network ? RUNGS[kind].filter((rung) => rung !== 'power-cycle') : RUNGS[kind];
+}
 
 export const RUNG_LABEL: Readonly<Record<Rung, string>> = {
   reconnect: 'adb reconnect offline',

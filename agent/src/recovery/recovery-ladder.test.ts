@@ -15,6 +15,8 @@ import { readUsbPresence } from './usb-sysfs.js';
 
 const SERIAL = 'R58N';
 const KEY = 'usb:1-1.3';
+/** A network phone: its slot is its serial (adb get-devpath says `unknown`). */
+const NETWORK = '192.168.1.20:5555';
 const SETTINGS: LadderSettings = {
   graceMs: 60_000,
   bootGraceMs: 300_000,
@@ -44,6 +46,8 @@ interface RigOptions {
   /** What `adb reboot` does: the phone comes back booted. */
   rebootFixes?: boolean;
   taskRunning?: boolean;
+  /** The phone is on the network (adb over TCP), not on a hub port. */
+  network?: boolean;
 }
 
 async function rig(options: RigOptions = {}) {
@@ -52,8 +56,14 @@ async function rig(options: RigOptions = {}) {
   const sysfs = join(dir, 'sys');
   const phone = defaultState();
   if (options.uptimeSeconds !== undefined) phone.uptimeSeconds = options.uptimeSeconds;
+  const serial = options.network === true ? NETWORK : SERIAL;
+  const key = options.network === true ? NETWORK : KEY;
   const plug = (type = 'device') => {
-    devices.attach(SERIAL, { devicePath: KEY, answer: shellOf(phone), type });
+    devices.attach(serial, {
+      devicePath: options.network === true ? 'unknown' : KEY,
+      answer: shellOf(phone),
+      type,
+    });
   };
   const hub = new FakeUhubctl(
     { '1-1': options.hub ?? 4 },
@@ -70,13 +80,13 @@ async function rig(options: RigOptions = {}) {
   const ladder = new RecoveryLadder({
     slots: manager,
     actions: {
-      async reconnect(serial, tcp) {
-        taken.push(`reconnect ${serial} tcp=${tcp}`);
-        if (options.reconnectFixes === true) devices.setType(SERIAL, 'device');
+      async reconnect(which, tcp) {
+        taken.push(`reconnect ${which} tcp=${tcp}`);
+        if (options.reconnectFixes === true) devices.setType(serial, 'device');
       },
-      async reboot(serial) {
-        taken.push(`reboot ${serial}`);
-        devices.detach(SERIAL);
+      async reboot(which) {
+        taken.push(`reboot ${which}`);
+        devices.detach(serial);
         phone.uptimeSeconds = 8.5;
         if (options.rebootFixes === true) plug();
       },
@@ -94,7 +104,7 @@ async function rig(options: RigOptions = {}) {
   plug();
   await manager.idle();
   const slot = () => {
-    const found = manager.slot(KEY);
+    const found = manager.slot(key);
     if (found === undefined) throw new Error('no slot');
     return found;
   };
@@ -191,12 +201,43 @@ describe('RecoveryLadder', () => {
       'power cycle of its USB port (not possible: hub 1-1 [2109:2817 Fake USB2.0 Hub, USB 2.10, 4 ports, ganged] switches all its ports together',
     );
     expect(health.suggestedAction).toContain('Check the cable, the hub and its power supply');
-    expect(health.swarming.quarantined).toContain('gone from adb: tried adb reconnect offline');
+    // Swarming: what was tried and why, when it is tried again (the manual clock started at
+    // 22:13:20 UTC; the climb ended 4 min later, plus the 20-min cool-off), then what to do.
+    expect(health.swarming.quarantined).toBe(
+      `gone from adb: tried adb reconnect offline (not back within 180 s), power cycle of its USB port (not possible: hub 1-1 [2109:2817 Fake USB2.0 Hub, USB 2.10, 4 ports, ganged] switches all its ports together (ganged): cutting port 3 would cut every phone on it); the agent tries again at 22:37 UTC. Check the cable, the hub and its power supply, then replug the phone; a phone that does not power on may have a flat or swollen battery.`,
+    );
     expect(r.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'RecoveryFailed' });
     // The phone is replugged by a person: the quarantine lifts by itself.
     r.plug();
     await r.run(10_000);
     expect(r.slot().health.state).toBe('ready');
+  });
+
+  it('never tries a power cycle on a network phone, and its quarantine says why and what to do', async () => {
+    const r = await rig({ network: true });
+    r.devices.setType(NETWORK, 'offline');
+    await r.run(70_000);
+    // One step only: there is no port to cycle, so none is announced.
+    expect(r.slot().health.explanation).toBe('trying adb reconnect offline (step 1 of 1)');
+    await r.run(190_000);
+    expect(r.taken).toEqual([`reconnect ${NETWORK} tcp=true`]);
+    expect(r.hub.calls).toEqual([]);
+    const health = r.slot().health;
+    expect(health).toMatchObject({
+      state: 'quarantined',
+      diagnosis: 'adb lists it offline',
+      explanation: `tried adb reconnect offline (not back within 180 s); no power cycle: a network phone has no USB port to cycle; the agent tries again at 22:37 UTC`,
+      suggestedAction:
+        'Check that the phone is on the network at the same address and that adb over TCP is still on (a reboot turns it off unless set to persist); then adb connect it, or plug it in over USB.',
+    });
+    expect(health.swarming.quarantined).toBe(
+      `${health.diagnosis}: ${health.explanation}. ${health.suggestedAction}`,
+    );
+    expect(r.events.map((e) => e.reason)).toEqual(['RecoveryStep', 'RecoveryFailed']);
+    expect(r.events.at(-1)?.note).toBe(health.swarming.quarantined);
+    expect(await r.metric('farm_recovery_rungs_total')).toEqual([
+      [{ rung: 'reconnect', outcome: 'no-effect' }, 1],
+    ]);
   });
 
   it('names a phone that is on USB but not in adb', async () => {

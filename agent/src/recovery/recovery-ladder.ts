@@ -7,16 +7,17 @@ import type { Slot } from '../devices/slot-state.js';
 import type { UhubctlTarget } from '../devices/slot.js';
 import type { ReportedEvent } from '../cluster/event-dedupe.js';
 import type { PortPower } from '../power/port-power.js';
-import { RUNGS, RUNG_LABEL, graceFor, leaveAlone, symptomOf } from './ladder-rules.js';
+import { uhubctlTarget } from '../devices/slot.js';
+import { graceFor, leaveAlone, rungsFor, symptomOf } from './ladder-rules.js';
 import type { Symptom } from './ladder-rules.js';
-import { hygieneRebootDue } from './hygiene-rules.js';
-import type { HygieneLimits } from './hygiene-rules.js';
+import { countTasks, hygieneRebootDue, rebooted } from './hygiene-rules.js';
+import type { HygieneLimits, TaskCount } from './hygiene-rules.js';
 import { RecoveryBudget } from './recovery-budget.js';
 import type { BudgetLimits } from './recovery-budget.js';
 import type { RecoveryActions } from './recovery-actions.js';
-import { RecoveryMetrics } from './recovery-metrics.js';
+import { RecoveryReport } from './recovery-report.js';
 import { RecoverySteps } from './recovery-steps.js';
-import { failedAction } from './recovery-text.js';
+import { failedNote, preventiveNote, restingNote, stepNote, triedText } from './recovery-text.js';
 import type { UsbPresence } from '../devices/usb-presence.js';
 
 export interface LadderSettings {
@@ -75,10 +76,8 @@ interface SlotRecovery {
   /** After a failed climb, the ladder waits until then before climbing again. */
   retryAt?: number;
   climbing: boolean;
-  /** Tasks the phone ran since it booted, and what the last look saw (for hygiene). */
-  tasksSinceBoot: number;
-  lastTaskRunning: boolean;
-  lastUptimeSeconds?: number;
+  /** For hygiene: tasks the phone ran since it booted. */
+  tasks: TaskCount;
 }
 
 /**
@@ -86,23 +85,30 @@ interface SlotRecovery {
  * than the grace is taken through gentler to harsher rungs (see ladder-rules.ts),
  * each bounded in time, stopping at the first after which it is back and booted.
  * Out of rungs, the slot is quarantined with what was tried and what a person
- * should do, and tried again after the cool-off. Every climb counts against the
- * slot's budget: a phone that keeps failing sits out a cool-off. Never under a
- * task, never while a person or the agent itself has the phone away on purpose.
+ * should do (recovery-text.ts), and tried again after the cool-off. Every climb
+ * counts against the slot's budget: a phone that keeps failing sits out a
+ * cool-off. Never under a task, never while a person or the agent itself has the
+ * phone away on purpose. Each step is logged, counted and an Event (recovery-report.ts).
  */
 export class RecoveryLadder {
   private readonly state = new Map<string, SlotRecovery>();
   private readonly clock: Clock;
-  private readonly metrics: RecoveryMetrics;
+  private readonly report: RecoveryReport;
   private readonly steps: RecoverySteps;
+  private readonly powerTarget: (slot: Slot) => UhubctlTarget | null;
   private readonly climbs = new Set<Promise<void>>();
   private timer: unknown;
   private stopped = false;
 
   constructor(private readonly options: LadderOptions) {
     this.clock = options.clock ?? systemClock;
-    this.metrics = new RecoveryMetrics(options.registry);
-    this.steps = new RecoverySteps({ ...options, clock: this.clock });
+    this.report = new RecoveryReport(options.registry, options.event, options.logger);
+    this.powerTarget = options.powerTarget ?? ((slot) => uhubctlTarget(slot.key));
+    this.steps = new RecoverySteps({
+      ...options,
+      powerTarget: this.powerTarget,
+      clock: this.clock,
+    });
   }
 
   start(): void {
@@ -127,8 +133,8 @@ export class RecoveryLadder {
     if (state.climbing) return;
     const usb = slot.adbState === 'device' ? undefined : await this.options.readUsb(slot.key);
     const outUntil = state.budget.outOfServiceUntil(now);
-    this.metrics.resting(slot.name, outUntil !== undefined);
-    if (outUntil !== undefined) return this.note(slot.key, state, resting(outUntil), usb);
+    this.report.outOfService(slot, outUntil !== undefined);
+    if (outUntil !== undefined) return this.note(slot.key, state, restingNote(outUntil), usb);
     const symptom = symptomOf(slot);
     const blocked = leaveAlone(slot, this.options.taskRunning(slot));
     const hygiene = this.hygieneDue(slot, state);
@@ -158,46 +164,25 @@ export class RecoveryLadder {
   /** Counts the tasks a phone ran since it booted; the reason for a preventive reboot, if due. */
   private hygieneDue(slot: Slot, state: SlotRecovery): string | undefined {
     const running = this.options.taskRunning(slot) || slot.taskRunning;
-    if (state.lastTaskRunning && !running) state.tasksSinceBoot += 1;
-    state.lastTaskRunning = running;
-    const uptime = slot.uptimeSeconds;
-    if (
-      uptime !== undefined &&
-      state.lastUptimeSeconds !== undefined &&
-      uptime < state.lastUptimeSeconds
-    ) {
-      state.tasksSinceBoot = 0;
-    }
-    state.lastUptimeSeconds = uptime;
+    countTasks(state.tasks, running, slot.uptimeSeconds);
     const limits = this.options.settings.hygiene;
-    return limits === undefined ? undefined : hygieneRebootDue(slot, state.tasksSinceBoot, limits);
+    return limits === undefined
+      ? undefined
+      : hygieneRebootDue(slot, state.tasks.tasksSinceBoot, limits);
   }
 
   /** A preventive reboot of an idle phone; one that does not come back is the ladder's next. */
   private async rebootForHygiene(slot: Slot, state: SlotRecovery, why: string): Promise<void> {
-    const label = RUNG_LABEL.reboot;
-    this.note(
-      slot.key,
-      state,
-      {
-        kind: 'recovering',
-        diagnosis: 'preventive reboot',
-        explanation: `${label}: ${why}`,
-        suggestedAction: 'Wait: it is back in a minute or two.',
-      },
-      undefined,
-    );
-    this.report('Normal', 'PreventiveReboot', slot, why);
+    this.note(slot.key, state, preventiveNote(why), undefined);
+    this.report.preventiveReboot(slot, why);
     const watch = this.steps.watchBack(slot.key, true);
     const outcome = await this.steps.take('reboot', slot);
     const back =
       outcome.kind === 'done' && (await watch.within(this.options.settings.rungTimeoutMs));
     if (outcome.kind !== 'done') watch.cancel();
-    state.tasksSinceBoot = 0;
-    delete state.lastUptimeSeconds;
+    rebooted(state.tasks);
     this.note(slot.key, state, undefined, undefined);
-    if (!back)
-      this.options.logger.warn({ slot: slot.key, why }, 'not back after a preventive reboot');
+    if (!back) this.report.notBackAfterPreventiveReboot(slot, why);
   }
 
   /** Runs one climb of the slot's in the background; the slot is looked at again after it. */
@@ -214,90 +199,51 @@ export class RecoveryLadder {
 
   private async climbFrom(slot: Slot, state: SlotRecovery, symptom: Symptom): Promise<void> {
     const key = slot.key;
-    const now = this.clock.now();
-    const log = this.options.logger.child({ slot: key, symptom: symptom.kind });
-    const outUntil = state.budget.fail(now);
+    const outUntil = state.budget.fail(this.clock.now());
     if (outUntil !== undefined) {
-      const { failures, windowMs } = this.options.settings.budget;
-      log.warn({ outUntil: new Date(outUntil).toISOString() }, 'recovery budget spent');
-      this.metrics.episode(symptom.kind, 'out-of-service');
-      this.metrics.resting(slot.name, true);
-      this.note(key, state, resting(outUntil), state.usb);
-      this.report(
-        'Warning',
-        'RecoveryBudgetSpent',
-        slot,
-        `${failures} failures within ${minutes(windowMs)}: out of service until ${clockTime(outUntil)}, then tried again`,
-      );
+      this.note(key, state, restingNote(outUntil), state.usb);
+      this.report.budgetSpent(slot, symptom, outUntil, this.options.settings.budget);
       return;
     }
     const tried: string[] = [];
-    const rungs = RUNGS[symptom.kind];
+    const network = this.powerTarget(slot) === null;
+    const rungs = rungsFor(symptom.kind, network);
     for (const [index, rung] of rungs.entries()) {
       const current = this.options.slots.slot(key);
       const blocked = current && leaveAlone(current, this.options.taskRunning(current));
       if (current === undefined || blocked !== undefined) {
-        log.info({ why: blocked }, 'recovery abandoned');
-        this.metrics.episode(symptom.kind, 'abandoned');
+        this.report.abandoned(slot, symptom, blocked);
         this.note(key, state, undefined, undefined);
         return;
       }
-      const label = RUNG_LABEL[rung];
-      const doing = `trying ${label} (step ${index + 1} of ${rungs.length})${tried.length ? `; tried ${tried.join(', ')}` : ''}`;
-      this.note(
-        key,
-        state,
-        {
-          kind: 'recovering',
-          diagnosis: symptom.detail,
-          explanation: doing,
-          suggestedAction: 'Wait: the agent is recovering the phone.',
-        },
-        state.usb,
-      );
-      this.report('Normal', 'RecoveryStep', slot, `${symptom.detail}: ${doing}`);
-      log.info({ rung }, 'recovery step');
+      const note = stepNote(symptom, rung, { index, of: rungs.length }, tried);
+      this.note(key, state, note, state.usb);
+      this.report.step(slot, symptom, rung, note);
       // Watched from before the step: until a rebooted phone has left adb, what the slot
       // shows is the old boot's (it may even answer again for a moment).
       const watch = this.steps.watchBack(key, rung === 'reboot');
       const outcome = await this.steps.take(rung, current);
       if (outcome.kind === 'refused' || outcome.kind === 'error') {
         watch.cancel();
-        this.metrics.rung(rung, outcome.kind);
-        tried.push(
-          `${label} (${outcome.kind === 'refused' ? 'not possible' : 'failed'}: ${outcome.why})`,
-        );
+        this.report.rungFailed(rung, outcome.kind);
+        tried.push(triedText(rung, outcome));
         continue;
       }
-      if (await watch.within(this.options.settings.rungTimeoutMs)) {
-        this.metrics.rung(rung, 'worked');
-        this.metrics.episode(symptom.kind, 'recovered');
-        log.info({ rung }, 'phone recovered');
+      const waitedMs = this.options.settings.rungTimeoutMs;
+      if (await watch.within(waitedMs)) {
         this.note(key, state, undefined, undefined);
-        this.report('Normal', 'PhoneRecovered', slot, `${symptom.detail}: back after ${label}`);
+        this.report.recovered(slot, symptom, rung);
         return;
       }
-      this.metrics.rung(rung, 'no-effect');
-      tried.push(`${label} (not back within ${seconds(this.options.settings.rungTimeoutMs)})`);
+      this.report.rungFailed(rung, 'no-effect');
+      tried.push(triedText(rung, { kind: 'no-effect', waitedMs }));
     }
     const retryAt = this.clock.now() + this.options.settings.budget.coolOffMs;
     state.retryAt = retryAt;
-    this.metrics.episode(symptom.kind, 'failed');
     const usb = await this.options.readUsb(key);
-    const note: RecoveryNote = {
-      kind: 'failed',
-      diagnosis: symptom.detail,
-      explanation: `tried ${tried.join(', ')}; the agent tries again at ${clockTime(retryAt)}`,
-      suggestedAction: failedAction(symptom.kind, usb),
-    };
-    log.warn({ tried }, 'recovery failed: a person must look');
+    const note = failedNote(symptom, tried, retryAt, usb, network);
     this.note(key, state, note, usb);
-    this.report(
-      'Warning',
-      'RecoveryFailed',
-      slot,
-      `${note.diagnosis}: ${note.explanation}. ${note.suggestedAction}`,
-    );
+    this.report.failed(slot, symptom, tried, note);
   }
 
   /** Puts the note (and the kernel's view) on the slot when either changed. */
@@ -315,19 +261,13 @@ export class RecoveryLadder {
     this.options.slots.setRecovery(key, note, usb);
   }
 
-  private report(type: ReportedEvent['type'], reason: string, slot: Slot, note: string): void {
-    // The event queue names the slot in front of the note.
-    this.options.event({ type, reason, note, slot: slot.name });
-  }
-
   private stateOf(key: string): SlotRecovery {
     let state = this.state.get(key);
     if (state === undefined) {
       state = {
         budget: new RecoveryBudget(this.options.settings.budget),
         climbing: false,
-        tasksSinceBoot: 0,
-        lastTaskRunning: false,
+        tasks: { tasksSinceBoot: 0, lastTaskRunning: false },
       };
       this.state.set(key, state);
     }
@@ -342,25 +282,4 @@ export class RecoveryLadder {
         .finally(() => this.schedule());
     }, this.options.settings.checkIntervalMs);
   }
-}
-
-function resting(until: number): RecoveryNote {
-  return {
-    kind: 'resting',
-    diagnosis: 'failing too often',
-    explanation: `out of service until ${clockTime(until)} after repeated failures, then tried again`,
-    suggestedAction: 'Wait; if it keeps failing, replace its cable or take the phone out.',
-  };
-}
-
-function clockTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
-}
-
-function minutes(ms: number): string {
-  return `${Math.round(ms / 60_000)} min`;
-}
-
-function seconds(ms: number): string {
-  return `${Math.round(ms / 1000)} s`;
 }

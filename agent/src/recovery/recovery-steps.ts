@@ -2,15 +2,17 @@ import { errorMessage } from '@farm-agent/bot-config/lib';
 import type { Clock } from '@farm-agent/bot-config/lib';
 import type { Slot } from '../devices/slot-state.js';
 import { uhubctlTarget } from '../devices/slot.js';
+import type { UhubctlTarget } from '../devices/slot.js';
 import { PowerRefused } from '../power/port-power.js';
 import { symptomOf } from './ladder-rules.js';
 import type { Rung } from './ladder-rules.js';
 import type { LadderOptions } from './recovery-ladder.js';
 
-export type StepsOptions = Pick<
-  LadderOptions,
-  'slots' | 'actions' | 'power' | 'powerTarget' | 'settings'
-> & { clock: Clock };
+export type StepsOptions = Pick<LadderOptions, 'slots' | 'actions' | 'power' | 'settings'> & {
+  /** The hub port that powers a slot's phone; null for a network phone. */
+  powerTarget: (slot: Slot) => UhubctlTarget | null;
+  clock: Clock;
+};
 
 /** The ladder's steps on one phone, and the watch for it to come back. */
 export class RecoverySteps {
@@ -19,7 +21,7 @@ export class RecoverySteps {
   /** Runs one rung; whether the phone comes back is watched afterwards. */
   async take(rung: Rung, slot: Slot): Promise<RungResult> {
     const { actions, power, settings } = this.options;
-    const target = (this.options.powerTarget ?? ((s: Slot) => uhubctlTarget(s.key)))(slot);
+    const target = this.options.powerTarget(slot);
     try {
       switch (rung) {
         case 'reconnect':
