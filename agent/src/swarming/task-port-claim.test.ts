@@ -1,0 +1,106 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHookServer } from '@farm-agent/bot-config';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultState } from '../../../test/rigs/fake-adbd/shell.js';
+import { FakeUhubctl } from '../../../test/rigs/fake-uhubctl.js';
+import { ManualClock, settle } from '../../../test/rigs/manual-clock.js';
+import { scriptedSlots, shellOf } from '../../../test/rigs/scripted-slots.js';
+import { OwnerChargePort } from '../battery/charge-port.js';
+import { SlotBotDevices } from '../devices/slot-bot-devices.js';
+import { PortPower, PowerRefused } from '../power/port-power.js';
+import { TaskPowerClaims } from '../power/task-claims.js';
+import { TaskDrain } from './drain.js';
+
+const BOT = 'pi-1-usb-1-1-3';
+const KEY = 'usb:1-1.3';
+const PORT = { hub: '1-1', port: 3 };
+const headers = { 'x-farm-bot-id': BOT };
+
+let dir: string;
+let app: FastifyInstance | undefined;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'task-port-claim-'));
+});
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The hook server over the drain's ledger over the slots, as the agent composes them. */
+async function rig() {
+  const clock = new ManualClock();
+  const logger = pino({ level: 'silent' });
+  const hub = new FakeUhubctl({ '1-1': 4 }, () => undefined, clock);
+  const power = new PortPower({ run: hub.run, timeoutMs: 10_000, clock, logger });
+  const { devices, manager } = scriptedSlots(dir, clock);
+  await manager.start();
+  devices.attach('R58N', { devicePath: KEY, answer: shellOf(defaultState()) });
+  await manager.idle();
+  const drain = new TaskDrain();
+  const claims = new TaskPowerClaims({ power, taskRunning: (bot) => drain.runs(bot), logger });
+  app = createHookServer({
+    devices: drain.botDevices(new SlotBotDevices(manager, clock, claims)),
+    pool: 'android',
+    settings: () => ({}),
+    readyWaitMaxMs: 1000,
+    onRebootRequested: () => undefined,
+    logger,
+    registry: new Registry(),
+  });
+  const hook = async (url: string, payload: object) =>
+    (await app?.inject({ method: 'POST', url, headers, payload }))?.json() as unknown;
+  const slot = () => {
+    const found = manager.slot(KEY);
+    if (found === undefined) throw new Error('no slot');
+    return found;
+  };
+  const charge = new OwnerChargePort(power);
+  /** A recovery power cycle, its off time passed on the manual clock. */
+  const cycled = async () => {
+    const cycle = power.cycle(PORT, 'phone hung', 1_000).then(
+      () => 'cycled',
+      (error: unknown) => (error instanceof PowerRefused ? 'refused' : String(error)),
+    );
+    await settle();
+    await settle();
+    await clock.advance(1_000);
+    return cycle;
+  };
+  /** What charge control's cut, sleep's cut (a claim, as lifecycle/sleep-actions.ts puts it) and a recovery cycle get now. */
+  const cutters = async () => ({
+    charge: (await charge.cut(slot(), 'top of band')).kind,
+    sleep: (await power.hold(PORT, 'sleep', 'asleep: idle')).state,
+    cycle: await cycled(),
+  });
+  return { drain, power, hook, cutters };
+}
+
+describe('a task’s claim on its phone’s port, through the hooks', () => {
+  it('holds from on_before_task to on_after_task', async () => {
+    const r = await rig();
+    expect(await r.hook('/on_before_task', { task_id: '5f3e' })).toEqual({ ready: true });
+    expect(r.power.state(PORT)).toMatchObject({ holder: 'task', reason: 'task 5f3e running' });
+    expect(await r.cutters()).toEqual({ charge: 'held', sleep: 'on', cycle: 'refused' });
+    expect(
+      await r.hook('/on_after_task', { task_id: '5f3e', failure: false, internal_failure: false }),
+    ).toEqual({ ok: true });
+    // Released: the sleep's cut, claimed under the task, takes effect now.
+    expect(r.power.state(PORT)).toMatchObject({ holder: 'sleep', state: 'off' });
+    expect(await r.cutters()).toEqual({ charge: 'cut', sleep: 'off', cycle: 'cycled' });
+  });
+
+  it('lapses when the bot exits mid-task (as at the end of a drain), without on_after_task', async () => {
+    const r = await rig();
+    await r.hook('/on_before_task', { task_id: '77aa' });
+    expect((await r.cutters()).charge).toBe('held');
+    expect(r.power.state(PORT)).toMatchObject({ holder: 'task', state: 'on' });
+    r.drain.ended(BOT);
+    expect(await r.cutters()).toEqual({ charge: 'cut', sleep: 'off', cycle: 'cycled' });
+  });
+});
