@@ -167,7 +167,7 @@ export class PortPower {
         const probe = await this.uhubctl.probe(target);
         if (port.record.state !== 'unknown') return { ...port.record };
         if (probe.powered === undefined) {
-          this.record(port, { ...port.record, reason: `uhubctl printed no line for the port` });
+          this.record(port, { ...port.record, reason: 'uhubctl printed no line for the port' });
         } else {
           const state = probe.powered ? 'on' : 'off';
           this.record(port, { ...port.record, state, reason: `${state} when the agent started` });

@@ -46,6 +46,7 @@ async function rig() {
   const claims = new TaskPowerClaims({ power, taskRunning: (bot) => drain.runs(bot), logger });
   app = createHookServer({
     devices: drain.botDevices(new SlotBotDevices(manager, clock, claims)),
+    botQuarantine: () => undefined,
     pool: 'android',
     settings: () => ({}),
     readyWaitMaxMs: 1000,
