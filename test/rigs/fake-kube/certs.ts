@@ -13,6 +13,8 @@ export interface TestPki {
   /** PEM server certificate with subjectAltName IP:127.0.0.1 and DNS:localhost. */
   cert: string;
   key: string;
+  /** A client certificate (CN=farm-agent, clientAuth) signed by the same CA, and its key. */
+  client: { cert: string; key: string };
 }
 
 function openssl(dir: string, args: string[]): void {
@@ -68,8 +70,44 @@ export function createTestPki(): TestPki {
       '-extfile',
       'ext.cnf',
     ]);
+    openssl(dir, [
+      'req',
+      ...EC_KEY,
+      '-keyout',
+      'client.key',
+      '-out',
+      'client.csr',
+      '-subj',
+      '/CN=farm-agent',
+    ]);
+    writeFileSync(
+      join(dir, 'client.cnf'),
+      'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n',
+    );
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      'client.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'client.crt',
+      '-days',
+      '2',
+      '-extfile',
+      'client.cnf',
+    ]);
     const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
-    return { ca: read('ca.crt'), cert: read('server.crt'), key: read('server.key') };
+    return {
+      ca: read('ca.crt'),
+      cert: read('server.crt'),
+      key: read('server.key'),
+      client: { cert: read('client.crt'), key: read('client.key') },
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
