@@ -9,8 +9,6 @@ import { resourcePath } from './api-paths.js';
 import type { KubeConnection } from './kube-config.js';
 import { KubeHttp, type KubeHttpOptions } from './kube-http.js';
 
-export type KubeApiOptions = KubeHttpOptions;
-
 const LEASES = { groupVersion: 'coordination.k8s.io/v1', resource: 'leases' };
 const NODES = { groupVersion: 'v1', resource: 'nodes' };
 
@@ -23,7 +21,7 @@ export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
 export class KubeApi {
   protected readonly http: KubeHttp;
 
-  constructor(connection: KubeConnection, options: KubeApiOptions = {}) {
+  constructor(connection: KubeConnection, options: KubeHttpOptions = {}) {
     this.http = new KubeHttp(connection, options);
   }
 
