@@ -118,6 +118,17 @@ describe('answers a client library must survive', () => {
     http.close();
   });
 
+  it('a server URL with a path (an API proxy) keeps it in front of every request', async () => {
+    server = createServer();
+    const port = await serve(server, (req, res) => res.end(JSON.stringify({ url: req.url })));
+    const http = new KubeHttp({
+      server: `http://127.0.0.1:${port}/k8s/clusters/c-1`,
+      rejectUnauthorized: true,
+    });
+    expect(await http.request(GET_NODE)).toEqual({ url: '/k8s/clusters/c-1/api/v1/nodes/pi-1' });
+    http.close();
+  });
+
   it('a client certificate from the kubeconfig is presented over verified TLS', async () => {
     const pki = createTestPki();
     server = createHttpsServer({

@@ -90,7 +90,8 @@ export class KubeHttp {
         fn();
       };
       const request = transport.request(
-        new URL(req.path, this.base),
+        // Appended, not resolved: a server URL may carry a path (an API proxy's prefix).
+        new URL(`${this.base.href.replace(/\/$/, '')}${req.path}`),
         { method: req.method, headers, agent: this.agent },
         (res) => {
           const chunks: Buffer[] = [];
