@@ -64,7 +64,7 @@ describe('farm-agent refuses to start', () => {
     ]);
   });
 
-  it('with a FARM_KUBECONFIG whose user runs an exec credential plugin, naming the user', async () => {
+  it('with a FARM_KUBECONFIG whose user runs an exec credential plugin, naming the user (the gate too)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'startup-e2e-'));
     const path = join(dir, 'kubeconfig');
     await writeFile(
@@ -80,6 +80,14 @@ current-context: c
       expect.stringContaining(
         `could not start: FARM_KUBECONFIG="${path}": kubeconfig ${path}: user "eks-admin" uses an exec credential plugin (exec), which farm-agent does not run`,
       ),
+    ]);
+    // The farm gate reads it the same way, and needs the cluster to start at all.
+    const gate = (await startAgentProcess({ FARM_KUBECONFIG: path }, 'gate').catch(
+      (e: unknown) => e,
+    )) as { code?: number; logs?: LogLine[] };
+    expect([gate.code, gate.logs?.find((l) => l.level === 60)?.msg]).toEqual([
+      2,
+      `the farm gate needs the cluster: kubeconfig ${path}: user "eks-admin" uses an exec credential plugin (exec), which farm-agent does not run: give it a token, tokenFile or client certificate`,
     ]);
   });
 
