@@ -25,7 +25,7 @@ const OUTSIDE_LIB = {
 };
 const IO = {
   regex:
-    '^(node:)?(fs|fs/promises|child_process|net|http|https|dgram)$|^@devicefarmer/adbkit|^@kubernetes/client-node|/adb/|/kube-(client|requests)\\.js$',
+    '^(node:)?(fs|fs/promises|child_process|net|http|https|dgram)$|^@devicefarmer/adbkit|^@kubernetes/client-node|/adb/|/kube-(client|config|http|requests|token)\\.js$',
   message:
     'this module is pure: pass it the data and let the caller do the I/O (or, if it is an I/O module, name it in DOES_IO).',
 };

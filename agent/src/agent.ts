@@ -292,10 +292,9 @@ export class FarmAgent {
         'standalone: no cluster configuration (not in a pod: KUBERNETES_SERVICE_HOST/PORT unset; FARM_KUBECONFIG unset)';
       return;
     }
-    // Loaded only now: the Kubernetes client alone takes over a second to import, which a
-    // standalone agent should not pay at every start.
+    // Loaded only now: a standalone agent pays nothing for the cluster link.
     const { openKubeApi, clusterReporter, ClusterLink } = await import('./cluster/cluster-link.js');
-    const api = await openKubeApi(config.kubeconfig, logger);
+    const api = openKubeApi(config.kubeconfig, logger);
     if (typeof api === 'string') {
       // Standalone is for where no cluster is configured; a kubeconfig someone named must work.
       if (config.kubeconfig !== undefined) {

@@ -23,17 +23,11 @@ export async function runGate({ config, unknown }: LoadResult): Promise<number> 
   const loaded = loadKubeConfig(
     config.kubeconfig === undefined ? { env } : { env, kubeconfigPath: config.kubeconfig },
   );
-  if (loaded.kubeConfig === undefined) {
+  if (loaded.connection === undefined) {
     logger.fatal(`the farm gate needs the cluster: ${loaded.reason}`);
     return 2;
   }
-  let api: GateKubeApi;
-  try {
-    api = await GateKubeApi.create(loaded.kubeConfig);
-  } catch (err) {
-    logger.fatal(`cannot use the cluster configuration: ${(err as Error).message}`);
-    return 2;
-  }
+  const api = new GateKubeApi(loaded.connection);
   const gate = new FarmGate({ config, logger, api });
   try {
     await gate.start();

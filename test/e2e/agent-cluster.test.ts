@@ -248,4 +248,56 @@ describe('farm-agent reporting to Kubernetes', () => {
       30_000,
     );
   });
+
+  it('rides out API errors, dropped connections and an API that is gone, then renews again', async () => {
+    const { kube, agent } = await startAll({ FARM_IDLE_CHECK_INTERVAL: '1h' });
+    const renewals = (): RecordedRequest[] =>
+      kube.requests.filter(
+        (r) => r.method === 'PUT' && r.path.endsWith(`/leases/farm-agent-${NODE}`),
+      );
+    await waitFor('a Lease renewal', () =>
+      renewals().some((r) => r.status === 200) ? true : undefined,
+    );
+    kube.failNext(1, 500);
+    kube.failNext(1, 503);
+    kube.failNext(1, 'reset');
+    await waitFor(
+      'the faults used up',
+      () => (kube.requests.filter((r) => r.status === 503).length > 0 ? true : undefined),
+      20_000,
+    );
+    // The reset one goes to the next request: the answer after it is a renewal again.
+    const afterFaults = kube.requests.length;
+    await waitFor(
+      'an answer after the dropped connection',
+      () => (kube.requests.slice(afterFaults + 1).some((r) => r.status === 200) ? true : undefined),
+      20_000,
+    );
+    await kube.setDown(true);
+    await waitFor(
+      '/status saying the API is unreachable',
+      async () => {
+        const status = (await agent.getJson('/status')) as { cluster?: { reachable?: boolean } };
+        return status.cluster?.reachable === false ? true : undefined;
+      },
+      15_000,
+    );
+    await kube.setDown(false);
+    const before = renewals().length;
+    await waitFor(
+      'renewals again',
+      () =>
+        renewals()
+          .slice(before)
+          .some((r) => r.status === 200)
+          ? true
+          : undefined,
+      15_000,
+    );
+    expect(agent.child.exitCode).toBeNull();
+    expect(agent.logs.filter((l) => l.level === 50 || l.level === 60).map((l) => l.msg)).toEqual(
+      [],
+    );
+    expect(agent.stderr).toEqual([]);
+  });
 });

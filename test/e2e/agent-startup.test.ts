@@ -64,6 +64,33 @@ describe('farm-agent refuses to start', () => {
     ]);
   });
 
+  it('with a FARM_KUBECONFIG whose user runs an exec credential plugin, naming the user (the gate too)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'startup-e2e-'));
+    const path = join(dir, 'kubeconfig');
+    await writeFile(
+      path,
+      `clusters: [{name: k, cluster: {server: "https://127.0.0.1:6443"}}]
+users: [{name: eks-admin, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: aws}}}]
+contexts: [{name: c, context: {cluster: k, user: eks-admin}}]
+current-context: c
+`,
+    );
+    expect(await refusal({ FARM_KUBECONFIG: path })).toEqual([
+      2,
+      expect.stringContaining(
+        `could not start: FARM_KUBECONFIG="${path}": kubeconfig ${path}: user "eks-admin" uses an exec credential plugin (exec), which farm-agent does not run`,
+      ),
+    ]);
+    // The farm gate reads it the same way, and needs the cluster to start at all.
+    const gate = (await startAgentProcess({ FARM_KUBECONFIG: path }, 'gate').catch(
+      (e: unknown) => e,
+    )) as { code?: number; logs?: LogLine[] };
+    expect([gate.code, gate.logs?.find((l) => l.level === 60)?.msg]).toEqual([
+      2,
+      `the farm gate needs the cluster: kubeconfig ${path}: user "eks-admin" uses an exec credential plugin (exec), which farm-agent does not run: give it a token, tokenFile or client certificate`,
+    ]);
+  });
+
   it('with a FARM_STATUS_TOKEN_FILE it cannot read', async () => {
     expect(await refusal({ FARM_STATUS_TOKEN_FILE: '/nonexistent/token' })).toEqual([
       2,

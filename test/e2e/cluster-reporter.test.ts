@@ -45,9 +45,9 @@ afterAll(async () => {
 describe('ClusterReporter in-cluster over TLS', () => {
   it('reports, takes an override, survives an outage and converges', async () => {
     const config = loadKubeConfig({ inClusterPrefix: root });
-    if (config.kubeConfig === undefined) throw new Error(config.reason);
+    if (config.connection === undefined) throw new Error(config.reason);
     expect(config).toMatchObject({ source: 'in-cluster', namespace: 'farm-system' });
-    const api = await KubeApi.create(config.kubeConfig, { timeoutMs: 1000 });
+    const api = new KubeApi(config.connection, { timeoutMs: 1000 });
     const snapshot: ClusterSnapshot = {
       node: 'pi-7',
       slots: [

@@ -6,12 +6,12 @@
  * fake Kubernetes API for the Events and the FarmPhonesReady condition. Times are real
  * but short.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { afterEach, expect, it } from 'vitest';
 import { ClusterReporter } from '../../agent/src/cluster/cluster-reporter.js';
 import type { ReportedEvent } from '../../agent/src/cluster/event-dedupe.js';
 import { KubeApi } from '../../agent/src/cluster/kube-client.js';
+import { loadKubeConfig } from '../../agent/src/cluster/kube-config.js';
 import { clusterSnapshot } from '../../agent/src/cluster/snapshot.js';
 import { PortPower } from '../../agent/src/power/port-power.js';
 import { adbRecoveryActions } from '../../agent/src/recovery/recovery-actions.js';
@@ -59,10 +59,10 @@ async function startRig(scripts: PhoneScript[], options: RigOptions = {}) {
     metadata: { name: 'pi-1' },
     status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
   });
-  const kc = new KubeConfig();
-  kc.loadFromFile(writeKubeconfig(kube, dir));
+  const loaded = loadKubeConfig({ kubeconfigPath: writeKubeconfig(kube, dir), env: {} });
+  if (loaded.connection === undefined) throw new Error(loaded.reason);
   const reporter = new ClusterReporter({
-    api: await KubeApi.create(kc, { timeoutMs: 2000 }),
+    api: new KubeApi(loaded.connection, { timeoutMs: 2000 }),
     node: 'pi-1',
     namespace: 'farm',
     podName: 'farm-agent-abcde',

@@ -56,8 +56,8 @@ export async function startGateRig(
     { hostname: 'gate-test', home: dir },
   );
   const loaded = loadKubeConfig({ kubeconfigPath: writeKubeconfig(kube, dir), env: {} });
-  if (loaded.kubeConfig === undefined) throw new Error(loaded.reason);
-  const api = await GateKubeApi.create(loaded.kubeConfig);
+  if (loaded.connection === undefined) throw new Error(loaded.reason);
+  const api = new GateKubeApi(loaded.connection);
   cleanups.push(async () => api.close());
   const clock = new ManualClock(Date.now());
   const gate = new FarmGate({ config, logger: pino({ level: 'silent' }), api, clock });

@@ -21,23 +21,15 @@ export interface ClusterParts {
 }
 
 /** The Kubernetes API, or why there is none (no in-cluster service account, no kubeconfig, a bad one). */
-export async function openKubeApi(
-  kubeconfig: string | undefined,
-  logger: Logger,
-): Promise<KubeApi | string> {
+export function openKubeApi(kubeconfig: string | undefined, logger: Logger): KubeApi | string {
   // Only FARM_KUBECONFIG, never a developer's KUBECONFIG: `npm start` in a
   // shell pointed at some cluster must not start reporting to it.
   const env = { ...process.env, KUBECONFIG: undefined };
   const loaded = loadKubeConfig(
     kubeconfig === undefined ? { env } : { env, kubeconfigPath: kubeconfig },
   );
-  if (loaded.kubeConfig === undefined) return loaded.reason;
-  let api: KubeApi;
-  try {
-    api = await KubeApi.create(loaded.kubeConfig);
-  } catch (err) {
-    return `cannot use the cluster configuration (${loaded.source}): ${(err as Error).message}`;
-  }
+  if (loaded.connection === undefined) return loaded.reason;
+  const api = new KubeApi(loaded.connection);
   logger.info({ source: loaded.source, server: loaded.server }, 'reporting to the cluster');
   return api;
 }

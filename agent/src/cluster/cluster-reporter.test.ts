@@ -1,4 +1,3 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -33,15 +32,9 @@ let clock: ManualClock;
 let registry: Registry;
 const reporters: ClusterReporter[] = [];
 
-async function apiFor(k: FakeKube, timeoutMs = 1000): Promise<KubeApi> {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: k.url, skipTLSVerify: true }],
-    users: [{ name: 'agent', token: k.token }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'agent', namespace: 'farm' }],
-    currentContext: 'fake',
-  });
-  return KubeApi.create(kc, { timeoutMs });
+function apiFor(k: FakeKube, timeoutMs = 1000): KubeApi {
+  const connection = { server: k.url, rejectUnauthorized: false, token: { token: k.token } };
+  return new KubeApi(connection, { timeoutMs });
 }
 
 function slot(name: string, state: string, deviceType = 'sargo'): SnapshotSlot {
@@ -133,7 +126,7 @@ beforeEach(async () => {
   clock = new ManualClock();
   kube = await startFakeKube();
   kube.put('nodes', { metadata: { name: 'pi-1', labels: { 'kubernetes.io/hostname': 'pi-1' } } });
-  api = await apiFor(kube);
+  api = apiFor(kube);
 });
 
 afterEach(async () => {
@@ -453,7 +446,7 @@ describe('ClusterReporter: resilience', () => {
 
   it.each([409, 500, 503, 'reset', 'stall'] as const)('recovers from %s', async (fault) => {
     api.close();
-    api = await apiFor(kube, 200);
+    api = apiFor(kube, 200);
     const r = reporter(world());
     r.start();
     await until('the Lease', () => kube.get('leases', 'farm-agent-pi-1', 'farm') !== undefined);

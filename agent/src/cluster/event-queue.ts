@@ -4,11 +4,11 @@
  * and delivers them oldest first once it is back.
  */
 import { randomBytes } from 'node:crypto';
-import { V1MicroTime } from '@kubernetes/client-node';
 import type { EventsV1Event } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
+import { MicroTime } from './micro-time.js';
 import { EventDeduper } from './event-dedupe.js';
 import type { EventSummary, ReportedEvent } from './event-dedupe.js';
 import { normaliseError } from './kube-errors.js';
@@ -39,7 +39,7 @@ export function eventBody(
   const note = e.slot === undefined ? e.note : `${e.slot}: ${e.note}`;
   return {
     metadata: { name },
-    eventTime: new V1MicroTime(at),
+    eventTime: new MicroTime(at),
     reportingController: REPORTING_CONTROLLER,
     reportingInstance: clip(source.podName, EVENT_FIELD_MAX),
     action: clip(e.reason, EVENT_FIELD_MAX),
@@ -49,7 +49,7 @@ export function eventBody(
     regarding: { apiVersion: 'v1', kind: 'Node', name: source.node },
     ...(summary === undefined
       ? {}
-      : { series: { count: summary.count, lastObservedTime: new V1MicroTime(summary.lastAt) } }),
+      : { series: { count: summary.count, lastObservedTime: new MicroTime(summary.lastAt) } }),
   };
 }
 

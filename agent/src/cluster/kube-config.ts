@@ -1,22 +1,38 @@
 /**
  * Where the cluster configuration comes from: the in-cluster service account, a kubeconfig, or
- * none (standalone, with the reason to show in /status).
+ * none (standalone, with the reason to show in /status). Reads the files; kubeconfig.ts parses.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { createSecureContext } from 'node:tls';
+import { errorMessage } from '@farm-agent/bot-config/lib';
+import { parseKubeconfig, type KubeconfigTarget, type Material } from './kubeconfig.js';
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
+/** What the HTTP client needs to reach and authenticate to one API server. */
+export interface KubeConnection {
+  /** scheme://host:port, no trailing slash. */
+  server: string;
+  /** PEM; undefined: the system's roots. */
+  ca?: Buffer;
+  clientCert?: { cert: Buffer; key: Buffer };
+  rejectUnauthorized: boolean;
+  servername?: string;
+  /** A tokenFile is re-read as it rotates (kube-token.ts). */
+  token?: { token: string } | { tokenFile: string };
+}
+
 export type ClusterConfig =
   | {
-      kubeConfig: KubeConfig;
+      connection: KubeConnection;
       source: 'in-cluster' | 'kubeconfig';
       /** The service account's namespace, or the kubeconfig context's ('default' if none). */
       namespace: string;
       server: string;
     }
-  | { kubeConfig: undefined; reason: string };
+  | { connection: undefined; reason: string };
 
 export interface LoadKubeConfigOptions {
   /** Explicit kubeconfig file; otherwise the first entry of KUBECONFIG. */
@@ -33,19 +49,13 @@ export interface LoadKubeConfigOptions {
  */
 export function loadKubeConfig(options: LoadKubeConfigOptions = {}): ClusterConfig {
   const env = options.env ?? process.env;
-  const prefix = options.inClusterPrefix ?? '';
-  const saDir = `${prefix}${SERVICE_ACCOUNT_DIR}`;
+  const saDir = `${options.inClusterPrefix ?? ''}${SERVICE_ACCOUNT_DIR}`;
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT;
   const missing: string[] = [];
   if (host !== undefined && host !== '' && port !== undefined && port !== '') {
     const files = ['token', 'ca.crt'].filter((f) => !existsSync(join(saDir, f)));
-    if (files.length === 0) {
-      const kc = new KubeConfig();
-      // loadFromCluster reads the process environment itself.
-      withEnv(env, () => kc.loadFromCluster(prefix));
-      return loaded(kc, 'in-cluster');
-    }
+    if (files.length === 0) return inCluster(host, port, saDir);
     missing.push(`in-cluster: ${files.map((f) => join(saDir, f)).join(', ')} missing`);
   } else {
     missing.push('in-cluster: KUBERNETES_SERVICE_HOST/PORT unset');
@@ -56,51 +66,85 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): ClusterConf
   } else if (!existsSync(path)) {
     missing.push(`kubeconfig: ${path} not found`);
   } else {
-    const kc = new KubeConfig();
     try {
-      kc.loadFromFile(path);
+      return fromKubeconfig(parseKubeconfig(readFileSync(path, 'utf8'), path));
     } catch (e) {
-      return { kubeConfig: undefined, reason: `kubeconfig ${path}: ${(e as Error).message}` };
+      return { connection: undefined, reason: `kubeconfig ${path}: ${errorMessage(e)}` };
     }
-    if (kc.getCurrentCluster() === null) {
-      return { kubeConfig: undefined, reason: `kubeconfig ${path}: no current cluster` };
-    }
-    return loaded(kc, 'kubeconfig');
   }
-  return { kubeConfig: undefined, reason: `no cluster configuration (${missing.join('; ')})` };
+  return { connection: undefined, reason: `no cluster configuration (${missing.join('; ')})` };
 }
 
-function loaded(kc: KubeConfig, source: 'in-cluster' | 'kubeconfig'): ClusterConfig {
-  const context = kc.getContextObject(kc.getCurrentContext());
-  return {
-    kubeConfig: kc,
-    source,
-    // The namespace file is read verbatim; a hand-written one may end in a newline.
-    namespace: context?.namespace?.trim() || 'default',
-    server: kc.getCurrentCluster()?.server ?? '',
-  };
-}
-
-function withEnv(env: NodeJS.ProcessEnv, fn: () => void): void {
-  if (env === process.env) {
-    fn();
-    return;
-  }
-  const saved = {
-    host: process.env.KUBERNETES_SERVICE_HOST,
-    port: process.env.KUBERNETES_SERVICE_PORT,
-  };
-  process.env.KUBERNETES_SERVICE_HOST = env.KUBERNETES_SERVICE_HOST;
-  process.env.KUBERNETES_SERVICE_PORT = env.KUBERNETES_SERVICE_PORT;
+/** As client-node's loadFromCluster: plain HTTP on the usual insecure ports, IPv6 bracketed. */
+function inCluster(host: string, port: string, saDir: string): ClusterConfig {
+  const scheme = ['80', '8080', '8001'].includes(port) ? 'http' : 'https';
+  const server = `${scheme}://${isIPv6(host) ? `[${host}]` : host}:${port}`;
+  const namespaceFile = join(saDir, 'namespace');
+  // The namespace file is read verbatim; a hand-written one may end in a newline.
+  const namespace = existsSync(namespaceFile) ? readFileSync(namespaceFile, 'utf8').trim() : '';
   try {
-    fn();
-  } finally {
-    for (const [k, v] of [
-      ['KUBERNETES_SERVICE_HOST', saved.host],
-      ['KUBERNETES_SERVICE_PORT', saved.port],
-    ] as const) {
-      if (v === undefined) Reflect.deleteProperty(process.env, k);
-      else process.env[k] = v;
+    return connected(
+      {
+        server,
+        ca: readFileSync(join(saDir, 'ca.crt')),
+        rejectUnauthorized: true,
+        token: { tokenFile: join(saDir, 'token') },
+      },
+      'in-cluster',
+      namespace || 'default',
+    );
+  } catch (e) {
+    return { connection: undefined, reason: `in-cluster: ${errorMessage(e)}` };
+  }
+}
+
+function fromKubeconfig(target: KubeconfigTarget): ClusterConfig {
+  const { clientCert, token } = target;
+  return connected(
+    {
+      server: target.server,
+      ...(target.ca === undefined ? {} : { ca: read(target.ca) }),
+      ...(clientCert === undefined
+        ? {}
+        : { clientCert: { cert: read(clientCert.cert), key: read(clientCert.key) } }),
+      rejectUnauthorized: !target.insecureSkipTlsVerify,
+      ...(target.tlsServerName === undefined ? {} : { servername: target.tlsServerName }),
+      ...(token === undefined ? {} : { token }),
+    },
+    'kubeconfig',
+    target.namespace,
+  );
+}
+
+/** Checks what can be checked before the first request: the token file, the PEMs. */
+function connected(
+  connection: KubeConnection,
+  source: 'in-cluster' | 'kubeconfig',
+  namespace: string,
+): ClusterConfig {
+  if (connection.token !== undefined && 'tokenFile' in connection.token) {
+    read({ file: connection.token.tokenFile });
+  }
+  if (connection.server.startsWith('https:')) {
+    try {
+      createSecureContext({
+        ...(connection.ca === undefined ? {} : { ca: connection.ca }),
+        ...connection.clientCert,
+      });
+    } catch (e) {
+      throw new Error(`certificates unusable: ${errorMessage(e)}`);
     }
+  }
+  return { connection, source, namespace, server: connection.server };
+}
+
+function read(material: Material): Buffer {
+  if ('data' in material) return material.data;
+  try {
+    return readFileSync(material.file);
+  } catch (e) {
+    throw new Error(
+      `cannot read ${material.file}: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`,
+    );
   }
 }

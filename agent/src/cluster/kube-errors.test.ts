@@ -1,33 +1,38 @@
-import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { isStatus, KubeApiError, normaliseError, serverAway } from './kube-errors.js';
+import {
+  errorFromStatus,
+  isStatus,
+  KubeApiError,
+  normaliseError,
+  serverAway,
+} from './kube-errors.js';
 
 /** Pure cases of the error seam; kube-client.test.ts sees the same over real HTTP. */
-describe('normaliseError', () => {
+describe('errorFromStatus and normaliseError', () => {
   const status = (code: number, reason: string): string =>
     JSON.stringify({ kind: 'Status', code, reason, message: `${reason} says the server` });
 
   it('a Status body gives its reason and message; AlreadyExists is final, Conflict is not', () => {
-    const exists = normaliseError(new ApiException(409, 'x', status(409, 'AlreadyExists'), {}));
+    const exists = errorFromStatus(409, status(409, 'AlreadyExists'));
     expect(exists).toMatchObject({
       status: 409,
       reason: 'AlreadyExists',
       retryable: false,
       message: 'AlreadyExists says the server',
     });
-    const conflict = normaliseError(new ApiException(409, 'x', status(409, 'Conflict'), {}));
+    const conflict = errorFromStatus(409, status(409, 'Conflict'));
     expect(conflict).toMatchObject({ reason: 'Conflict', retryable: true });
   });
 
   it('a body that is not a Status falls back to the HTTP reason; Retry-After is read', () => {
-    const busy = normaliseError(new ApiException(429, 'x', '<html>', { 'retry-after': '7' }));
+    const busy = errorFromStatus(429, '<html>', '7');
     expect(busy).toMatchObject({
       status: 429,
       reason: 'Too Many Requests',
       retryable: true,
       retryAfterSeconds: 7,
     });
-    const junk = normaliseError(new ApiException(503, 'x', {}, { 'retry-after': 'soon' }));
+    const junk = errorFromStatus(503, '{}', 'soon');
     expect(junk.retryAfterSeconds).toBeUndefined();
   });
 
@@ -38,7 +43,8 @@ describe('normaliseError', () => {
     expect(of('EHOSTUNREACH')).toMatchObject({ reason: 'NetworkError', retryable: true });
     expect(of('CERT_HAS_EXPIRED')).toMatchObject({ reason: 'TLSError', retryable: false });
     expect(of('EWHATEVER')).toMatchObject({ reason: 'Unknown', retryable: false });
-    expect(normaliseError(new DOMException('late', 'TimeoutError')).reason).toBe('Timeout');
+    const own = new KubeApiError(404, 'NotFound', false, 'm');
+    expect(normaliseError(own)).toBe(own);
   });
 });
 

@@ -1,9 +1,9 @@
 /**
- * Kubernetes API failures as the agent needs to see them: whatever the generated client or the
- * transport beneath it threw, normalised to {status, reason, retryable, Retry-After}.
+ * Kubernetes API failures as the agent needs to see them: an answer's status and Status body, or
+ * whatever the transport threw, normalised to {status, reason, retryable, Retry-After}.
  */
 import http from 'node:http';
-import { ApiException, type V1Status } from '@kubernetes/client-node';
+import type { V1Status } from '@kubernetes/client-node';
 
 /** An API failure as the reporter needs to see it. */
 export class KubeApiError extends Error {
@@ -42,7 +42,7 @@ const NETWORK_CODES = new Set([
 ]);
 
 /** From an HTTP status and, when the body is a Status, its reason and message. */
-function errorFromStatus(code: number, body: unknown, retryAfter?: string): KubeApiError {
+export function errorFromStatus(code: number, body: unknown, retryAfter?: string): KubeApiError {
   const status = parseStatus(body);
   const reason = status?.reason ?? http.STATUS_CODES[code] ?? 'Unknown';
   // Retrying a create for a name that exists never succeeds; a Conflict (stale
@@ -73,18 +73,11 @@ function parseStatus(body: unknown): V1Status | undefined {
     : undefined;
 }
 
-/** Any failure of a call, from the generated client or the transport beneath it. */
+/** Any failure of a call: a KubeApiError as it is, else what the transport threw. */
 export function normaliseError(e: unknown): KubeApiError {
   if (e instanceof KubeApiError) return e;
-  if (e instanceof ApiException) {
-    const headers = e.headers as Record<string, string>;
-    return errorFromStatus(e.code, e.body, headers['retry-after']);
-  }
-  const err = e as { name?: string; code?: string; message?: string };
+  const err = e as { code?: string; message?: string };
   const message = err.message ?? String(e);
-  if (err.name === 'AbortError' || err.name === 'TimeoutError') {
-    return new KubeApiError(undefined, 'Timeout', true, message);
-  }
   if (err.code === 'ECONNREFUSED')
     return new KubeApiError(undefined, 'ConnectionRefused', true, message);
   if (err.code === 'ECONNRESET')

@@ -2,8 +2,8 @@
  * The heartbeat Lease: what it says (leaseBody, pure: holder, MicroTimes, transitions, the
  * snapshot's annotations) and writing it against other writers (renew).
  */
-import { V1MicroTime } from '@kubernetes/client-node';
 import type { V1Lease } from '@kubernetes/client-node';
+import { MicroTime } from './micro-time.js';
 import type { ClusterSnapshot } from './cluster-model.js';
 import { leaseAnnotations, urgentLeaseKey } from './lease-annotations.js';
 import type { KubeApi } from './kube-client.js';
@@ -26,7 +26,7 @@ export function leaseBody(
 ): V1Lease {
   const spec = current?.spec;
   const sameHolder = spec?.holderIdentity === id.holder;
-  // The server hands MicroTimes back as strings; a V1MicroTime serialises with 6 digits.
+  // The server hands MicroTimes back as strings; a MicroTime serialises with 6 digits.
   const acquired =
     sameHolder && spec?.acquireTime !== undefined ? Date.parse(String(spec.acquireTime)) : now;
   const transitions = (spec?.leaseTransitions ?? 0) + (current === undefined || sameHolder ? 0 : 1);
@@ -42,8 +42,8 @@ export function leaseBody(
     spec: {
       holderIdentity: id.holder,
       leaseDurationSeconds: id.durationSeconds,
-      acquireTime: new V1MicroTime(Number.isNaN(acquired) ? now : acquired),
-      renewTime: new V1MicroTime(now),
+      acquireTime: new MicroTime(Number.isNaN(acquired) ? now : acquired),
+      renewTime: new MicroTime(now),
       leaseTransitions: transitions,
     },
   };

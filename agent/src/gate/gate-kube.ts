@@ -3,24 +3,18 @@
  * Leases and Nodes (paged), the agents' pods and the DaemonSet's revisions for updates, pod
  * deletion, and the reviews that tell who a caller is and what they may do.
  */
-import {
-  AppsV1Api,
-  AuthenticationV1Api,
-  AuthorizationV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
-  type ConfigurationOptions,
-  type KubeConfig,
-  type V1ControllerRevision,
-  type V1DaemonSet,
-  type V1Lease,
-  type V1ListMeta,
-  type V1Node,
-  type V1Pod,
-  type V1ResourceAttributes,
+import type {
+  V1ControllerRevision,
+  V1DaemonSet,
+  V1Lease,
+  V1Node,
+  V1Pod,
+  V1ResourceAttributes,
+  V1SubjectAccessReview,
+  V1TokenReview,
 } from '@kubernetes/client-node';
-import type http from 'node:http';
-import { KubeApi, type KubeApiOptions } from '../cluster/kube-client.js';
+import { resourcePath, withQuery, type ResourceRef } from '../cluster/api-paths.js';
+import { KubeApi } from '../cluster/kube-client.js';
 
 /** Items per list request: 1,000 Leases arrive in two pages, never one 30 MB answer. */
 export const LIST_PAGE = 500;
@@ -32,104 +26,73 @@ export interface Identity {
   extra?: Record<string, string[]>;
 }
 
+/** A list as the server sends it: the next page's token is `metadata.continue` on the wire. */
+interface ListPage<T> {
+  items: T[];
+  metadata?: { continue?: string };
+}
+
 export class GateKubeApi extends KubeApi {
-  private readonly gateCore: CoreV1Api;
-  private readonly gateLeases: CoordinationV1Api;
-  private readonly apps: AppsV1Api;
-  private readonly authn: AuthenticationV1Api;
-  private readonly authz: AuthorizationV1Api;
-
-  protected constructor(kc: KubeConfig, agent: http.Agent, options: KubeApiOptions) {
-    super(kc, agent, options);
-    this.gateCore = kc.makeApiClient(CoreV1Api);
-    this.gateLeases = kc.makeApiClient(CoordinationV1Api);
-    this.apps = kc.makeApiClient(AppsV1Api);
-    this.authn = kc.makeApiClient(AuthenticationV1Api);
-    this.authz = kc.makeApiClient(AuthorizationV1Api);
-  }
-
-  static override async create(kc: KubeConfig, options: KubeApiOptions = {}): Promise<GateKubeApi> {
-    return new GateKubeApi(kc, await KubeApi.keepAliveAgent(kc), options);
-  }
-
   /** Every page of a list, one request per page. */
-  private async all<T>(
-    page: (
-      cont: string | undefined,
-      options: ConfigurationOptions,
-    ) => Promise<{ items: T[]; metadata?: V1ListMeta }>,
-  ): Promise<T[]> {
+  private async all<T>(ref: ResourceRef, labelSelector?: string): Promise<T[]> {
     const items: T[] = [];
     let cont: string | undefined;
     do {
-      const list = await this.call((o) => page(cont, o));
+      const list = await this.http.request<ListPage<T>>({
+        method: 'GET',
+        path: withQuery(resourcePath(ref), { labelSelector, limit: LIST_PAGE, continue: cont }),
+      });
       items.push(...list.items);
-      cont = list.metadata?._continue || undefined;
+      cont = list.metadata?.continue || undefined;
     } while (cont !== undefined);
     return items;
   }
 
   listLeases(namespace: string): Promise<V1Lease[]> {
-    return this.all((cont, o) =>
-      this.gateLeases.listNamespacedLease(
-        { namespace, limit: LIST_PAGE, ...(cont ? { _continue: cont } : {}) },
-        o,
-      ),
-    );
+    return this.all({ groupVersion: 'coordination.k8s.io/v1', resource: 'leases', namespace });
   }
 
   listNodes(): Promise<V1Node[]> {
-    return this.all((cont, o) =>
-      this.gateCore.listNode({ limit: LIST_PAGE, ...(cont ? { _continue: cont } : {}) }, o),
-    );
+    return this.all({ groupVersion: 'v1', resource: 'nodes' });
   }
 
   listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
-    return this.all((cont, o) =>
-      this.gateCore.listNamespacedPod(
-        { namespace, labelSelector, limit: LIST_PAGE, ...(cont ? { _continue: cont } : {}) },
-        o,
-      ),
-    );
+    return this.all({ groupVersion: 'v1', resource: 'pods', namespace }, labelSelector);
   }
 
   /** Deletes the pod only if it is still the one with this uid (not a replacement). */
   async deletePod(namespace: string, name: string, uid: string): Promise<void> {
-    await this.call((o) =>
-      this.gateCore.deleteNamespacedPod({ namespace, name, body: { preconditions: { uid } } }, o),
-    );
+    await this.http.request({
+      method: 'DELETE',
+      path: resourcePath({ groupVersion: 'v1', resource: 'pods', namespace, name }),
+      body: { preconditions: { uid } },
+    });
   }
 
   getDaemonSet(namespace: string, name: string): Promise<V1DaemonSet> {
-    return this.call((o) => this.apps.readNamespacedDaemonSet({ namespace, name }, o));
+    return this.http.request({
+      method: 'GET',
+      path: resourcePath({ groupVersion: 'apps/v1', resource: 'daemonsets', namespace, name }),
+    });
   }
 
   listControllerRevisions(
     namespace: string,
     labelSelector: string,
   ): Promise<V1ControllerRevision[]> {
-    return this.all((cont, o) =>
-      this.apps.listNamespacedControllerRevision(
-        { namespace, labelSelector, limit: LIST_PAGE, ...(cont ? { _continue: cont } : {}) },
-        o,
-      ),
+    return this.all(
+      { groupVersion: 'apps/v1', resource: 'controllerrevisions', namespace },
+      labelSelector,
     );
   }
 
   /** Who a bearer token belongs to; undefined when the API server does not know it. */
   async reviewToken(token: string): Promise<Identity | undefined> {
-    const review = await this.call((o) =>
-      this.authn.createTokenReview(
-        {
-          body: {
-            apiVersion: 'authentication.k8s.io/v1',
-            kind: 'TokenReview',
-            spec: { token },
-          },
-        },
-        o,
-      ),
-    );
+    const review = await this.http.request<V1TokenReview>({
+      method: 'POST',
+      path: resourcePath({ groupVersion: 'authentication.k8s.io/v1', resource: 'tokenreviews' }),
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+    });
     const user = review.status?.user;
     if (review.status?.authenticated !== true || user?.username === undefined) return undefined;
     return {
@@ -142,24 +105,24 @@ export class GateKubeApi extends KubeApi {
 
   /** Whether this identity may do this, as kube-rbac-proxy asks. */
   async mayDo(who: Identity, attributes: V1ResourceAttributes): Promise<boolean> {
-    const review = await this.call((o) =>
-      this.authz.createSubjectAccessReview(
-        {
-          body: {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SubjectAccessReview',
-            spec: {
-              user: who.username,
-              groups: who.groups,
-              ...(who.uid === undefined ? {} : { uid: who.uid }),
-              ...(who.extra === undefined ? {} : { extra: who.extra }),
-              resourceAttributes: attributes,
-            },
-          },
+    const review = await this.http.request<V1SubjectAccessReview>({
+      method: 'POST',
+      path: resourcePath({
+        groupVersion: 'authorization.k8s.io/v1',
+        resource: 'subjectaccessreviews',
+      }),
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: who.username,
+          groups: who.groups,
+          ...(who.uid === undefined ? {} : { uid: who.uid }),
+          ...(who.extra === undefined ? {} : { extra: who.extra }),
+          resourceAttributes: attributes,
         },
-        o,
-      ),
-    );
+      },
+    });
     return review.status?.allowed === true;
   }
 }

@@ -13,6 +13,8 @@ export interface TestPki {
   /** PEM server certificate with subjectAltName IP:127.0.0.1 and DNS:localhost. */
   cert: string;
   key: string;
+  /** A client certificate (CN=farm-agent, clientAuth) signed by the same CA, and its key. */
+  client: { cert: string; key: string };
 }
 
 function openssl(dir: string, args: string[]): void {
@@ -20,6 +22,41 @@ function openssl(dir: string, args: string[]): void {
 }
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+/** `<name>.key` and `<name>.crt` for `subject`, signed by the CA in `dir`, with these extensions. */
+function issue(dir: string, name: string, subject: string, extensions: string[]): void {
+  openssl(dir, [
+    'req',
+    ...EC_KEY,
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.csr`,
+    '-subj',
+    subject,
+  ]);
+  writeFileSync(
+    join(dir, `${name}.cnf`),
+    ['basicConstraints=CA:FALSE', ...extensions, ''].join('\n'),
+  );
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    `${name}.crt`,
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.cnf`,
+  ]);
+}
 
 export function createTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'fake-kube-pki-'));
@@ -37,39 +74,18 @@ export function createTestPki(): TestPki {
       '-subj',
       '/CN=fake-kube-ca',
     ]);
-    openssl(dir, [
-      'req',
-      ...EC_KEY,
-      '-keyout',
-      'server.key',
-      '-out',
-      'server.csr',
-      '-subj',
-      '/CN=127.0.0.1',
+    issue(dir, 'server', '/CN=127.0.0.1', [
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      'extendedKeyUsage=serverAuth',
     ]);
-    writeFileSync(
-      join(dir, 'ext.cnf'),
-      'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n',
-    );
-    openssl(dir, [
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      'server.crt',
-      '-days',
-      '2',
-      '-extfile',
-      'ext.cnf',
-    ]);
+    issue(dir, 'client', '/CN=farm-agent', ['extendedKeyUsage=clientAuth']);
     const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
-    return { ca: read('ca.crt'), cert: read('server.crt'), key: read('server.key') };
+    return {
+      ca: read('ca.crt'),
+      cert: read('server.crt'),
+      key: read('server.key'),
+      client: { cert: read('client.crt'), key: read('client.key') },
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
