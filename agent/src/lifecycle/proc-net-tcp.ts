@@ -95,7 +95,11 @@ function scan(bytes: Uint8Array, keep: KeepSocket, ports: readonly Uint8Array[])
   return sockets;
 }
 
-/** Where the line from `start` ends: its newline, or the table's end. */
+/**
+ * Where the line from `start` ends: its newline, or the table's end. Where a padded line would
+ * end is looked at first, and a newline there taken as this line's: in the kernel's tables
+ * every IPv4 line is padded and every IPv6 line is longer, so no shorter line ends before it.
+ */
 function lineEnd(bytes: Uint8Array, start: number): number {
   if (bytes[start + PADDED_LINE] === NEWLINE) return start + PADDED_LINE;
   const end = bytes.indexOf(NEWLINE, start);
