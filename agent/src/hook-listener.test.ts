@@ -43,7 +43,7 @@ const getState = (hooks: HookListener) =>
   });
 
 describe('the hook listener before the agent is built', () => {
-  it.each([{}, { FARM_SWARMING_SERVER: 'https://swarming.example.com' }])(
+  it.each<Record<string, string>>([{}, { FARM_SWARMING_SERVER: 'https://swarming.example.com' }])(
     'answers a bot hook as for a bot this node does not run (%j)',
     async (env) => {
       const res = await getState(listener(env));
