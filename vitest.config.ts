@@ -4,10 +4,16 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources of the sibling workspace, not its build output.
-    // The subpath comes first: an alias also matches imports that extend it.
+    // The subpaths come first: an alias also matches imports that extend it.
     alias: {
       '@farm-agent/bot-config/lib': fileURLToPath(
         new URL('./bot-config/src/lib/index.ts', import.meta.url),
+      ),
+      '@farm-agent/bot-config/hook-server': fileURLToPath(
+        new URL('./bot-config/src/hook-server.ts', import.meta.url),
+      ),
+      '@farm-agent/bot-config/bot-user': fileURLToPath(
+        new URL('./bot-config/src/bot-user.ts', import.meta.url),
       ),
       '@farm-agent/bot-config': fileURLToPath(
         new URL('./bot-config/src/index.ts', import.meta.url),

@@ -5,6 +5,8 @@ bot-config/python and the test bot's api/ package). Prints one JSON object: micr
 per call for each hook and for a bare urllib GET /healthz. The floor is the same run against
 a bare node:http server (bench/bare-hook-server.mjs).
 Run as the bot under the agent (bench_bot_main.py), it writes the object to $BENCH_HOOK_OUT.
+With BENCH_FLOOR_URL set, every call is made to the agent and then to that server in turn, and
+it prints {"agent": ..., "floor": ...}: on a loaded machine both then see the same load.
 """
 
 import json
@@ -39,6 +41,15 @@ def timed(fn):
   return (time.perf_counter_ns() - start) / 1000.0
 
 
+def timed_at(urls, fn):
+  """One call of fn to each hook URL in turn (the shim reads FARM_HOOK_URL at every call)."""
+  times = []
+  for url in urls:
+    os.environ['FARM_HOOK_URL'] = url
+    times.append(timed(fn))
+  return times
+
+
 def check():
   """Fails loudly if the shim fell back to its own answer (the agent did not answer)."""
   dims = bot_config.get_dimensions()
@@ -48,22 +59,32 @@ def check():
 
 
 def main():
-  check()
-  out = {}
+  urls = [bot_config._hook_url()]
+  if os.environ.get('BENCH_FLOOR_URL'):
+    urls.append(os.environ['BENCH_FLOOR_URL'])
+  for url in urls:
+    os.environ['FARM_HOOK_URL'] = url
+    check()
+  outs = [{} for _ in urls]
   for name, fn in CALLS:
     for _ in range(WARMUP):
-      fn()
-    out[name] = [timed(fn) for _ in range(N)]
+      timed_at(urls, fn)
+    for out in outs:
+      out[name] = []
+    for _ in range(N):
+      for out, t in zip(outs, timed_at(urls, fn)):
+        out[name].append(t)
   # A task starts and ends: the two hooks alternate, as they do in the bot.
-  before, after = [], []
+  for out in outs:
+    out['on_before_task'], out['on_after_task'] = [], []
   for i in range(WARMUP + N):
-    b = timed(lambda: bot_config.on_before_task(None, None, None, RUNNER_ENV))
-    a = timed(bot_config.on_after_task)
+    b = timed_at(urls, lambda: bot_config.on_before_task(None, None, None, RUNNER_ENV))
+    a = timed_at(urls, bot_config.on_after_task)
     if i >= WARMUP:
-      before.append(b)
-      after.append(a)
-  out['on_before_task'] = before
-  out['on_after_task'] = after
+      for j, out in enumerate(outs):
+        out['on_before_task'].append(b[j])
+        out['on_after_task'].append(a[j])
+  out = outs[0] if len(outs) == 1 else {'agent': outs[0], 'floor': outs[1]}
   target = os.environ.get('BENCH_HOOK_OUT')
   if target:
     with open(target + '.partial', 'w') as f:

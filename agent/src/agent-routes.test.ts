@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FarmAgent } from './agent.js';
 import { loadConfig } from './config/load.js';
+import { HookListener } from './hook-listener.js';
 import { createLogger } from './logging.js';
+import { createMetricsRegistry } from './metrics.js';
 import { operatorAuthorization, operatorCredentialPath } from './operator/credential.js';
 
 let agent: FarmAgent;
@@ -24,7 +26,10 @@ beforeAll(async () => {
     { hostname: 'pi-7', home: stateDir },
   );
   // Built, not started: no adb server is needed to route a request.
-  agent = new FarmAgent({ config, logger: createLogger('silent') });
+  const logger = createLogger('silent');
+  const registry = createMetricsRegistry();
+  const hooks = new HookListener({ config, logger, registry });
+  agent = new FarmAgent({ config, logger, registry, hooks });
   // What start() does first; the rest of start() (adb) is not needed to route a request.
   await agent.operator.write();
   authorization = (await operatorAuthorization(operatorCredentialPath(stateDir))) ?? '';

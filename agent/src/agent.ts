@@ -1,4 +1,4 @@
-import { BotCodeStore, createHookServer, TokenSource } from '@farm-agent/bot-config';
+import { BotCodeStore, TokenSource } from '@farm-agent/bot-config';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -6,7 +6,7 @@ import type { ClusterLink, ClusterParts } from './cluster/cluster-link.js';
 import { ConfigError } from './config/load.js';
 import type { Config } from './config/settings.js';
 import type { DeviceBackend } from './devices/backend.js';
-import type { HostThresholds } from './host/host-maintenance.js';
+import { hostThresholds } from './host/host-maintenance.js';
 import { HostMonitor } from './host/host-monitor.js';
 import { ensureWritableStateDir } from './host/state-dir.js';
 import { createClusterServer } from './http/cluster-server.js';
@@ -20,7 +20,7 @@ import type { RecoveryLadder } from './recovery/recovery-ladder.js';
 import { buildDevices } from './build-devices.js';
 import { wakingBotDevices } from './lifecycle/waking-bot-devices.js';
 import { operatorOnly, operatorRoutes } from './http/operator-routes.js';
-import { createMetricsRegistry } from './metrics.js';
+import type { HookListener } from './hook-listener.js';
 import { OverrideControl } from './operator/override-control.js';
 import { OperatorCredential, operatorCredentialPath } from './operator/credential.js';
 import { clusterEventOf } from './swarming/bot-events.js';
@@ -33,23 +33,29 @@ import { SwarmingHost } from './swarming/swarming-host.js';
 export interface AgentOptions {
   config: Config;
   logger: Logger;
+  /** One per agent (metrics.ts), so tests can run several agents in one process. */
+  registry: Registry;
+  /** Opened before this module was loaded (main.ts); answers from the parts built here. */
+  hooks: HookListener;
 }
 
 /**
- * The composition root (the README's "Runtime picture"). Built in this order, each
- * part handed to the next:
+ * The composition root (the README's "Runtime picture"). The hook listener comes first, from
+ * main.ts, before this module and what it imports are loaded (hook-listener.ts: until the
+ * parts below are attached no bot runs, and the hooks answer so). Then built in this order,
+ * each part handed to the next:
  * host monitor → devices (build-devices.ts: adb server → tracker → device I/O →
  * slots → bot devices → adb backend → lifecycle; or the host's one bot) →
  * override control → token source → Swarming host (bot code store, made for
- * the first bot) → hook listener (reads the devices, checks callers against
+ * the first bot) → the hook listener's parts (reads the devices, checks callers against
  * the Swarming host) → cluster listener (/status, wake and operator routes).
- * start(): both listeners, the host monitor, the cluster connection (before
+ * start(): the cluster listener, the host monitor, the cluster connection (before
  * adb runs: Kubernetes API → cluster reporter → cluster link), the devices,
  * the lifecycle, cluster reporting, then the bots;
- * stop() drains the bots and takes the rest down in reverse.
+ * stop() drains the bots and takes the rest down in reverse, both listeners last.
  */
 export class FarmAgent {
-  readonly registry: Registry = createMetricsRegistry();
+  readonly registry: Registry;
   private readonly startedAt = Date.now();
   /** Parts that do not run, with why; logged at start and shown in /status. */
   private readonly disabled: Record<string, string> = {};
@@ -74,7 +80,7 @@ export class FarmAgent {
   readonly operator: OperatorCredential;
   /** What Swarming last received from each bot's hooks, for /status. */
   private readonly exchanges = new ExchangeLog();
-  private readonly hookServer: FastifyInstance;
+  private readonly hooks: HookListener;
   /** The cluster-facing listener, with every route the agent serves (tests inject into it). */
   readonly clusterServer: FastifyInstance;
   /** Set once connected; undefined in standalone mode (the reason is in `disabled`). */
@@ -84,12 +90,9 @@ export class FarmAgent {
 
   constructor(private readonly options: AgentOptions) {
     const { config, logger } = options;
-    const thresholds: HostThresholds = {
-      temperatureMaxC: config.hostTemperatureMax,
-      temperatureResumeC: config.hostTemperatureResume,
-      diskFreeMinPercent: config.hostDiskMinPercent,
-      diskFreeMinBytes: config.hostDiskMinFree,
-    };
+    this.registry = options.registry;
+    this.hooks = options.hooks;
+    const thresholds = hostThresholds(config);
     this.host = new HostMonitor({
       stateDir: config.stateDir,
       logger: logger.child({ component: 'host' }),
@@ -147,8 +150,7 @@ export class FarmAgent {
 
     this.operator = new OperatorCredential(operatorCredentialPath(config.stateDir));
     const swarming = this.swarming;
-    this.hookServer = createHookServer({
-      // Without Swarming the agent runs no bot: nobody to check callers against.
+    this.hooks.attach({
       authorizeCaller: swarming && hookAccess((botId) => swarming.botPid(botId), this.operator),
       // on_before_task wakes a sleeping phone and waits until it is ready.
       devices: this.drain.botDevices(
@@ -157,10 +159,8 @@ export class FarmAgent {
           : this.devices.botDevices,
       ),
       botQuarantine: (botId) => this.swarming?.quarantineReason(botId),
-      pool: config.pool,
       // The bot's own disk floor and cache caps follow the agent's disk floor.
       settings: () => botSettings(thresholds, this.host.current().facts?.disk?.totalBytes),
-      readyWaitMaxMs: config.readyTimeout,
       onRebootRequested: rebootRequests({
         registry: this.registry,
         logger,
@@ -169,8 +169,6 @@ export class FarmAgent {
       }),
       onAnswered: (exchange) => this.exchanges.record(exchange),
       onServerAccepted: (botId) => this.swarming?.serverAccepted(botId),
-      logger: logger.child({ listener: 'hooks' }),
-      registry: this.registry,
     });
     this.clusterServer = createClusterServer({
       logger,
@@ -204,8 +202,6 @@ export class FarmAgent {
     const { config, logger } = this.options;
     await ensureWritableStateDir(config.stateDir);
     await this.operator.write();
-    // Loopback only, and each call checked against the bot's process (hook-access.ts).
-    await this.hookServer.listen({ host: '127.0.0.1', port: config.hookPort });
     await this.clusterServer.listen({ host: config.httpHost, port: config.httpPort });
     await this.host.start();
     this.unsubscribeHost = this.host.onMaintenanceChange(({ reason }) => {
@@ -254,7 +250,7 @@ export class FarmAgent {
     await this.lifecycle?.stop();
     await this.devices.stop();
     await this.host.stop();
-    await Promise.allSettled([this.hookServer.close(), this.clusterServer.close()]);
+    await Promise.allSettled([this.hooks.server.close(), this.clusterServer.close()]);
   }
 
   status(): Record<string, unknown> {

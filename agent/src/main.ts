@@ -5,6 +5,7 @@ import { formatDevices, type SlotSummary } from './cli/devices.js';
 import { swarmingView, type AgentStatusForDims } from './cli/dims.js';
 import { ConfigError, loadConfig, settingsMarkdown, type LoadResult } from './config/load.js';
 import type { FarmAgent } from './agent.js';
+import type { HookListener } from './hook-listener.js';
 import { createLogger } from './logging.js';
 import { stopSignal } from './stop-signal.js';
 
@@ -95,6 +96,10 @@ function overrideReason(kind: string, line: CommandLine): string | null {
   return reason ? reason : `${kind} set with farm-agent CLI`;
 }
 
+/**
+ * Hooks first: the hook listener is up with only what serving hooks needs loaded (Fastify,
+ * pino, prom-client, the hook server), then the rest of the agent is loaded and started.
+ */
 async function run({ config, unknown }: LoadResult): Promise<number> {
   const logger = createLogger(config.logLevel);
   if (unknown.length > 0) {
@@ -105,14 +110,23 @@ async function run({ config, unknown }: LoadResult): Promise<number> {
     logger.error({ err: reason }, 'unhandled promise rejection');
   });
   let agent: FarmAgent | undefined;
+  let hooks: HookListener | undefined;
   try {
     // Loaded here, not at the top: `farm-agent gate` and the CLI commands never load device code.
+    const [{ HookListener }, { createMetricsRegistry }] = await Promise.all([
+      import('./hook-listener.js'),
+      import('./metrics.js'),
+    ]);
+    const registry = createMetricsRegistry();
+    hooks = new HookListener({ config, logger, registry });
+    await hooks.listen(config.hookPort);
     const { FarmAgent } = await import('./agent.js');
-    agent = new FarmAgent({ config, logger });
+    agent = new FarmAgent({ config, logger, registry, hooks });
     await agent.start();
   } catch (err) {
     logger.fatal({ err }, `farm-agent could not start: ${(err as Error).message}`);
-    await agent?.stop();
+    // The agent closes the hook listener it was handed; one it never got is closed here.
+    await (agent ? agent.stop() : hooks?.server.close());
     // As for a wrong setting found while loading: 2 means "fix the configuration".
     return err instanceof ConfigError ? 2 : 1;
   }

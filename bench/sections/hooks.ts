@@ -23,7 +23,13 @@ import { startAgent, waitForSlots } from '../rig.js';
 const run = promisify(execFile);
 const N = QUICK ? 50 : 500;
 
-async function timeHooks(hookUrl: string, botId: string): Promise<Record<string, number[]>> {
+type Times = Record<string, number[]>;
+
+async function timeHooks(
+  hookUrl: string,
+  botId: string,
+  floorUrl?: string,
+): Promise<Times | { agent: Times; floor: Times }> {
   const { stdout } = await run('python3', [join(ROOT, 'bench', 'hook_calls.py'), String(N)], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -33,21 +39,29 @@ async function timeHooks(hookUrl: string, botId: string): Promise<Record<string,
       PYTHONDONTWRITEBYTECODE: '1',
       FARM_HOOK_URL: hookUrl,
       SWARMING_BOT_ID: botId,
+      ...(floorUrl === undefined ? {} : { BENCH_FLOOR_URL: floorUrl }),
     },
     timeout: 300_000,
     maxBuffer: 64 * 1024 * 1024,
   });
-  return JSON.parse(stdout) as Record<string, number[]>;
+  return JSON.parse(stdout) as Times | { agent: Times; floor: Times };
 }
 
-/** The same shim calls against the bare server: the floor of a hook round trip. */
-async function timeBareServer(botId: string): Promise<Record<string, number[]>> {
+/**
+ * The shim's calls to the agent, each followed by the same call to a bare server (the floor of
+ * a hook round trip), so that both see the same load from other processes.
+ */
+async function timeBesideBareServer(
+  hookUrl: string,
+  botId: string,
+): Promise<{ agent: Times; floor: Times }> {
   const server = spawn(process.execPath, [join(ROOT, 'bench', 'bare-hook-server.mjs')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
     const [port] = (await once(server.stdout, 'data')) as [Buffer];
-    return await timeHooks(`http://127.0.0.1:${String(port).trim()}`, botId);
+    const bareUrl = `http://127.0.0.1:${String(port).trim()}`;
+    return (await timeHooks(hookUrl, botId, bareUrl)) as { agent: Times; floor: Times };
   } finally {
     server.kill();
   }
@@ -184,11 +198,11 @@ export async function hooks(): Promise<Row[]> {
   const out: Row[] = [];
   {
     const agent = await startAgent({ FARM_DEVICES: 'none', FARM_BOT_ID: 'bench-host' });
-    let unchecked: Record<string, number[]>;
+    let unchecked: Times;
     try {
-      const bare = await timeBareServer('bench-host');
-      unchecked = await timeHooks(agent.hookUrl, 'bench-host');
-      out.push(...rows('FARM_DEVICES=none', unchecked, bare));
+      const times = await timeBesideBareServer(agent.hookUrl, 'bench-host');
+      unchecked = times.agent;
+      out.push(...rows('FARM_DEVICES=none', unchecked, times.floor));
     } finally {
       await agent.stop();
     }
@@ -214,8 +228,8 @@ export async function hooks(): Promise<Row[]> {
     try {
       const [slot] = await waitForSlots(agent, 1);
       const botId = slot?.botId ?? '';
-      const bare = await timeBareServer(botId);
-      out.push(...rows('1 phone', await timeHooks(agent.hookUrl, botId), bare));
+      const times = await timeBesideBareServer(agent.hookUrl, botId);
+      out.push(...rows('1 phone', times.agent, times.floor));
     } finally {
       await agent.stop();
       await phone.close();

@@ -1,14 +1,14 @@
 /**
  * 5. Idle checker: scanning a /proc/net/tcp of 10,000 sockets with the agent's own read, parser
- * and filter, beside the raw read of the same file (as the agent reads it: latin1, ASCII) and
- * the earlier floor, the read split into lines.
+ * and filter, beside the raw read of the same file (its bytes, as the agent reads it), the read
+ * as latin1 text (how the agent read it before) and the earlier floor, the read split into lines.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { externalConnections } from '../../agent/src/lifecycle/proc-net-tcp.js';
-import { QUICK, summarise, type Row } from '../lib.js';
+import { QUICK, summarise, type Row, type Summary } from '../lib.js';
 
 const SOCKETS = 10_000;
 const RUNS = QUICK ? 20 : 200;
@@ -65,18 +65,28 @@ export function procNetTcp(count: number): string {
       `${String(i).padStart(4)}: ${local} ${remote} ${hex(st, 2)} 00000000:00000000 00:00000000 00000000  1000        0 ${inode} 1 0000000000000000 20 4 30 10 -1`,
     );
   }
-  return `${lines.join('\n')}\n`;
+  // As the kernel prints it: every IPv4 line padded to 149 characters (tcp4_seq_show).
+  return lines.map((line) => `${line.padEnd(149)}\n`).join('');
 }
 
-function time(fn: () => unknown): number[] {
-  for (let i = 0; i < 10; i++) fn();
-  const out: number[] = [];
+/**
+ * The summarised milliseconds per call of each of `fns`, taken in turn (one call of each per
+ * round), so that load from other processes falls on the scan and its floors alike.
+ */
+function time<K extends string>(fns: Record<K, () => unknown>): Record<K, Summary> {
+  const entries = Object.entries(fns) as [K, () => unknown][];
+  for (let i = 0; i < 10; i++) entries.forEach(([, fn]) => fn());
+  const out = new Map(entries.map(([name]) => [name, [] as number[]]));
   for (let i = 0; i < RUNS; i++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    for (const [name, fn] of entries) {
+      const t0 = process.hrtime.bigint();
+      fn();
+      out.get(name)?.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
   }
-  return out;
+  return Object.fromEntries(
+    entries.map(([name]) => [name, summarise(out.get(name) ?? [])]),
+  ) as Record<K, Summary>;
 }
 
 export async function idle(): Promise<Row[]> {
@@ -85,18 +95,25 @@ export async function idle(): Promise<Row[]> {
   try {
     writeFileSync(file, procNetTcp(SOCKETS));
     let found = 0;
-    const scan = time(() => {
-      const text = readFileSync(file, 'latin1');
-      found = externalConnections(text, ADB_PORTS).length;
+    const {
+      scan: s,
+      raw,
+      latin1,
+      split,
+    } = time({
+      scan: () => {
+        found = externalConnections(readFileSync(file), ADB_PORTS).length;
+      },
+      raw: () => readFileSync(file),
+      latin1: () => readFileSync(file, 'latin1'),
+      split: () => readFileSync(file, 'utf8').split('\n'),
     });
     if (found !== 3) throw new Error(`the scan found ${found} outside adb clients, not 3`);
-    const s = summarise(scan);
-    const raw = summarise(time(() => readFileSync(file, 'latin1')));
-    const split = summarise(time(() => readFileSync(file, 'utf8').split('\n')));
     return (['p50', 'p99'] as const).flatMap((p) =>
       (
         [
-          [raw, 'raw read (readFileSync latin1)'],
+          [raw, 'raw read (readFileSync bytes)'],
+          [latin1, 'read as text (readFileSync latin1)'],
           [split, 'readFileSync utf8 + split'],
         ] as const
       ).map(([f, floorLabel]) => ({

@@ -43,14 +43,16 @@ export function limitJsonDepth(app: FastifyInstance, maxDepth = MAX_BODY_DEPTH):
   });
 }
 
-/** Whether `value` has arrays or objects nested more than `max` levels; iterative, so any depth is safe. */
+/**
+ * Whether `value` has arrays or objects nested more than `max` levels. Recursive, but never
+ * deeper than `max` + 1 calls, so any depth is safe; no work list to allocate on every body.
+ */
 export function deeperThan(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    const [item, depth] = next;
-    if (typeof item !== 'object' || item === null) continue;
-    if (depth + 1 > max) return true;
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  if (typeof value !== 'object' || value === null) return false;
+  if (max === 0) return true;
+  if (Array.isArray(value)) return value.some((item) => deeperThan(item, max - 1));
+  for (const key in value) {
+    if (deeperThan((value as Record<string, unknown>)[key], max - 1)) return true;
   }
   return false;
 }
@@ -63,10 +65,11 @@ export function deeperThan(value: unknown, max: number): boolean {
 export function refuseUnknownBot(
   knows: (botId: string) => boolean,
   botIdOf: (request: FastifyRequest) => string,
-): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
-  return async (request) => {
+): (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void {
+  // Callback style: a promise per call costs more than the check.
+  return (request, _reply, done) => {
     const botId = botIdOf(request);
-    if (!knows(botId)) throw new HookRefusal(404, `no bot "${botId}" runs on this node`);
+    done(knows(botId) ? undefined : new HookRefusal(404, `no bot "${botId}" runs on this node`));
   };
 }
 

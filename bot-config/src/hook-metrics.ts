@@ -17,9 +17,11 @@ export function instrumentHooks(app: FastifyInstance, registry: Registry): void 
     buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60, 300],
     registers: [registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback style: a promise per call costs more than counting it.
+  app.addHook('onResponse', (request, reply, done) => {
     const hook = hookOf(request);
     requests.inc({ hook, code: String(reply.statusCode) });
     duration.observe({ hook }, reply.elapsedTime / 1000);
+    done();
   });
 }

@@ -4,7 +4,8 @@
  * `FARM_HOOK_PORT="abc": expected a TCP port from 1 to 65535`.
  */
 
-import { findUser, type BotUser } from '@farm-agent/bot-config';
+// The module alone, not the package's index: settings load before anything else at start-up.
+import { findUser, type BotUser } from '@farm-agent/bot-config/bot-user';
 
 /** A setting's parser; `allowed` says which values it takes, for the README table. */
 export interface Parser<T> {

@@ -1,3 +1,4 @@
+import type { Config } from '../config/settings.js';
 import type { HostFacts } from './host-facts.js';
 
 export interface HostThresholds {
@@ -31,6 +32,16 @@ export const DEFAULT_HOST_THRESHOLDS: HostThresholds = {
   diskFreeMinPercent: 5,
   diskFreeMinBytes: 500 * MiB,
 };
+
+/** The thresholds FARM_HOST_TEMPERATURE_* and FARM_HOST_DISK_* set. */
+export function hostThresholds(config: Config): HostThresholds {
+  return {
+    temperatureMaxC: config.hostTemperatureMax,
+    temperatureResumeC: config.hostTemperatureResume,
+    diskFreeMinPercent: config.hostDiskMinPercent,
+    diskFreeMinBytes: config.hostDiskMinFree,
+  };
+}
 
 /** The verdict, and the state the next call needs for its hysteresis. */
 export interface HostMaintenance {

@@ -32,13 +32,13 @@ export async function externalAdbActivity(
   }
 }
 
-async function readTable(path: string): Promise<string> {
+async function readTable(path: string): Promise<Uint8Array> {
   try {
-    // ASCII: latin1 copies the bytes, where utf8 would validate each one (5× the read).
-    return await readFile(path, 'latin1');
+    // The bytes as they are: the scan reads the ASCII in place, so no text is made of it.
+    return await readFile(path);
   } catch (error) {
     // No tcp6 table on a kernel without IPv6: no connections of that family.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Uint8Array(0);
     throw error;
   }
 }

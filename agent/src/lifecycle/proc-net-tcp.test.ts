@@ -88,3 +88,54 @@ describe('externalConnections', () => {
     ]);
   });
 });
+
+describe('externalConnections on the table as the kernel prints it', () => {
+  const line = (slot: string, local: string, remote: string, state = '01'): string =>
+    `${slot}: ${local} ${remote} ${state} 00000000:00000000 00:00000000 00000000  1000        0 4242 1 0000000000000000 20 4 30 10 -1`;
+  /** The kernel pads IPv4 lines to 149 characters; found by position, not searched for. */
+  const padded = (lines: string[]): string => lines.map((l) => `${l.padEnd(149)}\n`).join('');
+  const peers = (table: string | Uint8Array): string[] =>
+    externalConnections(table, ADB_PORTS).map((s) => `${s.remote}:${s.remotePort}→${s.localPort}`);
+
+  it('reads the same from the bytes as from the text, padded or not', () => {
+    const text = fixture('tcp.txt');
+    const unpadded = text.replace(/ +\n/g, '\n');
+    expect(unpadded).not.toBe(text);
+    for (const table of [text, unpadded, Buffer.from(text), Buffer.from(unpadded)]) {
+      expect(peers(table)).toEqual(['192.168.1.30:54321→5037']);
+    }
+    expect(peers(Buffer.from(fixture('tcp6.txt')))).toEqual([
+      '::ffff:192.168.1.32:50003→5555',
+      'fdc0::9:50004→5037',
+    ]);
+  });
+
+  it('finds the local port past slot numbers wider than 4 digits', () => {
+    const table = padded([
+      line('9999', '0501A8C0:0016', '1E01A8C0:D431'),
+      line('10000', '0501A8C0:13AD', '1E01A8C0:D432'),
+      line('123456', '0501A8C0:15B3', '1F01A8C0:D433'),
+    ]);
+    expect(peers(table)).toEqual(['192.168.1.30:54322→5037', '192.168.1.31:54323→5555']);
+  });
+
+  it('does not take an adb port as the peer for one on this host', () => {
+    // This host's client of someone else's adb server: the remote port is 5037, the local is not.
+    const table = padded([line('   0', '0501A8C0:D431', '1E01A8C0:13AD')]);
+    expect(peers(table)).toEqual([]);
+  });
+
+  it('reads lower-case hex as the same port', () => {
+    const table = padded([line('   0', '0501a8c0:13ad', '1e01a8c0:d431')]);
+    expect(peers(table)).toEqual(['192.168.1.30:54321→5037']);
+  });
+
+  it('skips the listening socket and loopback peers in both families', () => {
+    const table = padded([
+      line('   0', '00000000:13AD', '00000000:0000', '0A'),
+      line('   1', '0100007F:13AD', '0100007F:C350'),
+      line('   2', '0501A8C0:13AD', '0300007F:C351'),
+    ]);
+    expect(peers(table)).toEqual([]);
+  });
+});
