@@ -88,6 +88,14 @@ describe('shell table (pure)', () => {
     });
   });
 
+  it('runs commands separated by `;` in turn, as mksh does', () => {
+    const state = defaultState();
+    expect(runShellCommand(state, 'echo a; getprop sys.boot_completed;cat /nope; echo b')).toEqual({
+      kind: 'output',
+      text: 'a\n1\ncat: /nope: No such file or directory\nb\n',
+    });
+  });
+
   it('prints thermalservice with tab-indented Temperature lines and Java floats', () => {
     const text = formatDumpsysThermal([{ name: 'CPU0', type: 0, value: 36, status: 1 }]);
     const hal = text.split('Current temperatures from HAL:\n')[1] ?? '';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultState, runShellCommand } from '../../../test/rigs/fake-adbd/shell.js';
 import type { PhoneState } from '../../../test/rigs/fake-adbd/shell.js';
 import { readDevicePath, readProps, readVitals } from './interrogate.js';
+import { KERNEL_READS_COMMAND } from './parse/kernel-reads.js';
 import { ManualClock } from '../../../test/rigs/manual-clock.js';
 import { ScriptedDevices } from '../../../test/rigs/scripted-devices.js';
 
@@ -55,13 +56,19 @@ describe('readVitals', () => {
   });
 
   it('names the reading whose output does not parse', async () => {
-    const { devices, scripted } = phone();
-    scripted.answer = (command) =>
-      command === 'cat /proc/uptime' ? 'cat: /proc/uptime: Permission denied\n' : '';
+    const { devices, scripted, state } = phone();
+    state.bootCompleted = false;
+    // The uptime denied, dumpsys printing nothing.
+    scripted.answer = (command) => {
+      if (command.startsWith('dumpsys')) return '';
+      const result = runShellCommand(state, command.replace('/proc/uptime', '/proc/uptime.x'));
+      return result.kind === 'output' ? result.text : '';
+    };
     const vitals = await readVitals(devices, 'R58N', TIMEOUTS);
     expect(vitals.uptimeSeconds).toEqual({
       ok: false,
-      reason: 'uptime unreadable: not /proc/uptime: "cat: /proc/uptime: Permission denied"',
+      reason:
+        'uptime unreadable: not /proc/uptime: "cat: /proc/uptime.x: No such file or directory"',
     });
     expect(vitals.battery).toEqual({
       ok: false,
@@ -69,6 +76,37 @@ describe('readVitals', () => {
     });
     // An empty boot_completed is a phone still booting, not a failure.
     expect(vitals.bootCompleted).toEqual({ ok: true, value: false });
+    expect(vitals.powerSupply.ok).toBe(true);
+  });
+
+  it('reads uptime, boot state and battery files in one session, beside the two dumpsys', async () => {
+    const { devices } = phone();
+    await readVitals(devices, 'R58N', TIMEOUTS);
+    expect(devices.calls.sort()).toEqual(
+      ['dumpsys battery', 'dumpsys thermalservice', KERNEL_READS_COMMAND]
+        .map((c) => `R58N ${c}`)
+        .sort(),
+    );
+  });
+
+  it('fails only the readings whose section the shared session did not print', async () => {
+    const { devices, scripted, state } = phone();
+    // The output stops after the boot state: the battery files are missing, nothing else.
+    scripted.answer = (command) => {
+      const result = runShellCommand(state, command);
+      const text = result.kind === 'output' ? result.text : '';
+      return command === KERNEL_READS_COMMAND
+        ? text.slice(0, text.indexOf(':farm-agent:files'))
+        : text;
+    };
+    const vitals = await readVitals(devices, 'R58N', TIMEOUTS);
+    expect(vitals.powerSupply).toEqual({
+      ok: false,
+      reason: 'battery files unreadable: no files section in the output',
+    });
+    expect(vitals.uptimeSeconds).toEqual({ ok: true, value: 12345.67 });
+    expect(vitals.bootCompleted).toEqual({ ok: true, value: true });
+    expect(vitals.battery.ok).toBe(true);
   });
 
   it.each([

@@ -9,7 +9,9 @@ import type { Parsed } from './parse/result.js';
 import { parseDumpsysThermal } from './parse/thermal.js';
 import type { ThermalDump } from './parse/thermal.js';
 import { parseProcUptime } from './parse/uptime.js';
-import { POWER_SUPPLY_COMMAND, parsePowerSupply } from './parse/power-supply.js';
+import { KERNEL_READS_COMMAND, splitKernelReads } from './parse/kernel-reads.js';
+import type { KernelSection } from './parse/kernel-reads.js';
+import { parsePowerSupply } from './parse/power-supply.js';
 import type { PowerSupply } from './parse/power-supply.js';
 
 /**
@@ -62,9 +64,9 @@ export function readProps(
 }
 
 /**
- * Reads battery, temperatures, uptime and boot state, each command under its
- * own timeout and all at once, so one hung or failing command costs only its
- * own reading and at most one timeout. Never rejects.
+ * Reads battery, temperatures, uptime and boot state, each session under its own timeout and
+ * all at once, so one hung or failing `dumpsys` costs only its own reading and at most one
+ * timeout. The kernel's readings share a session (see kernel-reads.ts). Never rejects.
  */
 export async function readVitals(
   io: DeviceIO,
@@ -72,14 +74,23 @@ export async function readVitals(
   timeouts: InterrogationTimeouts = DEFAULT_INTERROGATION_TIMEOUTS,
 ): Promise<Vitals> {
   const shell = (command: string) => () => io.shell(serial, command, timeouts.commandMs);
+  const kernel = io.shell(serial, KERNEL_READS_COMMAND, timeouts.commandMs).then(splitKernelReads);
+  // Each reading of the shared session fails on its own: with the session's error, or when
+  // the output ended before its section.
+  const section = (name: KernelSection) => () =>
+    kernel.then((sections) => sections[name] ?? missing(name));
   const [battery, powerSupply, thermal, uptimeSeconds, bootCompleted] = await Promise.all([
     read('battery', shell('dumpsys battery'), parseDumpsysBattery),
-    read('battery files', shell(POWER_SUPPLY_COMMAND), parsePowerSupply),
+    read('battery files', section('files'), parsePowerSupply),
     read('temperatures', shell('dumpsys thermalservice'), parseDumpsysThermal),
-    read('uptime', shell('cat /proc/uptime'), parseProcUptime),
-    read('boot state', shell('getprop sys.boot_completed'), (out) => parsed(isBootCompleted(out))),
+    read('uptime', section('uptime'), parseProcUptime),
+    read('boot state', section('boot'), (out) => parsed(isBootCompleted(out))),
   ]);
   return { battery, powerSupply, thermal, uptimeSeconds, bootCompleted };
+}
+
+function missing(name: KernelSection): never {
+  throw new Error(`no ${name} section in the output`);
 }
 
 async function read<R, T>(

@@ -270,7 +270,7 @@ describe('SlotManager', () => {
     r.devices.setServerProblem(undefined);
     await r.manager.idle();
     expect(r.slot().health.state).toBe('ready');
-    expect(r.devices.calls.slice(asked)).toContain('R58N cat /proc/uptime');
+    expect(r.devices.calls.slice(asked)).toContain('R58N dumpsys battery');
   });
 
   it('picks up a state change the tracker missed at the next refresh', async () => {

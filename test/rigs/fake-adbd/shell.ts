@@ -217,10 +217,21 @@ export function formatUptime(uptimeSeconds: number): string {
 }
 
 /**
- * Runs one command line against the state. Unknown commands answer like mksh does on
+ * Runs one command line against the state: commands separated by `;` run in turn, their
+ * output one after the other, as mksh runs them. Unknown commands answer like mksh does on
  * a phone, so a caller that forgets to check output sees a realistic failure.
  */
 export function runShellCommand(state: PhoneState, command: string): ShellResult {
+  const results = command.split(';').map((part) => runSimpleCommand(state, part));
+  let text = '';
+  for (const result of results) {
+    if (result.kind === 'hang') return result;
+    text += result.text;
+  }
+  return { kind: 'output', text };
+}
+
+function runSimpleCommand(state: PhoneState, command: string): ShellResult {
   const argv = command.trim().split(/\s+/);
   const output = (text: string): ShellResult => ({ kind: 'output', text });
   const props = effectiveProps(state);

@@ -1,7 +1,7 @@
-import type { Duplex } from 'node:stream';
 import { withTimeout } from '@farm-agent/bot-config/lib';
 import type { DeviceIO } from '../device-io.js';
-import { createAdbClient, listDevicesLong, openShell, requestReboot } from './adbkit.js';
+import { runShell } from './adb-shell.js';
+import { createAdbClient, listDevicesLong, requestReboot } from './adbkit.js';
 import { parseDeviceList } from './devices-long.js';
 import type { AdbClient } from './adbkit.js';
 
@@ -12,42 +12,13 @@ export class AdbTimeoutError extends Error {
   }
 }
 
-/** Bounds one adb request; a stream opened too late is still closed. */
-function bounded<T>(
-  what: string,
-  timeoutMs: number,
-  work: Promise<T>,
-  discard?: (late: T) => void,
-): Promise<T> {
-  return withTimeout(work, timeoutMs, {
-    error: () => new AdbTimeoutError(what, timeoutMs),
-    ...(discard ? { discard } : {}),
-  }).catch((error: unknown) => {
-    throw error instanceof Error ? error : new Error(String(error));
-  });
-}
-
-/** Reads a stream to its end; after `timeoutMs` destroys it, which closes the adb stream. */
-function readToEnd(stream: Duplex, what: string, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let settled = false;
-    const settle = (error: Error | undefined): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve(Buffer.concat(chunks).toString('utf8'));
-    };
-    const timer = setTimeout(() => {
-      settle(new AdbTimeoutError(what, timeoutMs));
-      stream.destroy();
-    }, timeoutMs);
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => settle(undefined));
-    stream.on('error', (error: Error) => settle(error));
-    stream.on('close', () => settle(new Error(`${what}: stream closed before its end`)));
-  });
+/** Bounds one adb request. */
+function bounded<T>(what: string, timeoutMs: number, work: Promise<T>): Promise<T> {
+  return withTimeout(work, timeoutMs, { error: () => new AdbTimeoutError(what, timeoutMs) }).catch(
+    (error: unknown) => {
+      throw error instanceof Error ? error : new Error(String(error));
+    },
+  );
 }
 
 export interface AdbDeviceIOOptions {
@@ -56,12 +27,12 @@ export interface AdbDeviceIOOptions {
   host?: string;
 }
 
-/** DeviceIO over adbkit: every call bounded by its own timeout. */
+/** DeviceIO over the adb server (adb-shell.ts, adbkit): every call bounded by its own timeout. */
 export class AdbDeviceIO implements DeviceIO {
   constructor(private readonly options: AdbDeviceIOOptions) {}
 
   /**
-   * A client per call whose socket idle timeout is the call's timeout: while adbkit
+   * An adbkit client per call whose socket idle timeout is the call's timeout: while adbkit
    * still owns the socket (connecting, `host:transport`, waiting for OKAY) only adbkit
    * can end it, and this makes it do so when the adb server stops answering.
    */
@@ -73,16 +44,17 @@ export class AdbDeviceIO implements DeviceIO {
     });
   }
 
-  async shell(serial: string, command: string, timeoutMs: number): Promise<string> {
+  shell(serial: string, command: string, timeoutMs: number): Promise<string> {
     const what = `${serial}: shell ${JSON.stringify(command)}`;
-    const started = Date.now();
-    const stream = await bounded(
-      what,
+    const target = { port: this.options.port, host: this.options.host ?? '127.0.0.1' };
+    return runShell(
+      target,
+      serial,
+      command,
       timeoutMs,
-      openShell(this.client(timeoutMs), serial, command),
-      (late) => late.destroy(),
+      what,
+      () => new AdbTimeoutError(what, timeoutMs),
     );
-    return await readToEnd(stream, what, Math.max(1, timeoutMs - (Date.now() - started)));
   }
 
   async devicePath(serial: string, timeoutMs: number): Promise<string | undefined> {

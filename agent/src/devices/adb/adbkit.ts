@@ -5,7 +5,6 @@
  */
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type * as AdbkitModule from '@devicefarmer/adbkit';
 import type { AdbDevice } from '../device-io.js';
 
@@ -66,7 +65,7 @@ export function createAdbClient(options: AdbClientOptions): AdbClient {
  * open, in TCP state CLOSE, for good (adbkit issue #526; measured: one fd per
  * `host:devices-l`, which every phone attach sends). So once the call has settled its
  * connections are destroyed here, except when it succeeded and hands them over
- * (`handOver`: a shell stream or a tracker), which makes them the caller's to close.
+ * (`handOver`: the tracker), which makes them the caller's to close.
  */
 async function call<R extends PromiseLike<unknown>>(
   adb: AdbClient,
@@ -111,14 +110,6 @@ export async function serverVersion(adb: AdbClient): Promise<number> {
 /** `host:connect:<serial>`; adbkit rejects unless adb answers "connected to" or "already connected". */
 export async function connectTcp(adb: AdbClient, serial: string): Promise<void> {
   await call(adb, (client) => client.connect(serial));
-}
-
-/**
- * The `shell:` stream: stdout and stderr merged, no exit code, ends when the command
- * does. The caller must read it to its end or destroy it.
- */
-export async function openShell(adb: AdbClient, serial: string, command: string): Promise<Duplex> {
-  return (await call(adb, (client) => client.getDevice(serial).shell(command), true)).value;
 }
 
 /** One smart-socket request on an open connection; resolves at OKAY, rejects with adb's FAIL reason. */
