@@ -139,7 +139,7 @@ export class FarmAgent {
             registry: this.registry,
           }),
         onEvent: (botId, event) => {
-          if (event.type === 'exited') this.drain.ended(botId);
+          if (event.type === 'exited') this.drain.botExited(botId, swarmingLogger);
           const reported = clusterEventOf(botId, event);
           if (reported) this.cluster?.reporter.event(reported);
         },

@@ -1,17 +1,19 @@
-import type { BotDevices } from '@farm-agent/bot-config';
+import type { BotDevices, TaskEnd } from '@farm-agent/bot-config';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { DRAIN_REASON, TaskDrain } from './drain.js';
 
 const log = pino({ level: 'silent' });
 
-function inner(maintenance?: string): BotDevices {
+function inner(maintenance?: string, ends: [string, TaskEnd][] = []): BotDevices {
   return {
     knows: () => true,
     view: async () => ({ dimensions: {}, ready: true, ...(maintenance ? { maintenance } : {}) }),
     whenReady: async () => true,
     taskStarted: async () => undefined,
-    taskEnded: async () => undefined,
+    taskEnded: async (botId, result) => {
+      ends.push([botId, result]);
+    },
   };
 }
 
@@ -38,9 +40,22 @@ describe('TaskDrain', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(done).toBe(false);
     expect(drain.status()).toEqual({ draining: true, runningTasks: ['b'] });
-    drain.ended('b');
+    drain.botExited('b', log);
     await draining;
     expect(done).toBe(true);
+  });
+
+  it('tells the devices a task ended when its bot exits mid-task, and only then', async () => {
+    const ends: [string, TaskEnd][] = [];
+    const drain = new TaskDrain();
+    const facts = drain.botDevices(inner(undefined, ends));
+    await facts.taskStarted('a', {});
+    drain.botExited('idle-bot', log);
+    drain.botExited('a', log);
+    drain.botExited('a', log);
+    await Promise.resolve();
+    expect(ends).toEqual([['a', { failure: true, internalFailure: true }]]);
+    expect(drain.runs('a')).toBe(false);
   });
 
   it('gives up after the grace', async () => {

@@ -1,8 +1,12 @@
-import { joinReasons, type BotDevices } from '@farm-agent/bot-config';
+import { joinReasons, type BotDevices, type TaskEnd } from '@farm-agent/bot-config';
+import { errorMessage } from '@farm-agent/bot-config/lib';
 import type { Logger } from 'pino';
 
 /** What the bots report while the agent drains: Swarming sends them no new task. */
 export const DRAIN_REASON = 'agent stopping';
+
+/** How a task whose bot died before its on_after_task is reported to the device side. */
+const CUT_OFF: TaskEnd = { failure: true, internalFailure: true };
 
 /**
  * Knows which bots run a task (between on_before_task and on_after_task, or
@@ -14,9 +18,12 @@ export class TaskDrain {
   private readonly running = new Set<string>();
   private draining = false;
   private wake: (() => void) | undefined;
+  /** The devices told of task ends, also of those whose bot died mid-task. */
+  private devices: BotDevices | undefined;
 
   /** The hook server's devices, with task tracking and the drain's maintenance added. */
   botDevices(inner: BotDevices): BotDevices {
+    this.devices = inner;
     return {
       knows: (botId) => inner.knows(botId),
       view: async (botId) => {
@@ -36,8 +43,21 @@ export class TaskDrain {
     };
   }
 
-  /** The bot's process is gone: whatever task it ran is over (its on_after_task never comes). */
-  ended(botId: string): void {
+  /**
+   * The bot's process is gone: whatever task it ran is over (its on_after_task never comes),
+   * so the device side hears of the end as well, or its slot would show a task forever:
+   * busy to Swarming and the gate, never slept, charged or recovered.
+   */
+  botExited(botId: string, log: Logger): void {
+    if (!this.running.has(botId)) return;
+    this.ended(botId);
+    log.warn({ botId }, 'bot exited during a task: the task counts as ended (internal failure)');
+    this.devices?.taskEnded(botId, CUT_OFF).catch((err: unknown) => {
+      log.warn({ botId, err: errorMessage(err) }, 'could not end the cut-off task on its device');
+    });
+  }
+
+  private ended(botId: string): void {
     this.running.delete(botId);
     if (this.running.size === 0) this.wake?.();
   }

@@ -79,7 +79,7 @@ async function rig() {
     sleep: (await power.hold(PORT, 'sleep', 'asleep: idle')).state,
     cycle: await cycled(),
   });
-  return { drain, power, hook, cutters };
+  return { drain, power, hook, cutters, slot };
 }
 
 describe('a task’s claim on its phone’s port, through the hooks', () => {
@@ -101,7 +101,11 @@ describe('a task’s claim on its phone’s port, through the hooks', () => {
     await r.hook('/on_before_task', { task_id: '77aa' });
     expect((await r.cutters()).charge).toBe('held');
     expect(r.power.state(PORT)).toMatchObject({ holder: 'task', state: 'on' });
-    r.drain.ended(BOT);
+    expect(r.slot()).toMatchObject({ taskRunning: true, health: { state: 'busy' } });
+    r.drain.botExited(BOT, pino({ level: 'silent' }));
+    await settle();
+    // The slot no longer shows a task: not busy to Swarming, the gate or the lifecycle.
+    expect(r.slot()).toMatchObject({ taskRunning: false, health: { state: 'ready' } });
     expect(await r.cutters()).toEqual({ charge: 'cut', sleep: 'off', cycle: 'cycled' });
   });
 });
