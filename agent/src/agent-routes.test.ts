@@ -28,7 +28,7 @@ beforeAll(async () => {
   // Built, not started: no adb server is needed to route a request.
   const logger = createLogger('silent');
   const registry = createMetricsRegistry();
-  const hooks = new HookListener({ config, logger, registry });
+  const hooks = new HookListener({ config, logger });
   agent = new FarmAgent({ config, logger, registry, hooks });
   // What start() does first; the rest of start() (adb) is not needed to route a request.
   await agent.operator.write();

@@ -17,11 +17,7 @@ afterEach(async () => {
 
 function listener(env: Record<string, string> = {}): HookListener {
   const { config } = loadConfig({ FARM_DEVICES: 'none', ...env }, { hostname: 'pi-7', home: '/' });
-  const hooks = new HookListener({
-    config,
-    logger: createLogger('silent'),
-    registry: createMetricsRegistry(),
-  });
+  const hooks = new HookListener({ config, logger: createLogger('silent') });
   listeners.push(hooks);
   return hooks;
 }
@@ -60,6 +56,15 @@ describe('the hook listener before the agent is built', () => {
     expect((await hooks.server.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({
       ok: true,
     });
+  });
+
+  it('counts the calls it answered before the metrics registry existed, once it does', async () => {
+    const hooks = listener();
+    await getState(hooks);
+    const registry = createMetricsRegistry();
+    await hooks.countInto(registry);
+    const text = await registry.metrics();
+    expect(text).toContain('farm_hook_requests_total{hook="get_state",code="404"} 1');
   });
 });
 

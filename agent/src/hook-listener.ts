@@ -1,6 +1,6 @@
 import type { BotDevices, Hook, HookServerOptions } from '@farm-agent/bot-config';
 // The module alone, not the package's index: the hook listener is up before the rest is loaded.
-import { createHookServer } from '@farm-agent/bot-config/hook-server';
+import { createHookServer, HookMetrics } from '@farm-agent/bot-config/hook-server';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -23,7 +23,6 @@ export type HookParts = Pick<
 export interface HookListenerOptions {
   config: Config;
   logger: Logger;
-  registry: Registry;
 }
 
 /**
@@ -36,8 +35,9 @@ export interface HookListenerOptions {
 export class HookListener {
   readonly server: FastifyInstance;
   private parts: HookParts | undefined;
+  private readonly metrics = new HookMetrics();
 
-  constructor({ config, logger, registry }: HookListenerOptions) {
+  constructor({ config, logger }: HookListenerOptions) {
     const parts = (): HookParts => {
       // Unreachable: every bot hook first asks devices.knows, false until attached.
       if (this.parts === undefined) throw new Error('hook answered before the agent was built');
@@ -68,13 +68,21 @@ export class HookListener {
       onAnswered: (exchange) => parts().onAnswered?.(exchange),
       onServerAccepted: (botId) => parts().onServerAccepted?.(botId),
       logger: logger.child({ listener: 'hooks' }),
-      registry,
+      metrics: this.metrics,
     });
   }
 
   /** Loopback only, and each call checked against the bot's process (hook-access.ts). */
   async listen(port: number): Promise<void> {
     await this.server.listen({ host: '127.0.0.1', port });
+  }
+
+  /**
+   * The hook series join the agent's metrics; the calls answered before are counted too.
+   * Apart from listening: prom-client is loaded after the listener is up.
+   */
+  async countInto(registry: Registry): Promise<void> {
+    await this.metrics.register(registry);
   }
 
   /** From now on the hooks answer from `parts`. */

@@ -98,7 +98,8 @@ function overrideReason(kind: string, line: CommandLine): string | null {
 
 /**
  * Hooks first: the hook listener is up with only what serving hooks needs loaded (Fastify,
- * pino, prom-client, the hook server), then the rest of the agent is loaded and started.
+ * pino, the hook server), then prom-client (the hook calls answered until then are counted
+ * once the metrics registry exists) and the rest of the agent are loaded and started.
  */
 async function run({ config, unknown }: LoadResult): Promise<number> {
   const logger = createLogger(config.logLevel);
@@ -113,14 +114,15 @@ async function run({ config, unknown }: LoadResult): Promise<number> {
   let hooks: HookListener | undefined;
   try {
     // Loaded here, not at the top: `farm-agent gate` and the CLI commands never load device code.
-    const [{ HookListener }, { createMetricsRegistry }] = await Promise.all([
-      import('./hook-listener.js'),
+    const { HookListener } = await import('./hook-listener.js');
+    hooks = new HookListener({ config, logger });
+    await hooks.listen(config.hookPort);
+    const [{ FarmAgent }, { createMetricsRegistry }] = await Promise.all([
+      import('./agent.js'),
       import('./metrics.js'),
     ]);
     const registry = createMetricsRegistry();
-    hooks = new HookListener({ config, logger, registry });
-    await hooks.listen(config.hookPort);
-    const { FarmAgent } = await import('./agent.js');
+    await hooks.countInto(registry);
     agent = new FarmAgent({ config, logger, registry, hooks });
     await agent.start();
   } catch (err) {

@@ -5,11 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readyDevices } from '../../test/rigs/ready-devices.js';
 import { botProcessCheck, callerOf } from './hook-callers.js';
-import { createHookServer } from './hook-server.js';
+import { createHookServer, HookMetrics } from './hook-server.js';
 import { childrenOf, parentPid, peerSocketInode } from './peer-process.js';
 
 const BOT = 'pi-1-usb-1-1.3';
@@ -53,7 +52,7 @@ beforeAll(async () => {
     onRebootRequested: (botId) => reboots.push(botId),
     authorizeCaller: (request, botId, hook) => check(request.socket, botId, callerOf(hook)),
     logger: pino({ level: 'silent' }),
-    registry: new Registry(),
+    metrics: new HookMetrics(),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -1,27 +1,61 @@
 /** Counts and times every hook call, labelled by hook (never by URL) and status. */
 import type { FastifyInstance } from 'fastify';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
 import { hookOf } from './hook-schemas.js';
 
-export function instrumentHooks(app: FastifyInstance, registry: Registry): void {
-  const requests = new Counter({
-    name: 'farm_hook_requests_total',
-    help: 'Hook calls from Swarming bots, by hook and HTTP status code.',
-    labelNames: ['hook', 'code'],
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'farm_hook_duration_seconds',
-    help: 'Time to answer a hook call (on_before_task includes the wait for the device).',
-    labelNames: ['hook'],
-    buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60, 300],
-    registers: [registry],
-  });
-  // Callback style: a promise per call costs more than counting it.
-  app.addHook('onResponse', (request, reply, done) => {
-    const hook = hookOf(request);
-    requests.inc({ hook, code: String(reply.statusCode) });
-    duration.observe({ hook }, reply.elapsedTime / 1000);
-    done();
-  });
+/** One answered call: hook, HTTP status code, seconds to answer. */
+type Answered = [hook: string, code: string, seconds: number];
+
+interface Series {
+  requests: Counter<'hook' | 'code'>;
+  duration: Histogram<'hook'>;
+}
+
+/**
+ * The hook server's series, registered apart from building the server: the agent's hook
+ * listener answers before prom-client is loaded (~60-90 ms of start-up), so the calls answered
+ * until `register` (the first second of start-up, before any bot runs) are kept and counted then.
+ */
+export class HookMetrics {
+  private series: Series | undefined;
+  private readonly early: Answered[] = [];
+
+  /** Creates the series in `registry`, loading prom-client, and counts the calls kept so far. */
+  async register(registry: Registry): Promise<void> {
+    const { Counter, Histogram } = await import('prom-client');
+    this.series = {
+      requests: new Counter({
+        name: 'farm_hook_requests_total',
+        help: 'Hook calls from Swarming bots, by hook and HTTP status code.',
+        labelNames: ['hook', 'code'],
+        registers: [registry],
+      }),
+      duration: new Histogram({
+        name: 'farm_hook_duration_seconds',
+        help: 'Time to answer a hook call (on_before_task includes the wait for the device).',
+        labelNames: ['hook'],
+        buckets: [0.005, 0.02, 0.1, 0.5, 2, 10, 60, 300],
+        registers: [registry],
+      }),
+    };
+    for (const call of this.early.splice(0)) this.count(...call);
+  }
+
+  /** Counts every call `app` answers. */
+  instrument(app: FastifyInstance): void {
+    // Callback style: a promise per call costs more than counting it.
+    app.addHook('onResponse', (request, reply, done) => {
+      this.count(hookOf(request), String(reply.statusCode), reply.elapsedTime / 1000);
+      done();
+    });
+  }
+
+  private count(...[hook, code, seconds]: Answered): void {
+    if (this.series === undefined) {
+      this.early.push([hook, code, seconds]);
+      return;
+    }
+    this.series.requests.inc({ hook, code });
+    this.series.duration.observe({ hook }, seconds);
+  }
 }

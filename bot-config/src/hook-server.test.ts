@@ -5,7 +5,12 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BotDeviceView, BotDevices, TaskEnd, TaskStart } from './bot-devices.js';
-import { createHookServer, type HookExchange, type HookServerOptions } from './hook-server.js';
+import {
+  createHookServer,
+  HookMetrics,
+  type HookExchange,
+  type HookServerOptions,
+} from './hook-server.js';
 
 const BOT = 'pi-1-usb-1-1.3';
 const headers = { 'x-farm-bot-id': BOT };
@@ -48,7 +53,7 @@ class RecordingBotDevices implements BotDevices {
 interface Rig {
   app: FastifyInstance;
   devices: RecordingBotDevices;
-  registry: Registry;
+  metrics: HookMetrics;
   reboots: { botId: string; argv: string[] }[];
   supervisor: Map<string, string>;
 }
@@ -61,7 +66,7 @@ afterEach(async () => {
 
 function rig(overrides: Partial<HookServerOptions> = {}): Rig {
   const devices = new RecordingBotDevices();
-  const registry = new Registry();
+  const metrics = new HookMetrics();
   const reboots: Rig['reboots'] = [];
   const supervisor = new Map<string, string>();
   const app = createHookServer({
@@ -72,10 +77,10 @@ function rig(overrides: Partial<HookServerOptions> = {}): Rig {
     readyWaitMaxMs: 1000,
     onRebootRequested: (botId, argv) => reboots.push({ botId, argv }),
     logger: pino({ level: 'silent' }),
-    registry,
+    metrics,
     ...overrides,
   });
-  current = { app, devices, registry, reboots, supervisor };
+  current = { app, devices, metrics, reboots, supervisor };
   return current;
 }
 
@@ -546,7 +551,9 @@ describe('malformed calls', () => {
 
 describe('metrics', () => {
   it('counts calls by hook and code and times them, with unknown paths folded together', async () => {
-    const { app, registry } = rig();
+    const { app, metrics } = rig();
+    const registry = new Registry();
+    await metrics.register(registry);
     await app.inject({ method: 'POST', url: '/get_state', headers, payload: ownState });
     await app.inject({ method: 'POST', url: '/get_state', payload: ownState });
     await app.inject({ method: 'GET', url: '/what/ever' });
@@ -555,6 +562,19 @@ describe('metrics', () => {
     expect(text).toContain('farm_hook_requests_total{hook="get_state",code="400"} 1');
     expect(text).toContain('farm_hook_requests_total{hook="unknown",code="404"} 1');
     expect(text).toContain('farm_hook_duration_seconds_count{hook="get_state"} 2');
+  });
+
+  it('counts the calls answered before its series were registered, once they are', async () => {
+    const { app, metrics } = rig();
+    await app.inject({ method: 'GET', url: '/healthz' });
+    await app.inject({ method: 'GET', url: '/what/ever' });
+    const registry = new Registry();
+    await metrics.register(registry);
+    await app.inject({ method: 'GET', url: '/healthz' });
+    const text = await registry.metrics();
+    expect(text).toContain('farm_hook_requests_total{hook="healthz",code="200"} 2');
+    expect(text).toContain('farm_hook_requests_total{hook="unknown",code="404"} 1');
+    expect(text).toContain('farm_hook_duration_seconds_count{hook="healthz"} 2');
   });
 });
 

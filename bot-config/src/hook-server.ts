@@ -7,7 +7,6 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { BotDevices, Dimensions } from './bot-devices.js';
 import { BotAnswers, type BotAnswersOptions, type HookExchange } from './hook-answers.js';
 import {
@@ -16,7 +15,7 @@ import {
   refuseUnknownBot,
   type AuthorizeCaller,
 } from './hook-guards.js';
-import { instrumentHooks } from './hook-metrics.js';
+import type { HookMetrics } from './hook-metrics.js';
 import { lazyCompilers } from './lazy-compilers.js';
 import {
   BOT_ID_HEADER,
@@ -34,6 +33,7 @@ import { TaskLedger } from './task-ledger.js';
 
 export { BOT_ID_HEADER, type Hook } from './hook-schemas.js';
 export type { HookExchange } from './hook-answers.js';
+export { HookMetrics } from './hook-metrics.js';
 
 /**
  * Bot state with environment and disks is a few kB; this leaves room without
@@ -68,7 +68,8 @@ export interface HookServerOptions extends Pick<BotAnswersOptions, 'botQuarantin
    */
   authorizeCaller?: AuthorizeCaller<Hook>;
   logger: Logger;
-  registry: Registry;
+  /** Counts the calls; its series may be registered after the server answers (hook-metrics.ts). */
+  metrics: HookMetrics;
   bodyLimit?: number;
 }
 
@@ -99,7 +100,7 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
   const knows = (botId: string): boolean => opts.devices.knows(botId);
   const knownBotsOnly = refuseUnknownBot(knows, botIdOf);
 
-  instrumentHooks(app, opts.registry);
+  opts.metrics.instrument(app);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const code = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;

@@ -13,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   BotDeviceView,
@@ -21,7 +20,7 @@ import type {
   TaskEnd,
   TaskStart,
 } from '../../bot-config/src/bot-devices.js';
-import { createHookServer } from '../../bot-config/src/hook-server.js';
+import { createHookServer, HookMetrics } from '../../bot-config/src/hook-server.js';
 import { BOT_CONFIG_PY } from '../../bot-config/src/paths.js';
 import { buildTestBot } from '../rigs/test-bot.js';
 
@@ -140,7 +139,7 @@ describe('bot_config.py through the hook server', () => {
       readyWaitMaxMs: 30_000,
       onRebootRequested: (botId, argv) => reboots.push({ botId, argv }),
       logger: pino({ level: 'silent' }),
-      registry: new Registry(),
+      metrics: new HookMetrics(),
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
   });

@@ -9,9 +9,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createHookServer } from '../../bot-config/src/hook-server.js';
+import { createHookServer, HookMetrics } from '../../bot-config/src/hook-server.js';
 import { BOT_CONFIG_PY } from '../../bot-config/src/paths.js';
 import { readyDevices } from '../rigs/ready-devices.js';
 
@@ -38,7 +37,7 @@ beforeAll(async () => {
     readyWaitMaxMs: 1000,
     onRebootRequested: () => undefined,
     logger: pino({ level: 'silent' }),
-    registry: new Registry(),
+    metrics: new HookMetrics(),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   app.server.keepAliveTimeout = 200;

@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { botProcessCheck, callerOf } from '../../bot-config/src/hook-callers.js';
-import { createHookServer } from '../../bot-config/src/hook-server.js';
+import { createHookServer, HookMetrics } from '../../bot-config/src/hook-server.js';
 import { BotSupervisor } from '../../bot-config/src/supervisor.js';
 import type { SupervisorEvent } from '../../bot-config/src/supervisor-events.js';
 import { readyDevices } from '../rigs/ready-devices.js';
@@ -46,7 +45,7 @@ beforeEach(async () => {
     },
     authorizeCaller: (request, id, hook) => check(request.socket, id, callerOf(hook)),
     logger: pino({ level: 'silent' }),
-    registry: new Registry(),
+    metrics: new HookMetrics(),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
 });
@@ -67,7 +66,7 @@ function supervise(zip: string) {
     shimDir,
     env: { FARM_HOOK_URL: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` },
     logger,
-    registry: new Registry(),
+    metrics: new HookMetrics(),
     ...TEST_SUPERVISION,
     restartBackoff: { initialMs: 50, maxMs: 50, jitter: 0 },
     crashes: { max: 5, windowMs: 60_000 },

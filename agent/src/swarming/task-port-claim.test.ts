@@ -1,10 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHookServer } from '@farm-agent/bot-config';
+import { createHookServer, HookMetrics } from '@farm-agent/bot-config';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultState } from '../../../test/rigs/fake-adbd/shell.js';
 import { FakeUhubctl } from '../../../test/rigs/fake-uhubctl.js';
@@ -52,7 +51,7 @@ async function rig() {
     readyWaitMaxMs: 1000,
     onRebootRequested: () => undefined,
     logger,
-    registry: new Registry(),
+    metrics: new HookMetrics(),
   });
   const hook = async (url: string, payload: object) =>
     (await app?.inject({ method: 'POST', url, headers, payload }))?.json() as unknown;
