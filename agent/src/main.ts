@@ -1,8 +1,5 @@
 import { hostname, homedir } from 'node:os';
 import { parseCommandLine, USAGE, UsageError, type CommandLine } from './cli/command-line.js';
-import { getFromAgent, postToAgent } from './cli/agent-client.js';
-import { formatDevices, type SlotSummary } from './cli/devices.js';
-import { swarmingView, type AgentStatusForDims } from './cli/dims.js';
 import { ConfigError, loadConfig, settingsMarkdown, type LoadResult } from './config/load.js';
 import type { FarmAgent } from './agent.js';
 import type { HookListener } from './hook-listener.js';
@@ -47,39 +44,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'config':
         console.log(JSON.stringify(loaded.config, null, 2));
         return 0;
-      case 'status':
-        console.log(JSON.stringify(await getFromAgent(loaded.config, '/status'), null, 2));
-        return 0;
-      case 'devices': {
-        const { slots } = (await getFromAgent(loaded.config, '/status')) as {
-          slots: SlotSummary[];
-        };
-        console.log(line.json ? JSON.stringify(slots, null, 2) : formatDevices(slots));
-        return 0;
-      }
-      case 'maintenance':
-      case 'quarantine': {
-        const reason = overrideReason(command, line);
-        const effective = await postToAgent(loaded.config, '/operator/override', {
-          kind: command,
-          ...(line.slot === undefined ? {} : { slot: line.slot }),
-          reason,
-        });
-        console.log(JSON.stringify(effective, null, 2));
-        return 0;
-      }
-      case 'wake':
-      case 'sleep': {
-        const query = line.slot === undefined ? '' : `?slot=${encodeURIComponent(line.slot)}`;
-        console.log(
-          JSON.stringify(await postToAgent(loaded.config, `/${command}${query}`), null, 2),
-        );
-        return 0;
-      }
-      case 'dims': {
-        const status = (await getFromAgent(loaded.config, '/status')) as AgentStatusForDims;
-        const view = await swarmingView(loaded.config, status, line.slot);
-        console.log(JSON.stringify(view, null, 2));
+      default: {
+        // Loaded only for the commands that ask the running agent.
+        const { askAgent } = await import('./cli/agent-commands.js');
+        await askAgent(command, line, loaded.config);
         return 0;
       }
     }
@@ -87,13 +55,6 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`farm-agent ${command}: ${(err as Error).message}`);
     return 1;
   }
-}
-
-/** `--clear` lifts the override; otherwise a reason is stored (a default one if none is given). */
-function overrideReason(kind: string, line: CommandLine): string | null {
-  if (line.clear) return null;
-  const reason = line.reason?.trim();
-  return reason ? reason : `${kind} set with farm-agent CLI`;
 }
 
 /**
