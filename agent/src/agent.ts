@@ -41,8 +41,9 @@ export interface AgentOptions {
 
 /**
  * The composition root (the README's "Runtime picture"). The hook listener comes first, from
- * main.ts, before this module and what it imports are loaded (hook-listener.ts: until the
- * parts below are attached no bot runs, and the hooks answer so). Then built in this order,
+ * main.ts, before this module, prom-client and what they import are loaded (hook-listener.ts:
+ * until the parts below are attached no bot runs, and the hooks answer so; the calls answered
+ * before the metrics registry existed are counted into it). Then built in this order,
  * each part handed to the next:
  * host monitor → devices (build-devices.ts: adb server → tracker → device I/O →
  * slots → bot devices → adb backend → lifecycle; or the host's one bot) →
