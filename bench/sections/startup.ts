@@ -6,7 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../test/rigs/ports.js';
+import { standaloneEnv } from '../../test/rigs/standalone-env.js';
 import { pollUntil, QUICK, ROOT, summarise, type Row } from '../lib.js';
 
 const RUNS = QUICK ? 3 : 10;
@@ -14,22 +14,11 @@ const BIN = join(ROOT, 'agent', 'bin', 'farm-agent.js');
 
 /** Milliseconds from spawn to the hook listener answering /healthz; the agent is then stopped. */
 async function agentStart(devices: string): Promise<number> {
-  const [httpPort, hookPort, adbPort] = [await freePort(), await freePort(), await freePort()];
   const state = await mkdtemp(join(tmpdir(), 'bench-start-'));
+  const { env, hookPort, adbPort } = await standaloneEnv(state, devices);
   const t0 = performance.now();
   const child = spawn(process.execPath, [BIN, 'run'], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: state,
-      FARM_STATE_DIR: state,
-      FARM_HTTP_HOST: '127.0.0.1',
-      FARM_HTTP_PORT: String(httpPort),
-      FARM_HOOK_PORT: String(hookPort),
-      FARM_ADB_PORT: String(adbPort),
-      FARM_DEVICES: devices,
-      FARM_NODE_NAME: 'bench-pi',
-      FARM_LOG_LEVEL: 'warn',
-    },
+    env,
     stdio: 'ignore',
   });
   try {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { botProcessCheck, callerOf } from '../../bot-config/src/hook-callers.js';
 import { createHookServer, HookMetrics } from '../../bot-config/src/hook-server.js';
@@ -66,7 +67,7 @@ function supervise(zip: string) {
     shimDir,
     env: { FARM_HOOK_URL: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` },
     logger,
-    metrics: new HookMetrics(),
+    registry: new Registry(),
     ...TEST_SUPERVISION,
     restartBackoff: { initialMs: 50, maxMs: 50, jitter: 0 },
     crashes: { max: 5, windowMs: 60_000 },
