@@ -3,6 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { hookOf } from './hook-schemas.js';
 
+/**
+ * At most this many calls are kept before `register`: start-up answers a handful, and a
+ * server whose metrics are never registered must not grow without end.
+ */
+const EARLY_LIMIT = 1000;
+
 /** One answered call: hook, HTTP status code, seconds to answer. */
 type Answered = [hook: string, code: string, seconds: number];
 
@@ -52,7 +58,7 @@ export class HookMetrics {
 
   private count(...[hook, code, seconds]: Answered): void {
     if (this.series === undefined) {
-      this.early.push([hook, code, seconds]);
+      if (this.early.length < EARLY_LIMIT) this.early.push([hook, code, seconds]);
       return;
     }
     this.series.requests.inc({ hook, code });
