@@ -19,6 +19,8 @@ const ESTABLISHED = 1;
 /** Whether to decode a socket: its state, local port, and whether the peer is loopback. */
 export type KeepSocket = (state: number, localPort: number, remoteIsLoopback: boolean) => boolean;
 
+const keepAll: KeepSocket = () => true;
+
 /** A table as read: the file's bytes (ASCII), or its text. */
 export type TcpTable = Uint8Array | string;
 
@@ -31,7 +33,7 @@ export type TcpTable = Uint8Array | string;
  * prints each field at, not split into strings: splitting 10,000 lines into fields cost 7×
  * reading the file.
  */
-export function parseProcNetTcp(table: TcpTable, keep: KeepSocket = () => true): TcpSocket[] {
+export function parseProcNetTcp(table: TcpTable, keep: KeepSocket = keepAll): TcpSocket[] {
   return scan(bytesOf(table), keep, []);
 }
 
@@ -45,13 +47,11 @@ export function externalConnections(table: TcpTable, ports: ReadonlySet<number>)
   return scan(bytesOf(table), keepAll, [...ports].map(portKey));
 }
 
-const keepAll: KeepSocket = () => true;
-
 /**
  * Whether a line, read in place, is an ESTABLISHED connection to one of the ports `keys` from
  * a peer outside loopback. On a busy node nearly every line is some other socket, and most adb
  * ones are the agent's own loopback clients: each costs a few byte comparisons and no parse
- * (parsing every adb-port line to learn its peer was loopback was 3.7× reading the file).
+ * (parsing each adb-port line to learn its peer was loopback left the scan at 3.7× the read).
  */
 function isExternalOn(
   bytes: Uint8Array,
@@ -101,7 +101,7 @@ function isOneOf(key: number, keys: readonly number[]): boolean {
   return false;
 }
 
-/** The 4 bytes at `at`, each lower-cased (OR LOWER), as one number: a port's digits compared at once. */
+/** The 4 bytes at `at`, each lower-cased (OR LOWER), as one number: a port's digits at once. */
 function keyAt(bytes: Uint8Array, at: number): number {
   return (
     ((bytes[at] ?? 0) | LOWER) * 0x1000000 +
