@@ -44,6 +44,25 @@ export function summarise(values: readonly number[]): Summary {
   };
 }
 
+/** A deterministic random stream in [0, 1): the same figures' inputs on every run. */
+export function random(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+}
+
+/** A copy of `items` in an order drawn from `rand` (Fisher-Yates). */
+export function shuffled<T>(items: readonly T[], rand: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
 /** Rounds for the JSON and the table: 3 significant digits, at most 3 decimals. */
 export function round(x: number): number {
   if (!Number.isFinite(x)) return x;

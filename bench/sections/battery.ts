@@ -6,7 +6,7 @@
  */
 import { chargeStep } from '../../agent/src/battery/charge-rule.js';
 import type { ChargePhase } from '../../agent/src/battery/charge-rule.js';
-import { QUICK, type Row } from '../lib.js';
+import { QUICK, random, type Row } from '../lib.js';
 
 const PHONES = 16;
 const DAYS = QUICK ? 1 : 7;
@@ -52,15 +52,6 @@ interface Totals {
   cuts: number;
 }
 
-/** A deterministic random stream, the same for both runs so they see the same tasks. */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-}
-
 function taskLength(r: number): number {
   let acc = 0;
   for (const [minutes, share] of TASK_MIX) {
@@ -71,7 +62,7 @@ function taskLength(r: number): number {
 }
 
 function simulate(band: boolean): Totals {
-  const rand = random(7);
+  const rand = random(7); // the same for both runs, so they see the same tasks
   const phones: Phone[] = Array.from({ length: PHONES }, (_, i) => ({
     level: 50 + ((i * 37) % 50),
     phase: { kind: 'charging' },

@@ -138,4 +138,51 @@ describe('externalConnections on the table as the kernel prints it', () => {
     ]);
     expect(peers(table)).toEqual([]);
   });
+
+  // Decided on the line's bytes before it is parsed: the peer's loopback, the state, the port.
+  const v6 = (word4: string, word3 = '00000000'): string => `0000000000000000${word3}${word4}`;
+  const HOST6 = '0000C0FD000000000000000005000000';
+
+  it('tells loopback peers from others on the bytes, in both families and either case', () => {
+    const table = padded([
+      line('   0', '0501A8C0:13AD', '0101007F:C350'), // 127.0.1.1
+      line('   1', '0501A8C0:13AD', '0100007f:C351'), // lower case
+      line('   2', '0501A8C0:13AD', '7F00000A:C352'), // 10.0.0.127: 7F, but not the first byte
+    ]);
+    const table6 = padded([
+      line('   3', `${HOST6}:13AD`, `${v6('01000000')}:C353`), // ::1
+      line('   4', `${HOST6}:13AD`, `${v6('0100007F', 'FFFF0000')}:C354`), // ::ffff:127.0.0.1
+      line('   5', `${HOST6}:13AD`, `${v6('0100007f', 'ffff0000')}:C355`),
+      line('   6', `${HOST6}:13AD`, `${v6('0A00007F', 'FFFF0000')}:C356`), // ::ffff:127.0.0.10
+      line('   7', `${HOST6}:13AD`, `${v6('7F00000A', 'FFFF0000')}:C357`), // ::ffff:10.0.0.127
+      line('   8', `${HOST6}:13AD`, `${v6('01000001')}:C358`), // ::100:1, not ::1
+    ]);
+    expect(peers(table)).toEqual(['10.0.0.127:50002→5037']);
+    expect(peers(table6)).toEqual(['::ffff:10.0.0.127:50007→5037', '::100:1:50008→5037']);
+  });
+
+  it('counts only ESTABLISHED, in both families', () => {
+    const states = ['0A', '06', '02', '08', '11', '10'];
+    const table = padded(
+      states.map((st, i) => line(`   ${i}`, '0501A8C0:13AD', `1E01A8C0:C35${i}`, st)),
+    );
+    const table6 = padded(
+      states.map((st, i) => line(`   ${i}`, `${HOST6}:15B3`, `${v6('09000000')}:C35${i}`, st)),
+    );
+    expect(peers(table)).toEqual([]);
+    expect(peers(table6)).toEqual([]);
+    expect(peers(padded([line('   0', `${HOST6}:15B3`, `${v6('09000000')}:C350`)]))).toEqual([
+      '::9:50000→5555',
+    ]);
+  });
+
+  it('matches every one of the ports asked for, and no other', () => {
+    const table = padded(
+      ['13AD', '15B3', '1F90', '13AC', '13BD', '03AD'].map((port, i) =>
+        line(`   ${i}`, `0501A8C0:${port}`, `1E01A8C0:C35${i}`),
+      ),
+    );
+    const found = externalConnections(table, new Set([22, 8080, 5555, 5037]));
+    expect(found.map((s) => s.localPort)).toEqual([5037, 5555, 8080]);
+  });
 });
