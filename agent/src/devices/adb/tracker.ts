@@ -165,6 +165,8 @@ export class AdbTracker implements DevicePresence {
     while (!signal.aborted) {
       try {
         const { closed } = await this.connect();
+        // stop() during the seed has ended the new tracker: schedule nothing more.
+        if (signal.aborted) return;
         if (connectedBefore) this.reconnects.inc();
         connectedBefore = true;
         this.backoff.reset();
