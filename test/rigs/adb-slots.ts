@@ -8,8 +8,8 @@ import { AdbDeviceIO } from '../../agent/src/devices/adb/adb-io.js';
 import { AdbTracker } from '../../agent/src/devices/adb/tracker.js';
 import { SlotManager } from '../../agent/src/devices/slot-manager.js';
 import type { SlotManagerOptions } from '../../agent/src/devices/slot-manager.js';
-import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import { startAdbServer } from './adb-server.js';
+import { testSlotOptions } from './scripted-slots.js';
 import { startFakePhone } from './fake-adbd/index.js';
 import type { PhoneScript } from './fake-adbd/index.js';
 
@@ -42,12 +42,7 @@ export async function startAdbSlots(
   const manager = new SlotManager({
     io,
     presence: tracker,
-    store: new SlotStore({ stateDir, logger }),
-    node: 'pi-1',
-    botIdPattern: '{node}-{slot}',
-    insideDocker: false,
-    logger,
-    registry,
+    ...testSlotOptions(stateDir, logger, registry),
     refreshIntervalMs: 200,
     ...overrides,
   });

@@ -6,6 +6,18 @@ import { SlotManager, type SlotManagerOptions } from '../../agent/src/devices/sl
 import { SlotStore } from '../../agent/src/devices/slot-store.js';
 import { ScriptedDevices } from './scripted-devices.js';
 
+/** What every test's SlotManager shares: node pi-1, bots named {node}-{slot}, a store in `stateDir`. */
+export function testSlotOptions(stateDir: string, logger: Logger, registry: Registry) {
+  return {
+    store: new SlotStore({ stateDir, logger }),
+    node: 'pi-1',
+    botIdPattern: '{node}-{slot}',
+    insideDocker: false,
+    logger,
+    registry,
+  } satisfies Partial<SlotManagerOptions>;
+}
+
 export interface ScriptedSlots {
   devices: ScriptedDevices;
   manager: SlotManager;
@@ -29,12 +41,7 @@ export function scriptedSlots(
   const manager = new SlotManager({
     io: devices,
     presence: devices,
-    store: new SlotStore({ stateDir, logger }),
-    node: 'pi-1',
-    botIdPattern: '{node}-{slot}',
-    insideDocker: false,
-    logger,
-    registry,
+    ...testSlotOptions(stateDir, logger, registry),
     clock,
     ...options,
   });
