@@ -91,13 +91,16 @@ describe('AdbTracker', () => {
     const p = await phone();
     await server.connect(p.serial);
     await until(tracker, p.serial, 'device');
-    // A TCP device is listed `offline` until its handshake, then `device`. Reading the
-    // tracker's list inside `changeSet` (before adbkit updates it) would stop at offline.
-    expect(typesOf(p.serial)).toEqual(['offline', 'device']);
+    // A TCP device is listed `offline` until its handshake, then `device`; when the
+    // handshake is quick the adb server sends only the second list, so the `offline` is
+    // optional (CI saw just `device`). Reading the tracker's list inside `changeSet`
+    // (before adbkit updates it) would end at offline.
+    const attached = typesOf(p.serial);
+    expect([['offline', 'device'], ['device']]).toContainEqual(attached);
     await server.disconnect(p.serial);
     await until(tracker, p.serial, undefined);
     // The removal carries no state: adbkit's `remove` repeats the stale `device`.
-    expect(typesOf(p.serial)).toEqual(['offline', 'device', undefined]);
+    expect(typesOf(p.serial)).toEqual([...attached, undefined]);
   });
 
   it('reports unauthorized and offline phones, and an approval', async () => {
@@ -261,7 +264,12 @@ describe('AdbTracker across an adb server restart (same port)', () => {
     await waitFor('gone', () => tracker.devices().get(p.serial) === undefined);
     await reconnectTcp({ port }, [p.serial], 2000);
     await waitFor('back', () => tracker.devices().get(p.serial)?.type === 'device');
-    expect(seen.map((s) => s.type)).toEqual(['device', undefined, 'offline', 'device']);
+    // The `offline` before the handshake is optional, as in 'reports attach and detach'.
+    const types = seen.map((s) => s.type);
+    expect([
+      ['device', undefined, 'offline', 'device'],
+      ['device', undefined, 'device'],
+    ]).toContainEqual(types);
   });
 
   it('says the server is down from the moment it is lost until reconnectNow() is back on it', async () => {
