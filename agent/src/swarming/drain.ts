@@ -29,12 +29,10 @@ export class TaskDrain {
       // Asked on every get_state/get_dimensions: no extra promise while not draining.
       view: (botId) =>
         this.draining
-          ? inner
-              .view(botId)
-              .then((view) => ({
-                ...view,
-                maintenance: joinReasons(DRAIN_REASON, view.maintenance),
-              }))
+          ? inner.view(botId).then((view) => ({
+              ...view,
+              maintenance: joinReasons(DRAIN_REASON, view.maintenance),
+            }))
           : inner.view(botId),
       whenReady: (botId, timeoutMs, signal) => inner.whenReady(botId, timeoutMs, signal),
       taskStarted: async (botId, task) => {
