@@ -68,9 +68,13 @@ function invalidKeyReason(key: string): string | undefined {
   return undefined;
 }
 
-/** The server is Python: it measures strings in code points, not UTF-16 units. */
-function codePoints(text: string): number {
-  return [...text].length;
+/**
+ * The server is Python: it measures strings in code points, not UTF-16 units. A string has
+ * no more code points than UTF-16 units, so only longer ones are counted (every hook call
+ * checks every value).
+ */
+function longerThan(text: string, max: number): boolean {
+  return text.length > max && [...text].length > max;
 }
 
 /** Trimmed, non-empty, short enough, first occurrence of each, in the given order. */
@@ -80,7 +84,7 @@ function cleanValues(key: string, values: readonly string[], dropped: string[]):
     const value = raw.trim();
     if (value === '') {
       dropped.push(`${key}: empty value`);
-    } else if (codePoints(value) > MAX_VALUE_LENGTH) {
+    } else if (longerThan(value, MAX_VALUE_LENGTH)) {
       dropped.push(
         `${key}: value ${JSON.stringify(value.slice(0, 40))}... is longer than ${MAX_VALUE_LENGTH} characters`,
       );

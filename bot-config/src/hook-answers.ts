@@ -3,7 +3,8 @@
  * merged with what the device side and the supervisor hold against it.
  */
 import type { Logger } from 'pino';
-import { errorMessage, withTimeout } from './lib/async.js';
+import { errorMessage } from './lib/async.js';
+import { TimeoutGroup } from './lib/timeout-group.js';
 import type { BotDeviceView, BotDevices, Dimensions } from './bot-devices.js';
 import { MAX_VALUE_LENGTH, mergeDimensions } from './dimensions.js';
 import { joinReasons, mergeState } from './state.js';
@@ -36,6 +37,8 @@ export interface BotAnswersOptions {
 export class BotAnswers {
   /** Last drop reasons per bot, so a persistent bad dimension is logged once, not every poll. */
   private readonly lastDropped = new Map<string, string>();
+  /** One timer for every view read, not one per hook call. */
+  private readonly viewDeadline = new TimeoutGroup(VIEW_TIMEOUT_MS);
 
   constructor(private readonly options: BotAnswersOptions) {}
 
@@ -81,7 +84,7 @@ export class BotAnswers {
   private async readView(botId: string): Promise<{ view?: BotDeviceView; quarantined?: string }> {
     const supervisor = this.options.botQuarantine(botId);
     try {
-      const view = await withTimeout(this.options.devices.view(botId), VIEW_TIMEOUT_MS);
+      const view = await this.viewDeadline.within(this.options.devices.view(botId));
       return { view, quarantined: joinReasons(supervisor, view.quarantined) };
     } catch (err) {
       this.options.logger.warn({ botId, err }, 'cannot read the device view');

@@ -2,6 +2,7 @@ import type { BotDeviceView, BotDevices, TaskEnd, TaskStart } from '@farm-agent/
 import { systemClock } from '@farm-agent/bot-config/lib';
 import type { Clock } from '@farm-agent/bot-config/lib';
 import type { SlotManager } from './slot-manager.js';
+import type { SlotHealth } from './health.js';
 import type { BotSlot, Slot } from './slot-state.js';
 
 /** Tells the owner of port power that a task holds a slot's phone (power/task-claims.ts). */
@@ -24,12 +25,13 @@ export class SlotBotDevices implements BotDevices {
   ) {}
 
   knows(botId: string): boolean {
-    return this.manager.slotOfBot(botId) !== undefined;
+    return this.manager.keyOfBot(botId) !== undefined;
   }
 
   async view(botId: string): Promise<BotDeviceView> {
-    const slot = this.slotOf(botId);
-    return { dimensions: slot.dimensions, ...slot.health.swarming };
+    const view = this.manager.botView(botId);
+    if (view === undefined) throw unknownBot(botId);
+    return view;
   }
 
   /**
@@ -39,9 +41,9 @@ export class SlotBotDevices implements BotDevices {
    * before `ready`).
    */
   async whenReady(botId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const key = this.slotOf(botId).key;
-    const ready = () => canRunTask(this.manager.slot(key));
-    if (ready()) return true;
+    const key = this.manager.keyOfBot(botId);
+    if (key === undefined) throw unknownBot(botId);
+    if (canRun(this.manager.healthState(key))) return true;
     if (signal?.aborted) return false;
     return new Promise((resolve) => {
       const finish = (result: boolean) => {
@@ -53,7 +55,7 @@ export class SlotBotDevices implements BotDevices {
       const onAbort = () => finish(false);
       const timer = this.clock.setTimeout(() => finish(false), timeoutMs);
       const unsubscribe = this.manager.onSlotChanged((slot) => {
-        if (slot.key === key && canRunTask(slot)) finish(true);
+        if (slot.key === key && canRun(slot.health.state)) finish(true);
       });
       signal?.addEventListener('abort', onAbort, { once: true });
     });
@@ -83,11 +85,15 @@ export class SlotBotDevices implements BotDevices {
 
   private slotOf(botId: string): Slot {
     const slot = this.manager.slotOfBot(botId);
-    if (slot === undefined) throw new Error(`no device slot is known for bot "${botId}"`);
+    if (slot === undefined) throw unknownBot(botId);
     return slot;
   }
 }
 
-function canRunTask(slot: Slot | undefined): boolean {
-  return slot?.health.state === 'ready' || slot?.health.state === 'busy';
+function unknownBot(botId: string): Error {
+  return new Error(`no device slot is known for bot "${botId}"`);
+}
+
+function canRun(state: SlotHealth['state'] | undefined): boolean {
+  return state === 'ready' || state === 'busy';
 }

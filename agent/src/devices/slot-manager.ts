@@ -1,3 +1,4 @@
+import type { BotDeviceView } from '@farm-agent/bot-config';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { systemClock } from '@farm-agent/bot-config/lib';
@@ -6,7 +7,7 @@ import type { AdbDevice, DeviceIO, DevicePresence } from './device-io.js';
 import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
 import type { WearThresholds } from '../config/battery-care.js';
 import type { UsbPresence } from './usb-presence.js';
-import type { RecoveryNote } from './health.js';
+import type { RecoveryNote, SlotHealth } from './health.js';
 import { DEFAULT_INTERROGATION_TIMEOUTS } from './interrogate.js';
 import type { InterrogationTimeouts } from './interrogate.js';
 import { RebootAfterTask } from './reboot-after-task.js';
@@ -17,8 +18,9 @@ import { SlotMetrics } from './slot-metrics.js';
 import { SlotPublisher } from './slot-publisher.js';
 import { SlotRefresh } from './slot-refresh.js';
 import { forgetReadings } from './slot-readings.js';
-import { snapshot } from './slot-state.js';
+import { healthOf, snapshot } from './slot-state.js';
 import type { BotSlot, Overrides, Slot, SlotState } from './slot-state.js';
+import type { SlotIdentity } from './slot-ref.js';
 import type { SlotPersistence } from './slot-store.js';
 import { noDeviceDimensions } from './swarming-dimensions.js';
 import type { DeviceDimensions } from './swarming-dimensions.js';
@@ -166,10 +168,35 @@ export class SlotManager {
     return slot === undefined ? undefined : snapshot(slot);
   }
 
-  /** Called on every hook: finds the slot first and copies only that one. */
   slotOfBot(botId: string): Slot | undefined {
-    const slot = this.registry.all().find((candidate) => candidate.botId === botId);
+    const slot = this.registry.ofBot(botId);
     return slot === undefined ? undefined : snapshot(slot);
+  }
+
+  // --- for the hooks: asked on every call, so they copy no slot ---------
+
+  /** The key of the bot's slot; undefined for a bot no slot has. */
+  keyOfBot(botId: string): string | undefined {
+    return this.registry.ofBot(botId)?.key;
+  }
+
+  /** What the bot's hooks answer from: the slot's dimensions and its word to Swarming. */
+  botView(botId: string): BotDeviceView | undefined {
+    const slot = this.registry.ofBot(botId);
+    return slot === undefined
+      ? undefined
+      : { dimensions: slot.dimensions, ...healthOf(slot).swarming };
+  }
+
+  /** The slot's health state now; undefined for a key no slot has. */
+  healthState(key: string): SlotHealth['state'] | undefined {
+    const slot = this.registry.get(key);
+    return slot === undefined ? undefined : healthOf(slot).state;
+  }
+
+  /** The four names of every slot, in slot order (slot-ref.ts resolves references with them). */
+  identities(): SlotIdentity[] {
+    return this.registry.all().map(({ key, name, botId, index }) => ({ key, name, botId, index }));
   }
 
   /** One Swarming bot per slot, in slot order. */

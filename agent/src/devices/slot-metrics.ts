@@ -7,8 +7,11 @@ export class SlotMetrics {
   private readonly stateGauge: Gauge<'slot' | 'state'>;
   private readonly batteryGauge: Gauge<'slot'>;
   private readonly temperatureGauge: Gauge<'slot'>;
-  /** The state each slot's `farm_slot_state` series shows, to remove it on change. */
-  private readonly statesShown = new Map<string, string>();
+  /**
+   * What each slot's series show: a slot's state to remove its series on change, and only
+   * the series whose value changed are touched (a task starting changes the state alone).
+   */
+  private readonly shown = new Map<string, Shown>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -33,13 +36,30 @@ export class SlotMetrics {
   }
 
   show(slot: Slot): void {
-    const previous = this.statesShown.get(slot.name);
-    if (previous !== undefined) this.stateGauge.remove({ slot: slot.name, state: previous });
-    this.stateGauge.set({ slot: slot.name, state: slot.health.state }, 1);
-    this.statesShown.set(slot.name, slot.health.state);
-    setOrRemove(this.batteryGauge, slot.name, slot.battery?.percent);
-    setOrRemove(this.temperatureGauge, slot.name, slot.temperatureC);
+    const now: Shown = {
+      state: slot.health.state,
+      battery: slot.battery?.percent,
+      temperature: slot.temperatureC,
+    };
+    const before = this.shown.get(slot.name);
+    this.shown.set(slot.name, now);
+    if (now.state !== before?.state) {
+      if (before !== undefined) this.stateGauge.remove({ slot: slot.name, state: before.state });
+      this.stateGauge.set({ slot: slot.name, state: now.state }, 1);
+    }
+    if (before === undefined || now.battery !== before.battery) {
+      setOrRemove(this.batteryGauge, slot.name, now.battery);
+    }
+    if (before === undefined || now.temperature !== before.temperature) {
+      setOrRemove(this.temperatureGauge, slot.name, now.temperature);
+    }
   }
+}
+
+interface Shown {
+  state: string;
+  battery: number | undefined;
+  temperature: number | undefined;
 }
 
 /** Sets a slot's series, or removes it when there is no reading. */

@@ -31,6 +31,15 @@ export class SlotRegistry {
     return this.byKey.get(key);
   }
 
+  /** The first slot, in slot order, whose bot has this id. */
+  ofBot(botId: string): SlotState | undefined {
+    let found: SlotState | undefined;
+    for (const slot of this.byKey.values()) {
+      if (slot.botId === botId && (found === undefined || slot.index < found.index)) found = slot;
+    }
+    return found;
+  }
+
   /** In slot order. */
   all(): SlotState[] {
     return [...this.byKey.values()].sort((a, b) => a.index - b.index);

@@ -204,10 +204,15 @@ export function absentOnPurposeOf(slot: SlotState): AbsentOnPurpose | undefined 
   return slot.resting ? 'resting' : undefined;
 }
 
+/** The slot's health; every slot the manager hands out was evaluated when it was made. */
+export function healthOf(slot: SlotState): SlotHealth {
+  if (slot.health === undefined) throw new Error(`slot ${slot.key} was never evaluated`);
+  return slot.health;
+}
+
 /** One slot as handed out: a copy, safe to keep. */
 export function snapshot(slot: SlotState): Slot {
-  const health = slot.health;
-  if (health === undefined) throw new Error(`slot ${slot.key} was never evaluated`);
+  const health = healthOf(slot);
   const copy: Slot = {
     key: slot.key,
     name: slot.name,

@@ -27,7 +27,7 @@ describe('statusDocument', () => {
     const p = parts();
     p.swarming.exchanges.record(
       { hook: 'get_state', botId: 'pi-7-usb-1-1-3', botOwn: {}, answer: { quarantined: false } },
-      new Date('2026-12-02T09:00:00Z'),
+      Date.parse('2026-12-02T09:00:00Z'),
     );
     const swarming = statusDocument(p).swarming as Record<string, unknown>;
     expect(swarming).toMatchObject({

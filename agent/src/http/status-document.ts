@@ -3,18 +3,29 @@ import type { HookExchange } from '@farm-agent/bot-config';
 /** What Swarming last received from one bot's hooks, by hook. */
 export type LastExchanges = Partial<Record<HookExchange['hook'], HookExchange & { at: string }>>;
 
-/** Remembers each bot's last answered exchange per hook, for `/status`. */
-export class ExchangeLog {
-  private readonly byBot = new Map<string, LastExchanges>();
+type Recorded = Partial<Record<HookExchange['hook'], { exchange: HookExchange; at: number }>>;
 
-  record(exchange: HookExchange, at: Date = new Date()): void {
-    const last = this.byBot.get(exchange.botId) ?? {};
-    last[exchange.hook] = { ...exchange, at: at.toISOString() };
-    this.byBot.set(exchange.botId, last);
+/**
+ * Remembers each bot's last answered exchange per hook, for `/status`. Recording is on every
+ * get_state/get_dimensions call, so it keeps the exchange and the time as they are: no copy
+ * and no date text until `/status` is read.
+ */
+export class ExchangeLog {
+  private readonly byBot = new Map<string, Recorded>();
+
+  /** `at`: ms since the epoch. */
+  record(exchange: HookExchange, at: number = Date.now()): void {
+    let last = this.byBot.get(exchange.botId);
+    if (last === undefined) this.byBot.set(exchange.botId, (last = {}));
+    last[exchange.hook] = { exchange, at };
   }
 
   of(botId: string): LastExchanges {
-    return this.byBot.get(botId) ?? {};
+    const out: LastExchanges = {};
+    for (const [hook, { exchange, at }] of Object.entries(this.byBot.get(botId) ?? {})) {
+      out[hook as HookExchange['hook']] = { ...exchange, at: new Date(at).toISOString() };
+    }
+    return out;
   }
 }
 

@@ -3,7 +3,7 @@ import { systemClock } from '@farm-agent/bot-config/lib';
 import type { Clock } from '@farm-agent/bot-config/lib';
 import { SlotBotDevices } from '../devices/slot-bot-devices.js';
 import type { Slot } from '../devices/slot-state.js';
-import { UnknownSlotError, requireSlotRef } from '../devices/slot-ref.js';
+import { UnknownSlotError, requireSlotRef, type SlotIdentity } from '../devices/slot-ref.js';
 import { ADB_PORTS, PROC_NET_TCP, externalAdbActivity } from './external-activity.js';
 import { idleCheck, isReady, woken } from './idle-counter.js';
 import type { IdleCounterState, LifecycleState } from './idle-counter.js';
@@ -209,12 +209,12 @@ export class Lifecycle {
    * it is ready (or already running the task), false at the timeout or abort.
    */
   async whenAwakeAndReady(ref: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    const key = this.resolveOne(ref);
+    const { key, botId } = this.identify(ref);
     const started = this.clock.now();
     await this.options.beforeWake?.(key, 'task');
     if (this.stateOf(key).asleep) await this.wake(key, 'task');
     const left = Math.max(0, timeoutMs - (this.clock.now() - started));
-    return this.botDevices.whenReady(this.slotOf(key).botId, left, signal);
+    return this.botDevices.whenReady(botId, left, signal);
   }
 
   // --- sleep and wake of one slot ---------------------------------------
@@ -288,7 +288,12 @@ export class Lifecycle {
 
   /** The key of the slot with this key, name, bot id or index. */
   private resolveOne(ref: string): string {
-    return requireSlotRef(this.options.manager.slots(), ref).key;
+    return this.identify(ref).key;
+  }
+
+  /** The slot with this key, name, bot id or index (on every on_before_task: no slot copied). */
+  private identify(ref: string): SlotIdentity {
+    return requireSlotRef(this.options.manager.identities(), ref);
   }
 
   /** Slots are never forgotten by the manager: a key once resolved stays known. */

@@ -22,6 +22,7 @@ describe('OverrideControl', () => {
     c.hostMaintenance('host too hot');
     expect(applied()).toEqual({ quarantine: 'cracked screen', maintenance: 'host too hot' });
     c.hostMaintenance(undefined);
+    expect(applied()).toEqual({ quarantine: 'cracked screen' });
     expect(c.bySlot(['usb-1-1-3'])).toEqual({ 'usb-1-1-3': { quarantine: 'cracked screen' } });
   });
 

@@ -31,6 +31,12 @@ export interface OverrideControlOptions {
 export class OverrideControl {
   private sources: OverrideSources = noOverrideSources();
   private clusterWriter: ClusterOverrideWriter | undefined;
+  /**
+   * Each slot's merge of `merged`, the sources as they were when it was made: the devices ask
+   * on every change of a slot (a task starting, a battery reading), the sources rarely change.
+   */
+  private readonly perSlot = new Map<string, OverrideSet>();
+  private merged: OverrideSources | undefined;
 
   constructor(private readonly options: OverrideControlOptions) {}
 
@@ -71,6 +77,16 @@ export class OverrideControl {
 
   private update(next: OverrideSources): void {
     this.sources = next;
-    this.options.apply((slot) => overridesForSlot(this.sources, slot));
+    this.options.apply((slot) => this.forSlot(slot));
+  }
+
+  private forSlot(slot: string): OverrideSet {
+    if (this.merged !== this.sources) {
+      this.perSlot.clear();
+      this.merged = this.sources;
+    }
+    let set = this.perSlot.get(slot);
+    if (set === undefined) this.perSlot.set(slot, (set = overridesForSlot(this.sources, slot)));
+    return set;
   }
 }

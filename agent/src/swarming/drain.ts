@@ -26,11 +26,14 @@ export class TaskDrain {
     this.devices = inner;
     return {
       knows: (botId) => inner.knows(botId),
-      view: async (botId) => {
-        const view = await inner.view(botId);
-        if (!this.draining) return view;
-        return { ...view, maintenance: joinReasons(DRAIN_REASON, view.maintenance) };
-      },
+      // Asked on every get_state/get_dimensions: no extra promise while not draining.
+      view: (botId) =>
+        this.draining
+          ? inner.view(botId).then((view) => ({
+              ...view,
+              maintenance: joinReasons(DRAIN_REASON, view.maintenance),
+            }))
+          : inner.view(botId),
       whenReady: (botId, timeoutMs, signal) => inner.whenReady(botId, timeoutMs, signal),
       taskStarted: async (botId, task) => {
         this.running.add(botId);

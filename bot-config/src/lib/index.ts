@@ -7,3 +7,4 @@ export * from './backoff.js';
 export * from './clock.js';
 export * from './line-splitter.js';
 export * from './serial-queue.js';
+export * from './timeout-group.js';
