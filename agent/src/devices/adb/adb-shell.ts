@@ -124,8 +124,8 @@ export async function runShell(
 }
 
 /**
- * `host:devices`: the server's list, `serial<TAB>state` a line, as adbkit parses it (lines
- * without a tab give an undefined state, which no caller treats as present). One connection
+ * `host:devices`: the server's list, `serial<TAB>state` a line, as adbkit parses it (a line
+ * without a tab gives an empty state, which no caller treats as present). One connection
  * under one deadline, like a shell session: this runs every reconcile (5 s), where an adbkit
  * client and its Bluebird chain cost several times the request itself.
  */
