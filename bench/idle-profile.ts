@@ -8,7 +8,8 @@
  *
  *   node --import ./bench/register.mjs bench/idle-profile.ts [phones] [window s] [kube|standalone] [prof]
  *
- * AGENT_NODE_OPTIONS is handed to the agent (e.g. --perf-basic-prof, for `perf record -p`).
+ * AGENT_NODE_OPTIONS is handed to the agent (e.g. --perf-basic-prof, for `perf record -p`);
+ * SLICES=n prints the CPU of each n-th of the window too.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -25,12 +26,16 @@ const profile = process.argv[5] === 'prof';
 /** Preload: SIGWINCH starts the profiler, the next one writes PROF_OUT. */
 const PROF_PRELOAD = join(ROOT, 'bench', 'cpu-profile-preload.mjs');
 
-/** CPU ticks (1/100 s) of each thread of a process, with its name. */
+/**
+ * CPU ticks (1/100 s) of each thread of a process, with its name; the main thread (the event
+ * loop) is named `main`, as Node names its V8 and libuv workers `node` too.
+ */
 function threadTicks(pid: number): Map<string, { name: string; ticks: number }> {
   const threads = new Map<string, { name: string; ticks: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const name = tid === String(pid) ? 'main' : `${comm} workers`;
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     threads.set(`${tid} user`, { name: `${name} user`, ticks: Number(fields[11]) });
     threads.set(`${tid} sys`, { name: `${name} sys`, ticks: Number(fields[12]) });
@@ -60,7 +65,24 @@ if (profile) agent.child.kill('SIGWINCH');
 console.log(`window starts: agent pid ${pid}`);
 const a = procSample(pid);
 const threadsA = threadTicks(pid);
-await sleep(windowS * 1000);
+// SLICES=n also prints each n-th of the window, main thread and workers apart: whether an
+// agent's idle CPU falls as it ages (the optimiser's warm-up, caches filling).
+const slices = Number(process.env.SLICES ?? 1);
+let before = threadsA;
+for (let i = 1; i <= slices; i++) {
+  await sleep((windowS * 1000) / slices);
+  if (slices === 1) break;
+  const now = threadTicks(pid);
+  const spent = { main: 0, workers: 0 };
+  for (const [tid, { name, ticks }] of now) {
+    spent[name.startsWith('main') ? 'main' : 'workers'] +=
+      (ticks - (before.get(tid)?.ticks ?? 0)) / 100;
+  }
+  before = now;
+  console.log(
+    `slice ${i}/${slices}: main ${spent.main.toFixed(2)} s, workers ${spent.workers.toFixed(2)} s`,
+  );
+}
 const b = procSample(pid);
 const threadsB = threadTicks(pid);
 if (profile) agent.child.kill('SIGWINCH');

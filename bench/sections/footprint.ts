@@ -88,7 +88,8 @@ interface Steady {
   agent: { a: ProcSample; b: ProcSample };
   floor: { a: ProcSample; b: ProcSample };
   adb: { a: ProcSample; b: ProcSample };
-  api: { writes: number; reads: number; perHour: number; seconds: number };
+  /** `connections`: TCP connections the agent opened to the API in the window. */
+  api: { writes: number; reads: number; perHour: number; seconds: number; connections: number };
   /** With bots: PSS of the agent, its adb server and the bots, and the bots' CPU. */
   pod?: { agentPss: number; adbPss: number; botsPss: number; bots: number; botsCpu: number };
 }
@@ -149,6 +150,7 @@ async function steady(phones: number, floorPid: number, withBots: boolean): Prom
     const a = procSample(pid);
     const fa = procSample(floorPid);
     const adbA = procSample(adbPid);
+    const connectionsA = cluster.kube.connections;
     await sleep(WINDOW_MS);
     const b = procSample(pid);
     const fb = procSample(floorPid);
@@ -160,7 +162,12 @@ async function steady(phones: number, floorPid: number, withBots: boolean): Prom
       agent: { a, b },
       floor: { a: fa, b: fb },
       adb: { a: adbA, b: adbB },
-      api: { ...api, perHour: 3_600_000 / (b.at - a.at), seconds: (b.at - a.at) / 1000 },
+      api: {
+        ...api,
+        perHour: 3_600_000 / (b.at - a.at),
+        seconds: (b.at - a.at) / 1000,
+        connections: cluster.kube.connections - connectionsA,
+      },
     };
     if (botsA && botsB) {
       const botList = botPids();
@@ -265,7 +272,7 @@ function podRows(s: Steady): Row[] {
 }
 
 function apiRows(s: Steady): Row[] {
-  const { writes, reads, perHour, seconds } = s.api;
+  const { writes, reads, perHour, seconds, connections } = s.api;
   const within = `in ${Math.round(seconds)} s`;
   return [
     {
@@ -273,7 +280,7 @@ function apiRows(s: Steady): Row[] {
       figure: `steady, ${label(s.phones)}: writes per hour`,
       value: writes * perHour,
       unit: '/h',
-      note: `${writes} ${within}, Lease renew 10 s (default)`,
+      note: `${writes} ${within}, Lease renew 10 s (default); ${connections} new connections`,
     },
     {
       section: '4 API load',

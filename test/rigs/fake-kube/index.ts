@@ -151,6 +151,10 @@ export async function startFakeKube(
     pki === undefined
       ? createHttpServer(handler)
       : createHttpsServer({ cert: pki.cert, key: pki.key }, handler);
+  // kube-apiserver keeps an idle connection 90 s (IdleTimeout in apiserver's
+  // secure_serving.go); Node's default of 5 s would close it between two Lease renewals
+  // (10 s), and every renewal would pay a new connection a real cluster does not ask for.
+  server.keepAliveTimeout = 90_000;
   const listen = (port: number): Promise<void> =>
     new Promise((resolve, reject) => {
       server.once('error', reject);

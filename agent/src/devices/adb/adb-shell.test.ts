@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AdbFailure, runShell } from './adb-shell.js';
+import { AdbFailure, listHostDevices, runShell } from './adb-shell.js';
 
 /**
  * A loopback stand-in for the adb server's side of one session: it checks each request's
@@ -93,5 +93,38 @@ describe('runShell', () => {
     });
     await expect(run(port, 200)).rejects.toThrow('timed out');
     await expect.poll(() => closed).toBe(true);
+  });
+});
+
+describe('listHostDevices', () => {
+  const list = (port: number) =>
+    listHostDevices({ port, host: '127.0.0.1' }, 2000, () => new Error('timed out'));
+
+  it('reads the length-prefixed list, however it is split, one device a line', async () => {
+    const body = 'emulator-5554\tdevice\n127.0.0.1:5555\toffline\n';
+    const port = await serve((socket) => {
+      socket.write(`OKAY${body.length.toString(16).padStart(4, '0')}emu`);
+      setTimeout(() => socket.end(body.slice(3)), 20);
+    });
+    expect(await list(port)).toEqual([
+      { serial: 'emulator-5554', type: 'device' },
+      { serial: '127.0.0.1:5555', type: 'offline' },
+    ]);
+    expect(requests).toEqual(['host:devices']);
+  });
+
+  it('an empty list is no device', async () => {
+    const port = await serve((socket) => socket.end('OKAY0000'));
+    expect(await list(port)).toEqual([]);
+  });
+
+  it('rejects a list cut short rather than taking part of it for all', async () => {
+    const port = await serve((socket) => socket.end('OKAY0020emulator-5554\tdevice\n'));
+    await expect(list(port)).rejects.toThrow('host:devices: the answer ended early');
+  });
+
+  it('rejects with adb’s reason', async () => {
+    const port = await serve((socket) => socket.end('FAIL0004nope'));
+    await expect(list(port)).rejects.toThrow("Failure: 'nope'");
   });
 });

@@ -6,8 +6,9 @@
  *
  * This is the refresh's hot path: three sessions per phone per refresh. Through adbkit each
  * one cost a client, a Bluebird chain and a socket idle timer besides the connection, which
- * with the garbage it left was most of what a refresh cost. The other requests (few, and the
- * long-lived tracker) stay on adbkit (adbkit.ts).
+ * with the garbage it left was most of what a refresh cost. The reconcile's `host:devices`
+ * (every 5 s) takes the same path; the other requests (few, and the long-lived tracker) stay
+ * on adbkit (adbkit.ts).
  */
 import { createConnection } from 'node:net';
 
@@ -28,25 +29,32 @@ function encodeRequest(service: string): string {
   return `${Buffer.byteLength(service).toString(16).padStart(4, '0')}${service}`;
 }
 
+/** A request's service without its arguments: `transport`, `shell`, `devices`. */
+function serviceName(request: string): string {
+  return request.replace(/^host:/, '').split(':', 1)[0] ?? request;
+}
+
 /**
- * Runs `command` and resolves with its whole output. Everything — connecting, both requests
- * and the output — shares one deadline: at `timeoutMs` the connection is destroyed (the adb
- * server then closes the stream on the phone) and the session rejects with `timeoutError()`.
+ * Sends `requests` one after the other, each once the previous one was answered `OKAY`, and
+ * resolves with everything the server sends after the last `OKAY`, until it closes the
+ * connection. Everything — connecting, the requests and the output — shares one deadline: at
+ * `timeoutMs` the connection is destroyed and the session rejects with `timeoutError()`.
  * `what` names the session in errors of its own.
  */
-export function runShell(
+function runSession(
   target: ShellTarget,
-  serial: string,
-  command: string,
+  requests: readonly string[],
   timeoutMs: number,
   what: string,
   timeoutError: () => Error,
-): Promise<string> {
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: target.host, port: target.port });
     const output: Buffer[] = [];
     let reply: Buffer = Buffer.alloc(0);
-    let phase: 'transport' | 'shell' | 'output' = 'transport';
+    /** Requests answered so far; at requests.length the rest is output. */
+    let answered = 0;
+    const inOutput = (): boolean => answered === requests.length;
     let settled = false;
     const finish = (error?: Error): void => {
       if (settled) return;
@@ -54,12 +62,12 @@ export function runShell(
       clearTimeout(timer);
       socket.destroy();
       if (error) reject(error);
-      else resolve(Buffer.concat(output).toString('utf8'));
+      else resolve(Buffer.concat(output));
     };
     const timer = setTimeout(() => finish(timeoutError()), timeoutMs);
     /** Acts on the replies received so far. */
     const takeReplies = (): void => {
-      while (phase !== 'output' && reply.length >= 4) {
+      while (!inOutput() && reply.length >= 4) {
         const status = reply.toString('latin1', 0, 4);
         if (status === 'FAIL') {
           if (reply.length < 8) return;
@@ -69,34 +77,80 @@ export function runShell(
           return;
         }
         if (status !== 'OKAY') {
-          finish(new Error(`adb server answered ${JSON.stringify(status)} to ${phase}`));
+          const service = serviceName(requests[answered] ?? '');
+          finish(new Error(`adb server answered ${JSON.stringify(status)} to ${service}`));
           return;
         }
         reply = reply.subarray(4);
-        if (phase === 'transport') {
-          phase = 'shell';
-          socket.write(encodeRequest(`shell:${command}`));
-        } else {
-          phase = 'output';
-          if (reply.length > 0) output.push(reply);
-        }
+        answered += 1;
+        const next = requests[answered];
+        if (next !== undefined) socket.write(encodeRequest(next));
+        else if (reply.length > 0) output.push(reply);
       }
     };
     socket.setNoDelay(true);
-    socket.on('connect', () => socket.write(encodeRequest(`host:transport:${serial}`)));
+    socket.on('connect', () => socket.write(encodeRequest(requests[0] ?? '')));
     socket.on('data', (data: Buffer) => {
-      if (phase === 'output') {
+      if (inOutput()) {
         output.push(data);
         return;
       }
       reply = reply.length === 0 ? data : Buffer.concat([reply, data]);
       takeReplies();
     });
-    // The command ended: the server closes the stream.
+    // The command ended, or the host service answered: the server closes the stream.
     socket.on('end', () =>
-      finish(phase === 'output' ? undefined : new Error('adb server closed the connection')),
+      finish(inOutput() ? undefined : new Error('adb server closed the connection')),
     );
     socket.on('error', (error) => finish(error));
     socket.on('close', () => finish(new Error(`${what}: stream closed before its end`)));
   });
+}
+
+/**
+ * Runs `command` on the device and resolves with its whole output (stdout and stderr merged),
+ * under one deadline (see runSession).
+ */
+export async function runShell(
+  target: ShellTarget,
+  serial: string,
+  command: string,
+  timeoutMs: number,
+  what: string,
+  timeoutError: () => Error,
+): Promise<string> {
+  const requests = [`host:transport:${serial}`, `shell:${command}`];
+  return (await runSession(target, requests, timeoutMs, what, timeoutError)).toString('utf8');
+}
+
+/**
+ * `host:devices`: the server's list, `serial<TAB>state` a line, as adbkit parses it (a line
+ * without a tab gives an empty state, which no caller treats as present). One connection
+ * under one deadline, like a shell session: this runs every reconcile (5 s), where an adbkit
+ * client and its Bluebird chain cost several times the request itself.
+ */
+export async function listHostDevices(
+  target: ShellTarget,
+  timeoutMs: number,
+  timeoutError: () => Error,
+): Promise<{ serial: string; type: string }[]> {
+  const answer = await runSession(
+    target,
+    ['host:devices'],
+    timeoutMs,
+    'host:devices',
+    timeoutError,
+  );
+  if (answer.length < 4) throw new Error('host:devices: the answer ended before its length');
+  const length = Number.parseInt(answer.toString('latin1', 0, 4), 16);
+  if (Number.isNaN(length) || answer.length < 4 + length)
+    throw new Error('host:devices: the answer ended early');
+  return answer
+    .toString('ascii', 4, 4 + length)
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const [serial = '', type = ''] = line.split('\t');
+      return { serial, type };
+    });
 }

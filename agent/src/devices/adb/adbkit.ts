@@ -97,11 +97,6 @@ function toAdbDevice(device: { id: string; type: string }): AdbDevice {
   return { serial: device.id, type: device.type };
 }
 
-/** `host:devices`: the server's current list. */
-export async function listDevices(adb: AdbClient): Promise<AdbDevice[]> {
-  return (await call(adb, (client) => client.listDevices())).value.map(toAdbDevice);
-}
-
 /** `host:version`: the server's protocol version (41 for adb 29). */
 export async function serverVersion(adb: AdbClient): Promise<number> {
   return (await call(adb, (client) => client.version())).value;

@@ -24,8 +24,10 @@ import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { AdbDevice, DevicePresence } from '../device-io.js';
-import { createAdbClient, listDevices, trackDevices } from './adbkit.js';
-import type { AdbClient, DeviceTrackerHandle } from './adbkit.js';
+import { listHostDevices } from './adb-shell.js';
+import type { ShellTarget } from './adb-shell.js';
+import { createAdbClient, trackDevices } from './adbkit.js';
+import type { DeviceTrackerHandle } from './adbkit.js';
 import { DeviceTable } from './device-table.js';
 
 export interface AdbTrackerOptions {
@@ -70,7 +72,8 @@ export class AdbTracker implements DevicePresence {
   private wake: (() => void) | undefined;
   private readonly backoff: Backoff;
   private readonly reconnects: Counter;
-  private readonly listClient: AdbClient;
+  /** Where `host:devices` is asked (on node:net, see listHostDevices). */
+  private readonly listTarget: ShellTarget;
   private readonly abort = new AbortController();
   private tracker: DeviceTrackerHandle | undefined;
   /** Counts the tracker's lists, so a `host:devices` answer can tell it was overtaken. */
@@ -83,11 +86,7 @@ export class AdbTracker implements DevicePresence {
     this.log = options.logger.child({ component: 'adb-tracker', port: options.port });
     this.backoff = new Backoff(options.reconnectBackoff ?? { initialMs: 200, maxMs: 5000 });
     this.reconnects = reconnectsCounter(options.registry);
-    this.listClient = createAdbClient({
-      port: options.port,
-      host: options.host,
-      socketTimeoutMs: options.listTimeoutMs ?? 2000,
-    });
+    this.listTarget = { port: options.port, host: options.host ?? '127.0.0.1' };
   }
 
   devices(): ReadonlyMap<string, AdbDevice> {
@@ -154,7 +153,12 @@ export class AdbTracker implements DevicePresence {
   /** `host:devices`, applied unless the tracker spoke meanwhile. */
   private async reconcile(source: string): Promise<void> {
     const before = this.trackerLists;
-    const list = await listDevices(this.listClient);
+    const timeoutMs = this.options.listTimeoutMs ?? 2000;
+    const list = await listHostDevices(
+      this.listTarget,
+      timeoutMs,
+      () => new Error(`host:devices: no answer within ${timeoutMs} ms`),
+    );
     if (this.trackerLists !== before || this.abort.signal.aborted) return;
     this.apply(list, source);
   }
