@@ -206,7 +206,12 @@ const CHECK_READ_MS = 20_000;
 
 it('a phone at the band bottom stays on power until the top', async () => {
   const r = await startRig({ levels: [81], drainPerHour: 20 });
-  await waitFor('cut at the top', () => !r.hub.isOn('1-1', 1));
+  // A cut counts once the phone has left adb (resting): charge control's clock is manual, adb's
+  // is not, and the verify after a cut must not come before adb has seen the phone go (two
+  // device refreshes on a real agent; here the next advance would pass it at once, and a phone
+  // still listed from before the cut read as a hub that keeps VBUS on).
+  const cutAndGone = () => !r.hub.isOn('1-1', 1) && r.slot().health.state === 'resting';
+  await waitFor('cut at the top', cutAndGone);
   await r.advance(VERIFY_MS);
   // Each check reads the level and cuts again while it is above the bottom (81 → 40 at 20 %/h
   // takes four checks); at the bottom the port stays on.
@@ -216,7 +221,7 @@ it('a phone at the band bottom stays on power until the top', async () => {
     const settled = await waitFor(
       'the check read',
       () => {
-        if (r.offCalls() > cuts && !r.hub.isOn('1-1', 1)) return 'cut';
+        if (r.offCalls() > cuts && cutAndGone()) return 'cut';
         if (r.hub.isOn('1-1', 1) && r.charge.describe(r.serials[0] ?? '') === undefined) {
           return 'charging';
         }
