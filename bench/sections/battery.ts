@@ -121,7 +121,9 @@ function demand(phone: Phone, now: number): ChargePhase {
 /** One minute of charge control: the check when due, then the reading (refreshes are more often). */
 function control(phone: Phone, now: number, totals: Totals): void {
   if (phone.checkAt !== undefined && now >= phone.checkAt) {
-    apply(phone, chargeStep(phone.phase, { type: 'check-due' }, BAND, now), now, totals);
+    // The simulated phone is read the minute it is back, never unsettled: no read deadline.
+    const checkDue = { type: 'check-due', readBy: now } as const;
+    apply(phone, chargeStep(phone.phase, checkDue, BAND, now), now, totals);
   }
   const visible = phone.phase.kind !== 'resting';
   const view = {

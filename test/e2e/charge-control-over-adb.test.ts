@@ -206,7 +206,12 @@ const CHECK_READ_MS = 20_000;
 
 it('a phone at the band bottom stays on power until the top', async () => {
   const r = await startRig({ levels: [81], drainPerHour: 20 });
-  await waitFor('cut at the top', () => !r.hub.isOn('1-1', 1));
+  // A cut counts once the phone has left adb (resting): charge control's clock is manual, adb's
+  // is not, and the verify after a cut must not come before adb has seen the phone go (two
+  // device refreshes on a real agent; here the next advance would pass it at once, and a phone
+  // still listed from before the cut read as a hub that keeps VBUS on).
+  const cutAndGone = () => !r.hub.isOn('1-1', 1) && r.slot().health.state === 'resting';
+  await waitFor('cut at the top', cutAndGone);
   await r.advance(VERIFY_MS);
   // Each check reads the level and cuts again while it is above the bottom (81 → 40 at 20 %/h
   // takes four checks); at the bottom the port stays on.
@@ -216,7 +221,7 @@ it('a phone at the band bottom stays on power until the top', async () => {
     const settled = await waitFor(
       'the check read',
       () => {
-        if (r.offCalls() > cuts && !r.hub.isOn('1-1', 1)) return 'cut';
+        if (r.offCalls() > cuts && cutAndGone()) return 'cut';
         if (r.hub.isOn('1-1', 1) && r.charge.describe(r.serials[0] ?? '') === undefined) {
           return 'charging';
         }
@@ -235,6 +240,46 @@ it('a phone at the band bottom stays on power until the top', async () => {
   await r.advance(3 * CHECK_MS);
   await waitFor('cut at the top again', () => r.offCalls() === cuts + 1);
 }, 90_000);
+
+it('a phone read at a check before it has booted is waited for, not left charging, until the read deadline', async () => {
+  const r = await startRig({ levels: [81] });
+  const serial = r.serials[0] ?? '';
+  const phone = r.phones[0];
+  if (phone === undefined) throw new Error('no phone');
+  const restingGone = () => !r.hub.isOn('1-1', 1) && r.slot().health.state === 'resting';
+  /** Rests, then comes back for the check still booting, its battery read all the same. */
+  const checkWhileBooting = async () => {
+    await waitFor('resting', restingGone);
+    await r.advance(VERIFY_MS);
+    phone.state.bootCompleted = false;
+    await r.advance(CHECK_MS - VERIFY_MS);
+    await waitFor(
+      'read while booting',
+      () => r.slot().health.state === 'booting' && r.slot().battery?.percent !== undefined,
+    );
+  };
+  await checkWhileBooting();
+  // A few refreshes on, still waiting for the settled reading: neither cut nor left charging.
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  expect(r.charge.describe(serial)).toBe('charge control restored the port to read the battery');
+  expect(r.offCalls()).toBe(1);
+  // Booted: above the bottom, so it rests again.
+  phone.state.bootCompleted = true;
+  await waitFor('cut again once settled', () => r.offCalls() === 2 && restingGone());
+  // One that does not settle by the read deadline (return deadline + verify after the check)
+  // is left charging.
+  await checkWhileBooting();
+  // Its level held still from here, the slot changes no more: the deadline's own read decides.
+  phone.onShell = () => undefined;
+  await r.advance(MINUTE + VERIFY_MS - 1);
+  expect(r.charge.describe(serial)).toBe('charge control restored the port to read the battery');
+  await r.advance(1);
+  await waitFor(
+    'left charging',
+    () => r.hub.isOn('1-1', 1) && r.charge.describe(serial) === undefined,
+  );
+  expect(r.offCalls()).toBe(2);
+});
 
 it('a hub that keeps VBUS on: the phone stays powered while cut, so charge control is unavailable and the phone left charging', async () => {
   const r = await startRig({ hub: { ports: 4, keepsVbus: true } });

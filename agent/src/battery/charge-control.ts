@@ -189,6 +189,14 @@ export class ChargeControl {
     const { clock } = this.options;
     clock.clearTimeout(this.timers.get(key));
     this.timers.delete(key);
+    if (phase.kind === 'checking') {
+      // A phone that never settles is decided at readBy even if its slot changes no more.
+      this.timers.set(
+        key,
+        clock.setTimeout(() => this.read(key), phase.readBy - clock.now()),
+      );
+      return;
+    }
     if (phase.kind !== 'resting') return;
     const verify = clock.setTimeout(() => {
       this.feed(key, () => {
@@ -198,7 +206,11 @@ export class ChargeControl {
       this.timers.set(
         key,
         clock.setTimeout(
-          () => this.feed(key, () => ({ type: 'check-due' })),
+          () =>
+            this.feed(key, () => ({
+              type: 'check-due',
+              readBy: clock.now() + this.options.returnDeadlineMs + this.options.verifyAfterMs,
+            })),
           this.options.checkIntervalMs - this.options.verifyAfterMs,
         ),
       );
@@ -224,6 +236,7 @@ function viewOf(slot: Slot): ChargeView {
     visible: slot.adbState === 'device',
     idle: !slot.taskRunning && IDLE_STATES.has(slot.health.state),
   };
+  if (!slot.taskRunning && slot.health.state === 'booting') view.settling = true;
   if (slot.battery?.percent !== undefined) view.percent = slot.battery.percent;
   if (slot.battery !== undefined) view.powered = slot.battery.plugged.length > 0;
   return view;

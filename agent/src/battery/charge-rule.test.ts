@@ -44,8 +44,11 @@ describe('chargeStep', () => {
 
   it('restores for a check, then rests again above the bottom and charges at it', () => {
     const resting: ChargePhase = { kind: 'resting', since: 0, cutPercent: 80 };
-    const checking = step(resting, { type: 'check-due' });
-    expect(checking).toEqual({ next: { kind: 'checking', cutPercent: 80 }, action: 'restore' });
+    const checking = step(resting, { type: 'check-due', readBy: NOW + 120_000 });
+    expect(checking).toEqual({
+      next: { kind: 'checking', cutPercent: 80, readBy: NOW + 120_000 },
+      action: 'restore',
+    });
     // Back in adb but not read yet: wait.
     expect(step(checking.next, idle(NaN, { percent: undefined })).next).toBe(checking.next);
     expect(step(checking.next, idle(78))).toEqual({
@@ -55,6 +58,24 @@ describe('chargeStep', () => {
     expect(step(checking.next, idle(40))).toEqual({ next: { kind: 'charging' } });
     // A task took it while it was being read: stays on.
     expect(step(checking.next, idle(60, { idle: false }))).toEqual({ next: { kind: 'charging' } });
+  });
+
+  it('waits at a check for a phone read before its slot settled, until readBy', () => {
+    const checking: ChargePhase = { kind: 'checking', cutPercent: 80, readBy: NOW + 120_000 };
+    // Back in adb and read while its boot state is not yet: nobody else wants it, so wait.
+    const settling = idle(70, { idle: false, settling: true });
+    expect(step(checking, settling)).toEqual({ next: checking });
+    expect(step(checking, idle(70))).toEqual({
+      next: { kind: 'resting', since: NOW, cutPercent: 70 },
+      action: 'cut',
+    });
+    // Not settled by readBy: left charging. At the bottom it charges whether settled or not.
+    expect(chargeStep(checking, settling, BAND, NOW + 120_000)).toEqual({
+      next: { kind: 'charging' },
+    });
+    expect(step(checking, idle(40, { idle: false, settling: true }))).toEqual({
+      next: { kind: 'charging' },
+    });
   });
 
   it('finds a cut that did not cut: still powered, or charged while away', () => {
@@ -72,7 +93,7 @@ describe('chargeStep', () => {
     expect(step(resting, { type: 'verify-due', view: { visible: false, idle: false } })).toEqual({
       next: resting,
     });
-    expect(step({ kind: 'checking', cutPercent: 80 }, idle(82))).toEqual({
+    expect(step({ kind: 'checking', cutPercent: 80, readBy: NOW }, idle(82))).toEqual({
       next: {
         kind: 'unavailable',
         reason: 'the battery rose from 80% to 82% while its port was cut (the hub keeps VBUS on)',

@@ -5,13 +5,14 @@ import type { ChargeBand } from '../config/battery-care.js';
  *  - `charging`: the port is on and charge control holds nothing; after a task or wake
  *    asked for the phone, it does not cut before `heldUntil`;
  *  - `resting`: it cut the port at the band's top (`cutPercent`, at `since`);
- *  - `checking`: it restored the port to read the level, after resting from `cutPercent`;
+ *  - `checking`: it restored the port to read the level, after resting from `cutPercent`; a
+ *    phone back in adb but not read through yet is waited for until `readBy`;
  *  - `unavailable`: this slot's power cannot be switched or the cut did not cut; left charging.
  */
 export type ChargePhase =
   | { kind: 'charging'; heldUntil?: number }
   | { kind: 'resting'; since: number; cutPercent: number }
-  | { kind: 'checking'; cutPercent: number }
+  | { kind: 'checking'; cutPercent: number; readBy: number }
   | { kind: 'unavailable'; reason: string };
 
 /** What the rule sees of a slot at one moment. */
@@ -20,6 +21,11 @@ export interface ChargeView {
   visible: boolean;
   /** Nothing else wants the phone: no task, no recovery, no operator, no worn battery. */
   idle: boolean;
+  /**
+   * Not idle only because it is not read through since it came back (booting: its boot state
+   * not read as complete yet); nobody else wants it.
+   */
+  settling?: boolean;
   percent?: number;
   /** dumpsys says some charger powers the phone. */
   powered?: boolean;
@@ -28,8 +34,11 @@ export interface ChargeView {
 export type ChargeEvent =
   /** New readings (any change of the slot). */
   | { type: 'reading'; view: ChargeView }
-  /** The resting time is up: restore power to read the level. */
-  | { type: 'check-due' }
+  /**
+   * The resting time is up: restore power to read the level. A phone not settled by `readBy`
+   * is left charging.
+   */
+  | { type: 'check-due'; readBy: number }
   /** Long enough after a cut for a phone still in adb to show how it is powered. */
   | { type: 'verify-due'; view: ChargeView }
   /** A task or `/wake` wants the phone: that always beats the cut, until `holdUntil`. */
@@ -81,7 +90,10 @@ export function chargeStep(
     }
     case 'resting': {
       if (event.type === 'check-due') {
-        return { next: { kind: 'checking', cutPercent: phase.cutPercent }, action: 'restore' };
+        return {
+          next: { kind: 'checking', cutPercent: phase.cutPercent, readBy: event.readBy },
+          action: 'restore',
+        };
       }
       if (event.type === 'verify-due' && event.view.visible && event.view.powered === true) {
         return {
@@ -110,6 +122,11 @@ export function chargeStep(
       }
       if (percent > band.lowPercent && view.idle) {
         return { next: { kind: 'resting', since: now, cutPercent: percent }, action: 'cut' };
+      }
+      // Read before its slot settled (a phone just back can be read while its boot state is
+      // not): not a task's, so wait for the settled reading, but not past readBy.
+      if (percent > band.lowPercent && view.settling === true && now < phase.readBy) {
+        return { next: phase };
       }
       return { next: { kind: 'charging' } };
     }

@@ -176,6 +176,50 @@ describe('externalConnections on the table as the kernel prints it', () => {
     ]);
   });
 
+  // The walk looks only where the kernel prints the local port; a port's digits anywhere else
+  // on a line (the peer's port, another line's) or a line it does not expect must not fool it.
+  const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt';
+
+  it('finds outside connections on the first line and on a last line without its newline', () => {
+    const first = line('   0', '0501A8C0:13AD', '1E01A8C0:D431');
+    const last = line('   2', '0501A8C0:15B3', '1F01A8C0:D433');
+    const middle = line('   1', '0501A8C0:D432', '0100007F:13AD');
+    const expected = ['192.168.1.30:54321→5037', '192.168.1.31:54323→5555'];
+    const padded3 = padded([first, middle, last]);
+    expect(peers(padded3)).toEqual(expected);
+    expect(peers(padded3.trimEnd())).toEqual(expected); // no newline, nor the last line's padding
+    expect(peers(`${first}\n${middle}\n${last}`)).toEqual(expected); // unpadded
+    expect(peers(padded([HEADER, first, middle, last]))).toEqual(expected);
+    expect(peers(last)).toEqual(['192.168.1.31:54323→5555']); // a table of one line
+  });
+
+  it('does not take the port in the peer column for the local one, in either family', () => {
+    const table = padded([
+      HEADER,
+      line('   0', '0501A8C0:D431', '1E01A8C0:13AD'),
+      line('   1', '0501A8C0:D432', '1E01A8C0:15B3'),
+    ]);
+    const table6 = [
+      line('   0', `${HOST6}:D431`, `${v6('09000000')}:13AD`),
+      line('   1', `${HOST6}:15B4`, `${v6('09000000')}:15B3`),
+    ].join('\n');
+    expect(peers(table)).toEqual([]);
+    expect(peers(`${table6}\n`)).toEqual([]);
+    expect(peers(table6)).toEqual([]);
+  });
+
+  it('reads tcp6 lines, longer and unpadded, to a last line without its newline', () => {
+    const table6 = [
+      '  sl  local_address                         remote_address                        st',
+      line('   0', `${HOST6}:13AD`, `${v6('01000000')}:C350`), // ::1
+      line('   1', `${v6('0501A8C0', 'FFFF0000')}:15B3`, `${v6('1E01A8C0', 'FFFF0000')}:C351`),
+      line('   2', `${HOST6}:D431`, `${v6('09000000')}:13AD`),
+      line('   3', `${HOST6}:13AD`, `${v6('09000000')}:C353`),
+    ].join('\n');
+    expect(peers(table6)).toEqual(['::ffff:192.168.1.30:50001→5555', '::9:50003→5037']);
+    expect(peers(Buffer.from(table6))).toEqual(peers(`${table6}\n`));
+  });
+
   it('matches every one of the ports asked for, and no other', () => {
     const table = padded(
       ['13AD', '15B3', '1F90', '13AC', '13BD', '03AD'].map((port, i) =>
