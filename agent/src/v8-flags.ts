@@ -1,6 +1,6 @@
 /**
  * V8 flags the running agent sets for itself, favouring a small footprint on a Pi over peak JS
- * speed (BENCHMARKS.md, Footprint, paragraph 13). They are set from inside the process, not on
+ * speed (BENCHMARKS.md, "Footprint (issue 16)", 13). They are set from inside the process, not on
  * node's command line, so that every way of starting the agent (`npm start`, the image's
  * entrypoint, the DaemonSet, the test and benchmark rigs) gets them from this one place; each
  * takes effect from then on, for code that runs afterwards.
