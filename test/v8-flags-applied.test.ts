@@ -1,5 +1,5 @@
 /**
- * The real program sets its V8 flags (agent/src/v8-flags.ts) at the start of `run`: by the time
+ * The real program sets its V8 flags (agent/src/v8-flags.ts) for `run` as it starts: by the time
  * its first server listens, a function called hot stays in the interpreter.
  */
 import { execFile } from 'node:child_process';

@@ -5,7 +5,7 @@ import type { FarmAgent } from './agent.js';
 import type { HookListener } from './hook-listener.js';
 import { createLogger } from './logging.js';
 import { stopSignal } from './stop-signal.js';
-import { restoreUserNodeOptions, setAgentV8Flags } from './v8-flags.js';
+import { restoreUserNodeOptions } from './v8-flags.js';
 
 /** Entry point of the `farm-agent` program; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -65,10 +65,7 @@ export async function main(argv: string[]): Promise<number> {
  * once the metrics registry exists) and the rest of the agent are loaded and started.
  */
 async function run({ config, unknown }: LoadResult): Promise<number> {
-  // First, so that all the agent's own code runs under them.
-  const v8Flags = setAgentV8Flags();
   const logger = createLogger(config.logLevel);
-  logger.debug({ v8Flags }, 'V8 flags set for a small footprint');
   if (unknown.length > 0) {
     logger.warn({ unknown }, `ignoring unknown settings (typo?): ${unknown.join(', ')}`);
   }

@@ -1,9 +1,10 @@
 /**
- * V8 flags the running agent sets for itself, favouring a small footprint on a Pi over peak JS
- * speed (BENCHMARKS.md, "Footprint (issue 16)", 13). They are set from inside the process, not on
- * node's command line, so that every way of starting the agent (`npm start`, the image's
- * entrypoint, the DaemonSet, the test and benchmark rigs) gets them from this one place; each
- * takes effect from then on, for code that runs afterwards.
+ * V8 flags `farm-agent run` sets for itself, favouring a small footprint on a Pi over peak JS
+ * speed (BENCHMARKS.md, "Footprint (issue 16)", 13). bin/farm-agent.js sets them before the
+ * agent's modules load (TurboFan's code, once run, stays resident), from inside the process
+ * rather than on node's command line, so that every way of starting the agent (`npm start`, the
+ * image's entrypoint, the DaemonSet, `node agent/bin/farm-agent.js`, the rigs) gets them from
+ * this one place. `farm-agent gate` and the CLI commands keep V8's defaults.
  *
  * - `--no-opt`: no optimising compiler (TurboFan). The agent's JavaScript is glue between
  *   sockets, adb and a few timers; none of it is hot enough to repay what TurboFan costs in
