@@ -201,6 +201,11 @@ function problems(objects: K8sObject[]): string[] {
   const setting = (env: string, fallback: string): string => config?.[env] ?? fallback;
 
   check(container.securityContext?.privileged === true, 'container is not privileged');
+  // The image's entrypoint is bin/farm-agent.js, whose #! line carries the agent's launch flags.
+  check(
+    container.command === undefined,
+    "container sets a command instead of the image's entrypoint",
+  );
   check(pod.hostNetwork === true, 'no hostNetwork');
   check(pod.dnsPolicy === 'ClusterFirstWithHostNet', 'dnsPolicy is not ClusterFirstWithHostNet');
   check(pod.enableServiceLinks === false, 'enableServiceLinks is not false');
@@ -461,6 +466,15 @@ describe('the checks bite', () => {
       /not privileged/,
     ],
     ['no hostNetwork', (o) => (podOf(o).hostNetwork = false), /no hostNetwork/],
+    [
+      'node run directly',
+      (o) =>
+        (loose(podOf(o).containers[0]).command = [
+          'node',
+          '/opt/farm-agent/agent/bin/farm-agent.js',
+        ]),
+      /instead of the image's entrypoint/,
+    ],
     ['service links', (o) => delete podOf(o).enableServiceLinks, /enableServiceLinks/],
     ['reaping', (o) => delete podOf(o).shareProcessNamespace, /shareProcessNamespace/],
     [

@@ -60,6 +60,14 @@ async function until(what: string, check: () => boolean | Promise<boolean>, dead
   }
 }
 
+/**
+ * Preloaded into every node the command starts (npm, tsc, the agent): the agent's own
+ * program, started through its #! line, finds its launch flag in NODE_OPTIONS.
+ */
+const LAUNCH_PROBE = `--import=data:text/javascript,${encodeURIComponent(
+  "if (process.argv[1]?.endsWith('farm-agent.js')) process.stderr.write(`agent NODE_OPTIONS: ${process.env.NODE_OPTIONS}\\n`);",
+)}`;
+
 const healthy = (url: string, deadline: number) =>
   until(
     `${url} to answer`,
@@ -113,6 +121,7 @@ describe('README commands, as written', () => {
           FARM_HTTP_PORT: String(httpPort),
           FARM_HOOK_PORT: String(hookPort),
           FARM_STATE_DIR: stateDir,
+          NODE_OPTIONS: LAUNCH_PROBE,
         },
       });
       let output = '';
@@ -136,6 +145,7 @@ describe('README commands, as written', () => {
         await until('the log', () => output.includes('farm-agent started'), deadline);
         expect(output).toContain('devices disabled: FARM_DEVICES=none');
         expect(output).toContain(`Server listening at http://127.0.0.1:${httpPort}`);
+        expect(output).toContain(`agent NODE_OPTIONS: --max-semi-space-size=2 ${LAUNCH_PROBE}`);
         process.kill(target === 'group' ? -(shell.pid ?? 0) : (shell.pid ?? 0), signal);
         // Ctrl-C reaches the agent twice (the terminal's SIGINT and npm's forwarded copy); a
         // second one that lands while it stops must not kill it (npm would then exit by signal).

@@ -17,7 +17,7 @@ async function agentStart(devices: string): Promise<number> {
   const state = await mkdtemp(join(tmpdir(), 'bench-start-'));
   const { env, hookPort, adbPort } = await standaloneEnv(state, devices);
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, 'run'], {
+  const child = spawn(BIN, ['run'], {
     env,
     stdio: 'ignore',
   });

@@ -48,6 +48,8 @@ describe('the supervised adb server', () => {
     for (const program of ['adb', 'true']) {
       await symlink(await realpath(`/usr/bin/${program}`), join(bin, program));
     }
+    // And node, which the program's #! line looks up on PATH.
+    await symlink(process.execPath, join(bin, 'node'));
     const first = await startAgentProcess({ PATH: bin });
     agents.push(first);
     await first.waitForLog((l) => String(l.msg).startsWith('setpriv (util-linux) not found'));

@@ -39,7 +39,7 @@ export async function startAgentProcess(
 ): Promise<AgentProcess> {
   const [httpPort, hookPort, adbPort] = [await freePort(), await freePort(), await freePort()];
   const stateDir = await mkdtemp(join(tmpdir(), 'farm-agent-'));
-  const child = spawn(process.execPath, [BIN, command], {
+  const child = spawn(BIN, [command], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: stateDir,
