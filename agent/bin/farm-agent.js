@@ -3,9 +3,6 @@
 // V8 would grow it to 16 MiB and keep it. Set here, the one way every launch path starts the
 // agent (npm start, the image's entrypoint, the DaemonSet, the rigs); the user's NODE_OPTIONS
 // comes after it, so theirs wins, and main() gives their own NODE_OPTIONS back to the bots.
-import { setAgentV8Flags } from '../dist/v8-flags.js';
+import { main } from '../dist/main.js';
 
-// Before the agent's modules load: TurboFan's code, once run, stays resident (~4 MiB).
-if ((process.argv[2] ?? 'run') === 'run') setAgentV8Flags();
-const { main } = await import('../dist/main.js');
 process.exitCode = await main(process.argv.slice(2));

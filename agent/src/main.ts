@@ -5,7 +5,7 @@ import type { FarmAgent } from './agent.js';
 import type { HookListener } from './hook-listener.js';
 import { createLogger } from './logging.js';
 import { stopSignal } from './stop-signal.js';
-import { restoreUserNodeOptions } from './v8-flags.js';
+import { restoreUserNodeOptions } from './node-options.js';
 
 /** Entry point of the `farm-agent` program; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
