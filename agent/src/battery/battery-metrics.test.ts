@@ -12,7 +12,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-it('shows power, wear figures and the time spent inside the band', async () => {
+/** One phone at 60 % (inside the 40-80 % band), its slot changes observed by the metrics. */
+async function phoneAt60Percent() {
   const dir = await mkdtemp(join(tmpdir(), 'battery-metrics-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const clock = new ManualClock();
@@ -25,6 +26,11 @@ it('shows power, wear figures and the time spent inside the band', async () => {
   state.battery.level = 60;
   devices.attach('R58N', { devicePath: 'usb:1-1.3', answer: shellOf(state) });
   await manager.idle();
+  return { clock, manager, registry, state };
+}
+
+it('shows power, wear figures and the time spent inside the band', async () => {
+  const { clock, manager, registry, state } = await phoneAt60Percent();
   const value = async (name: string) =>
     (await registry.getSingleMetric(name)?.get())?.values.find(
       (v) => v.labels['slot'] === 'usb-1-1-3',
@@ -48,18 +54,7 @@ it('shows power, wear figures and the time spent inside the band', async () => {
 });
 
 it('sets nothing again on a change that brings no new reading (a task starting or ending)', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'battery-metrics-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const clock = new ManualClock();
-  const { devices, manager, registry } = scriptedSlots(dir, clock, { refreshIntervalMs: 60_000 });
-  const metrics = new BatteryMetrics(registry, { lowPercent: 40, highPercent: 80 }, clock);
-  manager.onSlotChanged((slot) => metrics.observe(slot));
-  await manager.start();
-  cleanups.push(() => manager.stop());
-  const state = defaultState();
-  state.battery.level = 60;
-  devices.attach('R58N', { devicePath: 'usb:1-1.3', answer: shellOf(state) });
-  await manager.idle();
+  const { clock, manager, registry, state } = await phoneAt60Percent();
   const powered = registry.getSingleMetric('farm_device_battery_powered');
   if (powered === undefined) throw new Error('no battery series');
   const set = vi.spyOn(powered, 'set');
