@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Gauge } from 'prom-client';
 import { afterEach, expect, it, vi } from 'vitest';
 import { defaultState } from '../../../test/rigs/fake-adbd/shell.js';
 import { ManualClock } from '../../../test/rigs/manual-clock.js';
@@ -55,7 +56,8 @@ it('shows power, wear figures and the time spent inside the band', async () => {
 
 it('sets nothing again on a change that brings no new reading (a task starting or ending)', async () => {
   const { clock, manager, registry, state } = await phoneAt60Percent();
-  const powered = registry.getSingleMetric('farm_device_battery_powered');
+  const powered = registry.getSingleMetric('farm_device_battery_powered') as
+    Gauge<'slot'> | undefined;
   if (powered === undefined) throw new Error('no battery series');
   const set = vi.spyOn(powered, 'set');
   const inBand = async () =>

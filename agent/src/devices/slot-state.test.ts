@@ -2,9 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { changedSince, fingerprint } from './slot-state.js';
 import type { Slot } from './slot-state.js';
 import type { SlotHealth } from './health.js';
+import type { DeviceDimensions } from './swarming-dimensions.js';
 
-const ready: SlotHealth = { state: 'ready', swarming: {} };
-const busy: SlotHealth = { state: 'busy', reason: 'task running', swarming: {} };
+function dimensions(deviceType: string): DeviceDimensions {
+  return {
+    android_devices: ['1'],
+    device_os: ['Q'],
+    device_os_flavor: ['google'],
+    device_os_type: ['user'],
+    device_type: [deviceType],
+    inside_docker: [],
+    os: ['Android'],
+  };
+}
+
+const ready: SlotHealth = { state: 'ready', swarming: { ready: true } };
+const busy: SlotHealth = { state: 'busy', reason: 'task running', swarming: { ready: true } };
 
 function slot(fields: Partial<Slot> = {}): Slot {
   return {
@@ -15,7 +28,7 @@ function slot(fields: Partial<Slot> = {}): Slot {
     serial: 'R58N',
     adbState: 'device',
     props: new Map([['ro.product.model', 'Pixel']]),
-    dimensions: { device_type: ['sailfish'], device_os: ['Q'] },
+    dimensions: dimensions('sailfish'),
     deviceTypes: ['sailfish'],
     bootCompleted: true,
     uptimeSeconds: 100,
@@ -36,13 +49,16 @@ const variants: Slot[] = [
   slot({ taskRunning: true, health: busy }),
   slot({ health: busy }),
   slot({ health: { ...busy, reason: 'another reason' } }),
-  slot({ taskRunning: true, health: { state: 'busy', reason: 'task running', swarming: {} } }),
+  slot({
+    taskRunning: true,
+    health: { state: 'busy', reason: 'task running', swarming: { ready: true } },
+  }),
   slot({ readingErrors: { uptimeSeconds: 'unreadable' } }),
   slot({ readingErrors: { uptimeSeconds: 'unreadable too' } }),
   slot({ readingErrors: { battery: 'unreadable' } }),
   slot({ battery: { percent: 50 } as Slot['battery'] }),
   slot({ overrides: { maintenance: 'fixing' } }),
-  slot({ dimensions: { device_type: ['walleye'], device_os: ['Q'] } }),
+  slot({ dimensions: dimensions('walleye') }),
 ];
 
 describe('changedSince', () => {
