@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import type { Gauge } from 'prom-client';
+import { afterEach, expect, it, vi } from 'vitest';
 import { defaultState } from '../../../test/rigs/fake-adbd/shell.js';
 import { ManualClock } from '../../../test/rigs/manual-clock.js';
 import { scriptedSlots, shellOf } from '../../../test/rigs/scripted-slots.js';
@@ -12,7 +13,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-it('shows power, wear figures and the time spent inside the band', async () => {
+/** One phone at 60 % (inside the 40-80 % band), its slot changes observed by the metrics. */
+async function phoneAt60Percent() {
   const dir = await mkdtemp(join(tmpdir(), 'battery-metrics-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const clock = new ManualClock();
@@ -25,6 +27,11 @@ it('shows power, wear figures and the time spent inside the band', async () => {
   state.battery.level = 60;
   devices.attach('R58N', { devicePath: 'usb:1-1.3', answer: shellOf(state) });
   await manager.idle();
+  return { clock, manager, registry, state };
+}
+
+it('shows power, wear figures and the time spent inside the band', async () => {
+  const { clock, manager, registry, state } = await phoneAt60Percent();
   const value = async (name: string) =>
     (await registry.getSingleMetric(name)?.get())?.values.find(
       (v) => v.labels['slot'] === 'usb-1-1-3',
@@ -45,4 +52,28 @@ it('shows power, wear figures and the time spent inside the band', async () => {
   await clock.advance(600_000);
   expect(await value('farm_device_battery_in_band_seconds')).toBe(120);
   expect(await value('farm_device_battery_powered')).toBe(0);
+});
+
+it('sets nothing again on a change that brings no new reading (a task starting or ending)', async () => {
+  const { clock, manager, registry, state } = await phoneAt60Percent();
+  const powered = registry.getSingleMetric('farm_device_battery_powered') as
+    Gauge<'slot'> | undefined;
+  if (powered === undefined) throw new Error('no battery series');
+  const set = vi.spyOn(powered, 'set');
+  const inBand = async () =>
+    (await registry.getSingleMetric('farm_device_battery_in_band_seconds')?.get())?.values[0]
+      ?.value;
+
+  await clock.advance(10_000);
+  manager.taskStarted('usb:1-1.3');
+  await clock.advance(10_000);
+  await manager.taskEnded('usb:1-1.3');
+  expect(set).not.toHaveBeenCalled();
+  expect(await inBand()).toBe(20);
+  // The next reading is observed as before.
+  state.battery.plugged = 'none';
+  await clock.advance(40_000);
+  await manager.idle();
+  expect(set).toHaveBeenCalledWith({ slot: 'usb-1-1-3' }, 0);
+  expect(await inBand()).toBe(60);
 });

@@ -23,6 +23,8 @@ export class BatteryMetrics {
   private readonly capacity: Gauge<'slot'>;
   private readonly cycles: Gauge<'slot'>;
   private readonly bandTimes = new Map<string, BandTime>();
+  /** The readings each slot's series were last set from (a reading is a new object). */
+  private readonly observed = new Map<string, Pick<Slot, 'battery' | 'powerSupply'>>();
 
   constructor(
     registry: Registry,
@@ -61,9 +63,17 @@ export class BatteryMetrics {
     });
   }
 
-  /** Called with every slot change. */
+  /**
+   * Called with every slot change. Most (a task starting or ending) bring no new reading: then
+   * nothing here changes, and the band time counted so far stays right as it is.
+   */
   observe(slot: Slot): void {
     const battery = slot.battery;
+    const last = this.observed.get(slot.name);
+    if (last !== undefined && last.battery === battery && last.powerSupply === slot.powerSupply) {
+      return;
+    }
+    this.observed.set(slot.name, { battery, powerSupply: slot.powerSupply });
     const wear = batteryWear(battery, slot.powerSupply);
     setOrRemove(this.charging, slot.name, battery === undefined ? undefined : Number(wear.powered));
     setOrRemove(this.capacity, slot.name, wear.capacityPercent);

@@ -5,10 +5,13 @@ import type { SlotManager } from './slot-manager.js';
 import type { SlotHealth } from './health.js';
 import type { BotSlot, Slot } from './slot-state.js';
 
+/** The slot a task runs in, as the port power owner needs it: no copy of the slot per hook. */
+export type TaskSlot = Pick<Slot, 'key' | 'botId'>;
+
 /** Tells the owner of port power that a task holds a slot's phone (power/task-claims.ts). */
 export interface TaskPower {
-  started(slot: Slot, why: string): Promise<void>;
-  ended(slot: Slot): Promise<void>;
+  started(slot: TaskSlot, why: string): Promise<void>;
+  ended(slot: TaskSlot): Promise<void>;
 }
 
 /**
@@ -83,10 +86,11 @@ export class SlotBotDevices implements BotDevices {
     return this.manager.onBotsChanged(listener);
   }
 
-  private slotOf(botId: string): Slot {
-    const slot = this.manager.slotOfBot(botId);
-    if (slot === undefined) throw unknownBot(botId);
-    return slot;
+  /** Read off the registry (keyOfBot): on_before_task and on_after_task copy no slot. */
+  private slotOf(botId: string): TaskSlot {
+    const key = this.manager.keyOfBot(botId);
+    if (key === undefined) throw unknownBot(botId);
+    return { key, botId };
   }
 }
 

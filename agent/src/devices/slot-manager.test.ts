@@ -417,6 +417,28 @@ describe('SlotManager', () => {
     });
   });
 
+  it('tells listeners of a task start and end before returning, and of nothing else', async () => {
+    const r = await rig();
+    r.plug('R58N');
+    await r.manager.idle();
+    r.changes.length = 0;
+    // Power cuts, sleep, recovery and charge control must see the task at once.
+    r.manager.taskStarted(USB);
+    expect(r.changes.map((s) => [s.taskRunning, s.health.state])).toEqual([[true, 'busy']]);
+    await r.tick();
+    expect(r.changes).toHaveLength(1);
+    const ended = r.manager.taskEnded(USB);
+    expect(r.changes.map((s) => [s.taskRunning, s.health.state])).toEqual([
+      [true, 'busy'],
+      [false, 'ready'],
+    ]);
+    await ended;
+    // Refreshes that read the same again (the uptime moves on) tell no one.
+    await r.tick();
+    await r.tick();
+    expect(r.changes).toHaveLength(2);
+  });
+
   describe('reboot after a task', () => {
     async function ranTask(state = defaultState()) {
       const r = await r0(state, { rebootAfterTask: true, rebootDeadlineMs: 120_000 });

@@ -168,11 +168,6 @@ export class SlotManager {
     return slot === undefined ? undefined : snapshot(slot);
   }
 
-  slotOfBot(botId: string): Slot | undefined {
-    const slot = this.registry.ofBot(botId);
-    return slot === undefined ? undefined : snapshot(slot);
-  }
-
   // --- for the hooks: asked on every call, so they copy no slot ---------
 
   /** The key of the bot's slot; undefined for a bot no slot has. */

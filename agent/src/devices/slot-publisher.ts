@@ -2,7 +2,7 @@ import type { RecoveryThresholds } from '../config/recovery-thresholds.js';
 import type { WearThresholds } from '../config/battery-care.js';
 import type { SlotMetrics } from './slot-metrics.js';
 import type { SlotRegistry } from './slot-registry.js';
-import { derive, fingerprint, snapshot } from './slot-state.js';
+import { changedSince, derive, snapshot } from './slot-state.js';
 import type { BotSlot, Slot, SlotState } from './slot-state.js';
 import type { SlotPersistence } from './slot-store.js';
 import type { DeviceDimensions } from './swarming-dimensions.js';
@@ -56,9 +56,9 @@ export class SlotPublisher {
   changed(slot: SlotState, adbDown: string | undefined, now: number): void {
     derive(slot, adbDown, this.options.noDevice, this.options.thresholds, this.options.wear, now);
     const shown = snapshot(slot);
-    const print = fingerprint(shown);
-    if (print !== slot.emitted) {
-      slot.emitted = print;
+    const emitted = changedSince(slot.emitted, shown);
+    if (emitted !== undefined) {
+      slot.emitted = emitted;
       this.options.metrics.show(shown);
       for (const listener of [...this.slotListeners]) listener(shown);
     }

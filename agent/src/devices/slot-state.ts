@@ -103,8 +103,14 @@ export interface SlotState extends Omit<
   /** The kernel's view of the slot's USB port, read while the phone is not usable in adb. */
   usb?: UsbPresence;
   refreshing?: Promise<void>;
-  /** What listeners last saw, to emit only real changes. */
-  emitted?: string;
+  /** What listeners last saw, to emit only real changes (see `changedSince`). */
+  emitted?: Emitted;
+}
+
+/** A slot as told to listeners, and its fingerprint once one was needed. */
+export interface Emitted {
+  readonly shown: Slot;
+  print?: string;
 }
 
 /**
@@ -196,6 +202,27 @@ const UNCOMPARED = new Set(['lastSeen', 'uptimeSeconds', 'props']);
 /** A text that changes only when the slot changes in a way listeners care about. */
 export function fingerprint(slot: Slot): string {
   return JSON.stringify(slot, (key, value: unknown) => (UNCOMPARED.has(key) ? undefined : value));
+}
+
+/**
+ * Whether listeners must hear of `shown`: when its fingerprint differs from the last one told.
+ * A task starting or ending flips `taskRunning` and usually the health state, both in the
+ * fingerprint, so that answer needs no fingerprint, and the task hooks make none before they
+ * answer; the last one told is fingerprinted at the next change that needs it. A snapshot is
+ * never changed once made (its parts are replaced, not edited), so that print is the one it had.
+ * Returns what to keep as the last one told, undefined when nothing changed.
+ */
+export function changedSince(last: Emitted | undefined, shown: Slot): Emitted | undefined {
+  if (
+    last === undefined ||
+    last.shown.taskRunning !== shown.taskRunning ||
+    last.shown.health.state !== shown.health.state
+  ) {
+    return { shown };
+  }
+  last.print ??= fingerprint(last.shown);
+  const print = fingerprint(shown);
+  return print === last.print ? undefined : { shown, print };
 }
 
 export function absentOnPurposeOf(slot: SlotState): AbsentOnPurpose | undefined {

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '@farm-agent/bot-config/lib';
-import type { Slot } from '../devices/slot-state.js';
-import type { TaskPower } from '../devices/slot-bot-devices.js';
+import type { TaskPower, TaskSlot } from '../devices/slot-bot-devices.js';
 import { uhubctlTarget } from '../devices/slot.js';
 import type { UhubctlTarget } from '../devices/slot.js';
 import type { PortPower } from './port-power.js';
@@ -16,7 +15,7 @@ export interface TaskClaimsOptions {
   taskRunning: (botId: string) => boolean;
   logger: Logger;
   /** The hub port of a slot; default from its USB path, null for network phones. */
-  powerTarget?: (slot: Slot) => UhubctlTarget | null;
+  powerTarget?: (slot: TaskSlot) => UhubctlTarget | null;
 }
 
 /**
@@ -27,13 +26,13 @@ export interface TaskClaimsOptions {
  * fail the task's start: the phone's own readiness decides that.
  */
 export class TaskPowerClaims implements TaskPower {
-  private readonly powerTarget: (slot: Slot) => UhubctlTarget | null;
+  private readonly powerTarget: (slot: TaskSlot) => UhubctlTarget | null;
 
   constructor(private readonly options: TaskClaimsOptions) {
     this.powerTarget = options.powerTarget ?? ((slot) => uhubctlTarget(slot.key));
   }
 
-  async started(slot: Slot, why: string): Promise<void> {
+  async started(slot: TaskSlot, why: string): Promise<void> {
     const target = this.powerTarget(slot);
     if (target === null) return;
     const botId = slot.botId;
@@ -49,7 +48,7 @@ export class TaskPowerClaims implements TaskPower {
     }
   }
 
-  async ended(slot: Slot): Promise<void> {
+  async ended(slot: TaskSlot): Promise<void> {
     const target = this.powerTarget(slot);
     if (target === null) return;
     try {
