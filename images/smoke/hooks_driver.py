@@ -18,6 +18,7 @@ import logging
 import os
 import subprocess
 import sys
+import urllib.request
 
 sys.path.insert(0, '/opt/farm-agent/bot-config/python')
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the stand-in `api`
@@ -85,8 +86,21 @@ def state_problem(s):
   return None
 
 
+def agent_settings():
+  """What the agent itself answers to get_settings, asked over plain HTTP."""
+  request = urllib.request.Request(
+      os.environ['FARM_HOOK_URL'] + '/get_settings', data=b'{}', method='POST',
+      headers={'content-type': 'application/json', 'x-farm-bot-id': BOT})
+  with urllib.request.urlopen(request, timeout=30) as response:
+    return json.load(response)
+
+
 def settings_problem(s):
-  want = {'caches': {'isolated': {'size': 8589934592}}}
+  # The agent's answer, not a copy of it here: its free_partition rules follow the host's
+  # disk thresholds. What the shim hands the bot must be exactly that answer.
+  want = agent_settings()
+  if 'isolated' not in want.get('caches', {}) or 'free_partition' not in want:
+    return 'the agent answered %r, without the caches and free_partition settings' % (want,)
   return None if s == want else 'got %r, expected the agent\'s %r' % (s, want)
 
 
