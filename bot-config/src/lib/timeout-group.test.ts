@@ -70,3 +70,14 @@ describe('TimeoutGroup', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('TimeoutGroup, on real timers', () => {
+  it('keeps no process alive: its timer outlives the waits that settled', async () => {
+    vi.useRealTimers();
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const group = new TimeoutGroup(60_000);
+    await group.within(Promise.resolve('view'));
+    expect(timers()).toBe(before);
+  });
+});

@@ -27,7 +27,7 @@ export class TimeoutGroup {
         expire: () => reject(new Error(`no answer within ${this.ms} ms`)),
       };
       this.pending.add(wait);
-      this.timer ??= setTimeout(() => this.expire(), this.ms);
+      this.timer ??= this.arm(this.ms);
       promise.then(
         (value) => {
           this.pending.delete(wait);
@@ -41,12 +41,20 @@ export class TimeoutGroup {
     });
   }
 
+  /**
+   * Unref'd: the timer outlives the waits that settle (see above), and the agent ends when its
+   * event loop empties, so a kept timer would hold a stopping agent up to `ms` after its last hook.
+   */
+  private arm(ms: number): ReturnType<typeof setTimeout> {
+    return setTimeout(() => this.expire(), ms).unref();
+  }
+
   private expire(): void {
     this.timer = undefined;
     const now = this.now();
     for (const wait of this.pending) {
       if (wait.deadline > now) {
-        this.timer = setTimeout(() => this.expire(), wait.deadline - now);
+        this.timer = this.arm(wait.deadline - now);
         return;
       }
       this.pending.delete(wait);
