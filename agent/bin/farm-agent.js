@@ -3,6 +3,6 @@
 // V8 would grow it to 16 MiB and keep it. Set here, the one way every launch path starts the
 // agent (npm start, the image's entrypoint, the DaemonSet, the rigs); the user's NODE_OPTIONS
 // comes after it, so theirs wins, and main() gives their own NODE_OPTIONS back to the bots.
-import { main } from '../dist/main.js';
+import { main } from '../bundle/main.js';
 
 process.exitCode = await main(process.argv.slice(2));

@@ -3,15 +3,17 @@
  * only the few typed functions below, so adbkit's Bluebird promises and loose types
  * stop here.
  */
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
+import * as adbkit from '@devicefarmer/adbkit';
 import type * as AdbkitModule from '@devicefarmer/adbkit';
 import type { AdbDevice } from '../device-io.js';
 
-// adbkit is CommonJS with an __esModule default: Node's ESM loader hands `import Adb from`
-// the whole module.exports (and finds no named `Adb`), vitest hands it exports.default.
-// require() gives module.exports under both.
-const { Adb } = createRequire(import.meta.url)('@devicefarmer/adbkit') as typeof AdbkitModule;
+// adbkit is CommonJS whose named exports Node's ESM loader cannot see: under Node the namespace
+// holds `default` (module.exports, which carries `Adb`); under the bundler and vitest it carries
+// `Adb` itself. A static import, not require(), so the bundle (agent/rolldown.config.mjs) takes
+// adbkit in rather than loading it from node_modules at run time.
+const namespace = adbkit as Partial<typeof AdbkitModule> & { default: typeof AdbkitModule };
+const { Adb } = namespace.Adb === undefined ? namespace.default : (namespace as typeof AdbkitModule);
 
 type Client = ReturnType<typeof Adb.createClient>;
 type ClientOptions = ConstructorParameters<typeof AdbkitModule.Client>[0];
