@@ -113,7 +113,15 @@ const agentLayers = AGENT_LAYERS.flat().flatMap((folder) => [
 ]);
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'agent/bundle/**', '**/node_modules/**', 'images/out/**', 'coverage/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      'agent/bundle/**',
+      '**/node_modules/**',
+      'images/out/**',
+      'coverage/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -13,22 +13,8 @@ import { defineConfig } from 'rolldown';
 // it still looks beside bot-config/dist/paths.js, where the files are, and not beside a chunk.
 const BOT_CONFIG_PATHS = fileURLToPath(new URL('../bot-config/dist/paths.js', import.meta.url));
 
-// adbkit's Client loads its TCP-USB bridge, which loads node-forge for the RSA sums of an adb
-// daemon's auth. The agent talks to an adb server and never opens a bridge, and running
-// node-forge's module bodies cost ~1.3 MiB of heap; what adbkit reads at load time is given,
-// anything else throws, naming why.
-const NO_FORGE_ID = '\0farm-agent:no-node-forge';
-const NO_FORGE = `
-const unavailable = (what) => () => {
-  throw new Error(\`\${what}: node-forge is not in farm-agent's bundle (adbkit's TCP-USB bridge and adb key parsing are not used)\`);
-};
-const refuse = (what) => new Proxy({}, { get: (_, key) => unavailable(what + '.' + String(key))() });
-module.exports = {
-  jsbn: { BigInteger: unavailable('node-forge.jsbn.BigInteger') },
-  pki: refuse('node-forge.pki'),
-  md: refuse('node-forge.md'),
-};
-`;
+// adbkit's TCP-USB bridge needs node-forge, which the agent never uses: a stand-in takes its place.
+const NO_FORGE = fileURLToPath(new URL('./build/no-node-forge.cjs', import.meta.url));
 
 export default defineConfig({
   input: { main: fileURLToPath(new URL('./dist/main.js', import.meta.url)) },
@@ -42,8 +28,7 @@ export default defineConfig({
   plugins: [
     {
       name: 'no-node-forge',
-      resolveId: (source) => (source === 'node-forge' ? NO_FORGE_ID : null),
-      load: (id) => (id === NO_FORGE_ID ? NO_FORGE : null),
+      resolveId: (source) => (source === 'node-forge' ? NO_FORGE : null),
     },
   ],
   output: {

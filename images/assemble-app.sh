@@ -37,7 +37,9 @@ for ws in agent bot-config; do
   mkdir -p "$dest/$ws"
   cp -a "$ws/package.json" "$ws/dist" "$dest/$ws/"
 done
-cp -a agent/bin "$dest/agent/"
+# The agent runs its bundle (agent/bundle, built from agent/dist by npm run build); dist stays for
+# bot-config's paths module, which the bundle imports from where the Python and sudo shims are.
+cp -a agent/bin agent/bundle "$dest/agent/"
 cp -a bot-config/python bot-config/shims "$dest/bot-config/"
 # Build leftovers that are no use at run time.
 find "$dest" \( -name '.tsbuildinfo' -o -name '__pycache__' \) -prune -exec rm -rf {} +

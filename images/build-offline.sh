@@ -239,7 +239,7 @@ if [ "$source_tree" = head ] && git -C "$REPO_DIR" rev-parse --git-dir >/dev/nul
   git -C "$REPO_DIR" archive --format=tar HEAD -- "${app_paths[@]}" | tar -C "$OUT_DIR/app-src" -xf -
 else
   log "app source: the working tree"
-  tar -C "$REPO_DIR" --exclude=node_modules --exclude=dist --exclude='*.tsbuildinfo' \
+  tar -C "$REPO_DIR" --exclude=node_modules --exclude=dist --exclude=agent/bundle --exclude='*.tsbuildinfo' \
     --exclude=__pycache__ -cf - "${app_paths[@]}" | tar -C "$OUT_DIR/app-src" -xf -
 fi
 "$IMAGES_DIR/assemble-app.sh" "$OUT_DIR/app-src" "$APP_DIR" >"$OUT_DIR/app.log" 2>&1 ||

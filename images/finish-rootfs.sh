@@ -22,7 +22,7 @@ app=/opt/farm-agent
 install -m 0755 "$root$app/bot-config/shims/sudo" "$root/usr/bin/sudo"
 
 # `farm-agent` on PATH for `kubectl exec`. Node resolves the symlink, so the
-# bin's relative import of ../dist/main.js still works.
+# bin's relative import of ../bundle/main.js still works.
 mkdir -p "$root/usr/local/bin"
 ln -sfn "$app/agent/bin/farm-agent.js" "$root/usr/local/bin/farm-agent"
 chmod 0755 "$root$app/agent/bin/farm-agent.js"

@@ -38,7 +38,7 @@ function exportedEntries(workspace: string): string[] {
 }
 
 describe('what the build ships', () => {
-  // agent/bin/farm-agent.js and the agent's export both load dist/main.js.
+  // The agent's export loads dist/main.js; agent/bin/farm-agent.js its bundle, built from it.
   it.each(['agent', 'bot-config'])(
     '%s: every compiled module is reachable from its package exports',
     (workspace) => {

@@ -1,6 +1,6 @@
 /**
  * The project's own module graph, read from import statements: which local modules a module
- * imports (`from './x.js'` and, if asked, `import('./x.js')`, in either quotes), resolved to the
+ * imports (`from './x.js'` and, if asked, `import('./x.js')`, in any quotes), resolved to the
  * file extension of the tree being walked (`.ts` sources, or `.js` in dist/ and agent/bundle/,
  * where type-only imports are gone).
  */
@@ -17,8 +17,8 @@ export interface GraphOptions {
 export function localImports(file: string, options: GraphOptions): string[] {
   const source = readFileSync(file, 'utf8');
   const pattern = options.dynamic
-    ? /(?:from|import\()\s*['"](\.{1,2}\/[^'"]+)\.js['"]/g
-    : /(?:from|^import)\s*['"](\.{1,2}\/[^'"]+)\.js['"]/gm;
+    ? /(?:from|import\()\s*['"`](\.{1,2}\/[^'"`]+)\.js['"`]/g
+    : /(?:from|^import)\s*['"`](\.{1,2}\/[^'"`]+)\.js['"`]/gm;
   return [...source.matchAll(pattern)].map((m) =>
     resolve(dirname(file), `${m[1] ?? ''}${options.ext}`),
   );

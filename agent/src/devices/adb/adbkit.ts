@@ -13,7 +13,8 @@ import type { AdbDevice } from '../device-io.js';
 // `Adb` itself. A static import, not require(), so the bundle (agent/rolldown.config.mjs) takes
 // adbkit in rather than loading it from node_modules at run time.
 const namespace = adbkit as Partial<typeof AdbkitModule> & { default: typeof AdbkitModule };
-const { Adb } = namespace.Adb === undefined ? namespace.default : (namespace as typeof AdbkitModule);
+const { Adb } =
+  namespace.Adb === undefined ? namespace.default : (namespace as typeof AdbkitModule);
 
 type Client = ReturnType<typeof Adb.createClient>;
 type ClientOptions = ConstructorParameters<typeof AdbkitModule.Client>[0];
