@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { externalConnections } from './proc-net-tcp.js';
+import { externalConnections, type TcpSocket } from './proc-net-tcp.js';
 
 /** adb server (5037) and adbd over TCP (5555). */
 export const ADB_PORTS: readonly number[] = [5037, 5555];
@@ -19,8 +19,7 @@ export async function externalAdbActivity(
   log: Logger,
 ): Promise<boolean> {
   try {
-    const tables = await Promise.all(tablePaths.map(readTable));
-    const found = tables.flatMap((table) => externalConnections(table, adbPorts));
+    const found = tablePaths.flatMap((path) => externalConnectionsIn(path, adbPorts));
     if (found.length > 0) {
       const peers = found.map((s) => `${s.remote}:${s.remotePort}->${s.localPort}`);
       log.info({ peers }, 'external adb connections: every slot counts as active');
@@ -32,13 +31,59 @@ export async function externalAdbActivity(
   }
 }
 
-async function readTable(path: string): Promise<Uint8Array> {
+/**
+ * A table is read a piece at a time into this one buffer, and each piece's whole lines walked
+ * while they are still in the CPU's cache: read whole, a busy node's 1.5 MB table was a new
+ * allocation every check and was walked after it had left the cache, which cost as much again
+ * as the read (BENCHMARKS.md, "Footprint (issue 16)", 28). 128 KiB fits the L2 cache of every
+ * Pi. A line longer than it gets a larger buffer for that read only.
+ */
+const CHUNK_BYTES = 128 * 1024;
+let shared: Buffer | undefined;
+const NEWLINE = 0x0a;
+
+/**
+ * externalConnections of the table at `path`, read in pieces of `chunkBytes`; none when there is
+ * no such table (a kernel without IPv6 has no tcp6). Read synchronously: these are kernel
+ * tables in memory, never on a disk, and a check's read is shorter than an await's round trip.
+ */
+export function externalConnectionsIn(
+  path: string,
+  ports: ReadonlySet<number>,
+  chunkBytes = CHUNK_BYTES,
+): TcpSocket[] {
+  let fd: number;
   try {
-    // The bytes as they are: the scan reads the ASCII in place, so no text is made of it.
-    return await readFile(path);
+    fd = openSync(path, 'r');
   } catch (error) {
-    // No tcp6 table on a kernel without IPv6: no connections of that family.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Uint8Array(0);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
+  }
+  try {
+    if (shared?.length !== chunkBytes) shared = Buffer.allocUnsafe(chunkBytes);
+    let chunk = shared;
+    const found: TcpSocket[] = [];
+    // Bytes of a line cut by the previous read, moved to the buffer's start.
+    let carried = 0;
+    for (;;) {
+      const read = readSync(fd, chunk, carried, chunk.length - carried, null);
+      const filled = carried + read;
+      const lastNewline = read === 0 ? filled - 1 : chunk.lastIndexOf(NEWLINE, filled - 1);
+      if (lastNewline < 0 && read > 0) {
+        // One line longer than the buffer: grow it until the line fits.
+        const larger = Buffer.allocUnsafe(chunk.length * 2);
+        chunk.copy(larger, 0, 0, filled);
+        chunk = larger;
+        carried = filled;
+        continue;
+      }
+      for (const socket of externalConnections(chunk.subarray(0, lastNewline + 1), ports))
+        found.push(socket);
+      if (read === 0) return found;
+      chunk.copyWithin(0, lastNewline + 1, filled);
+      carried = filled - lastNewline - 1;
+    }
+  } finally {
+    closeSync(fd);
   }
 }
