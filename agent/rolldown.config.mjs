@@ -16,12 +16,18 @@ const BOT_CONFIG_PATHS = fileURLToPath(new URL('../bot-config/dist/paths.js', im
 // adbkit's TCP-USB bridge needs node-forge, which the agent never uses: a stand-in takes its place.
 const NO_FORGE = fileURLToPath(new URL('./build/no-node-forge.cjs', import.meta.url));
 
+const FASTIFY_COMPILERS = new Set([
+  '@fastify/ajv-compiler',
+  '@fastify/fast-json-stringify-compiler',
+]);
+
 export default defineConfig({
   input: { main: fileURLToPath(new URL('./dist/main.js', import.meta.url)) },
   platform: 'node',
-  // Fastify's schema compilers are required on first use (bot-config's lazy-compilers.ts), from
-  // node_modules at run time, which the image keeps.
-  external: (id) => id === BOT_CONFIG_PATHS,
+  // Fastify's schema compilers (Ajv, fast-json-stringify: ~280 KB of the Fastify chunk) are
+  // required on first use, by bot-config's lazy-compilers.ts, from node_modules, which the image
+  // keeps; Fastify's own require of them, for a server given no compilers, never runs.
+  external: (id) => id === BOT_CONFIG_PATHS || FASTIFY_COMPILERS.has(id),
   // A warning here (an import it could not resolve, a missing export) is a bundle that would
   // fail at run time: the build stops on it.
   onLog: (level, log, handler) => handler(level === 'warn' ? 'error' : level, log),
