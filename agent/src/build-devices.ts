@@ -121,7 +121,7 @@ export function buildDevices(
     { lowPercent: config.chargeBandLow, highPercent: config.chargeBandHigh },
     systemClock,
   );
-  slots.onSlotChanged((slot) => batteryMetrics.observe(slot));
+  slots.onSlotReported((slot) => batteryMetrics.observe(slot));
   const power = new PortPower({
     timeoutMs: POWER_COMMAND_TIMEOUT_MS,
     machineModel: () => host.current().facts?.model,
@@ -166,7 +166,8 @@ export function buildDevices(
     recovery,
     clusterParts: {
       slots: () => slots.slots(),
-      onSlotChanged: (listener) => slots.onSlotChanged(listener),
+      // The cluster only reports changes: it hears of them after the turn that made them.
+      onSlotChanged: (listener) => slots.onSlotReported(listener),
       lifecycle,
       host,
     },

@@ -84,6 +84,8 @@ async function rig(options: Partial<SlotManagerOptions> = {}) {
     await manager.idle();
   };
   const metric = async (name: string, labels: Record<string, string>) => {
+    // The slot series are set after the turn of the event loop that changed the slot.
+    await new Promise((resolve) => setImmediate(resolve));
     const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
     return values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
   };
@@ -437,6 +439,33 @@ describe('SlotManager', () => {
     await r.tick();
     await r.tick();
     expect(r.changes).toHaveLength(2);
+  });
+
+  it('reports each change after the turn that made it, in order, to the listeners of that change', async () => {
+    const r = await r0();
+    r.changes.length = 0;
+    const reported: [string, boolean, string][] = [];
+    const reporter = (who: string) => (s: Slot) =>
+      reported.push([who, s.taskRunning, s.health.state]);
+    const stopped = r.manager.onSlotReported(reporter('stopped'));
+    r.manager.onSlotReported(reporter('kept'));
+    r.manager.taskStarted(USB);
+    const ended = r.manager.taskEnded(USB);
+    // Subscribed after both changes: it reads the slots as they are, nothing is owed to it.
+    r.manager.onSlotReported(reporter('late'));
+    stopped();
+    // A task hook answers in this turn: the reports have not run yet, the actors have (above).
+    expect(reported).toEqual([]);
+    expect(r.changes.map((s) => s.health.state)).toEqual(['busy', 'ready']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(reported).toEqual([
+      ['kept', true, 'busy'],
+      ['kept', false, 'ready'],
+    ]);
+    await ended;
+    r.manager.taskStarted(USB);
+    expect(await r.metric('farm_slot_state', { slot: 'usb-1-1-3', state: 'busy' })).toBe(1);
+    expect(reported.slice(2).map(([who]) => who)).toEqual(['kept', 'late']);
   });
 
   describe('reboot after a task', () => {

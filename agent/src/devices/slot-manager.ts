@@ -204,6 +204,14 @@ export class SlotManager {
     return this.publisher.onSlotChanged(listener);
   }
 
+  /**
+   * Called on every real change of a slot after the turn of the event loop that made it, in
+   * order: for listeners that only report (metrics, the cluster), not those acting on slots.
+   */
+  onSlotReported(listener: (slot: Slot) => void): () => void {
+    return this.publisher.onSlotReported(listener);
+  }
+
   /** Called when bots() changes (a slot appears, or a new phone takes one over). */
   onBotsChanged(listener: (bots: BotSlot[]) => void): () => void {
     return this.publisher.onBotsChanged(listener);

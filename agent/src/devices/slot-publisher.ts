@@ -22,11 +22,24 @@ export interface SlotPublisherOptions {
  * What follows a change of a slot: its health and dimensions derived again, then
  * told to whoever cares — slot listeners and metrics when what they see changed,
  * the store, and bot listeners when the set of bots changed.
+ *
+ * Slot listeners come in two kinds. Those that act on the slot (the hooks' readiness wait,
+ * charge control, the power-on watch, recovery steps, operator overrides) are told at once,
+ * before `changed` returns: nothing else may happen before they have seen the change. Those
+ * that only report it (the slot and battery series, the cluster's Lease and Events, the
+ * port's first read) are told after the current turn of the event loop, every change in
+ * order, so that a task hook's answer, written in this turn, does not wait for them.
  */
 export class SlotPublisher {
   private readonly slotListeners = new Set<(slot: Slot) => void>();
+  private readonly reportListeners = new Set<(slot: Slot) => void>();
   private readonly botListeners = new Set<(bots: BotSlot[]) => void>();
   private botsShown: readonly BotSlot[] = [];
+  /**
+   * Changes not yet reported, oldest first, each with the report listeners there were when it
+   * was made: one that subscribes later has not missed it (it reads the slots as they are now).
+   */
+  private readonly toReport: { shown: Slot; listeners: ((slot: Slot) => void)[] }[] = [];
 
   constructor(private readonly options: SlotPublisherOptions) {}
 
@@ -44,6 +57,12 @@ export class SlotPublisher {
     return () => this.slotListeners.delete(listener);
   }
 
+  /** Told of every change after the turn that made it (see the class comment). */
+  onSlotReported(listener: (slot: Slot) => void): () => void {
+    this.reportListeners.add(listener);
+    return () => this.reportListeners.delete(listener);
+  }
+
   onBotsChanged(listener: (bots: BotSlot[]) => void): () => void {
     this.botListeners.add(listener);
     return () => this.botListeners.delete(listener);
@@ -59,11 +78,24 @@ export class SlotPublisher {
     const emitted = changedSince(slot.emitted, shown);
     if (emitted !== undefined) {
       slot.emitted = emitted;
-      this.options.metrics.show(shown);
       for (const listener of [...this.slotListeners]) listener(shown);
+      this.report(shown);
     }
     this.persist();
     this.announceBots();
+  }
+
+  private report(shown: Slot): void {
+    this.toReport.push({ shown, listeners: [...this.reportListeners] });
+    if (this.toReport.length === 1) setImmediate(() => this.tellReports());
+  }
+
+  /** A listener gone since the change (a stopped reporter) is not told of it. */
+  private tellReports(): void {
+    for (const { shown, listeners } of this.toReport.splice(0)) {
+      this.options.metrics.show(shown);
+      for (const listener of listeners) if (this.reportListeners.has(listener)) listener(shown);
+    }
   }
 
   private persist(): void {

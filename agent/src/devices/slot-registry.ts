@@ -22,8 +22,9 @@ export interface SlotRegistryOptions {
 export class SlotRegistry {
   private readonly byKey = new Map<string, SlotState>();
   private persisted = '';
-  /** The slots last compared, by reference (see toSave). */
+  /** The slots last compared, by reference (see toSave), and by key. */
   private compared: readonly PersistedSlot[] = [];
+  private comparedByKey = new Map<string, PersistedSlot>();
 
   constructor(private readonly options: SlotRegistryOptions) {}
 
@@ -78,15 +79,38 @@ export class SlotRegistry {
    * battery reading); only new objects are compared as text.
    */
   toSave(): PersistedSlot[] | undefined {
+    if (this.sameAsCompared()) return undefined;
     const slots = this.all().flatMap(({ key, index, botId, lastDimensions }) =>
       lastDimensions === undefined ? [] : [{ key, index, botId, dimensions: lastDimensions }],
     );
-    if (sameSlots(slots, this.compared)) return undefined;
     this.compared = slots;
+    this.comparedByKey = new Map(slots.map((slot) => [slot.key, slot]));
     const text = JSON.stringify(slots);
     if (text === this.persisted) return undefined;
     this.persisted = text;
     return slots;
+  }
+
+  /**
+   * Whether the slots with dimensions are those last compared, with the same index, bot id and
+   * dimension objects: asked after every change of any slot (a task hook's among them), so it
+   * builds no list. Keys are unique, so equal counts mean the same set, and the same order.
+   */
+  private sameAsCompared(): boolean {
+    let count = 0;
+    for (const slot of this.byKey.values()) {
+      if (slot.lastDimensions === undefined) continue;
+      const other = this.comparedByKey.get(slot.key);
+      if (
+        other?.index !== slot.index ||
+        other.botId !== slot.botId ||
+        other.dimensions !== slot.lastDimensions
+      ) {
+        return false;
+      }
+      count++;
+    }
+    return count === this.compared.length;
   }
 
   private create(key: string, index: number): Reading<SlotState> {
@@ -111,19 +135,4 @@ export class SlotRegistry {
     this.byKey.set(key, slot);
     return { ok: true, value: slot };
   }
-}
-
-function sameSlots(a: readonly PersistedSlot[], b: readonly PersistedSlot[]): boolean {
-  return (
-    a.length === b.length &&
-    a.every((slot, i) => {
-      const other = b[i];
-      return (
-        slot.key === other?.key &&
-        slot.index === other.index &&
-        slot.botId === other.botId &&
-        slot.dimensions === other.dimensions
-      );
-    })
-  );
 }

@@ -1,8 +1,16 @@
-import { describe, expect, it } from 'vitest';
-import { changedSince, fingerprint } from './slot-state.js';
-import type { Slot } from './slot-state.js';
+import { describe, expect, it, vi } from 'vitest';
+import { batteryWear } from './battery-wear.js';
+import type * as BatteryWearModule from './battery-wear.js';
+import { changedSince, derive, fingerprint, snapshot } from './slot-state.js';
+import type { Slot, SlotState } from './slot-state.js';
 import type { SlotHealth } from './health.js';
 import type { DeviceDimensions } from './swarming-dimensions.js';
+
+// The wear judgement, counted (its answers are the real ones).
+vi.mock('./battery-wear.js', async (importOriginal) => {
+  const real = await importOriginal<typeof BatteryWearModule>();
+  return { ...real, batteryWear: vi.fn(real.batteryWear) };
+});
 
 function dimensions(deviceType: string): DeviceDimensions {
   return {
@@ -93,5 +101,78 @@ describe('changedSince', () => {
     const emitted = ended !== undefined ? changedSince(ended, slot({ lastSeen: 9 })) : undefined;
     expect(emitted).toBeUndefined();
     expect(ended?.print).toBe(fingerprint(slot()));
+  });
+});
+
+/** A slot with a phone and a battery reading, as the slot manager keeps it. */
+function state(): SlotState {
+  return {
+    key: 'usb:1-1.3',
+    name: 'usb-1-1-3',
+    index: 0,
+    botId: 'host--usb-1-1-3',
+    serial: 'R58N',
+    adbState: 'device',
+    props: new Map(),
+    dimensions: dimensions('sailfish'),
+    lastDimensions: dimensions('sailfish'),
+    propsStale: false,
+    bootCompleted: true,
+    battery: {
+      percent: 80,
+      plugged: ['usb'],
+      health: 'good',
+      temperatureC: 30,
+      updatesStopped: false,
+    },
+    readingErrors: {},
+    overrides: {},
+    taskRunning: false,
+    asleep: false,
+    poweredOff: false,
+    resting: false,
+  };
+}
+
+describe('derive', () => {
+  it('judges a battery once per reading: a task start or end brings none', () => {
+    const slot = state();
+    const judged = vi.mocked(batteryWear);
+    judged.mockClear();
+    derive(slot, undefined, dimensions('none'));
+    slot.taskRunning = true;
+    derive(slot, undefined, dimensions('none'));
+    expect(slot.health?.state).toBe('busy');
+    expect(judged).toHaveBeenCalledTimes(1);
+    // A new reading is judged, and a worn one latches as before.
+    slot.battery = {
+      percent: 80,
+      plugged: ['usb'],
+      health: 'overheat',
+      temperatureC: 30,
+      updatesStopped: false,
+    };
+    slot.taskRunning = false;
+    derive(slot, undefined, dimensions('none'));
+    expect(judged).toHaveBeenCalledTimes(2);
+    expect(slot.health?.state).toBe('worn');
+  });
+});
+
+describe('snapshot', () => {
+  it('hands out one copy of the same dimensions, a new one once they are replaced', () => {
+    const slot = state();
+    derive(slot, undefined, dimensions('none'));
+    const first = snapshot(slot);
+    slot.taskRunning = true;
+    derive(slot, undefined, dimensions('none'));
+    const second = snapshot(slot);
+    expect(second.dimensions).toBe(first.dimensions);
+    expect(first.dimensions).not.toBe(slot.dimensions);
+    expect(first.dimensions).toEqual(dimensions('sailfish'));
+    slot.lastDimensions = dimensions('walleye');
+    derive(slot, undefined, dimensions('none'));
+    expect(snapshot(slot).dimensions).toEqual(dimensions('walleye'));
+    expect(first.dimensions).toEqual(dimensions('sailfish'));
   });
 });

@@ -98,6 +98,10 @@ export interface SlotState extends Omit<
   rebootFailure?: string;
   /** The phone whose battery was found worn, and why: a latch, since heat comes and goes. */
   wornBattery?: { serial: string; reason: string };
+  /** What the wear was last judged from (see watchWear). */
+  wearJudged?: WearJudged;
+  /** The copy of `dimensions` snapshots hand out, and the object it copies (see snapshot). */
+  shownDimensions?: { of: DeviceDimensions; copy: DeviceDimensions };
   /** The recovery ladder's word on the slot, while it has one. */
   recovery?: RecoveryNote;
   /** The kernel's view of the slot's USB port, read while the phone is not usable in adb. */
@@ -149,10 +153,37 @@ function wornReason(slot: SlotState): string | undefined {
   return worn !== undefined && worn.serial === slot.serial ? worn.reason : undefined;
 }
 
-/** Latches a worn battery the first time the readings show it. */
+/** The readings and thresholds a wear judgement was made from. */
+interface WearJudged {
+  serial: string;
+  battery: Battery | undefined;
+  powerSupply: PowerSupply | undefined;
+  thresholds: WearThresholds;
+}
+
+/**
+ * Latches a worn battery the first time the readings show it. Each reading is a new object, so
+ * the same objects judged again (a task start or end, an override) give the same verdict:
+ * they are not judged again.
+ */
 function watchWear(slot: SlotState, thresholds: WearThresholds): void {
   if (slot.serial === undefined || wornReason(slot) !== undefined) return;
   if (slot.battery === undefined && slot.powerSupply === undefined) return;
+  const judged = slot.wearJudged;
+  if (
+    judged?.serial === slot.serial &&
+    judged.battery === slot.battery &&
+    judged.powerSupply === slot.powerSupply &&
+    judged.thresholds === thresholds
+  ) {
+    return;
+  }
+  slot.wearJudged = {
+    serial: slot.serial,
+    battery: slot.battery,
+    powerSupply: slot.powerSupply,
+    thresholds,
+  };
   const reason = wearProblem(batteryWear(slot.battery, slot.powerSupply), thresholds);
   if (reason !== undefined) slot.wornBattery = { serial: slot.serial, reason };
 }
@@ -245,7 +276,7 @@ export function snapshot(slot: SlotState): Slot {
     name: slot.name,
     index: slot.index,
     botId: slot.botId,
-    dimensions: copyDimensions(slot.dimensions),
+    dimensions: shownDimensions(slot),
     deviceTypes: [...(slot.lastDimensions?.device_type ?? [])],
     bootCompleted: slot.bootCompleted,
     readingErrors: { ...slot.readingErrors },
@@ -266,6 +297,19 @@ export function snapshot(slot: SlotState): Slot {
   if (slot.uptimeSeconds !== undefined) copy.uptimeSeconds = slot.uptimeSeconds;
   if (slot.lastSeen !== undefined) copy.lastSeen = slot.lastSeen;
   if (absentOnPurpose !== undefined) copy.absentOnPurpose = absentOnPurpose;
+  return copy;
+}
+
+/**
+ * A copy of the slot's dimensions, made once per dimensions object: the slot's are replaced,
+ * never edited in place, and so are a snapshot's, so the snapshots of the same dimensions (one
+ * per task start and end) can share one copy.
+ */
+function shownDimensions(slot: SlotState): DeviceDimensions {
+  const shown = slot.shownDimensions;
+  if (shown?.of === slot.dimensions) return shown.copy;
+  const copy = copyDimensions(slot.dimensions);
+  slot.shownDimensions = { of: slot.dimensions, copy };
   return copy;
 }
 

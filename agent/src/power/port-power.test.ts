@@ -208,7 +208,9 @@ describe('PortPower after a restart', () => {
     const r = rig();
     await r.hub.run('uhubctl', ['-l', '1-1.4', '-p', '2', '-a', 'off'], 1000);
     const listeners: ((slot: { key: string }) => void)[] = [];
-    readPortsAsSlotsAppear(r.power, { onSlotChanged: (l) => (listeners.push(l), () => undefined) });
+    readPortsAsSlotsAppear(r.power, {
+      onSlotReported: (l) => (listeners.push(l), () => undefined),
+    });
     const before = r.hub.calls.length;
     for (const key of ['usb:1-1.4.2', '192.168.1.20:5555', 'usb:1-1.4.2']) {
       listeners.forEach((listener) => listener({ key }));

@@ -7,9 +7,10 @@ import type { PortPower } from './port-power.js';
  */
 export function readPortsAsSlotsAppear(
   power: PortPower,
-  slots: { onSlotChanged(listener: (slot: { key: string }) => void): () => void },
+  slots: { onSlotReported(listener: (slot: { key: string }) => void): () => void },
 ): () => void {
-  return slots.onSlotChanged((slot) => {
+  // A read for /status: nothing waits on it, so it comes after the turn that made the slot.
+  return slots.onSlotReported((slot) => {
     const target = uhubctlTarget(slot.key);
     if (target !== null) void power.readOnce(target);
   });
