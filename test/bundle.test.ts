@@ -33,6 +33,13 @@ it('the bin runs the bundle, which carries adbkit and no node-forge', () => {
   expect(chunksWith('1.2.840.113549.1.1.1')).toEqual([]);
 });
 
+it('no chunk has a character past Latin-1, so V8 keeps its source one byte a character', () => {
+  const wide = readdirSync(BUNDLE).filter(
+    (f) => f.endsWith('.js') && /[\u0100-\uffff]/.test(readFileSync(resolve(BUNDLE, f), 'utf8')),
+  );
+  expect(wide).toEqual([]);
+});
+
 it("node-forge's stand-in gives what adbkit reads at load and refuses any use, naming why", () => {
   const forge = createRequire(import.meta.url)('../agent/build/no-node-forge.cjs') as {
     jsbn: { BigInteger: () => unknown };
