@@ -2,17 +2,9 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { SlotRegistry } from './slot-registry.js';
 import type { SlotState } from './slot-state.js';
-import type { DeviceDimensions } from './swarming-dimensions.js';
+import { noDeviceDimensions, type DeviceDimensions } from './swarming-dimensions.js';
 
-const NO_DEVICE: DeviceDimensions = {
-  android_devices: [],
-  device_os: [],
-  device_os_flavor: [],
-  device_os_type: [],
-  device_type: [],
-  inside_docker: [],
-  os: [],
-};
+const NO_DEVICE: DeviceDimensions = noDeviceDimensions({}, { insideDocker: false }).dimensions;
 
 function phone(deviceType: string): DeviceDimensions {
   return { ...NO_DEVICE, android_devices: ['1'], device_type: [deviceType], os: ['Android'] };

@@ -13,11 +13,11 @@ export const PROC_NET_TCP: readonly string[] = ['/proc/net/tcp', '/proc/net/tcp6
  * the server's), so one keeps every slot awake. Tables that cannot be
  * read count as activity: never sleep a phone someone may be using.
  */
-export async function externalAdbActivity(
+export function externalAdbActivity(
   tablePaths: readonly string[],
   adbPorts: ReadonlySet<number>,
   log: Logger,
-): Promise<boolean> {
+): boolean {
   try {
     const found = tablePaths.flatMap((path) => externalConnectionsIn(path, adbPorts));
     if (found.length > 0) {

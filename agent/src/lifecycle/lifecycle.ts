@@ -146,7 +146,7 @@ export class Lifecycle {
   /** One idle check of every slot; runs by itself every interval after start(). */
   check(): Promise<void> {
     return this.queue.run(async () => {
-      const external = await externalAdbActivity(
+      const external = externalAdbActivity(
         this.options.tcpTables ?? PROC_NET_TCP,
         this.adbPorts,
         this.log,
