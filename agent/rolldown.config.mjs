@@ -1,6 +1,7 @@
 /**
  * The agent as it runs: `tsc -b` output (agent/dist, bot-config/dist) and its runtime dependencies
- * bundled into agent/bundle, which agent/bin/farm-agent.js loads. Loading ~430 CommonJS files and
+ * bundled into agent/bundle (by agent/build/bundle.mjs, `npm run bundle`), which
+ * agent/bin/farm-agent.js loads. Loading ~430 CommonJS files and
  * ~200 ES modules one by one cost the agent ~10 MiB of RSS (each module's source, wrapper and
  * loader records) and start-up time; one minified graph with lazily loaded chunks for the
  * commands that are not `run` costs less (BENCHMARKS.md, "Footprint (issue 16)", 27).
@@ -56,6 +57,5 @@ export default defineConfig({
     // chunks two bytes a character (~0.7 MiB more heap).
     charset: 'ascii',
     sourcemap: true,
-    cleanDir: true,
   },
 });

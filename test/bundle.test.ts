@@ -2,7 +2,8 @@
  * The bundle agent/bin/farm-agent.js runs (agent/rolldown.config.mjs): adbkit is in it, node-forge
  * is not, and what stands in for node-forge lets adbkit load but refuses any use, naming why.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { beforeAll, expect, it } from 'vitest';
@@ -32,6 +33,14 @@ it('the bin runs the bundle, which carries adbkit and no node-forge', () => {
   // node-forge's OID table (rsaEncryption): seen here when the stand-in is left out
   expect(chunksWith('1.2.840.113549.1.1.1')).toEqual([]);
 });
+
+it('a rebuild of unchanged sources touches no file of the bundle agents may be loading', () => {
+  const stamps = () =>
+    Object.fromEntries(readdirSync(BUNDLE).map((f) => [f, statSync(resolve(BUNDLE, f)).mtimeMs]));
+  const before = stamps();
+  execFileSync(process.execPath, [resolve(ROOT, 'agent/build/bundle.mjs')], { cwd: ROOT });
+  expect(stamps()).toEqual(before);
+}, 60_000);
 
 it('no chunk has a character past Latin-1, so V8 keeps its source one byte a character', () => {
   const wide = readdirSync(BUNDLE).filter(
