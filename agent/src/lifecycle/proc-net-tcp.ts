@@ -45,38 +45,64 @@ export function parseProcNetTcp(table: TcpTable, keep: KeepSocket = keepAll): Tc
  */
 export function externalConnections(table: TcpTable, ports: ReadonlySet<number>): TcpSocket[] {
   const bytes = bytesOf(table);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const keys = [...ports].map(portKey);
   const sockets: TcpSocket[] = [];
-  for (let start = nextExternal(bytes, 0, keys); start < bytes.length;) {
+  for (let start = nextExternal(view, bytes, 0, keys); start < bytes.length;) {
     const end = lineEnd(bytes, start);
     const socket = socketOn(bytes, start, end, keepAll);
     if (socket) sockets.push(socket);
-    start = nextExternal(bytes, end + 1, keys);
+    start = nextExternal(view, bytes, end + 1, keys);
   }
   return sockets;
 }
 
 /**
- * Where the first line from `from` that isExternalOn finds starts; the table's length if none.
- * The walk calls nothing it does not inline, so V8 keeps its values in registers.
+ * Where the first line from `from` that is an ESTABLISHED connection to one of the ports `keys`
+ * from a peer outside loopback starts; the table's length if none. On a busy node nearly every
+ * line is some other socket, and most adb ones are the agent's own loopback clients: each costs a
+ * few loads and no parse (parsing each adb-port line to learn its peer was loopback left the scan
+ * at 3.7x the read). The kernel's IPv4 line is read at its fixed places, two or four bytes a load
+ * through `view` (`bytes`' DataView): located through localAddressAt like any other line, the
+ * walk cost 0.14 ms of the bench's 0.22 ms scan, against 0.09 ms this way.
  */
-function nextExternal(bytes: Uint8Array, from: number, keys: readonly number[]): number {
+function nextExternal(
+  view: DataView,
+  bytes: Uint8Array,
+  from: number,
+  keys: readonly number[],
+): number {
   for (let start = from; start < bytes.length;) {
     const end = lineEnd(bytes, start);
-    const local = localAddressAt(bytes, start, end);
-    if (local >= 0 && isExternalOn(bytes, local, keys)) return start;
+    // An if, not a conditional expression: V8 made the walk a fifth slower for one.
+    if (isPaddedIpv4Line(bytes, start, end)) {
+      const found =
+        isOneOf(view.getUint32(start + IPV4_PORT) | LOWER_4, keys) &&
+        view.getUint16(start + IPV4_STATE) === ESTABLISHED_DIGITS &&
+        (view.getUint16(start + IPV4_REMOTE_FIRST_OCTET) | LOWER) !== LOOPBACK_OCTET_DIGITS;
+      if (found) return start;
+    } else if (isExternalAt(bytes, start, end, keys)) return start;
     start = end + 1;
   }
   return bytes.length;
 }
 
 /**
- * Whether a line, read in place, is an ESTABLISHED connection to one of the ports `keys` from
- * a peer outside loopback. On a busy node nearly every line is some other socket, and most adb
- * ones are the agent's own loopback clients: each costs a few byte comparisons and no parse
- * (parsing each adb-port line to learn its peer was loopback left the scan at 3.7× the read).
+ * Whether the line from `start` to `end` is laid out as the kernel prints an IPv4 socket with
+ * fewer than 10,000 before it: padded, `%4d: ` then an 8-digit address and its colon.
  */
-function isExternalOn(bytes: Uint8Array, local: number, keys: readonly number[]): boolean {
+function isPaddedIpv4Line(bytes: Uint8Array, start: number, end: number): boolean {
+  return (
+    end === start + PADDED_LINE &&
+    bytes[start + SLOT_COLON] === COLON &&
+    bytes[start + IPV4_PORT - 1] === COLON
+  );
+}
+
+/** nextExternal's test for any other line, its fields found from where its local address is. */
+function isExternalAt(bytes: Uint8Array, start: number, end: number, keys: readonly number[]) {
+  const local = localAddressAt(bytes, start, end);
+  if (local < 0) return false;
   const colon = colonAfter(bytes, local);
   if (!isOneOf(keyAt(bytes, colon + 1), keys)) return false;
   const width = colon - local;
@@ -112,6 +138,15 @@ const DIGIT_0 = 0x30;
 const DIGIT_7 = 0x37;
 const LOWER_A = 0x61;
 const LOWER_F = 0x66;
+/** In a padded IPv4 line (`%4d: ` then `LOCAL:PORT REMOTE:PORT ST`): where the local port is. */
+const IPV4_PORT = 15;
+/** ... where the remote address's first octet is (its word's last two digits). */
+const IPV4_REMOTE_FIRST_OCTET = 26;
+/** ... and where the state's two digits are. */
+const IPV4_STATE = 34;
+/** `01` (ESTABLISHED) and `7f` (loopback's first octet, lower-cased), each read as two bytes. */
+const ESTABLISHED_DIGITS = (DIGIT_0 << 8) | (DIGIT_0 + ESTABLISHED);
+const LOOPBACK_OCTET_DIGITS = (DIGIT_7 << 8) | LOWER_F;
 
 function bytesOf(table: TcpTable): Uint8Array {
   return typeof table === 'string' ? Buffer.from(table, 'latin1') : table;
