@@ -47,6 +47,7 @@ export class HookListener {
       knows: (botId) => this.parts?.devices.knows(botId) === true,
       view: (botId) => parts().devices.view(botId),
       whenReady: (botId, timeoutMs, signal) => parts().devices.whenReady(botId, timeoutMs, signal),
+      readyNow: (botId) => parts().devices.readyNow(botId),
       taskStarted: (botId, task) => parts().devices.taskStarted(botId, task),
       taskEnded: (botId, result) => parts().devices.taskEnded(botId, result),
     };

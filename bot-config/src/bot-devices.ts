@@ -48,6 +48,12 @@ export interface BotDevices {
    * sleeps), false when `timeoutMs` passes first or the signal aborts.
    */
   whenReady(botId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * True when whenReady would resolve true at once, with nothing to wake or wait for: the
+   * device behind `botId` can take the task this moment. on_before_task then answers before
+   * it reports the start.
+   */
+  readyNow(botId: string): boolean;
   taskStarted(botId: string, task: TaskStart): Promise<void>;
   taskEnded(botId: string, result: TaskEnd): Promise<void>;
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BotDeviceView, BotDevices, TaskEnd, TaskStart } from './bot-devices.js';
 import {
   createHookServer,
@@ -25,6 +25,10 @@ class RecordingBotDevices implements BotDevices {
   /** When set, whenReady waits for the signal instead of answering. */
   holdWaits = false;
   failStart = false;
+  /** What readyNow answers: false keeps every call on the wait. */
+  readyAtOnce = false;
+  /** When set, taskStarted records the start once this settles. */
+  startGate: Promise<void> | undefined;
 
   /** Every bot the test names, unless it empties this. */
   known = new Set([BOT]);
@@ -41,7 +45,11 @@ class RecordingBotDevices implements BotDevices {
     if (!this.holdWaits) return this.ready;
     return new Promise((resolve) => signal?.addEventListener('abort', () => resolve(false)));
   }
+  readyNow(): boolean {
+    return this.readyAtOnce;
+  }
   async taskStarted(botId: string, task: TaskStart): Promise<void> {
+    await this.startGate;
     if (this.failStart) throw new Error('device layer broke');
     this.started.push({ botId, task });
   }
@@ -316,6 +324,43 @@ describe('on_before_task and on_after_task', () => {
     devices.failStart = false;
     await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
     expect(devices.started).toHaveLength(1);
+  });
+
+  it('answers a device ready now before reporting the start, then waits no longer', async () => {
+    const { app, devices } = rig();
+    devices.readyAtOnce = true;
+    let reportStart = (): void => undefined;
+    devices.startGate = new Promise((resolve) => (reportStart = resolve));
+    const payload = { task_id: 't1', call_id: 'c1', wait_ms: 60_000 };
+    const res = await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    expect(res.json()).toStrictEqual({ ready: true });
+    expect(devices.started).toStrictEqual([]);
+    reportStart();
+    await vi.waitFor(() => expect(devices.waits.map((w) => w.timeoutMs)).toStrictEqual([0]));
+    expect(devices.started).toStrictEqual([{ botId: BOT, task: { taskId: 't1' } }]);
+    // A repeat of the call is no new start: it asks, as always, through the wait.
+    await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    expect(devices.started).toHaveLength(1);
+    expect(devices.waits.map((w) => w.timeoutMs)).toStrictEqual([0, 1000]);
+  });
+
+  it('a start failing after a ready answer is logged, and the retry reports the start again', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => lines.push(line) });
+    const { app, devices } = rig({ logger });
+    devices.readyAtOnce = true;
+    devices.failStart = true;
+    const payload = { call_id: 'c9' };
+    const res = await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    expect([res.statusCode, res.json()]).toStrictEqual([200, { ready: true }]);
+    await vi.waitFor(() => expect(lines.join('')).toContain('device layer broke'));
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({
+      botId: BOT,
+      msg: 'task start failed after ready',
+    });
+    devices.failStart = false;
+    await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    await vi.waitFor(() => expect(devices.started).toHaveLength(1));
   });
 
   it('starts and ends a task once when two configs report the same task id', async () => {

@@ -163,14 +163,26 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
     async (request, reply) => {
       const botId = botIdOf(request);
       const { task_id: taskId, call_id: callId, wait_ms: waitMs } = request.body;
-      if (tasks.claimStart(botId, taskId ?? callId)) {
+      const starting = tasks.claimStart(botId, taskId ?? callId);
+      const start = async (): Promise<void> => {
         try {
           await opts.devices.taskStarted(botId, taskId === undefined ? {} : { taskId });
         } catch (err) {
           tasks.releaseStart(botId);
           throw err;
         }
+      };
+      if (starting && opts.devices.readyNow(botId)) {
+        // The answer is known before the start is reported, which a phone ready now cannot
+        // change: it goes out first, and the same steps follow in this turn, so nothing else
+        // runs between the answer and the start (the report took ~20-30 µs before the answer).
+        void reply.send({ ready: true });
+        await start()
+          .then(() => opts.devices.whenReady(botId, 0))
+          .catch((err: unknown) => log.error({ botId, err }, 'task start failed after ready'));
+        return reply;
       }
+      if (starting) await start();
       const timeoutMs = Math.min(waitMs ?? opts.readyWaitMaxMs, opts.readyWaitMaxMs);
       const ready = await untilClosed(reply, (signal) =>
         opts.devices.whenReady(botId, timeoutMs, signal),

@@ -59,6 +59,10 @@ class SleepyPhone implements BotDevices {
     await new Promise((resolve) => setTimeout(resolve, wait));
     return !signal?.aborted;
   }
+  /** Not once the start wakes it later: whenReady would wait then. */
+  readyNow(): boolean {
+    return this.wakeAfterStartMs === undefined && Date.now() >= this.readyAt;
+  }
   startedAt = 0;
 
   async taskStarted(_botId: string, task: TaskStart): Promise<void> {

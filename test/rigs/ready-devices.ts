@@ -9,6 +9,7 @@ export function readyDevices(known: readonly string[]): BotDevices {
     knows: (botId) => known.includes(botId),
     view: async () => ({ dimensions: {}, ready: true }),
     whenReady: async () => true,
+    readyNow: () => true,
     taskStarted: async () => undefined,
     taskEnded: async () => undefined,
   };

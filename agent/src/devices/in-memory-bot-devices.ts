@@ -37,8 +37,12 @@ export class InMemoryBotDevices implements BotDevices {
     return this.get(botId).view;
   }
 
+  readyNow(botId: string): boolean {
+    return this.get(botId).view.ready;
+  }
+
   async whenReady(botId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-    if (this.get(botId).view.ready) return true;
+    if (this.readyNow(botId)) return true;
     return new Promise((resolve) => {
       const finish = (ready: boolean): void => {
         clearTimeout(timer);

@@ -121,6 +121,30 @@ describe('SlotBotDevices', () => {
       expect(ready.value).toBe(true);
     });
 
+    it('is ready now exactly when it would not wait: ready or running the task', async () => {
+      const state = defaultState();
+      state.bootCompleted = false;
+      const r = await rig();
+      expect(r.botDevices.readyNow(BOT)).toBe(false);
+      r.plug(state);
+      await r.manager.idle();
+      expect(r.botDevices.readyNow(BOT)).toBe(false);
+      state.bootCompleted = true;
+      await r.clock.advance(30_000);
+      await r.manager.idle();
+      expect(r.botDevices.readyNow(BOT)).toBe(true);
+      await r.botDevices.taskStarted(BOT, {});
+      expect(r.botDevices.readyNow(BOT)).toBe(true);
+      r.manager.setAsleep('usb:1-1.3', true);
+      expect(r.botDevices.readyNow(BOT)).toBe(false);
+      expect(r.botDevices.readyNow('pi-1-usb-9')).toBe(false);
+      r.manager.setAsleep('usb:1-1.3', false);
+      // A port the task's claim would first have to switch: the answer waits for the claim.
+      const claims = { startsAtOnce: () => false, started: async () => {}, ended: async () => {} };
+      expect(new SlotBotDevices(r.manager, r.clock).readyNow(BOT)).toBe(true);
+      expect(new SlotBotDevices(r.manager, r.clock, claims).readyNow(BOT)).toBe(false);
+    });
+
     it('counts the task just reported started as no obstacle', async () => {
       const r = await rig();
       r.plug(defaultState());

@@ -10,6 +10,8 @@ export type TaskSlot = Pick<Slot, 'key' | 'botId'>;
 
 /** Tells the owner of port power that a task holds a slot's phone (power/task-claims.ts). */
 export interface TaskPower {
+  /** Whether `started` would switch nothing for this slot: its claim is only written down. */
+  startsAtOnce(slot: TaskSlot): boolean;
   started(slot: TaskSlot, why: string): Promise<void>;
   ended(slot: TaskSlot): Promise<void>;
 }
@@ -62,6 +64,13 @@ export class SlotBotDevices implements BotDevices {
       });
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** Ready, and the task's claim on the phone's port has no switch to wait for. */
+  readyNow(botId: string): boolean {
+    const key = this.manager.keyOfBot(botId);
+    if (key === undefined || !canRun(this.manager.healthState(key))) return false;
+    return this.taskPower?.startsAtOnce({ key, botId }) ?? true;
   }
 
   async taskStarted(botId: string, task: TaskStart): Promise<void> {

@@ -11,6 +11,8 @@ export function wakingBotDevices(devices: BotDevices, lifecycle: Lifecycle): Bot
     knows: (botId) => devices.knows(botId),
     view: (botId) => devices.view(botId),
     whenReady: (botId, timeoutMs, signal) => lifecycle.whenAwakeAndReady(botId, timeoutMs, signal),
+    // A sleeping phone's health says asleep, so a phone ready now has nothing to wake.
+    readyNow: (botId) => devices.readyNow(botId),
     taskStarted: (botId, task) => devices.taskStarted(botId, task),
     taskEnded: (botId, result) => devices.taskEnded(botId, result),
   };

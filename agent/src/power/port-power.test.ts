@@ -49,6 +49,21 @@ describe('PortPower claims', () => {
     expect(r.hub.calls).toHaveLength(5);
   });
 
+  it('is on and settled only once read on, with no switch queued or running', async () => {
+    const r = rig();
+    expect(r.power.onAndSettled(PORT)).toBe(false);
+    await r.power.readOnce(PORT);
+    expect(r.power.onAndSettled(PORT)).toBe(true);
+    // Even a claim that switches nothing is a step in the port's queue until it has run.
+    const held = r.power.hold(PORT, 'task', 'task 1 running');
+    expect(r.power.onAndSettled(PORT)).toBe(false);
+    await held;
+    expect(r.power.onAndSettled(PORT)).toBe(true);
+    await r.power.release(PORT, 'task');
+    await r.power.hold(PORT, 'sleep', 'asleep');
+    expect(r.power.onAndSettled(PORT)).toBe(false);
+  });
+
   it('a wake holds the port on for a while, replacing the sleep; then a cut may win again', async () => {
     const r = rig();
     await r.power.hold(PORT, 'sleep', 'asleep');

@@ -191,6 +191,15 @@ export class PortPower {
   }
 
   /** The port as /status shows it. */
+  /**
+   * Whether the port is on with no switch queued or running: a claim that wants it on then
+   * switches nothing, it is only written down.
+   */
+  onAndSettled(target: UhubctlTarget): boolean {
+    const port = this.portOf(target);
+    return port.record.state === 'on' && !port.queue.busy;
+  }
+
   state(target: UhubctlTarget): PortPowerState {
     return { ...this.portOf(target).record };
   }

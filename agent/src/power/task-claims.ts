@@ -32,6 +32,11 @@ export class TaskPowerClaims implements TaskPower {
     this.powerTarget = options.powerTarget ?? ((slot) => uhubctlTarget(slot.key));
   }
 
+  startsAtOnce(slot: TaskSlot): boolean {
+    const target = this.powerTarget(slot);
+    return target === null || this.options.power.onAndSettled(target);
+  }
+
   async started(slot: TaskSlot, why: string): Promise<void> {
     const target = this.powerTarget(slot);
     if (target === null) return;

@@ -10,6 +10,7 @@ function inner(maintenance?: string, ends: [string, TaskEnd][] = []): BotDevices
     knows: () => true,
     view: async () => ({ dimensions: {}, ready: true, ...(maintenance ? { maintenance } : {}) }),
     whenReady: async () => true,
+    readyNow: () => true,
     taskStarted: async () => undefined,
     taskEnded: async (botId, result) => {
       ends.push([botId, result]);

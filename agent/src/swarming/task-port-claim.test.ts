@@ -95,6 +95,18 @@ describe('a task’s claim on its phone’s port, through the hooks', () => {
     expect(await r.cutters()).toEqual({ charge: 'cut', sleep: 'off', cycle: 'cycled' });
   });
 
+  it('answers a phone whose port is on at once, and the claim holds before anything else runs', async () => {
+    const r = await rig();
+    await r.power.readOnce(PORT);
+    expect(r.power.state(PORT)).toMatchObject({ holder: 'none', state: 'on' });
+    // The answer goes out first (bot-config's hook-server tests); the start follows in the turn.
+    expect(await r.hook('/on_before_task', { task_id: '9c1d' })).toEqual({ ready: true });
+    await settle();
+    expect(r.power.state(PORT)).toMatchObject({ holder: 'task', reason: 'task 9c1d running' });
+    expect(r.slot()).toMatchObject({ taskRunning: true, health: { state: 'busy' } });
+    expect(await r.cutters()).toEqual({ charge: 'held', sleep: 'on', cycle: 'refused' });
+  });
+
   it('lapses when the bot exits mid-task (as at the end of a drain), without on_after_task', async () => {
     const r = await rig();
     await r.hook('/on_before_task', { task_id: '77aa' });

@@ -5,11 +5,20 @@
  */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
+  private pending = 0;
 
   run<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(work);
+    this.pending += 1;
+    const run = this.tail.then(work).finally(() => {
+      this.pending -= 1;
+    });
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** Whether any work is queued or running now. */
+  get busy(): boolean {
+    return this.pending > 0;
   }
 
   /** Resolves once no work is queued or running, including work queued meanwhile. */
