@@ -190,6 +190,29 @@ describe('mergeDimensions', () => {
     dropped.forEach((fragment, i) => expect(got.dropped[i]).toContain(fragment));
   });
 
+  it('keeps the bot’s key order, the agent’s keys in place, and its new keys after', () => {
+    const got = mergeDimensions(
+      { id: ['x'], os: ['Linux'], cores: ['4'], pool: ['default'] },
+      { device_type: ['sargo'], os: ['Android'] },
+      { botId: 'x' },
+    );
+    expect(JSON.stringify(got.dimensions)).toBe(
+      '{"os":["Android"],"cores":["4"],"pool":["default"],"device_type":["sargo"],"id":["x"]}',
+    );
+  });
+
+  it('takes keys named like an object’s own members from the inputs, never from Object', () => {
+    const got = mergeDimensions({ constructor: ['bot'] }, { toString: ['agent'] }, opts);
+    // Compared as entries: an object whose own `constructor` is an array is no plain object to vitest.
+    expect(Object.entries(got.dimensions)).toStrictEqual([
+      ['constructor', ['bot']],
+      ['toString', ['agent']],
+      ['id', base.id],
+      ['pool', base.pool],
+    ]);
+    expect(got.dropped).toStrictEqual([]);
+  });
+
   it('does not modify its inputs', () => {
     const botOwn = { id: ['x'], os: [' Linux '] };
     const agentOwned = { os: ['Android', 'Android'] };
