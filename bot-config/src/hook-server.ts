@@ -173,9 +173,10 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
         }
       };
       if (starting && opts.devices.readyNow(botId)) {
-        // The answer is known before the start is reported, which a phone ready now cannot
-        // change: it goes out first, and the same steps follow in this turn, so nothing else
-        // runs between the answer and the start (the report took ~20-30 µs before the answer).
+        // A start cannot change a phone ready now from ready, so the answer goes out first and
+        // the same steps follow at once, in this turn: the start, then the wait's own steps
+        // (the device side's hold for the task) with nothing to wait for. The start took 20-30
+        // µs of each answer (BENCHMARKS.md, 31).
         void reply.send({ ready: true });
         await start()
           .then(() => opts.devices.whenReady(botId, 0))
