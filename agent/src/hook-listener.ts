@@ -48,6 +48,7 @@ export class HookListener {
       view: (botId) => parts().devices.view(botId),
       whenReady: (botId, timeoutMs, signal) => parts().devices.whenReady(botId, timeoutMs, signal),
       readyNow: (botId) => parts().devices.readyNow(botId),
+      endsAtOnce: (botId) => parts().devices.endsAtOnce(botId),
       taskStarted: (botId, task) => parts().devices.taskStarted(botId, task),
       taskEnded: (botId, result) => parts().devices.taskEnded(botId, result),
     };

@@ -55,5 +55,10 @@ export interface BotDevices {
    */
   readyNow(botId: string): boolean;
   taskStarted(botId: string, task: TaskStart): Promise<void>;
+  /**
+   * True when taskEnded would finish at once, with nothing to switch or wait for (no port to
+   * power differently, no reboot to start): on_after_task then answers before it reports the end.
+   */
+  endsAtOnce(botId: string): boolean;
   taskEnded(botId: string, result: TaskEnd): Promise<void>;
 }

@@ -29,6 +29,11 @@ class RecordingBotDevices implements BotDevices {
   readyAtOnce = false;
   /** When set, taskStarted records the start once this settles. */
   startGate: Promise<void> | undefined;
+  /** What endsAtOnce answers: false keeps every end before its answer. */
+  endAtOnce = false;
+  /** When set, taskEnded records the end once this settles. */
+  endGate: Promise<void> | undefined;
+  failEnd = false;
 
   /** Every bot the test names, unless it empties this. */
   known = new Set([BOT]);
@@ -53,7 +58,12 @@ class RecordingBotDevices implements BotDevices {
     if (this.failStart) throw new Error('device layer broke');
     this.started.push({ botId, task });
   }
+  endsAtOnce(): boolean {
+    return this.endAtOnce;
+  }
   async taskEnded(botId: string, result: TaskEnd): Promise<void> {
+    await this.endGate;
+    if (this.failEnd) throw new Error('device layer broke at the end');
     this.ended.push({ botId, result });
   }
 }
@@ -361,6 +371,41 @@ describe('on_before_task and on_after_task', () => {
     devices.failStart = false;
     await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
     await vi.waitFor(() => expect(devices.started).toHaveLength(1));
+  });
+
+  it('answers an end with nothing to wait for before reporting it', async () => {
+    const { app, devices } = rig();
+    devices.endAtOnce = true;
+    let reportEnd = (): void => undefined;
+    devices.endGate = new Promise((resolve) => (reportEnd = resolve));
+    const payload = { failure: false, internal_failure: true, task_id: 't1' };
+    const res = await app.inject({ method: 'POST', url: '/on_after_task', headers, payload });
+    expect(res.json()).toStrictEqual({ ok: true });
+    expect(devices.ended).toStrictEqual([]);
+    reportEnd();
+    await vi.waitFor(() =>
+      expect(devices.ended).toStrictEqual([
+        { botId: BOT, result: { failure: false, internalFailure: true } },
+      ]),
+    );
+  });
+
+  it('an end failing is a 500 before its answer, and logged after it', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => lines.push(line) });
+    const { app, devices } = rig({ logger });
+    devices.failEnd = true;
+    const payload = { failure: false, internal_failure: false };
+    const before = await app.inject({ method: 'POST', url: '/on_after_task', headers, payload });
+    expect(before.statusCode).toBe(500);
+    devices.endAtOnce = true;
+    const after = await app.inject({ method: 'POST', url: '/on_after_task', headers, payload });
+    expect([after.statusCode, after.json()]).toStrictEqual([200, { ok: true }]);
+    await vi.waitFor(() => expect(lines.join('')).toContain('task end failed after ok'));
+    expect(JSON.parse(lines.at(-1) ?? '{}')).toMatchObject({
+      botId: BOT,
+      err: { message: 'device layer broke at the end' },
+    });
   });
 
   it('starts and ends a task once when two configs report the same task id', async () => {

@@ -196,13 +196,22 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
   hook<AfterTaskBody>(
     '/on_after_task',
     bodySchemas.on_after_task,
-    async (request) => {
+    async (request, reply) => {
       const botId = botIdOf(request);
       if (!tasks.claimEnd(botId, request.body.task_id)) return { ok: true, duplicate: true };
-      await opts.devices.taskEnded(botId, {
-        failure: request.body.failure ?? false,
-        internalFailure: request.body.internal_failure ?? false,
-      });
+      const end = (): Promise<void> =>
+        opts.devices.taskEnded(botId, {
+          failure: request.body.failure ?? false,
+          internalFailure: request.body.internal_failure ?? false,
+        });
+      if (opts.devices.endsAtOnce(botId)) {
+        // The answer only says the end was heard, and an end with nothing to switch or wait for
+        // is over within this turn, before the bot's next call can arrive: it goes out first.
+        void reply.send({ ok: true });
+        await end().catch((err: unknown) => log.error({ botId, err }, 'task end failed after ok'));
+        return reply;
+      }
+      await end();
       return { ok: true };
     },
     true,

@@ -63,6 +63,9 @@ class SleepyPhone implements BotDevices {
   readyNow(): boolean {
     return this.wakeAfterStartMs === undefined && Date.now() >= this.readyAt;
   }
+  endsAtOnce(): boolean {
+    return true;
+  }
   startedAt = 0;
 
   async taskStarted(_botId: string, task: TaskStart): Promise<void> {

@@ -10,6 +10,7 @@ export function readyDevices(known: readonly string[]): BotDevices {
     view: async () => ({ dimensions: {}, ready: true }),
     whenReady: async () => true,
     readyNow: () => true,
+    endsAtOnce: () => true,
     taskStarted: async () => undefined,
     taskEnded: async () => undefined,
   };

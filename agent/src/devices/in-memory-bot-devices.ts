@@ -60,6 +60,10 @@ export class InMemoryBotDevices implements BotDevices {
     });
   }
 
+  endsAtOnce(): boolean {
+    return true;
+  }
+
   async taskStarted(botId: string, task: TaskStart): Promise<void> {
     const bot = this.get(botId);
     bot.task = { ...task, startedAt: this.now() };

@@ -140,9 +140,31 @@ describe('SlotBotDevices', () => {
       expect(r.botDevices.readyNow('pi-1-usb-9')).toBe(false);
       r.manager.setAsleep('usb:1-1.3', false);
       // A port the task's claim would first have to switch: the answer waits for the claim.
-      const claims = { startsAtOnce: () => false, started: async () => {}, ended: async () => {} };
+      const claims = {
+        startsAtOnce: () => false,
+        endsAtOnce: () => true,
+        started: async () => {},
+        ended: async () => {},
+      };
       expect(new SlotBotDevices(r.manager, r.clock).readyNow(BOT)).toBe(true);
       expect(new SlotBotDevices(r.manager, r.clock, claims).readyNow(BOT)).toBe(false);
+    });
+
+    it('ends at once unless a reboot follows the task or the port must be switched', async () => {
+      const r = await rig();
+      r.plug(defaultState());
+      await r.manager.idle();
+      expect(r.botDevices.endsAtOnce(BOT)).toBe(true);
+      expect(r.botDevices.endsAtOnce('pi-1-usb-9')).toBe(false);
+      const claims = { startsAtOnce: () => true, started: async () => {}, ended: async () => {} };
+      const ends = (endsAtOnce: boolean) =>
+        new SlotBotDevices(r.manager, r.clock, { ...claims, endsAtOnce: () => endsAtOnce });
+      expect([ends(true).endsAtOnce(BOT), ends(false).endsAtOnce(BOT)]).toEqual([true, false]);
+      await r.manager.stop();
+      const rebooting = await rig(true);
+      rebooting.plug(defaultState());
+      await rebooting.manager.idle();
+      expect(rebooting.botDevices.endsAtOnce(BOT)).toBe(false);
     });
 
     it('counts the task just reported started as no obstacle', async () => {

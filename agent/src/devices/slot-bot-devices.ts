@@ -13,6 +13,8 @@ export interface TaskPower {
   /** Whether `started` would switch nothing for this slot: its claim is only written down. */
   startsAtOnce(slot: TaskSlot): boolean;
   started(slot: TaskSlot, why: string): Promise<void>;
+  /** Whether `ended` would switch nothing for this slot: the port stays as it is. */
+  endsAtOnce(slot: TaskSlot): boolean;
   ended(slot: TaskSlot): Promise<void>;
 }
 
@@ -77,6 +79,13 @@ export class SlotBotDevices implements BotDevices {
     const slot = this.slotOf(botId);
     this.manager.taskStarted(slot.key);
     await this.taskPower?.started(slot, `task ${task.taskId ?? '(id not told)'} running`);
+  }
+
+  /** No reboot after the task, and giving back the task's claim on the port switches nothing. */
+  endsAtOnce(botId: string): boolean {
+    const key = this.manager.keyOfBot(botId);
+    if (key === undefined || this.manager.rebootsAfterTask) return false;
+    return this.taskPower?.endsAtOnce({ key, botId }) ?? true;
   }
 
   async taskEnded(botId: string, _result: TaskEnd): Promise<void> {

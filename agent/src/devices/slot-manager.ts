@@ -266,7 +266,12 @@ export class SlotManager {
     const slot = this.get(key);
     slot.taskRunning = false;
     this.update(slot);
-    if (this.options.rebootAfterTask === true) await this.reboots.start(slot);
+    if (this.rebootsAfterTask) await this.reboots.start(slot);
+  }
+
+  /** Whether the end of a task starts a reboot of its phone, which taskEnded waits for. */
+  get rebootsAfterTask(): boolean {
+    return this.options.rebootAfterTask === true;
   }
 
   private get(key: string): SlotState {

@@ -13,6 +13,7 @@ export function wakingBotDevices(devices: BotDevices, lifecycle: Lifecycle): Bot
     whenReady: (botId, timeoutMs, signal) => lifecycle.whenAwakeAndReady(botId, timeoutMs, signal),
     // A sleeping phone's health says asleep, so a phone ready now has nothing to wake.
     readyNow: (botId) => devices.readyNow(botId),
+    endsAtOnce: (botId) => devices.endsAtOnce(botId),
     taskStarted: (botId, task) => devices.taskStarted(botId, task),
     taskEnded: (botId, result) => devices.taskEnded(botId, result),
   };

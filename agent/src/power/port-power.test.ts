@@ -64,6 +64,19 @@ describe('PortPower claims', () => {
     expect(r.power.onAndSettled(PORT)).toBe(false);
   });
 
+  it('says whether giving a claim back would leave the port on', async () => {
+    const r = rig();
+    await r.power.hold(PORT, 'task', 'task 1 running');
+    expect(r.power.onAndSettled(PORT, 'task')).toBe(true);
+    await r.power.hold(PORT, 'wake', 'woken', { untilMs: r.clock.now() + 60_000 });
+    expect(r.power.onAndSettled(PORT, 'task')).toBe(true);
+    // A cut claimed under the task takes effect once the task lets go.
+    await r.power.hold(PORT, 'charge', 'top of band');
+    await r.power.release(PORT, 'wake');
+    expect(r.power.onAndSettled(PORT, 'task')).toBe(false);
+    expect(r.power.onAndSettled(PORT)).toBe(true);
+  });
+
   it('a wake holds the port on for a while, replacing the sleep; then a cut may win again', async () => {
     const r = rig();
     await r.power.hold(PORT, 'sleep', 'asleep');

@@ -192,12 +192,17 @@ export class PortPower {
 
   /** The port as /status shows it. */
   /**
-   * Whether the port is on with no switch queued or running: a claim that wants it on then
+   * Whether the port is on with no switch queued or running, and, given `without`, would stay on
+   * with that holder's claim taken back: a claim that wants it on, or that release, then
    * switches nothing, it is only written down.
    */
-  onAndSettled(target: UhubctlTarget): boolean {
+  onAndSettled(target: UhubctlTarget, without?: PowerHolder): boolean {
     const port = this.portOf(target);
-    return port.record.state === 'on' && !port.queue.busy;
+    if (port.record.state !== 'on' || port.queue.busy) return false;
+    if (without === undefined) return true;
+    const left = [...port.claims.values()].filter((claim) => claim.holder !== without);
+    const deciding = decidingClaim(left, this.clock.now());
+    return deciding === undefined || WANT_OF[deciding.holder] === 'on';
   }
 
   state(target: UhubctlTarget): PortPowerState {

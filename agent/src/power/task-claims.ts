@@ -53,6 +53,11 @@ export class TaskPowerClaims implements TaskPower {
     }
   }
 
+  endsAtOnce(slot: TaskSlot): boolean {
+    const target = this.powerTarget(slot);
+    return target === null || this.options.power.onAndSettled(target, 'task');
+  }
+
   async ended(slot: TaskSlot): Promise<void> {
     const target = this.powerTarget(slot);
     if (target === null) return;

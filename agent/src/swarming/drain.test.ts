@@ -11,6 +11,7 @@ function inner(maintenance?: string, ends: [string, TaskEnd][] = []): BotDevices
     view: async () => ({ dimensions: {}, ready: true, ...(maintenance ? { maintenance } : {}) }),
     whenReady: async () => true,
     readyNow: () => true,
+    endsAtOnce: () => true,
     taskStarted: async () => undefined,
     taskEnded: async (botId, result) => {
       ends.push([botId, result]);

@@ -36,6 +36,7 @@ export class TaskDrain {
           : inner.view(botId),
       whenReady: (botId, timeoutMs, signal) => inner.whenReady(botId, timeoutMs, signal),
       readyNow: (botId) => inner.readyNow(botId),
+      endsAtOnce: (botId) => inner.endsAtOnce(botId),
       taskStarted: async (botId, task) => {
         this.running.add(botId);
         await inner.taskStarted(botId, task);

@@ -107,6 +107,18 @@ describe('a task’s claim on its phone’s port, through the hooks', () => {
     expect(await r.cutters()).toEqual({ charge: 'held', sleep: 'on', cycle: 'refused' });
   });
 
+  it('answers the end at once when the port stays on, and the slot is idle before anything else runs', async () => {
+    const r = await rig();
+    await r.power.readOnce(PORT);
+    await r.hook('/on_before_task', { task_id: '2a7f' });
+    await settle();
+    const end = { task_id: '2a7f', failure: false, internal_failure: false };
+    expect(await r.hook('/on_after_task', end)).toEqual({ ok: true });
+    await settle();
+    expect(r.power.state(PORT)).toMatchObject({ holder: 'none', state: 'on' });
+    expect(r.slot()).toMatchObject({ taskRunning: false, health: { state: 'ready' } });
+  });
+
   it('lapses when the bot exits mid-task (as at the end of a drain), without on_after_task', async () => {
     const r = await rig();
     await r.hook('/on_before_task', { task_id: '77aa' });
