@@ -190,7 +190,6 @@ export class PortPower {
     return probe;
   }
 
-  /** The port as /status shows it. */
   /**
    * Whether the port is on with no switch queued or running, and, given `without`, would stay on
    * with that holder's claim taken back: a claim that wants it on, or that release, then
@@ -205,6 +204,7 @@ export class PortPower {
     return deciding === undefined || WANT_OF[deciding.holder] === 'on';
   }
 
+  /** The port as /status shows it. */
   state(target: UhubctlTarget): PortPowerState {
     return { ...this.portOf(target).record };
   }
