@@ -119,6 +119,23 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
   const tasks = new TaskLedger();
 
   /**
+   * A task hook whose answer is known before its work: the answer is written, then `work` runs
+   * at once, in the same turn, so nothing else runs between them. A failure then comes too late
+   * for the bot to hear of it, and is logged as `failure`.
+   */
+  async function answerFirst(
+    reply: FastifyReply,
+    answer: object,
+    botId: string,
+    failure: string,
+    work: () => Promise<unknown>,
+  ): Promise<FastifyReply> {
+    void reply.send(answer);
+    await work().catch((err: unknown) => log.error({ botId, err }, failure));
+    return reply;
+  }
+
+  /**
    * A bot hook: POST with a JSON body checked against `body`. Where an empty
    * body means something, GET is accepted too (as Skia's shim used it) and
    * stands for `{}`; a GET carries no body, so Fastify allows no body schema on it.
@@ -177,11 +194,9 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
         // the same steps follow at once, in this turn: the start, then the wait's own steps
         // (the device side's hold for the task) with nothing to wait for. The start took 20-30
         // µs of each answer (BENCHMARKS.md, 31).
-        void reply.send({ ready: true });
-        await start()
-          .then(() => opts.devices.whenReady(botId, 0))
-          .catch((err: unknown) => log.error({ botId, err }, 'task start failed after ready'));
-        return reply;
+        return answerFirst(reply, { ready: true }, botId, 'task start failed after ready', () =>
+          start().then(() => opts.devices.whenReady(botId, 0)),
+        );
       }
       if (starting) await start();
       const timeoutMs = Math.min(waitMs ?? opts.readyWaitMaxMs, opts.readyWaitMaxMs);
@@ -207,9 +222,7 @@ export function createHookServer(opts: HookServerOptions): FastifyInstance {
       if (opts.devices.endsAtOnce(botId)) {
         // The answer only says the end was heard, and an end with nothing to switch or wait for
         // is over within this turn, before the bot's next call can arrive: it goes out first.
-        void reply.send({ ok: true });
-        await end().catch((err: unknown) => log.error({ botId, err }, 'task end failed after ok'));
-        return reply;
+        return answerFirst(reply, { ok: true }, botId, 'task end failed after ok', end);
       }
       await end();
       return { ok: true };
