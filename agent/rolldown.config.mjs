@@ -26,7 +26,7 @@ export default defineConfig({
   input: { main: fileURLToPath(new URL('./dist/main.js', import.meta.url)) },
   platform: 'node',
   // Fastify's schema compilers (Ajv, fast-json-stringify: ~280 KB of the Fastify chunk) are
-  // required on first use, by bot-config's lazy-compilers.ts, from node_modules, which the image
+  // required on first use, by the agent's http/lazy-compilers.ts, from node_modules, which the image
   // keeps; Fastify's own require of them, for a server given no compilers, never runs.
   external: (id) => id === BOT_CONFIG_PATHS || FASTIFY_COMPILERS.has(id),
   // A warning here (an import it could not resolve, a missing export) is a bundle that would

@@ -3,6 +3,7 @@
  * it answers then, and that it answers from the parts once they are attached.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { injectHook } from '../../test/rigs/hook-inject.js';
 import { readyDevices } from '../../test/rigs/ready-devices.js';
 import { loadConfig } from './config/load.js';
 import { HookListener, type HookParts } from './hook-listener.js';
@@ -31,7 +32,7 @@ const parts = (refusal?: string): HookParts => ({
 });
 
 const getState = (hooks: HookListener) =>
-  hooks.server.inject({
+  injectHook(hooks.server, {
     method: 'POST',
     url: '/get_state',
     headers: { 'x-farm-bot-id': BOT },
@@ -50,10 +51,10 @@ describe('the hook listener before the agent is built', () => {
 
   it('answers get_settings as before the host is read, and /healthz', async () => {
     const hooks = listener({ FARM_HOST_DISK_MIN_FREE: '1Gi' });
-    const settings = await hooks.server.inject({ method: 'GET', url: '/get_settings' });
+    const settings = await injectHook(hooks.server, { method: 'GET', url: '/get_settings' });
     expect(settings.statusCode).toBe(200);
     expect(settings.json().free_partition.root.size).toBe(1024 ** 3);
-    expect((await hooks.server.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({
+    expect((await injectHook(hooks.server, { method: 'GET', url: '/healthz' })).json()).toEqual({
       ok: true,
     });
   });
@@ -75,7 +76,7 @@ describe('the hook listener once the parts are attached', () => {
     const res = await getState(hooks);
     expect(res.statusCode).toBe(200);
     expect(res.json().free_mb).toBe(1);
-    const settings = await hooks.server.inject({ method: 'GET', url: '/get_settings' });
+    const settings = await injectHook(hooks.server, { method: 'GET', url: '/get_settings' });
     expect(settings.json()).toEqual({ from: 'parts' });
   });
 

@@ -1,7 +1,6 @@
 import type { BotDevices, Hook, HookServerOptions } from '@farm-agent/bot-config';
 // The module alone, not the package's index: the hook listener is up before the rest is loaded.
-import { createHookServer, HookMetrics } from '@farm-agent/bot-config/hook-server';
-import type { FastifyInstance } from 'fastify';
+import { createHookServer, HookMetrics, type HookServer } from '@farm-agent/bot-config/hook-server';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from './config/settings.js';
@@ -33,7 +32,7 @@ export interface HookListenerOptions {
  * the host's first reading, /healthz as usual: what is true while the agent starts.
  */
 export class HookListener {
-  readonly server: FastifyInstance;
+  readonly server: HookServer;
   private parts: HookParts | undefined;
   private readonly metrics = new HookMetrics();
 

@@ -60,8 +60,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * Hooks first: the hook listener is up with only what serving hooks needs loaded (Fastify,
- * pino, the hook server), then prom-client (the hook calls answered until then are counted
+ * Hooks first: the hook listener is up with only what serving hooks needs loaded (pino and the
+ * hook server, on node:http), then prom-client (the hook calls answered until then are counted
  * once the metrics registry exists) and the rest of the agent are loaded and started.
  */
 async function run({ config, unknown }: LoadResult): Promise<number> {

@@ -3,12 +3,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readyDevices } from '../../test/rigs/ready-devices.js';
 import { botProcessCheck, callerOf } from './hook-callers.js';
-import { createHookServer, HookMetrics } from './hook-server.js';
+import { createHookServer, HookMetrics, type HookServer } from './hook-server.js';
 import { childrenOf, parentPid, peerSocketInode } from './peer-process.js';
 
 const BOT = 'pi-1-usb-1-1.3';
@@ -33,7 +32,7 @@ except urllib.error.HTTPError as e:
 `;
 
 let script: string;
-let app: FastifyInstance;
+let app: HookServer;
 let url: string;
 /** The pid the agent believes runs BOT; each test points it at its own process. */
 let botPid: number | undefined;

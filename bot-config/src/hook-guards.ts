@@ -1,15 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
-
 /**
- * Real bot state nests four or five levels (`disks./.free_mb`); this leaves
- * room while keeping every body far from the recursion limits of
- * `JSON.stringify`, which answers and `/status` serialize it with (5,000
- * levels overflow the stack).
+ * Who may make a hook call: refusals the hook server answers with a status and a reason, and
+ * the check of the calling process for the bots this node runs.
  */
-export const MAX_BODY_DEPTH = 32;
+import type { IncomingMessage } from 'node:http';
 
-/** A refused call: the error handler answers it with this status and message. */
+/** A refused call: the hook server answers it with this status and message. */
 export class HookRefusal extends Error {
   constructor(
     readonly statusCode: number,
@@ -19,87 +14,26 @@ export class HookRefusal extends Error {
   }
 }
 
-/**
- * Parses JSON bodies as Fastify does (prototype-poisoning checks included)
- * and refuses any nested deeper than `maxDepth`, before a handler or a
- * recorder ever sees it.
- */
-export function limitJsonDepth(app: FastifyInstance, maxDepth = MAX_BODY_DEPTH): void {
-  // Fastify's own parser is callback-style; its type also allows a promise-returning one.
-  const parse = app.getDefaultJsonParser('error', 'error') as (
-    request: FastifyRequest,
-    body: string,
-    done: (err: Error | null, value?: unknown) => void,
-  ) => void;
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    parse(request, String(body), (err, value) => {
-      if (err) return done(err, undefined);
-      if (deeperThan(value, maxDepth)) {
-        return done(new HookRefusal(400, `body nests deeper than ${maxDepth} levels`), undefined);
-      }
-      done(null, value);
-    });
-  });
-}
-
-/**
- * Whether `value` has arrays or objects nested more than `max` levels. Recursive, but never
- * deeper than `max` + 1 calls, so any depth is safe; no work list to allocate on every body.
- */
-export function deeperThan(value: unknown, max: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (max === 0) return true;
-  if (Array.isArray(value)) return value.some((item) => deeperThan(item, max - 1));
-  for (const key in value) {
-    if (deeperThan((value as Record<string, unknown>)[key], max - 1)) return true;
-  }
-  return false;
-}
-
-/**
- * A preHandler that refuses a bot id this node does not run: nothing a
- * caller names in `X-Farm-Bot-Id` may create per-bot records or metric
- * labels unless it is one of our bots.
- */
-export function refuseUnknownBot(
-  knows: (botId: string) => boolean,
-  botIdOf: (request: FastifyRequest) => string,
-): (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void {
-  // Callback style: a promise per call costs more than the check.
-  return (request, _reply, done) => {
-    const botId = botIdOf(request);
-    done(knows(botId) ? undefined : new HookRefusal(404, `no bot "${botId}" runs on this node`));
-  };
-}
-
 /** Undefined lets a hook call through; a string refuses it with 403 and says why. */
 export type AuthorizeCaller<H extends string> = (
-  request: FastifyRequest,
+  request: IncomingMessage,
   botId: string,
   hook: H,
 ) => Promise<string | undefined>;
 
 /**
- * An onRequest hook that asks `authorize` about every call of `hook` naming one
- * of this node's bots, before the body is even read: a stranger's body is
- * nobody's business. Other ids pass untouched, so a missing, malformed or
- * repeated header still gets its 400 from the header schema and an unknown
- * bot its 404 from refuseUnknownBot.
+ * Asks `authorize` about a call of `hook` whose header names one of this node's bots, before
+ * its body is even read (a stranger's body is nobody's business), and throws a 403 refusal when
+ * it says no (the server logs it). Other ids pass untouched, so a missing, malformed or repeated header still gets its
+ * 400 from the header check and an unknown bot its 404.
  */
 export function refuseStrangers<H extends string>(
   authorize: AuthorizeCaller<H>,
-  hook: H,
-  botIdHeader: string,
   knows: (botId: string) => boolean,
-  logger: Pick<Logger, 'warn'>,
-): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
-  return async (request, reply) => {
-    const botId = request.headers[botIdHeader];
+): (request: IncomingMessage, botId: unknown, hook: H) => Promise<void> {
+  return async (request, botId, hook) => {
     if (typeof botId !== 'string' || !knows(botId)) return;
     const refused = await authorize(request, botId, hook);
-    if (refused === undefined) return;
-    logger.warn({ hook, botId, reason: refused }, 'hook caller refused');
-    await reply.code(403).send({ error: refused });
+    if (refused !== undefined) throw new HookRefusal(403, refused);
   };
 }

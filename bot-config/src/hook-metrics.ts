@@ -1,7 +1,6 @@
 /** Counts and times every hook call, labelled by hook (never by URL) and status. */
-import type { FastifyInstance } from 'fastify';
 import type { Counter, Histogram, Registry } from 'prom-client';
-import { hookOf } from './hook-schemas.js';
+import type { Hook } from './hook-schemas.js';
 
 /**
  * At most this many calls are kept before `register`: start-up answers a handful, and a
@@ -10,7 +9,7 @@ import { hookOf } from './hook-schemas.js';
 const EARLY_LIMIT = 1000;
 
 /** One answered call: hook, HTTP status code, seconds to answer. */
-type Answered = [hook: string, code: string, seconds: number];
+type Answered = [hook: Hook | 'unknown', code: number, seconds: number];
 
 interface Series {
   requests: Counter<'hook' | 'code'>;
@@ -47,21 +46,13 @@ export class HookMetrics {
     for (const call of this.early.splice(0)) this.count(...call);
   }
 
-  /** Counts every call `app` answers. */
-  instrument(app: FastifyInstance): void {
-    // Callback style: a promise per call costs more than counting it.
-    app.addHook('onResponse', (request, reply, done) => {
-      this.count(hookOf(request), String(reply.statusCode), reply.elapsedTime / 1000);
-      done();
-    });
-  }
-
-  private count(...[hook, code, seconds]: Answered): void {
+  /** One answered call, labelled by a known hook name, never by a caller-chosen URL. */
+  count(...[hook, code, seconds]: Answered): void {
     if (this.series === undefined) {
       if (this.early.length < EARLY_LIMIT) this.early.push([hook, code, seconds]);
       return;
     }
-    this.series.requests.inc({ hook, code });
+    this.series.requests.inc({ hook, code: String(code) });
     this.series.duration.observe({ hook }, seconds);
   }
 }

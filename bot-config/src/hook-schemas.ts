@@ -1,9 +1,8 @@
 /**
  * The hooks the bot's shim calls and the shape of each call: the header that
- * names the bot and the JSON body each hook takes. Fastify validates both
- * before a handler runs.
+ * names the bot and the JSON body each hook takes. The hook server checks both
+ * before a hook's answer runs (hook-http.ts).
  */
-import type { FastifyRequest } from 'fastify';
 import { MAX_VALUE_LENGTH } from './dimensions.js';
 
 /** The header the Python shim names its bot with (Node lower-cases header names). */
@@ -87,15 +86,4 @@ export interface AfterTaskBody {
 export interface RebootBody {
   argv: string[];
   ppid?: number;
-}
-
-/** The metric label for a request: a known hook name, never a caller-chosen URL. */
-export function hookOf(request: FastifyRequest): Hook | 'unknown' {
-  const name = request.routeOptions.url?.slice(1);
-  return HOOKS.find((h) => h === name) ?? 'unknown';
-}
-
-export function botIdOf(request: FastifyRequest): string {
-  // Present and well-formed: the route's header schema ran first.
-  return request.headers[BOT_ID_HEADER] as string;
 }

@@ -1,14 +1,15 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { injectHook } from '../../test/rigs/hook-inject.js';
 import type { BotDeviceView, BotDevices, TaskEnd, TaskStart } from './bot-devices.js';
 import {
   createHookServer,
   HookMetrics,
   type HookExchange,
+  type HookServer,
   type HookServerOptions,
 } from './hook-server.js';
 
@@ -69,7 +70,7 @@ class RecordingBotDevices implements BotDevices {
 }
 
 interface Rig {
-  app: FastifyInstance;
+  app: HookServer;
   devices: RecordingBotDevices;
   metrics: HookMetrics;
   reboots: { botId: string; argv: string[] }[];
@@ -118,7 +119,7 @@ describe('get_dimensions', () => {
       dimensions: { os: ['Android'], device_type: ['sargo', ' sargo'] },
       ready: true,
     };
-    const res = await app.inject({
+    const res = await injectHook(app, {
       method: 'POST',
       url: '/get_dimensions',
       headers,
@@ -138,8 +139,8 @@ describe('get_dimensions', () => {
     const exchanges: HookExchange[] = [];
     const { app, devices } = rig({ onAnswered: (e) => exchanges.push(e) });
     devices.view_ = { dimensions: { os: ['Android'] }, maintenance: 'charging', ready: false };
-    await app.inject({ method: 'POST', url: '/get_dimensions', headers, payload: ownDims });
-    await app.inject({ method: 'POST', url: '/get_state', headers, payload: ownState });
+    await injectHook(app, { method: 'POST', url: '/get_dimensions', headers, payload: ownDims });
+    await injectHook(app, { method: 'POST', url: '/get_state', headers, payload: ownState });
     expect(exchanges).toEqual([
       {
         hook: 'get_dimensions',
@@ -158,7 +159,7 @@ describe('get_dimensions', () => {
 
   it('answers a GET without a body as if the bot had no dimensions of its own', async () => {
     const { app } = rig();
-    const res = await app.inject({ method: 'GET', url: '/get_dimensions', headers });
+    const res = await injectHook(app, { method: 'GET', url: '/get_dimensions', headers });
     expect(res.json()).toStrictEqual({ id: [BOT], pool: ['android'] });
   });
 
@@ -170,7 +171,7 @@ describe('get_dimensions', () => {
       quarantined: 'battery unreadable',
       ready: false,
     };
-    const res = await app.inject({
+    const res = await injectHook(app, {
       method: 'POST',
       url: '/get_dimensions',
       headers,
@@ -185,7 +186,7 @@ describe('get_dimensions', () => {
   it('shortens a long quarantine reason so the dimension stays valid', async () => {
     const { app, supervisor } = rig();
     supervisor.set(BOT, 'r'.repeat(1000));
-    const res = await app.inject({
+    const res = await injectHook(app, {
       method: 'POST',
       url: '/get_dimensions',
       headers,
@@ -199,7 +200,7 @@ describe('get_dimensions', () => {
   it('answers the bot own dimensions plus a quarantine reason when devices cannot be read', async () => {
     const { app, devices } = rig();
     devices.view_ = new Error('adb server is down');
-    const res = await app.inject({
+    const res = await injectHook(app, {
       method: 'POST',
       url: '/get_dimensions',
       headers,
@@ -216,7 +217,7 @@ describe('get_dimensions', () => {
   it('does not wait for a device view that never answers', async () => {
     const { app, devices } = rig();
     devices.view_ = 'hang';
-    const res = await app.inject({
+    const res = await injectHook(app, {
       method: 'POST',
       url: '/get_dimensions',
       headers,
@@ -234,7 +235,12 @@ describe('get_state', () => {
     const { app, devices, supervisor } = rig();
     supervisor.set(BOT, 'crash loop');
     devices.view_ = { dimensions: {}, maintenance: 'battery 12% < 30%', ready: false };
-    const res = await app.inject({ method: 'POST', url: '/get_state', headers, payload: ownState });
+    const res = await injectHook(app, {
+      method: 'POST',
+      url: '/get_state',
+      headers,
+      payload: ownState,
+    });
     expect(res.json()).toStrictEqual({
       running_time: 42,
       sleep_streak: 3,
@@ -246,7 +252,12 @@ describe('get_state', () => {
 
   it('drops the bot own quarantine when the agent has none', async () => {
     const { app } = rig();
-    const res = await app.inject({ method: 'POST', url: '/get_state', headers, payload: ownState });
+    const res = await injectHook(app, {
+      method: 'POST',
+      url: '/get_state',
+      headers,
+      payload: ownState,
+    });
     expect(res.json()).toStrictEqual({ running_time: 42, sleep_streak: 3, cwd: '/b' });
   });
 
@@ -254,7 +265,12 @@ describe('get_state', () => {
     const { app, devices, supervisor } = rig();
     supervisor.set(BOT, 'crash loop');
     devices.view_ = new Error('adb server is down');
-    const res = await app.inject({ method: 'POST', url: '/get_state', headers, payload: ownState });
+    const res = await injectHook(app, {
+      method: 'POST',
+      url: '/get_state',
+      headers,
+      payload: ownState,
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toStrictEqual({
       running_time: 42,
@@ -268,13 +284,13 @@ describe('get_state', () => {
 describe('get_settings and healthz', () => {
   it.each(['GET', 'POST'] as const)('answers the settings to %s', async (method) => {
     const { app } = rig();
-    const res = await app.inject({ method, url: '/get_settings' });
+    const res = await injectHook(app, { method, url: '/get_settings' });
     expect(res.json()).toStrictEqual({ caches: { isolated: { size: 8589934592 } } });
   });
 
   it('healthz is ok', async () => {
     const { app } = rig();
-    const res = await app.inject({ method: 'GET', url: '/healthz' });
+    const res = await injectHook(app, { method: 'GET', url: '/healthz' });
     expect([res.statusCode, res.json()]).toStrictEqual([200, { ok: true }]);
   });
 });
@@ -284,7 +300,12 @@ describe('on_before_task and on_after_task', () => {
     const { app, devices } = rig();
     const call = { task_id: 'abc123', call_id: 'c1', wait_ms: 60_000 };
     for (const payload of [call, call, { ...call, wait_ms: 250 }]) {
-      const res = await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+      const res = await injectHook(app, {
+        method: 'POST',
+        url: '/on_before_task',
+        headers,
+        payload,
+      });
       expect(res.json()).toStrictEqual({ ready: true });
     }
     expect(devices.started).toStrictEqual([{ botId: BOT, task: { taskId: 'abc123' } }]);
@@ -294,7 +315,7 @@ describe('on_before_task and on_after_task', () => {
   it('answers ready false when the device is not ready in time', async () => {
     const { app, devices } = rig();
     devices.ready = false;
-    const res = await app.inject({ method: 'GET', url: '/on_before_task', headers });
+    const res = await injectHook(app, { method: 'GET', url: '/on_before_task', headers });
     expect(res.json()).toStrictEqual({ ready: false });
     expect(devices.started).toStrictEqual([{ botId: BOT, task: {} }]);
     expect(devices.waits[0]?.timeoutMs).toBe(1000);
@@ -302,16 +323,16 @@ describe('on_before_task and on_after_task', () => {
 
   it('a call without ids is always a new start', async () => {
     const { app, devices } = rig();
-    await app.inject({ method: 'POST', url: '/on_before_task', headers, payload: {} });
-    await app.inject({ method: 'POST', url: '/on_before_task', headers, payload: {} });
+    await injectHook(app, { method: 'POST', url: '/on_before_task', headers, payload: {} });
+    await injectHook(app, { method: 'POST', url: '/on_before_task', headers, payload: {} });
     expect(devices.started).toHaveLength(2);
   });
 
   it('reports the end, after which the same task id starts again', async () => {
     const { app, devices } = rig();
     const before = { task_id: 't1' };
-    await app.inject({ method: 'POST', url: '/on_before_task', headers, payload: before });
-    const res = await app.inject({
+    await injectHook(app, { method: 'POST', url: '/on_before_task', headers, payload: before });
+    const res = await injectHook(app, {
       method: 'POST',
       url: '/on_after_task',
       headers,
@@ -321,7 +342,7 @@ describe('on_before_task and on_after_task', () => {
     expect(devices.ended).toStrictEqual([
       { botId: BOT, result: { failure: true, internalFailure: false } },
     ]);
-    await app.inject({ method: 'POST', url: '/on_before_task', headers, payload: before });
+    await injectHook(app, { method: 'POST', url: '/on_before_task', headers, payload: before });
     expect(devices.started).toHaveLength(2);
   });
 
@@ -329,10 +350,10 @@ describe('on_before_task and on_after_task', () => {
     const { app, devices } = rig();
     devices.failStart = true;
     const payload = { call_id: 'c9' };
-    const res = await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    const res = await injectHook(app, { method: 'POST', url: '/on_before_task', headers, payload });
     expect([res.statusCode, res.json()]).toStrictEqual([500, { error: 'device layer broke' }]);
     devices.failStart = false;
-    await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    await injectHook(app, { method: 'POST', url: '/on_before_task', headers, payload });
     expect(devices.started).toHaveLength(1);
   });
 
@@ -342,14 +363,14 @@ describe('on_before_task and on_after_task', () => {
     let reportStart = (): void => undefined;
     devices.startGate = new Promise((resolve) => (reportStart = resolve));
     const payload = { task_id: 't1', call_id: 'c1', wait_ms: 60_000 };
-    const res = await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    const res = await injectHook(app, { method: 'POST', url: '/on_before_task', headers, payload });
     expect(res.json()).toStrictEqual({ ready: true });
     expect(devices.started).toStrictEqual([]);
     reportStart();
     await vi.waitFor(() => expect(devices.waits.map((w) => w.timeoutMs)).toStrictEqual([0]));
     expect(devices.started).toStrictEqual([{ botId: BOT, task: { taskId: 't1' } }]);
     // A repeat of the call is no new start: it asks, as always, through the wait.
-    await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    await injectHook(app, { method: 'POST', url: '/on_before_task', headers, payload });
     expect(devices.started).toHaveLength(1);
     expect(devices.waits.map((w) => w.timeoutMs)).toStrictEqual([0, 1000]);
   });
@@ -361,7 +382,7 @@ describe('on_before_task and on_after_task', () => {
     devices.readyAtOnce = true;
     devices.failStart = true;
     const payload = { call_id: 'c9' };
-    const res = await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    const res = await injectHook(app, { method: 'POST', url: '/on_before_task', headers, payload });
     expect([res.statusCode, res.json()]).toStrictEqual([200, { ready: true }]);
     await vi.waitFor(() => expect(lines.join('')).toContain('device layer broke'));
     expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({
@@ -369,7 +390,7 @@ describe('on_before_task and on_after_task', () => {
       msg: 'task start failed after ready',
     });
     devices.failStart = false;
-    await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+    await injectHook(app, { method: 'POST', url: '/on_before_task', headers, payload });
     await vi.waitFor(() => expect(devices.started).toHaveLength(1));
   });
 
@@ -379,7 +400,7 @@ describe('on_before_task and on_after_task', () => {
     let reportEnd = (): void => undefined;
     devices.endGate = new Promise((resolve) => (reportEnd = resolve));
     const payload = { failure: false, internal_failure: true, task_id: 't1' };
-    const res = await app.inject({ method: 'POST', url: '/on_after_task', headers, payload });
+    const res = await injectHook(app, { method: 'POST', url: '/on_after_task', headers, payload });
     expect(res.json()).toStrictEqual({ ok: true });
     expect(devices.ended).toStrictEqual([]);
     reportEnd();
@@ -396,10 +417,20 @@ describe('on_before_task and on_after_task', () => {
     const { app, devices } = rig({ logger });
     devices.failEnd = true;
     const payload = { failure: false, internal_failure: false };
-    const before = await app.inject({ method: 'POST', url: '/on_after_task', headers, payload });
+    const before = await injectHook(app, {
+      method: 'POST',
+      url: '/on_after_task',
+      headers,
+      payload,
+    });
     expect(before.statusCode).toBe(500);
     devices.endAtOnce = true;
-    const after = await app.inject({ method: 'POST', url: '/on_after_task', headers, payload });
+    const after = await injectHook(app, {
+      method: 'POST',
+      url: '/on_after_task',
+      headers,
+      payload,
+    });
     expect([after.statusCode, after.json()]).toStrictEqual([200, { ok: true }]);
     await vi.waitFor(() => expect(lines.join('')).toContain('task end failed after ok'));
     expect(JSON.parse(lines.at(-1) ?? '{}')).toMatchObject({
@@ -413,12 +444,12 @@ describe('on_before_task and on_after_task', () => {
     const before = { task_id: 't1' };
     for (const call_id of ['global', 'injected']) {
       const payload = { ...before, call_id };
-      await app.inject({ method: 'POST', url: '/on_before_task', headers, payload });
+      await injectHook(app, { method: 'POST', url: '/on_before_task', headers, payload });
     }
     const after = { failure: false, internal_failure: false, task_id: 't1' };
     const answers = [];
     for (let i = 0; i < 2; i++) {
-      const res = await app.inject({
+      const res = await injectHook(app, {
         method: 'POST',
         url: '/on_after_task',
         headers,
@@ -430,33 +461,38 @@ describe('on_before_task and on_after_task', () => {
     expect(devices.started).toHaveLength(1);
     expect(devices.ended).toHaveLength(1);
     // The next task (even under a reused id) counts again.
-    await app.inject({
+    await injectHook(app, {
       method: 'POST',
       url: '/on_before_task',
       headers,
       payload: { task_id: 't1' },
     });
-    await app.inject({ method: 'POST', url: '/on_after_task', headers, payload: after });
+    await injectHook(app, { method: 'POST', url: '/on_after_task', headers, payload: after });
     expect([devices.started.length, devices.ended.length]).toStrictEqual([2, 2]);
   });
 
   it('reports a handshake or a poll that got a command as the server accepting the bot', async () => {
     const accepted: string[] = [];
     const { app } = rig({ onServerAccepted: (botId) => accepted.push(botId) });
-    const handshake = await app.inject({
+    const handshake = await injectHook(app, {
       method: 'POST',
       url: '/on_handshake',
       headers,
       payload: {},
     });
-    const poll = await app.inject({
+    const poll = await injectHook(app, {
       method: 'POST',
       url: '/on_after_poll',
       headers,
       payload: { cmd: 'sleep' },
     });
     expect([handshake.statusCode, poll.statusCode]).toStrictEqual([200, 200]);
-    const noCmd = await app.inject({ method: 'POST', url: '/on_after_poll', headers, payload: {} });
+    const noCmd = await injectHook(app, {
+      method: 'POST',
+      url: '/on_after_poll',
+      headers,
+      payload: {},
+    });
     expect(noCmd.statusCode).toBe(400);
     expect(accepted).toStrictEqual([BOT, BOT]);
   });
@@ -487,7 +523,7 @@ describe('reboot_requested', () => {
   it('hands the argv to the supervisor', async () => {
     const { app, reboots } = rig();
     const argv = ['-n', '/sbin/shutdown', '-r', 'now'];
-    const res = await app.inject({
+    const res = await injectHook(app, {
       method: 'POST',
       url: '/reboot_requested',
       headers,
@@ -513,7 +549,7 @@ describe('malformed calls', () => {
 
   it.each(botHooks)('%s without X-Farm-Bot-Id is a 400 naming the header', async (url) => {
     const { app } = rig();
-    const res = await app.inject({ method: 'POST', url, payload: validBodies[url] });
+    const res = await injectHook(app, { method: 'POST', url, payload: validBodies[url] });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toContain('x-farm-bot-id');
   });
@@ -521,7 +557,7 @@ describe('malformed calls', () => {
   it.each(botHooks)('%s with a blank or doubled X-Farm-Bot-Id is a 400', async (url) => {
     const { app } = rig();
     for (const id of ['', ' ', 'a, b']) {
-      const res = await app.inject({
+      const res = await injectHook(app, {
         method: 'POST',
         url,
         headers: { 'x-farm-bot-id': id },
@@ -538,7 +574,7 @@ describe('malformed calls', () => {
   ]);
   it.each(bodies)('$url with $body is a $status', async ({ url, body, status, error }) => {
     const { app } = rig();
-    const res = await app.inject({ method: 'POST', url, headers: json, payload: body });
+    const res = await injectHook(app, { method: 'POST', url, headers: json, payload: body });
     expect(res.statusCode).toBe(status);
     expect(res.json().error).toContain(error);
   });
@@ -547,7 +583,7 @@ describe('malformed calls', () => {
     '$url with the non-object body $body is a 400',
     async ({ url, body }) => {
       const { app } = rig();
-      const res = await app.inject({ method: 'POST', url, headers: json, payload: body });
+      const res = await injectHook(app, { method: 'POST', url, headers: json, payload: body });
       expect(res.statusCode).toBe(400);
       expect(res.json().error).toBe('body must be object');
     },
@@ -580,7 +616,7 @@ describe('malformed calls', () => {
     },
   ])('$url with $payload is a 400: $error', async ({ url, payload, error }) => {
     const { app, devices, reboots } = rig();
-    const res = await app.inject({ method: 'POST', url, headers, payload });
+    const res = await injectHook(app, { method: 'POST', url, headers, payload });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toContain(error);
     expect([devices.started, devices.ended, reboots]).toStrictEqual([[], [], []]);
@@ -589,7 +625,7 @@ describe('malformed calls', () => {
   it.each(allHooks)('%s with a body over the limit is a 413', async (url) => {
     const { app } = rig({ bodyLimit: 1024 });
     const payload = JSON.stringify({ env: ['x'.repeat(2000)] });
-    const res = await app.inject({ method: 'POST', url, headers: json, payload });
+    const res = await injectHook(app, { method: 'POST', url, headers: json, payload });
     expect(res.statusCode).toBe(413);
     expect(res.json().error).toContain('too large');
   });
@@ -600,7 +636,7 @@ describe('malformed calls', () => {
     ),
   )('$url with content type $type is a 415', async ({ url, type }) => {
     const { app } = rig();
-    const res = await app.inject({
+    const res = await injectHook(app, {
       method: 'POST',
       url,
       headers: { ...headers, 'content-type': type },
@@ -612,7 +648,7 @@ describe('malformed calls', () => {
 
   it('GET /reboot_requested is a 405: it needs the argv', async () => {
     const { app, reboots } = rig();
-    const res = await app.inject({ method: 'GET', url: '/reboot_requested', headers });
+    const res = await injectHook(app, { method: 'GET', url: '/reboot_requested', headers });
     expect([res.statusCode, res.json()]).toStrictEqual([
       405,
       { error: '/reboot_requested takes POST with a JSON body' },
@@ -622,7 +658,7 @@ describe('malformed calls', () => {
 
   it('GET /on_after_task (as Skia did) ends the task without an outcome', async () => {
     const { app, devices } = rig();
-    const res = await app.inject({ method: 'GET', url: '/on_after_task', headers });
+    const res = await injectHook(app, { method: 'GET', url: '/on_after_task', headers });
     expect([res.statusCode, res.json()]).toStrictEqual([200, { ok: true }]);
     expect(devices.ended).toStrictEqual([
       { botId: BOT, result: { failure: false, internalFailure: false } },
@@ -631,7 +667,7 @@ describe('malformed calls', () => {
 
   it('an unknown path is a 404 with a JSON reason', async () => {
     const { app } = rig();
-    const res = await app.inject({ method: 'POST', url: '/get_stat' });
+    const res = await injectHook(app, { method: 'POST', url: '/get_stat' });
     expect([res.statusCode, res.json()]).toStrictEqual([
       404,
       { error: 'no hook at POST /get_stat' },
@@ -644,9 +680,9 @@ describe('metrics', () => {
     const { app, metrics } = rig();
     const registry = new Registry();
     await metrics.register(registry);
-    await app.inject({ method: 'POST', url: '/get_state', headers, payload: ownState });
-    await app.inject({ method: 'POST', url: '/get_state', payload: ownState });
-    await app.inject({ method: 'GET', url: '/what/ever' });
+    await injectHook(app, { method: 'POST', url: '/get_state', headers, payload: ownState });
+    await injectHook(app, { method: 'POST', url: '/get_state', payload: ownState });
+    await injectHook(app, { method: 'GET', url: '/what/ever' });
     const text = await registry.metrics();
     expect(text).toContain('farm_hook_requests_total{hook="get_state",code="200"} 1');
     expect(text).toContain('farm_hook_requests_total{hook="get_state",code="400"} 1');
@@ -656,11 +692,11 @@ describe('metrics', () => {
 
   it('counts the calls answered before its series were registered, once they are', async () => {
     const { app, metrics } = rig();
-    await app.inject({ method: 'GET', url: '/healthz' });
-    await app.inject({ method: 'GET', url: '/what/ever' });
+    await injectHook(app, { method: 'GET', url: '/healthz' });
+    await injectHook(app, { method: 'GET', url: '/what/ever' });
     const registry = new Registry();
     await metrics.register(registry);
-    await app.inject({ method: 'GET', url: '/healthz' });
+    await injectHook(app, { method: 'GET', url: '/healthz' });
     const text = await registry.metrics();
     expect(text).toContain('farm_hook_requests_total{hook="healthz",code="200"} 2');
     expect(text).toContain('farm_hook_requests_total{hook="unknown",code="404"} 1');
@@ -679,7 +715,7 @@ describe('hostile callers', () => {
 
   it.each(Object.keys(bodies))('%s for a bot this node does not run is a 404', async (url) => {
     const { app, devices, reboots } = rig();
-    const res = await app.inject({
+    const res = await injectHook(app, {
       method: 'POST',
       url,
       headers: { 'x-farm-bot-id': 'someone-else' },
@@ -703,7 +739,7 @@ describe('hostile callers', () => {
     const codes = new Set<number>();
     for (let i = 0; i < 2000; i++) {
       const url = Object.keys(bodies)[i % 5] ?? '/get_state';
-      const res = await app.inject({
+      const res = await injectHook(app, {
         method: 'POST',
         url,
         headers: { 'x-farm-bot-id': `bot-${i}` },
@@ -719,14 +755,14 @@ describe('hostile callers', () => {
     const { app, devices } = rig();
     const longest = 'b'.repeat(256);
     devices.known.add(longest).add(`${longest}b`);
-    const ok = await app.inject({
+    const ok = await injectHook(app, {
       method: 'POST',
       url: '/get_dimensions',
       headers: { 'x-farm-bot-id': longest },
       payload: {},
     });
     expect(ok.json().id).toStrictEqual([longest]);
-    const res = await app.inject({
+    const res = await injectHook(app, {
       method: 'POST',
       url: '/get_dimensions',
       headers: { 'x-farm-bot-id': `${longest}b` },
@@ -745,7 +781,7 @@ describe('hostile callers', () => {
     async (url) => {
       const exchanges: HookExchange[] = [];
       const { app, devices, reboots } = rig({ onAnswered: (e) => exchanges.push(e) });
-      const res = await app.inject({
+      const res = await injectHook(app, {
         method: 'POST',
         url,
         headers: { ...headers, 'content-type': 'application/json' },
@@ -762,7 +798,7 @@ describe('hostile callers', () => {
   it('accepts 32 levels of nesting and refuses 33', async () => {
     const { app } = rig();
     const post = (payload: string) =>
-      app.inject({
+      injectHook(app, {
         method: 'POST',
         url: '/get_state',
         headers: { ...headers, 'content-type': 'application/json' },
@@ -774,7 +810,7 @@ describe('hostile callers', () => {
 
   it('still refuses prototype poisoning, as Fastify does', async () => {
     const { app } = rig();
-    const res = await app.inject({
+    const res = await injectHook(app, {
       method: 'POST',
       url: '/get_state',
       headers: { ...headers, 'content-type': 'application/json' },

@@ -7,7 +7,6 @@ export * from './die-with-parent.js';
 export * from './dimensions.js';
 export * from './hook-callers.js';
 export * from './hook-server.js';
-export * from './lazy-compilers.js';
 export * from './paths.js';
 export * from './leftover-trees.js';
 export * from './process-tree.js';

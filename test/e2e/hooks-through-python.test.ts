@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
@@ -20,7 +19,11 @@ import type {
   TaskEnd,
   TaskStart,
 } from '../../bot-config/src/bot-devices.js';
-import { createHookServer, HookMetrics } from '../../bot-config/src/hook-server.js';
+import {
+  createHookServer,
+  HookMetrics,
+  type HookServer,
+} from '../../bot-config/src/hook-server.js';
 import { BOT_CONFIG_PY } from '../../bot-config/src/paths.js';
 import { buildTestBot } from '../rigs/test-bot.js';
 
@@ -132,7 +135,7 @@ async function callHooks(env: Record<string, string>): Promise<{ hooks: Hooks; s
 }
 
 describe('bot_config.py through the hook server', () => {
-  let app: FastifyInstance;
+  let app: HookServer;
   let phone: SleepyPhone;
   const reboots: { botId: string; argv: string[] }[] = [];
 

@@ -7,10 +7,13 @@ import { execFile } from 'node:child_process';
 import { dirname } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import { promisify } from 'node:util';
-import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createHookServer, HookMetrics } from '../../bot-config/src/hook-server.js';
+import {
+  createHookServer,
+  HookMetrics,
+  type HookServer,
+} from '../../bot-config/src/hook-server.js';
 import { BOT_CONFIG_PY } from '../../bot-config/src/paths.js';
 import { readyDevices } from '../rigs/ready-devices.js';
 
@@ -25,7 +28,7 @@ answers += [bot_config._call('get_settings', {}, None) for _ in range(2)]
 print(json.dumps(answers))
 `;
 
-let app: FastifyInstance;
+let app: HookServer;
 const connections: Socket[] = [];
 
 beforeAll(async () => {

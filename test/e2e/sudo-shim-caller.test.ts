@@ -9,12 +9,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { botProcessCheck, callerOf } from '../../bot-config/src/hook-callers.js';
-import { createHookServer, HookMetrics } from '../../bot-config/src/hook-server.js';
+import {
+  createHookServer,
+  HookMetrics,
+  type HookServer,
+} from '../../bot-config/src/hook-server.js';
 import { BotSupervisor } from '../../bot-config/src/supervisor.js';
 import type { SupervisorEvent } from '../../bot-config/src/supervisor-events.js';
 import { readyDevices } from '../rigs/ready-devices.js';
@@ -26,7 +29,7 @@ const botId = 'pi-7-slot-2';
 const REBOOT = ['sudo', '-n', '/sbin/shutdown', '-r', 'now'];
 
 let dir: string;
-let app: FastifyInstance;
+let app: HookServer;
 let supervisor: BotSupervisor;
 const reported: number[] = [];
 

@@ -1,7 +1,7 @@
-import { lazyCompilers } from '@farm-agent/bot-config';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { lazyCompilers } from './lazy-compilers.js';
 import { requireBearer } from './status-token.js';
 
 export interface ClusterServerOptions {

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHookServer, HookMetrics } from '@farm-agent/bot-config';
-import type { FastifyInstance } from 'fastify';
+import { createHookServer, HookMetrics, type HookServer } from '@farm-agent/bot-config';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { injectHook } from '../../../test/rigs/hook-inject.js';
 import { defaultState } from '../../../test/rigs/fake-adbd/shell.js';
 import { FakeUhubctl } from '../../../test/rigs/fake-uhubctl.js';
 import { ManualClock, settle } from '../../../test/rigs/manual-clock.js';
@@ -21,7 +21,7 @@ const PORT = { hub: '1-1', port: 3 };
 const headers = { 'x-farm-bot-id': BOT };
 
 let dir: string;
-let app: FastifyInstance | undefined;
+let app: HookServer | undefined;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'task-port-claim-'));
 });
@@ -43,7 +43,7 @@ async function rig() {
   await manager.idle();
   const drain = new TaskDrain();
   const claims = new TaskPowerClaims({ power, taskRunning: (bot) => drain.runs(bot), logger });
-  app = createHookServer({
+  const server = createHookServer({
     devices: drain.botDevices(new SlotBotDevices(manager, clock, claims)),
     botQuarantine: () => undefined,
     pool: 'android',
@@ -53,8 +53,9 @@ async function rig() {
     logger,
     metrics: new HookMetrics(),
   });
+  app = server;
   const hook = async (url: string, payload: object) =>
-    (await app?.inject({ method: 'POST', url, headers, payload }))?.json() as unknown;
+    (await injectHook(server, { method: 'POST', url, headers, payload })).json() as unknown;
   const slot = () => {
     const found = manager.slot(KEY);
     if (found === undefined) throw new Error('no slot');
