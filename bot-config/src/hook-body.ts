@@ -45,16 +45,20 @@ export function readJsonBody(request: IncomingMessage, limit: number): Promise<u
       request.off('data', onData).off('end', onEnd);
       reject(tooLarge());
     };
+    let ended = false;
     const onEnd = (): void => {
+      ended = true;
       try {
         resolve(parse(text));
       } catch (err) {
         reject(err as Error);
       }
     };
-    // A caller that hangs up mid-body gets no answer, but the promise still settles ('close'
-    // after 'end' changes nothing).
-    const onGone = (): void => reject(new HookRefusal(400, 'the caller hung up mid-body'));
+    // A caller that hangs up mid-body gets no answer, but the promise still settles. Every
+    // request closes after its end: no refusal is built then (an Error's stack costs ~20 µs).
+    const onGone = (): void => {
+      if (!ended) reject(new HookRefusal(400, 'the caller hung up mid-body'));
+    };
     request.setEncoding('utf8');
     request.on('data', onData).on('end', onEnd).on('error', onGone).on('close', onGone);
   });
