@@ -94,12 +94,14 @@ export class HookServer {
     });
   }
 
-  /** Stops listening, closes idle connections, and settles once the calls in flight are answered. */
+  /**
+   * Stops listening and settles once the calls in flight are answered; idle kept-alive
+   * connections are closed at once (node:http's close does so since Node 19).
+   */
   close(): Promise<void> {
     if (!this.server.listening) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.server.close((err) => (err ? reject(err) : resolve()));
-      this.server.closeIdleConnections();
     });
   }
 
@@ -163,8 +165,9 @@ export class HookServer {
     else this.core.logger.warn({ ...fields, error }, 'hook call refused');
     if (response.headersSent) return;
     // A body left unread (too large, or refused before it was read) is not drained: the
-    // connection closes after the answer.
-    const close: OutgoingHttpHeaders = request.complete ? {} : { connection: 'close' };
+    // connection closes after the answer. A call without a body keeps its connection.
+    const close: OutgoingHttpHeaders =
+      hasBody(request) && !request.readableEnded ? { connection: 'close' } : {};
     this.send(response, code, { error }, hook, since, close);
   }
 
@@ -186,4 +189,9 @@ export class HookServer {
       .end(text);
     this.core.metrics.count(hook, code, (performance.now() - since) / 1000);
   }
+}
+
+function hasBody({ headers }: IncomingMessage): boolean {
+  const length = headers['content-length'];
+  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
 }
