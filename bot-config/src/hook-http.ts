@@ -111,15 +111,12 @@ export class HookServer {
     const route = this.routes.get(query < 0 ? url : url.slice(0, query));
     try {
       if (route === undefined) throw new HookRefusal(404, `no hook at ${method} ${url}`);
-      if (!route.methods.includes(method as 'GET')) {
+      if (!(route.methods as readonly string[]).includes(method)) {
         const takes = route.methods.includes('POST') ? 'POST with a JSON body' : 'GET';
         throw new HookRefusal(405, `/${route.hook} takes ${takes}`);
       }
       const botId = route.namesBot ? await this.botOf(request, route.hook) : '';
       const body = method === 'GET' ? {} : await this.bodyOf(request, route);
-      if (route.namesBot && !this.core.knows(botId)) {
-        throw new HookRefusal(404, `no bot "${botId}" runs on this node`);
-      }
       const answerNow = (answer: object): void =>
         this.send(response, 200, answer, route.hook, since);
       const answer = await route.answer({
@@ -135,13 +132,19 @@ export class HookServer {
     }
   }
 
-  /** The caller checked, then its header: a stranger learns nothing from a malformed call. */
+  /**
+   * The bot a call names, before its body is read: the caller checked first (a stranger learns
+   * nothing from a malformed call), then the header, then that this node runs the bot (nothing a
+   * caller names may create per-bot records or metric labels unless it is one of our bots).
+   */
   private async botOf(request: IncomingMessage, hook: Hook): Promise<string> {
     const header = request.headers[BOT_ID_HEADER];
     await this.core.guard?.(request, header, hook);
     const refused = this.core.headers(request.headers);
     if (refused !== undefined) throw new HookRefusal(400, refused);
-    return header as string;
+    const botId = header as string;
+    if (!this.core.knows(botId)) throw new HookRefusal(404, `no bot "${botId}" runs on this node`);
+    return botId;
   }
 
   private async bodyOf(request: IncomingMessage, route: HookRoute): Promise<unknown> {

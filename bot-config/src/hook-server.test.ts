@@ -733,6 +733,17 @@ describe('hostile callers', () => {
     ]);
   });
 
+  it('a bot this node does not run is a 404 before its body is read', async () => {
+    const { app } = rig();
+    const res = await injectHook(app, {
+      method: 'POST',
+      url: '/get_state',
+      headers: { 'x-farm-bot-id': 'someone-else', 'content-type': 'application/json' },
+      payload: 'not json',
+    });
+    expect([res.statusCode, res.headers.connection]).toStrictEqual([404, 'close']);
+  });
+
   it('2,000 invented bot ids reach nothing that keeps per-bot records', async () => {
     const exchanges: HookExchange[] = [];
     const { app, devices, reboots } = rig({ onAnswered: (e) => exchanges.push(e) });
