@@ -17,7 +17,7 @@ import { TaskLedger } from './task-ledger.js';
 
 export { BOT_ID_HEADER, type Hook } from './hook-schemas.js';
 export type { HookExchange } from './hook-answers.js';
-export { HookServer, type HookCall } from './hook-http.js';
+export { HookServer } from './hook-http.js';
 export { HookMetrics } from './hook-metrics.js';
 
 /**
