@@ -14,11 +14,11 @@ import {
 } from 'node:http';
 import type { Logger } from 'pino';
 import { readJsonBody } from './hook-body.js';
-import { errorMessage } from './lib/async.js';
 import type { Check } from './hook-checks.js';
 import { HookRefusal } from './hook-guards.js';
 import type { HookMetrics } from './hook-metrics.js';
 import { BOT_ID_HEADER, type Hook } from './hook-schemas.js';
+import { errorMessage } from './lib/async.js';
 
 /** A call that got through every check, as its route's answer sees it. */
 export interface HookCall<Body> {
