@@ -26,9 +26,7 @@ const POISON = { protoAction: 'error', constructorAction: 'error' } as const;
 export function readJsonBody(request: IncomingMessage, limit: number): Promise<unknown> {
   const type = request.headers['content-type'];
   const length = request.headers['content-length'];
-  if (type === undefined && request.headers['transfer-encoding'] === undefined) {
-    if (length === undefined || length === '0') return Promise.resolve(undefined);
-  }
+  if (type === undefined && !hasBody(request)) return Promise.resolve(undefined);
   if (!isJson(type)) {
     return Promise.reject(new HookRefusal(415, `Unsupported Media Type: ${type ?? 'none'}`));
   }
@@ -36,6 +34,8 @@ export function readJsonBody(request: IncomingMessage, limit: number): Promise<u
   return new Promise((resolve, reject) => {
     let text = '';
     let received = 0;
+    /** Ended, or refused as too large: a later close has nothing left to settle. */
+    let settled = false;
     const onData = (chunk: string): void => {
       received += Buffer.byteLength(chunk);
       if (received <= limit) {
@@ -43,11 +43,11 @@ export function readJsonBody(request: IncomingMessage, limit: number): Promise<u
         return;
       }
       request.off('data', onData).off('end', onEnd);
+      settled = true;
       reject(tooLarge());
     };
-    let ended = false;
     const onEnd = (): void => {
-      ended = true;
+      settled = true;
       try {
         resolve(parse(text));
       } catch (err) {
@@ -57,11 +57,17 @@ export function readJsonBody(request: IncomingMessage, limit: number): Promise<u
     // A caller that hangs up mid-body gets no answer, but the promise still settles. Every
     // request closes after its end: no refusal is built then (an Error's stack costs ~20 µs).
     const onGone = (): void => {
-      if (!ended) reject(new HookRefusal(400, 'the caller hung up mid-body'));
+      if (!settled) reject(new HookRefusal(400, 'the caller hung up mid-body'));
     };
     request.setEncoding('utf8');
     request.on('data', onData).on('end', onEnd).on('error', onGone).on('close', onGone);
   });
+}
+
+/** Whether `request` says it carries a body: a non-zero length, or a transfer encoding. */
+export function hasBody({ headers }: IncomingMessage): boolean {
+  const length = headers['content-length'];
+  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
 }
 
 /** `application/json`, with or without parameters (`; charset=utf-8`), in any case. */

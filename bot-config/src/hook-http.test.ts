@@ -81,7 +81,7 @@ describe('HookServer', () => {
     expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
   });
 
-  it('closes at once with idle kept-alive connections open, and when never listening', async () => {
+  it('closes at once with idle kept-alive connections open, and again once closed', async () => {
     const { server, port } = await listening();
     const agent = new Agent({ keepAlive: true });
     await call(port, { path: '/healthz', agent });

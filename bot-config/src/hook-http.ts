@@ -13,7 +13,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { Logger } from 'pino';
-import { readJsonBody } from './hook-body.js';
+import { hasBody, readJsonBody } from './hook-body.js';
 import type { Check } from './hook-checks.js';
 import { HookRefusal } from './hook-guards.js';
 import type { HookMetrics } from './hook-metrics.js';
@@ -192,9 +192,4 @@ export class HookServer {
       .end(text);
     this.core.metrics.count(hook, code, (performance.now() - since) / 1000);
   }
-}
-
-function hasBody({ headers }: IncomingMessage): boolean {
-  const length = headers['content-length'];
-  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
 }
